@@ -1,0 +1,137 @@
+// Every setting, once: its flag, environment variable, config-file key, schema and help text.
+// Precedence is flag > environment > config file > default (see load-config.ts). No I/O here.
+import { z } from 'zod';
+
+const bool = z.preprocess((value) => {
+  if (typeof value === 'boolean') return value;
+  const text = String(value).trim().toLowerCase();
+  if (['yes', 'true', 'on', '1'].includes(text)) return true;
+  if (['no', 'false', 'off', '0'].includes(text)) return false;
+  return value;
+}, z.boolean({ error: 'expected yes or no' }));
+
+const list = z.preprocess(
+  (value) => (typeof value === 'string' ? value.split(/\s+/).filter((word) => word.length > 0) : value),
+  z.array(z.string()),
+);
+
+const count = (min: number) => z.coerce.number({ error: 'expected a number' }).int().min(min);
+
+export interface Setting {
+  /** Property name in Config. */
+  readonly key: string;
+  /** Commander flag spelling, e.g. '--db <url>' or '--[no-]spam-check'. */
+  readonly flag: string;
+  readonly env: string;
+  /** Key in /etc/pgpipe/pgpipe.conf. */
+  readonly file: string;
+  readonly schema: z.ZodType;
+  /** Which commands take it as a flag: every command, or only `filter`. */
+  readonly scope: 'common' | 'filter';
+  readonly description: string;
+  /** Shown in help and the README; the schema holds the real default. */
+  readonly defaultText?: string;
+}
+
+const setting = (s: Setting): Setting => s;
+
+export const SETTINGS = [
+  setting({
+    key: 'databaseUrl', flag: '--db <url>', env: 'PGPIPE_DATABASE_URL', file: 'database_url', scope: 'common',
+    schema: z.string().min(1).optional(),
+    description: 'PostgreSQL URL, e.g. postgresql:///mailstore_db?host=/var/run/postgresql (unset: the embedded store)',
+  }),
+  setting({
+    key: 'dataDir', flag: '--data-dir <dir>', env: 'PGPIPE_DATA_DIR', file: 'data_dir', scope: 'common',
+    schema: z.string().min(1).optional(),
+    description: 'directory of the embedded store used when no database URL is set',
+    defaultText: '$XDG_DATA_HOME/pgpipe or ~/.local/share/pgpipe',
+  }),
+  setting({
+    key: 'dbTimeoutMs', flag: '--db-timeout <ms>', env: 'PGPIPE_DB_TIMEOUT', file: 'db_timeout', scope: 'common',
+    schema: count(1).default(10_000),
+    description: 'connect and statement timeout for PostgreSQL, in milliseconds', defaultText: '10000',
+  }),
+  setting({
+    key: 'recipientDelimiter', flag: '--recipient-delimiter <chars>', env: 'PGPIPE_RECIPIENT_DELIMITER',
+    file: 'recipient_delimiter', scope: 'common',
+    schema: z.string().default('+'),
+    description: 'characters that start an address extension (like Postfix recipient_delimiter); empty disables',
+    defaultText: '+',
+  }),
+  setting({
+    key: 'protectHeaders', flag: '--[no-]protect-headers', env: 'PGPIPE_PROTECT_HEADERS', file: 'protect_headers',
+    scope: 'common', schema: bool.default(true),
+    description: 'copy From/To/Subject/... into the encrypted part (protected-headers="v1"; hp="cipher")',
+    defaultText: 'yes',
+  }),
+  setting({
+    key: 'subjectPlaceholder', flag: '--subject-placeholder <text>', env: 'PGPIPE_SUBJECT_PLACEHOLDER',
+    file: 'subject_placeholder', scope: 'common',
+    schema: z.string().regex(/^[^\r\n\0]*$/, 'must be one line').default('[...]'),
+    description: 'outer Subject of encrypted mail when headers are protected', defaultText: '[...]',
+  }),
+  setting({
+    key: 'keepSubject', flag: '--[no-]keep-subject', env: 'PGPIPE_KEEP_SUBJECT', file: 'keep_subject',
+    scope: 'common', schema: bool.default(false),
+    description: 'leave the real Subject visible outside the encryption', defaultText: 'no',
+  }),
+  // ---- filter (the Postfix pipe transport) ----
+  setting({
+    key: 'sendmailPath', flag: '--sendmail <path>', env: 'PGPIPE_SENDMAIL', file: 'sendmail', scope: 'filter',
+    schema: z.string().min(1).default('/usr/sbin/sendmail'),
+    description: 'sendmail used to re-inject mail', defaultText: '/usr/sbin/sendmail',
+  }),
+  setting({
+    key: 'spamcPath', flag: '--spamc <path>', env: 'PGPIPE_SPAMC', file: 'spamc', scope: 'filter',
+    schema: z.string().min(1).default('/usr/bin/spamc'),
+    description: 'spamc client used for the spam check', defaultText: '/usr/bin/spamc',
+  }),
+  setting({
+    key: 'spamcArgs', flag: '--spamc-arg <arg...>', env: 'PGPIPE_SPAMC_ARGS', file: 'spamc_args', scope: 'filter',
+    schema: list.default([]),
+    description: 'extra spamc arguments (repeat the flag; space-separated in env/file), e.g. -d 127.0.0.1',
+  }),
+  setting({
+    key: 'spamCheck', flag: '--[no-]spam-check', env: 'PGPIPE_SPAM_CHECK', file: 'spam_check', scope: 'filter',
+    schema: bool.default(true), description: 'run spamc before encrypting', defaultText: 'yes',
+  }),
+  setting({
+    key: 'spamdDown', flag: '--spamd-down <policy>', env: 'PGPIPE_SPAMD_DOWN', file: 'spamd_down', scope: 'filter',
+    schema: z.enum(['deliver', 'defer']).default('deliver'),
+    description: 'when spamd cannot scan: deliver unscanned (forged X-Spam-* removed) or defer',
+    defaultText: 'deliver',
+  }),
+  setting({
+    key: 'missingKey', flag: '--missing-key <policy>', env: 'PGPIPE_MISSING_KEY', file: 'missing_key',
+    scope: 'filter', schema: z.enum(['deliver', 'defer', 'reject']).default('deliver'),
+    description: 'recipient without a key: deliver as sent, defer, or reject', defaultText: 'deliver',
+  }),
+  setting({
+    key: 'unusableKey', flag: '--unusable-key <policy>', env: 'PGPIPE_UNUSABLE_KEY', file: 'unusable_key',
+    scope: 'filter', schema: z.enum(['defer', 'deliver', 'reject']).default('defer'),
+    description: 'recipient whose stored key is unusable: defer, deliver as sent, or reject', defaultText: 'defer',
+  }),
+  setting({
+    key: 'messageSizeLimit', flag: '--message-size-limit <bytes>', env: 'PGPIPE_MESSAGE_SIZE_LIMIT',
+    file: 'message_size_limit', scope: 'filter', schema: count(0).default(10_240_000),
+    description: "Postfix's message_size_limit; encrypted output larger than this is decided by --oversize (0: no limit)",
+    defaultText: '10240000',
+  }),
+  setting({
+    key: 'oversize', flag: '--oversize <policy>', env: 'PGPIPE_OVERSIZE', file: 'oversize', scope: 'filter',
+    schema: z.enum(['reject', 'defer']).default('reject'),
+    description: 'encrypted result over message_size_limit: reject (5.3.4 bounce) or defer', defaultText: 'reject',
+  }),
+  setting({
+    key: 'deadlineMs', flag: '--deadline <ms>', env: 'PGPIPE_DEADLINE', file: 'deadline', scope: 'filter',
+    schema: count(1).default(120_000),
+    description: "give up with 75 (defer) after this long; keep it below Postfix's pgpipe_time_limit",
+    defaultText: '120000',
+  }),
+  setting({
+    key: 'log', flag: '--log <target>', env: 'PGPIPE_LOG', file: 'log', scope: 'filter',
+    schema: z.enum(['stderr', 'syslog', 'none']).default('stderr'),
+    description: 'where the one-line-per-message log goes', defaultText: 'stderr',
+  }),
+] as const satisfies readonly Setting[];

@@ -1,0 +1,41 @@
+// One error type for every failure pgpipe anticipates. `temporary` decides the route (defer vs bounce);
+// anything that is not a PgpipeError is treated as temporary by the exit boundary.
+
+export type FailureCode =
+  | 'usage' // bad command line (admin/hand use)
+  | 'config.invalid'
+  | 'input.read-failed'
+  | 'input.too-large'
+  | 'db.unavailable' // connect/timeout/query failure: always temporary
+  | 'db.schema' // tables missing or wrong
+  | 'key.unusable' // a recipient's stored key cannot be used (names recipient + problem)
+  | 'key.missing' // policy rejection/deferral for a recipient without a key
+  | 'key.invalid' // admin: a key refused on write
+  | 'encrypt.failed'
+  | 'spam.check-failed'
+  | 'sendmail.failed'
+  | 'size.exceeded'
+  | 'deadline.exceeded'
+  | 'signal'
+  | 'not-found' // admin: a user/alias/key that does not exist
+  | 'conflict' // admin: already exists
+  | 'internal';
+
+export class PgpipeError extends Error {
+  override readonly name = 'PgpipeError';
+  readonly code: FailureCode;
+  readonly temporary: boolean;
+  constructor(code: FailureCode, message: string, options: { temporary: boolean; cause?: unknown }) {
+    super(message, { cause: options.cause });
+    this.code = code;
+    this.temporary = options.temporary;
+  }
+}
+
+export const temporary = (code: FailureCode, message: string, cause?: unknown): PgpipeError =>
+  new PgpipeError(code, message, { temporary: true, cause });
+
+export const permanent = (code: FailureCode, message: string, cause?: unknown): PgpipeError =>
+  new PgpipeError(code, message, { temporary: false, cause });
+
+export const isPgpipeError = (error: unknown): error is PgpipeError => error instanceof PgpipeError;

@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// Runs every test/**/*.test.ts with Node's built-in runner (TypeScript through tsx).
+// Usage: node test/run.js [path-substring...]   e.g. `npm test -- store` runs only files whose path contains "store".
+// PGPIPE_TEST_SKIP=e2e,fuzz skips directories by name (for quick local runs; CI runs everything).
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const skip = new Set((process.env.PGPIPE_TEST_SKIP ?? '').split(',').filter(Boolean));
+const filters = process.argv.slice(2);
+
+function collect(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return name === 'fixtures' || skip.has(name) ? [] : collect(path);
+    return name.endsWith('.test.ts') ? [path] : [];
+  });
+}
+
+const files = collect(join(root, 'test'))
+  .map((file) => relative(root, file))
+  .filter((file) => filters.length === 0 || filters.some((f) => file.includes(f)))
+  .sort();
+if (files.length === 0) {
+  console.error('no test files matched');
+  process.exit(1);
+}
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
+  { cwd: root, stdio: 'inherit' },
+);
+process.exit(result.status ?? 1);
