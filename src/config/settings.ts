@@ -33,7 +33,7 @@ export interface Setting {
   readonly defaultText?: string;
 }
 
-const setting = (s: Setting): Setting => s;
+const setting = <const S extends Setting>(s: S): S => s;
 
 export const SETTINGS = [
   setting({
