@@ -45,7 +45,7 @@ export const SETTINGS = [
     key: 'dataDir', flag: '--data-dir <dir>', env: 'PGPIPE_DATA_DIR', file: 'data_dir', scope: 'common',
     schema: z.string().min(1).optional(),
     description: 'directory of the embedded store used when no database URL is set',
-    defaultText: '$XDG_DATA_HOME/pgpipe or ~/.local/share/pgpipe',
+    defaultText: '$XDG_DATA_HOME/pgpipe/db or ~/.local/share/pgpipe/db',
   }),
   setting({
     key: 'dbTimeoutMs', flag: '--db-timeout <ms>', env: 'PGPIPE_DB_TIMEOUT', file: 'db_timeout', scope: 'common',

@@ -1,0 +1,119 @@
+// Parses a stored pgpkey text into one KeyReport per key and decides whether each key can be encrypted to.
+// Runs for every message, so it does only what the verdict needs. Never returns a private key; never logs key data.
+import { readKeys, readPrivateKeys, enums, config as defaults } from 'openpgp';
+import type { Key, PublicKey, Subkey } from 'openpgp';
+import type { KeyProblem, KeyReport } from './types.js';
+import { splitArmorBlocks } from './armor-blocks.js';
+
+type KeyPart = Key | Subkey;
+
+// Relaxed only to *find* the subkey OpenPGP.js would pick, so we can name why it is refused (weak-rsa /
+// weak-algorithm) instead of a generic "no encryption key". Encryption itself always uses the defaults.
+const findAnyConfig = { ...defaults, minRSABits: 0, rejectPublicKeyAlgorithms: new Set<enums.publicKey>() };
+const WEAK_ALGORITHMS = new Set(['dsa', 'elgamal']);
+
+/** One report per key found; a text with no parsable key gives one 'garbage' report. */
+export async function inspectKeys(text: string, now: Date = new Date()): Promise<KeyReport[]> {
+  const reports: KeyReport[] = [];
+  for (const block of splitArmorBlocks(text)) {
+    if (block.kind === 'private') reports.push(...(await privateReports(block.text)));
+    else reports.push(...(await publicReports(block.text, now)));
+  }
+  return reports.length > 0 ? reports : [garbage('no OpenPGP public key block found')];
+}
+
+async function publicReports(armored: string, now: Date): Promise<KeyReport[]> {
+  let keys: Key[];
+  try {
+    keys = await readKeys({ armoredKeys: armored });
+  } catch {
+    return [garbage('key block does not parse')];
+  }
+  const reports: KeyReport[] = [];
+  for (const key of keys) {
+    // A public block that carries secret packets is still a private key pasted by mistake.
+    if (key.isPrivate()) reports.push(describeKey(key, null, 'private', 'private key stored, not a public key'));
+    else reports.push(await judge(key as PublicKey, now));
+  }
+  return reports;
+}
+
+async function privateReports(armored: string): Promise<KeyReport[]> {
+  const reason = 'private key stored, not a public key';
+  try {
+    // Parsed only to name the key in the report; its public half is never used.
+    const keys = await readPrivateKeys({ armoredKeys: armored });
+    return keys.map((key) => describeKey(key, null, 'private', reason));
+  } catch {
+    return [{ ...garbage(reason), problem: 'private' }];
+  }
+}
+
+async function judge(key: PublicKey, now: Date): Promise<KeyReport> {
+  const expires = await expirationOf(key);
+  const report = (encryption: KeyPart | null, problem: KeyProblem | null, reason: string | null): KeyReport =>
+    ({ ...describeKey(key, encryption, problem, reason), expires });
+  if (key.keyPacket.version !== 4) return report(null, 'v6', `v${key.keyPacket.version} key: GnuPG 2.2 cannot use it`);
+  if (await key.isRevoked(undefined, undefined, now)) return report(null, 'revoked', 'key is revoked');
+  if (expires !== null && expires <= now) return report(null, 'expired', `expired on ${day(expires)}`);
+  let candidate: KeyPart;
+  try {
+    candidate = await key.getEncryptionKey(undefined, now, undefined, findAnyConfig);
+  } catch {
+    return report(null, 'no-encryption-key', 'no valid encryption key (sign-only, or subkeys expired/revoked)');
+  }
+  for (const part of [key, candidate]) {
+    const info = part.getAlgorithmInfo();
+    if (WEAK_ALGORITHMS.has(info.algorithm)) return report(candidate, 'weak-algorithm', `${info.algorithm} key refused`);
+    if (info.algorithm.startsWith('rsa') && (info.bits ?? 0) < 2048) {
+      return report(candidate, 'weak-rsa', `RSA ${info.bits ?? 0} bits is below 2048`);
+    }
+  }
+  try {
+    candidate = await key.getEncryptionKey(undefined, now); // the defaults encryptPayload will use
+  } catch {
+    return report(candidate, 'no-encryption-key', 'encryption key refused by OpenPGP.js defaults');
+  }
+  return report(candidate, null, null);
+}
+
+async function expirationOf(key: Key): Promise<Date | null> {
+  const value = await key.getExpirationTime().catch(() => null);
+  return value instanceof Date ? value : null;
+}
+
+function describeKey(key: Key, encryption: KeyPart | null, problem: KeyProblem | null, reason: string | null): KeyReport {
+  return {
+    fingerprint: key.getFingerprint().toUpperCase(),
+    version: key.keyPacket.version,
+    algorithm: algorithmName(key, encryption),
+    created: key.getCreationTime(),
+    expires: null,
+    userIds: key.getUserIDs(),
+    usable: problem === null,
+    problem,
+    reason,
+    key: problem === null && !key.isPrivate() ? (key as PublicKey) : null,
+  };
+}
+
+function algorithmName(key: Key, encryption: KeyPart | null): string {
+  const primary = describe(key);
+  const enc = encryption === null || encryption === key ? primary : describe(encryption);
+  return enc === primary ? primary : `${primary}/${enc}`;
+}
+
+function describe(part: KeyPart): string {
+  const info = part.getAlgorithmInfo();
+  if (info.bits !== undefined) return `${info.algorithm.replace(/EncryptSign$/, '')} ${info.bits}`;
+  return info.curve !== undefined ? info.curve.replace(/Legacy$/, '') : info.algorithm;
+}
+
+function garbage(reason: string): KeyReport {
+  return {
+    fingerprint: '', version: 0, algorithm: '', created: null, expires: null, userIds: [],
+    usable: false, problem: 'garbage', reason, key: null,
+  };
+}
+
+const day = (date: Date): string => date.toISOString().slice(0, 10);

@@ -1,0 +1,149 @@
+// Finds the users row (and so the pgpkey) for each envelope recipient in the tutorial's users/aliases tables.
+// Parameterised, batched: one round trip per alias hop for the whole recipient list. Never builds SQL from values.
+import type { Db, RecipientRecord } from './types.js';
+
+export const MAX_ALIAS_HOPS = 5;
+
+// One query per hop. unnest ... WITH ORDINALITY ties each row to the candidate that matched, and lower() runs on
+// both sides in the database so case folding is the database's own (its ctype) on both sides of the comparison.
+const LOOKUP_SQL = `
+SELECT 'u' AS kind, c.i AS i, u.email AS email, u.pgpkey AS pgpkey, u.created AS created
+  FROM unnest($1::text[]) WITH ORDINALITY AS c(v, i) JOIN users u ON lower(u.email) = lower(c.v)
+UNION ALL
+SELECT 'a', c.i, a.email, NULL, NULL
+  FROM unnest($2::text[]) WITH ORDINALITY AS c(v, i) JOIN aliases a ON lower(a.alias) = lower(c.v)
+ORDER BY 1, 2, 5 NULLS LAST, 3, 4`;
+
+type Step =
+  | { kind: 'user'; email: string; pgpkey: string }
+  | { kind: 'alias'; targets: string[] }
+  | { kind: 'none' };
+
+interface Candidates {
+  users: string[]; // full address, then +extension-stripped
+  aliases: string[]; // full, stripped, bare local part, stripped local part
+}
+
+/** One record per input address, in input order. A users row wins over any alias. */
+export async function resolveRecipients(
+  db: Db,
+  addresses: readonly string[],
+  options: { delimiter: string },
+): Promise<RecipientRecord[]> {
+  const steps = new Map<string, Step>();
+  let pending = unique(addresses.filter(queryable));
+  for (let hop = 0; hop <= MAX_ALIAS_HOPS && pending.length > 0; hop += 1) {
+    const found = await lookup(db, pending, options.delimiter);
+    const next: string[] = [];
+    for (const [address, step] of found) {
+      steps.set(address, step);
+      if (step.kind === 'alias') next.push(...step.targets.filter((t) => queryable(t) && !steps.has(t)));
+    }
+    pending = unique(next).filter((t) => !steps.has(t));
+  }
+  return addresses.map((address) => finish(address, steps));
+}
+
+function finish(address: string, steps: Map<string, Step>): RecipientRecord {
+  const first = steps.get(address);
+  if (first === undefined || first.kind === 'none') return { address, user: null, via: null, pgpkey: null };
+  if (first.kind === 'user') return { address, user: first.email, via: 'user', pgpkey: first.pgpkey };
+  // Depth-first through the alias chain, first target (in sorted order) that reaches a users row wins.
+  const seen = new Set<string>([address]);
+  const walk = (targets: readonly string[], depth: number): { email: string; pgpkey: string } | null => {
+    if (depth > MAX_ALIAS_HOPS) return null;
+    for (const target of targets) {
+      if (seen.has(target)) continue; // alias loop
+      seen.add(target);
+      const step = steps.get(target);
+      if (step?.kind === 'user') return step;
+      if (step?.kind === 'alias') {
+        const hit = walk(step.targets, depth + 1);
+        if (hit !== null) return hit;
+      }
+    }
+    return null;
+  };
+  const hit = walk(first.targets, 1);
+  return { address, user: hit?.email ?? null, via: 'alias', pgpkey: hit?.pgpkey ?? null };
+}
+
+async function lookup(db: Db, addresses: readonly string[], delimiter: string): Promise<Map<string, Step>> {
+  const userValues: string[] = [];
+  const aliasValues: string[] = [];
+  const userOwner: number[] = []; // candidate index → address index
+  const aliasOwner: number[] = [];
+  const userRank: number[] = []; // candidate index → priority within its address (lower wins)
+  const aliasRank: number[] = [];
+  addresses.forEach((address, owner) => {
+    const c = candidatesFor(address, delimiter);
+    c.users.forEach((v, rank) => {
+      userValues.push(v);
+      userOwner.push(owner);
+      userRank.push(rank);
+    });
+    c.aliases.forEach((v, rank) => {
+      aliasValues.push(v);
+      aliasOwner.push(owner);
+      aliasRank.push(rank);
+    });
+  });
+  const { rows } = await db.query<{ kind: 'u' | 'a'; i: number | string; email: string; pgpkey: string | null }>(
+    LOOKUP_SQL,
+    [userValues, aliasValues],
+  );
+  // Best match per address: users before aliases, then by candidate rank; keep every row of the best rank.
+  const best = new Map<number, { score: number; rows: { email: string; pgpkey: string | null }[] }>();
+  for (const row of rows) {
+    const index = Number(row.i) - 1;
+    const isUser = row.kind === 'u';
+    const owner = (isUser ? userOwner : aliasOwner)[index];
+    const rank = (isUser ? userRank : aliasRank)[index];
+    if (owner === undefined || rank === undefined) continue;
+    const score = (isUser ? 0 : 100) + rank;
+    const current = best.get(owner);
+    if (current === undefined || score < current.score) best.set(owner, { score, rows: [row] });
+    else if (score === current.score) current.rows.push(row);
+  }
+  const steps = new Map<string, Step>();
+  addresses.forEach((address, owner) => {
+    const match = best.get(owner);
+    if (match === undefined) steps.set(address, { kind: 'none' });
+    else if (match.score < 100) {
+      // No unique key on users.email: several rows for one address → all their keys (rows come sorted).
+      const [firstRow] = match.rows;
+      const pgpkey = match.rows.map((r) => r.pgpkey ?? '').join('\n');
+      steps.set(address, { kind: 'user', email: firstRow?.email ?? address, pgpkey });
+    } else {
+      steps.set(address, { kind: 'alias', targets: unique(match.rows.map((r) => r.email)).sort() });
+    }
+  });
+  return steps;
+}
+
+/** The strings to try for one address, most specific first. Exported for tests. */
+export function candidatesFor(address: string, delimiter: string): Candidates {
+  const at = address.lastIndexOf('@');
+  const local = at < 0 ? address : address.slice(0, at);
+  const domain = at < 0 ? '' : address.slice(at);
+  const baseLocal = stripExtension(local, delimiter);
+  const stripped = baseLocal === local ? null : `${baseLocal}${domain}`;
+  const users = unique([address, ...(stripped === null ? [] : [stripped])]);
+  const bare = at < 0 ? [] : [local, ...(stripped === null ? [] : [baseLocal])];
+  const aliases = unique([...users, ...bare.filter((v) => v !== '')]);
+  return { users, aliases };
+}
+
+/** Postfix recipient_delimiter: cut at the first delimiter char; never when it is the first char (e.g. "-x@"). */
+export function stripExtension(local: string, delimiter: string): string {
+  if (delimiter === '') return local;
+  for (let i = 1; i < local.length; i += 1) {
+    if (delimiter.includes(local[i] ?? '')) return local.slice(0, i);
+  }
+  return local;
+}
+
+// PostgreSQL text cannot hold NUL, so such an address cannot be stored: it has no record (and is never sent).
+const queryable = (address: string): boolean => address !== '' && !address.includes('\0');
+
+const unique = (values: readonly string[]): string[] => [...new Set(values)];

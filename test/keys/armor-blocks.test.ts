@@ -1,0 +1,43 @@
+// splitArmorBlocks finds every key block (OpenPGP.js readKeys stops after the first one).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { splitArmorBlocks } from '../../src/keys/armor-blocks.js';
+
+const pub = (body: string) => `-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n${body}\n-----END PGP PUBLIC KEY BLOCK-----`;
+const priv = (body: string) => `-----BEGIN PGP PRIVATE KEY BLOCK-----\n\n${body}\n-----END PGP PRIVATE KEY BLOCK-----`;
+
+describe('splitArmorBlocks', () => {
+  it('returns every public and private block in order, with the text around them dropped', () => {
+    const blocks = splitArmorBlocks(`intro\n${pub('AAAA')}\nmiddle\n${priv('BBBB')}\n${pub('CCCC')}\ntrailer`);
+    assert.deepEqual(blocks.map((b) => b.kind), ['public', 'private', 'public']);
+    assert.match(blocks[0]?.text ?? '', /^-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nAAAA\n-----END PGP PUBLIC KEY BLOCK-----\n$/);
+    assert.match(blocks[1]?.text ?? '', /BBBB/);
+    assert.match(blocks[2]?.text ?? '', /CCCC/);
+  });
+
+  it('treats the old SECRET KEY BLOCK spelling as private', () => {
+    const text = '-----BEGIN PGP SECRET KEY BLOCK-----\n\nx\n-----END PGP SECRET KEY BLOCK-----';
+    assert.deepEqual(splitArmorBlocks(text).map((b) => b.kind), ['private']);
+  });
+
+  it('ignores messages and signatures', () => {
+    const text = '-----BEGIN PGP MESSAGE-----\n\nx\n-----END PGP MESSAGE-----\n-----BEGIN PGP SIGNATURE-----\n';
+    assert.deepEqual(splitArmorBlocks(text), []);
+  });
+
+  it('keeps a truncated block (to be reported, not silently dropped)', () => {
+    const blocks = splitArmorBlocks(`${pub('AAAA')}\n-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nBBBB`);
+    assert.equal(blocks.length, 2);
+    assert.match(blocks[1]?.text ?? '', /BBBB\n$/);
+  });
+
+  it('undoes indentation and CRLF line ends', () => {
+    const [block] = splitArmorBlocks(`   -----BEGIN PGP PUBLIC KEY BLOCK-----\r\n   \r\n   AAAA  \r\n   -----END PGP PUBLIC KEY BLOCK-----\r\n`);
+    assert.equal(block?.text, '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nAAAA\n-----END PGP PUBLIC KEY BLOCK-----\n');
+  });
+
+  it('finds nothing in garbage, including 5 MB of it', () => {
+    assert.deepEqual(splitArmorBlocks(''), []);
+    assert.deepEqual(splitArmorBlocks('-----BEGIN PGP '.repeat(400_000)), []);
+  });
+});

@@ -1,0 +1,55 @@
+// recipientKeys groups inspectKeys' verdicts for one store record and words the reason when none is usable.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { recipientKeys, unusableReason } from '../../src/keys/recipient-keys.js';
+import type { KeyReport } from '../../src/keys/types.js';
+import type { RecipientRecord } from '../../src/store/types.js';
+import { makeKey } from '../helpers/keys.js';
+
+const record = (pgpkey: string | null, user: string | null = 'u@example.org'): RecipientRecord => ({
+  address: 'rcpt@example.org', user, via: user === null ? null : 'user', pgpkey,
+});
+
+describe('recipientKeys', () => {
+  it('is no-key without a user row or with an empty pgpkey', async () => {
+    assert.deepEqual(await recipientKeys(record(null, null)), { kind: 'no-key', address: 'rcpt@example.org' });
+    assert.deepEqual(await recipientKeys(record(null)), { kind: 'no-key', address: 'rcpt@example.org' });
+    assert.deepEqual(await recipientKeys(record('  \n ')), { kind: 'no-key', address: 'rcpt@example.org' });
+  });
+
+  it('returns the usable keys and lists the others', async () => {
+    const good = await makeKey({ kind: 'curve25519', email: 'good@example.org' });
+    const dead = await makeKey({ kind: 'curve25519', email: 'dead@example.org', expired: true });
+    const result = await recipientKeys(record(`${dead.publicArmored}\n${good.publicArmored}`));
+    assert.equal(result.kind, 'keys');
+    if (result.kind !== 'keys') return;
+    assert.equal(result.user, 'u@example.org');
+    assert.deepEqual(result.usable.map((r) => r.fingerprint), [good.fingerprint]);
+    assert.deepEqual(result.unusable.map((r) => r.problem), ['expired']);
+  });
+
+  it('explains a single unusable key by its own reason', async () => {
+    const dead = await makeKey({ kind: 'curve25519', email: 'dead@example.org', expired: true });
+    const result = await recipientKeys(record(dead.publicArmored));
+    assert.equal(result.kind, 'unusable');
+    if (result.kind !== 'unusable') return;
+    assert.match(result.reason, /^expired on \d{4}-\d{2}-\d{2}$/);
+    const priv = await recipientKeys(record(dead.privateArmored));
+    assert.equal(priv.kind === 'unusable' ? priv.reason : '', 'private key stored, not a public key');
+    const junk = await recipientKeys(record('hello'));
+    assert.equal(junk.kind, 'unusable');
+  });
+
+  it('summarises several unusable keys', async () => {
+    const dead = await makeKey({ kind: 'curve25519', email: 'dead@example.org', expired: true });
+    const revoked = await makeKey({ kind: 'curve25519', email: 'revoked@example.org', revoked: true });
+    const result = await recipientKeys(record(`${dead.publicArmored}\n${revoked.publicArmored}`));
+    assert.equal(result.kind === 'unusable' ? result.reason : '', 'no usable key (2 keys: expired, revoked)');
+  });
+
+  it('groups repeated problems so the reason stays one short line', () => {
+    const r = (problem: KeyReport['problem']) => ({ problem, reason: null }) as unknown as KeyReport;
+    assert.equal(unusableReason([...Array.from({ length: 99 }, () => r('expired')), r('revoked')]),
+      'no usable key (100 keys: expired ×99, revoked)');
+  });
+});

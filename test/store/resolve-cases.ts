@@ -1,0 +1,224 @@
+// The resolveRecipients table, written once and run against both stores (real PostgreSQL and embedded PGlite).
+// Seeds the tutorial's tables through the Db port itself (parameterised), then asserts records and table health.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Db } from '../../src/store/types.js';
+import { MAX_ALIAS_HOPS, resolveRecipients } from '../../src/store/resolve-recipients.js';
+
+const TUTORIAL_USER = 'astronaut57@supersecure.mydomain.net';
+
+const USERS: [email: string, pgpkey: string][] = [
+  [TUTORIAL_USER, 'KEY-astronaut'],
+  ['bob@example.org', 'KEY-bob'],
+  ['carol@example.org', 'KEY-carol'],
+  ['dup@example.org', 'KEY-dup-1'],
+  ['dup@example.org', 'KEY-dup-2'],
+  ['JÖRG@BÜCHER.example', 'KEY-joerg'],
+  ["o'brien@example.org", 'KEY-obrien'],
+  ['"quoted local"@example.org', 'KEY-quoted'],
+  ['-leading@example.org', 'KEY-leading'],
+  ['chain-end@example.org', 'KEY-chain'],
+  ['Mixed.Case@Example.ORG', 'KEY-mixed'],
+];
+
+const CHAIN = Array.from({ length: MAX_ALIAS_HOPS + 1 }, (_, i) => `hop${i}@example.org`);
+
+const ALIASES: [alias: string, email: string][] = [
+  ['astronaut57', TUTORIAL_USER], // the tutorial's own INSERT: a bare local part
+  ['info@example.org', 'bob@example.org'],
+  ['carol@example.org', 'bob@example.org'], // a users row for carol exists and must win
+  ['ghost@example.org', 'nobody@example.org'], // target without a users row
+  ['loop1@example.org', 'loop2@example.org'],
+  ['loop2@example.org', 'loop1@example.org'],
+  ['selfloop@example.org', 'selfloop@example.org'],
+  ['UPPER-ALIAS@EXAMPLE.ORG', 'bob@example.org'],
+  // hop0 → hop1 → … → hop5 → chain-end: hop1 reaches the user in exactly MAX_ALIAS_HOPS hops, hop0 needs one more.
+  ...CHAIN.map((from, i): [string, string] => [from, CHAIN[i + 1] ?? 'chain-end@example.org']),
+];
+
+/** Counts round trips so "batched" is asserted, not assumed. */
+function counting(db: Db): { db: Db; count(): number } {
+  let n = 0;
+  const wrapped: Db = {
+    kind: db.kind,
+    query: (sql, params) => {
+      n += 1;
+      return db.query(sql, params);
+    },
+    transaction: (fn) => db.transaction(fn),
+    close: () => db.close(),
+  };
+  return { db: wrapped, count: () => n };
+}
+
+async function seed(db: Db, users: [string, string][], aliases: [string, string][]): Promise<void> {
+  await db.query(
+    'INSERT INTO users (email, pgpkey, password, maildir) SELECT e, k, $3, $4 FROM unnest($1::text[], $2::text[]) AS t(e, k)',
+    [users.map((u) => u[0]), users.map((u) => u[1]), 'x', '/var/mail/x/'],
+  );
+  await db.query('INSERT INTO aliases (alias, email) SELECT * FROM unnest($1::text[], $2::text[])', [
+    aliases.map((a) => a[0]),
+    aliases.map((a) => a[1]),
+  ]);
+}
+
+async function tableCounts(db: Db): Promise<{ users: number; aliases: number }> {
+  const { rows } = await db.query<{ users: string | number; aliases: string | number }>(
+    'SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM aliases) AS aliases',
+  );
+  return { users: Number(rows[0]?.users), aliases: Number(rows[0]?.aliases) };
+}
+
+export function defineResolveCases(name: string, open: () => Promise<{ db: Db; close(): Promise<void> }>): void {
+  describe(`resolveRecipients on ${name}`, () => {
+    let db: Db;
+    let close: () => Promise<void>;
+    const one = async (address: string, delimiter = '+') => {
+      const [record] = await resolveRecipients(db, [address], { delimiter });
+      assert.ok(record);
+      return record;
+    };
+
+    before(async () => {
+      ({ db, close } = await open());
+      await seed(db, USERS, ALIASES);
+    });
+    after(async () => close());
+
+    it('matches users.email exactly, ignoring case', async () => {
+      assert.deepEqual(await one(TUTORIAL_USER.toUpperCase()), {
+        address: TUTORIAL_USER.toUpperCase(), user: TUTORIAL_USER, via: 'user', pgpkey: 'KEY-astronaut',
+      });
+      assert.equal((await one('mixed.case@example.org')).user, 'Mixed.Case@Example.ORG');
+    });
+
+    it('strips a +extension, with a configurable delimiter set', async () => {
+      assert.equal((await one('bob+lists@example.org')).pgpkey, 'KEY-bob');
+      assert.equal((await one('bob-lists@example.org', '+-')).pgpkey, 'KEY-bob');
+      assert.equal((await one('bob-lists@example.org', '+')).user, null);
+      assert.equal((await one('bob+lists@example.org', '')).user, null, "'' disables stripping");
+    });
+
+    it('follows a full-address alias (either case)', async () => {
+      assert.deepEqual(await one('Info@Example.org'), {
+        address: 'Info@Example.org', user: 'bob@example.org', via: 'alias', pgpkey: 'KEY-bob',
+      });
+      assert.equal((await one('upper-alias@example.org')).pgpkey, 'KEY-bob');
+      assert.equal((await one('info+x@example.org')).pgpkey, 'KEY-bob', 'stripped form of an alias');
+    });
+
+    it("follows the tutorial's bare local-part alias", async () => {
+      const record = await one('astronaut57@other.example');
+      assert.deepEqual(record, {
+        address: 'astronaut57@other.example', user: TUTORIAL_USER, via: 'alias', pgpkey: 'KEY-astronaut',
+      });
+      assert.equal((await one('Astronaut57+tag@elsewhere.example')).user, TUTORIAL_USER);
+    });
+
+    it('prefers a users row over an alias row for the same address', async () => {
+      assert.deepEqual(await one('carol@example.org'), {
+        address: 'carol@example.org', user: 'carol@example.org', via: 'user', pgpkey: 'KEY-carol',
+      });
+    });
+
+    it(`follows alias chains up to ${MAX_ALIAS_HOPS} hops and stops after`, async () => {
+      assert.equal((await one('hop1@example.org')).pgpkey, 'KEY-chain');
+      assert.deepEqual(await one('hop0@example.org'), {
+        address: 'hop0@example.org', user: null, via: 'alias', pgpkey: null,
+      });
+    });
+
+    it('ends alias loops without a user', async () => {
+      for (const address of ['loop1@example.org', 'selfloop@example.org']) {
+        const counter = counting(db);
+        const [record] = await resolveRecipients(counter.db, [address], { delimiter: '+' });
+        assert.deepEqual(record, { address, user: null, via: 'alias', pgpkey: null });
+        assert.ok(counter.count() <= MAX_ALIAS_HOPS + 1, `bounded round trips (${counter.count()})`);
+      }
+    });
+
+    it('reports an alias whose target has no users row as alias without key', async () => {
+      assert.deepEqual(await one('ghost@example.org'), {
+        address: 'ghost@example.org', user: null, via: 'alias', pgpkey: null,
+      });
+    });
+
+    it('gives no record for unknown addresses', async () => {
+      assert.deepEqual(await one('stranger@example.org'), {
+        address: 'stranger@example.org', user: null, via: null, pgpkey: null,
+      });
+    });
+
+    it('concatenates the keys of duplicate users rows', async () => {
+      const record = await one('dup@example.org');
+      assert.equal(record.via, 'user');
+      assert.match(record.pgpkey ?? '', /KEY-dup-1/);
+      assert.match(record.pgpkey ?? '', /KEY-dup-2/);
+    });
+
+    it('matches UTF-8 addresses case-insensitively', async () => {
+      assert.equal((await one('jörg@bücher.example')).pgpkey, 'KEY-joerg');
+      assert.equal((await one('JÖRG@BÜCHER.example')).pgpkey, 'KEY-joerg');
+    });
+
+    it('matches addresses with quotes', async () => {
+      assert.equal((await one("O'Brien@example.org")).pgpkey, 'KEY-obrien');
+      assert.equal((await one('"quoted local"@example.org')).pgpkey, 'KEY-quoted');
+    });
+
+    it('survives hostile addresses and leaves the tables intact', async () => {
+      const before = await tableCounts(db);
+      const hostile = [
+        "'; DROP TABLE users; --",
+        "x'); DELETE FROM aliases; --@example.org",
+        'a\0b@example.org',
+        '\0',
+        `${'x'.repeat(2000)}@example.org`,
+        '\uFFFD\uFFFD@example.org',
+        '\uD800@example.org', // lone surrogate: not representable in UTF-8
+        '',
+        '@',
+        '{"a","b"}',
+        'back\\slash@example.org',
+        'sp ace@example.org',
+      ];
+      const records = await resolveRecipients(db, hostile, { delimiter: '+' });
+      assert.deepEqual(records.map((r) => r.address), hostile);
+      for (const record of records) assert.deepEqual([record.user, record.via, record.pgpkey], [null, null, null]);
+      assert.deepEqual(await tableCounts(db), before);
+      assert.deepEqual(before, { users: USERS.length, aliases: ALIASES.length });
+    });
+
+    it('matches an address with a leading delimiter char as is', async () => {
+      assert.equal((await one('-leading@example.org', '+-')).pgpkey, 'KEY-leading');
+    });
+
+    it('resolves 500 recipients in one round trip, in input order', async () => {
+      const users = Array.from({ length: 250 }, (_, i): [string, string] => [`bulk${i}@example.net`, `KEY-bulk${i}`]);
+      await seed(db, users, []);
+      try {
+        const addresses = Array.from({ length: 500 }, (_, i) =>
+          i % 2 === 0 ? `Bulk${i / 2}+x@example.net` : `nobody${i}@example.net`);
+        const counter = counting(db);
+        const records = await resolveRecipients(counter.db, addresses, { delimiter: '+' });
+        assert.equal(counter.count(), 1);
+        assert.equal(records.length, 500);
+        records.forEach((record, i) => {
+          assert.equal(record.address, addresses[i]);
+          assert.equal(record.pgpkey, i % 2 === 0 ? `KEY-bulk${i / 2}` : null);
+        });
+      } finally {
+        await db.query("DELETE FROM users WHERE email LIKE 'bulk%@example.net'");
+      }
+    });
+
+    it('keeps duplicates and order of the input list', async () => {
+      const records = await resolveRecipients(db, ['info@example.org', 'bob@example.org', 'info@example.org'], {
+        delimiter: '+',
+      });
+      assert.deepEqual(records.map((r) => [r.address, r.via]), [
+        ['info@example.org', 'alias'], ['bob@example.org', 'user'], ['info@example.org', 'alias'],
+      ]);
+    });
+  });
+}
