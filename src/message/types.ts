@@ -8,6 +8,8 @@ export interface HeaderField {
   readonly lower: string;
   /** The whole field, `Name: value` plus folded continuation lines with their own line endings, no final EOL. */
   readonly raw: Buffer;
+  /** The line ending that followed the field in the input ('' at end of input). Set by splitMessage. */
+  readonly eol?: '' | '\n' | '\r\n';
 }
 
 export interface SplitMessage {
@@ -19,6 +21,8 @@ export interface SplitMessage {
   readonly eol: '\n' | '\r\n';
   /** False when the input had no empty line ending the header section. */
   readonly hasSeparator: boolean;
+  /** The empty line that ended the header section ('' when hasSeparator is false). Set by splitMessage. */
+  readonly separator?: '' | '\n' | '\r\n';
 }
 
 /** Why a message must pass through unchanged because it is already protected end to end. */

@@ -1,0 +1,72 @@
+// Builds the RFC 3156 multipart/encrypted message sent in place of the original: the original non-structural
+// header fields in order (Subject possibly replaced) around the armored ciphertext. Line endings follow msg.eol.
+import { chooseBoundary } from './boundary.js';
+import { countBareLf, withEol, writeCanonicalCrlf } from './canonical-eol.js';
+import { isContentField, outerSubjectValue } from './header-protection.js';
+import type { HeaderField, HeaderProtectionOptions, SplitMessage } from './types.js';
+
+/** Dropped from the outside: structural fields (replaced) and signatures the encryption breaks anyway. */
+const DROPPED = new Set(['mime-version', 'dkim-signature', 'domainkey-signature']);
+
+export interface OuterMessageOptions {
+  /** Source of the boundary's random part (tests). */
+  readonly nextToken?: () => string;
+}
+
+const keptOutside = (field: HeaderField): boolean => !isContentField(field) && !DROPPED.has(field.lower);
+
+export function buildOuterMessage(
+  msg: SplitMessage,
+  armored: string,
+  hp: HeaderProtectionOptions,
+  options: OuterMessageOptions = {},
+): Buffer {
+  const eol = msg.eol;
+  const placeholder = outerSubjectValue(hp);
+  const lines: Buffer[] = [];
+  for (const field of msg.fields.filter(keptOutside)) {
+    if (field.lower === 'subject' && placeholder !== null) {
+      lines.push(Buffer.from(`Subject: ${placeholder}${eol}`, 'latin1'));
+    } else {
+      lines.push(withEol(field.raw, eol), Buffer.from(eol, 'latin1'));
+    }
+  }
+  const armor = armorBytes(armored);
+  const boundary = chooseBoundary([armor], options.nextToken);
+  const head = [
+    'MIME-Version: 1.0',
+    `Content-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary="${boundary}"`,
+    '',
+    'This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)',
+    `--${boundary}`,
+    'Content-Type: application/pgp-encrypted',
+    'Content-Description: PGP/MIME version identification',
+    '',
+    'Version: 1',
+    '',
+    `--${boundary}`,
+    'Content-Type: application/octet-stream; name="encrypted.asc"',
+    'Content-Description: OpenPGP encrypted message',
+    'Content-Disposition: inline; filename="encrypted.asc"',
+    '',
+    '',
+  ].join(eol);
+  const tail = `${eol}${eol}--${boundary}--${eol}`;
+  const headBytes = Buffer.concat([...lines, Buffer.from(head, 'latin1')]);
+  // The armor is the bulk (≈1.36 × the message): write it into the result once, converting LF → CRLF on the way.
+  const armorLength = eol === '\r\n' ? armor.length + countBareLf(armor) : armor.length;
+  const out = Buffer.allocUnsafe(headBytes.length + armorLength + tail.length);
+  let offset = headBytes.copy(out, 0);
+  offset = eol === '\r\n' ? writeCanonicalCrlf(armor, out, offset) : offset + armor.copy(out, offset);
+  out.write(tail, offset, 'latin1');
+  return out;
+}
+
+/** The armor as LF-only bytes without its trailing line endings (the caller writes CRLF when msg.eol asks). */
+function armorBytes(armored: string): Buffer {
+  let end = armored.length;
+  while (end > 0 && (armored.charCodeAt(end - 1) === 0x0a || armored.charCodeAt(end - 1) === 0x0d)) end -= 1;
+  const bytes = Buffer.from(end === armored.length ? armored : armored.slice(0, end), 'utf8');
+  // OpenPGP.js armors with LF; CRLF armor from elsewhere is brought to LF first (no copy when there is none).
+  return withEol(bytes, '\n');
+}

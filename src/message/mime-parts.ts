@@ -1,0 +1,102 @@
+// A minimal, bounded MIME walker for classification: children of a multipart body, and leaf parts depth-first.
+// Read-only views (subarrays) of the input; never throws on broken MIME; depth and part count are capped.
+import { contentTypeOf } from './content-type.js';
+import { splitMessage } from './split-message.js';
+import type { HeaderField } from './types.js';
+
+const LF = 0x0a;
+const CR = 0x0d;
+const DASH = 0x2d;
+
+interface Delimiter {
+  /** End of the previous part's content (the EOL before the delimiter belongs to the delimiter). */
+  readonly contentEnd: number;
+  /** First byte after the delimiter line. */
+  readonly next: number;
+  readonly closing: boolean;
+}
+
+/** Next `--boundary[--]` line (at a line start, only transport whitespace after it) at or after `from`. */
+function findDelimiter(body: Buffer, marker: Buffer, from: number): Delimiter | undefined {
+  for (let at = body.indexOf(marker, from); at !== -1; at = body.indexOf(marker, at + 1)) {
+    if (at > 0 && body[at - 1] !== LF) continue;
+    let end = at + marker.length;
+    const closing = body[end] === DASH && body[end + 1] === DASH;
+    if (closing) end += 2;
+    while (body[end] === 0x20 || body[end] === 0x09) end += 1;
+    let next: number;
+    if (end >= body.length) next = body.length;
+    else if (body[end] === LF) next = end + 1;
+    else if (body[end] === CR && body[end + 1] === LF) next = end + 2;
+    else continue; // a longer boundary sharing this prefix, or text after it
+    const contentEnd = at === 0 ? 0 : at >= 2 && body[at - 2] === CR ? at - 2 : at - 1;
+    return { contentEnd, next, closing };
+  }
+  return undefined;
+}
+
+/**
+ * The body parts of a multipart body, lazily (only what the caller consumes is scanned). Preamble and epilogue
+ * are skipped; a missing closing delimiter ends the last part at the end of the body.
+ */
+export function* multipartChildren(body: Buffer, boundary: string): Generator<Buffer, void, undefined> {
+  if (boundary === '') return;
+  const marker = Buffer.from(`--${boundary}`, 'latin1');
+  let partStart = -1;
+  let from = 0;
+  for (;;) {
+    const delimiter = findDelimiter(body, marker, from);
+    if (delimiter === undefined) {
+      if (partStart >= 0) yield body.subarray(partStart);
+      return;
+    }
+    if (partStart >= 0) yield body.subarray(partStart, Math.max(partStart, delimiter.contentEnd));
+    if (delimiter.closing) return;
+    partStart = delimiter.next;
+    from = delimiter.next;
+  }
+}
+
+export interface MimeLeaf {
+  readonly fields: readonly HeaderField[];
+  readonly body: Buffer;
+  /** 0 for a single-part message, 1 for a child of the top-level multipart, … */
+  readonly depth: number;
+}
+
+export interface WalkLimits {
+  /** Multipart nesting below the top level that is still entered. */
+  readonly maxDepth: number;
+  /** Parts (leaf or multipart) looked at before the walk stops. */
+  readonly maxParts: number;
+}
+
+export const DEFAULT_WALK_LIMITS: WalkLimits = { maxDepth: 20, maxParts: 500 };
+
+/**
+ * Leaf parts depth-first, starting from a header block and its body. A multipart without a usable boundary
+ * counts as a leaf; message/rfc822 is not entered. Parts beyond the limits are silently not visited.
+ */
+export function* mimeLeaves(
+  fields: readonly HeaderField[],
+  body: Buffer,
+  limits: WalkLimits = DEFAULT_WALK_LIMITS,
+): Generator<MimeLeaf, void, undefined> {
+  let budget = limits.maxParts;
+  function* visit(partFields: readonly HeaderField[], partBody: Buffer, depth: number): Generator<MimeLeaf> {
+    budget -= 1;
+    const { type, params } = contentTypeOf(partFields);
+    const boundary = params['boundary'] ?? '';
+    if (!type.startsWith('multipart/') || boundary === '') {
+      yield { fields: partFields, body: partBody, depth };
+      return;
+    }
+    if (depth >= limits.maxDepth) return;
+    for (const child of multipartChildren(partBody, boundary)) {
+      if (budget <= 0) return;
+      const split = splitMessage(child);
+      yield* visit(split.fields, split.body, depth + 1);
+    }
+  }
+  yield* visit(fields, body, 0);
+}

@@ -1,0 +1,92 @@
+// Splits a raw message into header fields and body bytes without changing a byte (LF, CRLF or mixed input).
+// Pure: no decoding of bodies; field names are read as latin1 so 8-bit and NUL bytes survive. A header field
+// holding a bare CR ends the header section (the whole field becomes the start of the body).
+import type { HeaderField, SplitMessage } from './types.js';
+
+const LF = 0x0a;
+const CR = 0x0d;
+const SP = 0x20;
+const HTAB = 0x09;
+const COLON = 0x3a;
+
+type Eol = '' | '\n' | '\r\n';
+
+/** Length of the field name when `line` starts a header field (`name *WSP ":"`), else -1. */
+function fieldNameLength(raw: Buffer, start: number, end: number): number {
+  let at = start;
+  while (at < end) {
+    const byte = raw[at] ?? 0;
+    if (byte === COLON || byte === SP || byte === HTAB || byte < 33 || byte > 126) break;
+    at += 1;
+  }
+  const nameEnd = at;
+  if (nameEnd === start) return -1;
+  while (at < end && (raw[at] === SP || raw[at] === HTAB)) at += 1; // obsolete `Name :` syntax (RFC 5322 §4.5)
+  return at < end && raw[at] === COLON ? nameEnd - start : -1;
+}
+
+function hasCr(raw: Buffer, start: number, end: number): boolean {
+  for (let at = start; at < end; at += 1) if (raw[at] === CR) return true;
+  return false;
+}
+
+export function splitMessage(raw: Buffer): SplitMessage {
+  const fields: HeaderField[] = [];
+  let eol: '\n' | '\r\n' | undefined;
+  // The field being collected: where it starts, its name, where its content (without final EOL) ends.
+  let fieldStart = -1;
+  let fieldName = '';
+  let fieldEnd = 0;
+  let fieldEol: Eol = '';
+
+  const closeField = (): void => {
+    if (fieldStart < 0) return;
+    fields.push({
+      name: fieldName,
+      lower: fieldName.toLowerCase(),
+      raw: raw.subarray(fieldStart, fieldEnd),
+      eol: fieldEol,
+    });
+    fieldStart = -1;
+  };
+  const result = (body: Buffer, separator: Eol): SplitMessage => {
+    closeField();
+    return { fields, body, eol: eol ?? '\n', hasSeparator: separator !== '', separator };
+  };
+
+  let lineStart = 0;
+  while (lineStart < raw.length) {
+    const lf = raw.indexOf(LF, lineStart);
+    const next = lf === -1 ? raw.length : lf + 1;
+    const lineEol: Eol = lf === -1 ? '' : lf > lineStart && raw[lf - 1] === CR ? '\r\n' : '\n';
+    const contentEnd = next - lineEol.length;
+    if (eol === undefined && lineEol !== '') eol = lineEol;
+
+    if (contentEnd === lineStart && lineEol !== '') return result(raw.subarray(next), lineEol);
+    const first = raw[lineStart];
+    if (hasCr(raw, lineStart, contentEnd)) {
+      // A bare CR is a line break to some readers: it could hide text inside a header field that stays visible
+      // outside the encryption. RFC 5322 forbids it, so the field holding it (whole) starts the body instead.
+      if ((first === SP || first === HTAB) && fieldStart >= 0) {
+        const bodyStart = fieldStart;
+        fieldStart = -1;
+        return result(raw.subarray(bodyStart), '');
+      }
+      return result(raw.subarray(lineStart), '');
+    }
+    if ((first === SP || first === HTAB) && fieldStart >= 0) {
+      fieldEnd = contentEnd; // continuation line: the field grows, folding kept as it came
+      fieldEol = lineEol;
+    } else {
+      const nameLength = fieldNameLength(raw, lineStart, contentEnd);
+      if (nameLength < 0) return result(raw.subarray(lineStart), ''); // not a header line: the body starts here
+      closeField();
+      fieldStart = lineStart;
+      fieldName = raw.toString('latin1', lineStart, lineStart + nameLength);
+      fieldEnd = contentEnd;
+      fieldEol = lineEol;
+    }
+    lineStart = next;
+  }
+  return result(raw.subarray(raw.length), '');
+}

@@ -1,0 +1,43 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { findFields, headerValue } from '../../../src/message/header-fields.js';
+import { splitMessage } from '../../../src/message/split-message.js';
+
+const latin1 = (text: string): Buffer => Buffer.from(text, 'latin1');
+const field = (raw: string) => {
+  const first = splitMessage(latin1(`${raw}\n\n`)).fields[0];
+  assert.ok(first);
+  return first;
+};
+
+describe('headerValue', () => {
+  const cases: [string, string][] = [
+    ['Subject: hello', 'hello'],
+    ['Subject:hello', 'hello'],
+    ['Subject:   spaced  \t', 'spaced'],
+    ['Subject: a\n b\n\tc', 'a b\tc'],
+    ['Subject: a\r\n b', 'a b'],
+    ['Subject:', ''],
+    ['Subject : obsolete', 'obsolete'],
+    ['X-Colons: a: b: c', 'a: b: c'],
+    ['Subject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?=', '=?UTF-8?Q?Gr=C3=BC=C3=9Fe?='],
+    ['X-8bit: caf\xe9 \x00', 'caf\xe9 \x00'],
+    ['X-Nbsp: \xa0kept\xa0', '\xa0kept\xa0'],
+  ];
+  for (const [raw, expected] of cases) {
+    test(JSON.stringify(raw), () => assert.equal(headerValue(field(raw)), expected));
+  }
+});
+
+describe('findFields', () => {
+  const msg = splitMessage(latin1('Received: 1\nTO: a\nreceived: 2\nSubject: s\nRECEIVED: 3\n\n'));
+  const cases: [string, string[]][] = [
+    ['received', ['Received: 1', 'received: 2', 'RECEIVED: 3']],
+    ['Received', ['Received: 1', 'received: 2', 'RECEIVED: 3']],
+    ['to', ['TO: a']],
+    ['cc', []],
+  ];
+  for (const [name, expected] of cases) {
+    test(name, () => assert.deepEqual(findFields(msg, name).map((f) => f.raw.toString('latin1')), expected));
+  }
+});
