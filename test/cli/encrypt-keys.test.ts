@@ -1,0 +1,85 @@
+// `pgpipe encrypt` against a real PostgreSQL: which keys a message is encrypted to, and an unusable key is a
+// deferral naming the recipient — never a silent plaintext.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startPostgres, type PgCluster } from '../helpers/pg-cluster.js';
+import { makeKey, type TestKey } from '../helpers/keys.js';
+import { seedStore } from '../helpers/seed.js';
+import { runCli } from '../helpers/run-cli.js';
+import { decryptWithOpenpgpJs, parsePgpMime } from '../helpers/decrypt.js';
+
+const message = (to: string): string =>
+  `From: a@example.net\nTo: ${to}\nSubject: which keys\nMessage-ID: <k@example.net>\n\nthe body\n`;
+
+describe('pgpipe encrypt with keys in PostgreSQL', () => {
+  let pg: PgCluster;
+  let alice: TestKey;
+  let bob: TestKey;
+  let expired: TestKey;
+  before(async () => {
+    pg = await startPostgres();
+    [alice, bob, expired] = await Promise.all([
+      makeKey({ kind: 'curve25519', email: 'alice@example.org' }),
+      makeKey({ kind: 'rsa3072', email: 'bob@example.org' }),
+      makeKey({ kind: 'curve25519', email: 'old@example.org', expired: true }),
+    ]);
+    await seedStore({ databaseUrl: pg.url }, [
+      { email: 'Alice@Example.org', pgpkey: alice.publicArmored },
+      { email: 'bob@example.org', pgpkey: bob.publicArmored },
+      { email: 'old@example.org', pgpkey: expired.publicArmored },
+      { email: 'private@example.org', pgpkey: alice.privateArmored },
+    ]);
+  });
+  after(async () => pg.stop());
+
+  const encrypt = (to: string[], input: string) =>
+    runCli(['encrypt', ...to.flatMap((t) => ['--to', t]), '--db', pg.url], { input });
+
+  it('encrypts one output to every keyed recipient; each can decrypt it alone', async () => {
+    const result = await encrypt(['alice+news@example.org', 'BOB@example.org'], message('alice@example.org'));
+    assert.equal(result.code, 0, result.stderr);
+    const { armor } = parsePgpMime(result.stdout);
+    for (const key of [alice, bob]) {
+      const inner = (await decryptWithOpenpgpJs(armor, key.privateArmored)).toString('latin1');
+      assert.match(inner, /^Content-Type: multipart\/mixed; [^\r]*protected-headers="v1"/);
+      assert.match(inner, /\r\n\r\nthe body\r\n\r\n--[^\r]+--\r\n$/);
+    }
+  });
+
+  it('encrypts to the keyed recipients when another has no key, and says so with --verbose', async () => {
+    const result = await runCli(['encrypt', '--to', 'nokey@example.org', '--to', 'alice@example.org', '--db', pg.url, '--verbose'], {
+      input: message('x'),
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /nokey@example\.org: no key/);
+    await decryptWithOpenpgpJs(parsePgpMime(result.stdout).armor, alice.privateArmored);
+  });
+
+  it('exits 75 with a 4.7.5 line naming the recipient when the stored key is expired', async () => {
+    const result = await encrypt(['old@example.org'], message('old@example.org'));
+    assert.equal(result.code, 75);
+    assert.equal(result.stdout.length, 0);
+    assert.match(result.stderr, /^4\.7\.5 pgpipe: key for old@example\.org is unusable: [^\n]*expired[^\n]*\n$/);
+  });
+
+  it('refuses to use a private key pasted into the database, without printing key material', async () => {
+    const result = await encrypt(['private@example.org'], message('private@example.org'));
+    assert.equal(result.code, 75);
+    assert.equal(result.stdout.length, 0);
+    assert.match(result.stderr, /^4\.7\.5 pgpipe: key for private@example\.org is unusable: [^\n]*private[^\n]*\n$/);
+    assert.doesNotMatch(result.stderr, /BEGIN PGP/);
+  });
+
+  it('defers the whole message when one of several recipients has an unusable key', async () => {
+    const result = await encrypt(['alice@example.org', 'old@example.org'], message('both'));
+    assert.equal(result.code, 75);
+    assert.equal(result.stdout.length, 0);
+  });
+
+  it('passes already-encrypted mail through unchanged without asking the database', async () => {
+    const pgpMime = 'From: a@b\nTo: alice@example.org\nMIME-Version: 1.0\nContent-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary="x"\n\n--x\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n\n--x\nContent-Type: application/octet-stream\n\n-----BEGIN PGP MESSAGE-----\n\nhQ==\n-----END PGP MESSAGE-----\n\n--x--\n';
+    const result = await runCli(['encrypt', '--to', 'alice@example.org', '--db', 'postgresql://nobody@127.0.0.1:1/none'], { input: pgpMime });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.toString('latin1'), pgpMime);
+  });
+});
