@@ -82,14 +82,19 @@ function classify(msg: SplitMessage): Protection {
   }
 
   // One depth-first pass decides both: the first text leaf (inline PGP) and the first attachment (smime.p7m).
+  // An smime.p7m attachment only counts when no readable text precedes it (a gateway's wrapper): a cleartext
+  // message that merely carries such a file must still be encrypted.
   let textDecided = false;
   let attachmentDecided = false;
+  let cleartextSeen = false;
   for (const leaf of mimeLeaves(msg.fields, msg.body)) {
     if (!attachmentDecided && isAttachment(leaf.fields)) {
       attachmentDecided = true;
-      if (isSmimeName(leaf.fields)) return { kind: 'smime' };
+      if (isSmimeName(leaf.fields) && !cleartextSeen) return { kind: 'smime' };
     }
-    if (!textDecided && contentTypeOf(leaf.fields).type.startsWith('text/')) {
+    const isText = contentTypeOf(leaf.fields).type.startsWith('text/');
+    if (isText && !isBlank(leaf.body)) cleartextSeen = true;
+    if (!textDecided && isText) {
       textDecided = true;
       if (isInlinePgp(leaf.fields, leaf.body)) return { kind: 'pgp-inline' };
     }

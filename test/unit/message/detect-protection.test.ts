@@ -137,6 +137,13 @@ describe('detectProtection: not protected', () => {
       ),
     ],
     [
+      'smime.p7m as first attachment after a cleartext body',
+      mixed(
+        'Content-Type: text/plain\n\nhere is the file you asked for',
+        'Content-Type: application/octet-stream; name="smime.p7m"\nContent-Disposition: attachment\n\nMIAG',
+      ),
+    ],
+    [
       'smime.p7m as second attachment',
       mixed(
         'Content-Type: text/plain\n\nhi',
