@@ -35,8 +35,9 @@ export function parseConfigFile(text: string, path: string): Record<string, stri
     const [, name = '', rawValue = ''] = match;
     const key = known.get(name);
     if (key === undefined) throw temporary('config.invalid', `${path}:${index + 1}: unknown setting "${name}"`);
-    const quoted = /^"(.*)"$/.exec(rawValue);
-    values[key] = quoted ? (quoted[1] ?? '') : rawValue;
+    // A value may be "quoted" (to keep a leading/trailing space or a '#'); otherwise ' # ...' ends it as a comment.
+    const quoted = /^"([^"]*)"\s*(?:#.*)?$/.exec(rawValue);
+    values[key] = quoted ? (quoted[1] ?? '') : rawValue.replace(/\s+#.*$/, '');
   });
   return values;
 }
@@ -63,7 +64,8 @@ export function loadConfig(sources: ConfigSources): Config {
     const flag = sources.flags[s.key];
     const env = sources.env[s.env];
     if (flag !== undefined) [merged[s.key], origin[s.key]] = [flag, s.flag.split(' ')[0] ?? s.flag];
-    else if (env !== undefined) [merged[s.key], origin[s.key]] = [env, s.env];
+    // An empty variable means "unset" (VAR= on a command line), except where empty is a real value.
+    else if (env !== undefined && (env !== '' || s.key === 'recipientDelimiter')) [merged[s.key], origin[s.key]] = [env, s.env];
     else if (fromFile[s.key] !== undefined) [merged[s.key], origin[s.key]] = [fromFile[s.key], s.file];
   }
   const result = schema.safeParse(merged);

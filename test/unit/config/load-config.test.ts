@@ -80,6 +80,14 @@ describe('loadConfig', () => {
     });
   }
 
+  it('treats an empty environment variable as unset, except the recipient delimiter', () => {
+    withConfigFile('database_url = postgres://file/db\n', (path) => {
+      const config = loadConfig({ flags: {}, env: { PGPIPE_DATABASE_URL: '', PGPIPE_RECIPIENT_DELIMITER: '' }, configPath: path });
+      assert.equal(config.databaseUrl, 'postgres://file/db');
+      assert.equal(config.recipientDelimiter, '');
+    });
+  });
+
   it('names the flag when a flag value is invalid', () => {
     assert.throws(() => loadConfig({ flags: { deadlineMs: 'x' }, env: {} }), /invalid --deadline: expected a number/);
   });
@@ -95,6 +103,12 @@ describe('parseConfigFile', () => {
       sendmailPath: '/usr/sbin/sendmail',
       log: 'syslog',
     });
+  });
+  it('treats " # ..." after an unquoted value as a comment, and keeps # inside quotes', () => {
+    assert.deepEqual(
+      parseConfigFile('subject_placeholder = "[#secret]"   # hide it\ndatabase_url = postgresql:///db?host=/run   # socket\n', 'f'),
+      { subjectPlaceholder: '[#secret]', databaseUrl: 'postgresql:///db?host=/run' },
+    );
   });
   it('reports an unknown key with its line number', () => {
     assert.throws(() => parseConfigFile('log = stderr\ndatabase = x\n', '/etc/pgpipe/pgpipe.conf'), /pgpipe.conf:2: unknown setting "database"/);
