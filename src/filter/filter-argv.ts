@@ -1,0 +1,46 @@
+// Splits the filter's argv into the envelope (sender, recipients) and the option words commander may see.
+// Pure. Recipients are hostile text (a local part may legally be "-Vx" or "--sendmail=/x"), so they never reach
+// an option parser.
+import { temporary, type PgpipeError } from '../errors.js';
+
+export interface FilterArgv {
+  /** Words for commander (settings flags and their values), in order; also when the envelope is invalid. */
+  readonly optionArgs: string[];
+  /** The envelope, or why the argv holds none (a usage error: Postfix should defer, 4.3.5). */
+  readonly envelope: { readonly sender: string; readonly recipients: string[] } | PgpipeError;
+}
+
+/** sendmail-compatible no-ops the tutorial's argv passes (`-oi`: a lone "." is not end of input). */
+const IGNORED = new Set(['-oi', '-i']);
+
+/**
+ * Accepts both `[options] -f SENDER -- RECIPIENT...` and the tutorial's `-oi -f SENDER RECIPIENT...`.
+ * `-f` always takes the next word as the sender, even '' (null sender) or one starting with '-'.
+ * After the sender: if a later word is exactly `--`, words up to it are options; otherwise every later word is a
+ * recipient (Postfix expands `${recipient}` last, and a recipient is never a bare `--`: it always has a domain).
+ */
+export function splitFilterArgv(args: readonly string[]): FilterArgv {
+  const optionArgs: string[] = [];
+  let sender: string | null = null;
+  let recipients: string[] | null = null;
+  for (let i = 0; i < args.length && recipients === null; i++) {
+    const word = args[i] as string;
+    if (word === '--') {
+      recipients = args.slice(i + 1);
+    } else if (word === '-f' || word === '-r') {
+      if (i + 1 >= args.length) return { optionArgs, envelope: temporary('usage', '-f needs a sender argument') };
+      sender = args[++i] as string;
+      if (!args.slice(i + 1).includes('--')) recipients = args.slice(i + 1);
+    } else if (word.startsWith('-f') && !word.startsWith('--')) {
+      sender = word.slice(2);
+      if (!args.slice(i + 1).includes('--')) recipients = args.slice(i + 1);
+    } else if (!IGNORED.has(word)) {
+      optionArgs.push(word);
+    }
+  }
+  const fail = (why: string): FilterArgv => ({ optionArgs, envelope: temporary('usage', why) });
+  if (sender === null) return fail('missing -f SENDER');
+  if (recipients === null || recipients.length === 0) return fail('no recipients given');
+  if (recipients.some((r) => r === '')) return fail('empty recipient argument');
+  return { optionArgs, envelope: { sender, recipients } };
+}

@@ -1,0 +1,217 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { temporary } from '../../src/errors.js';
+import { exitCodeFor } from '../../src/filter/outcome.js';
+import { runFilter } from '../../src/filter/run-filter.js';
+import { decryptWithGpg, parsePgpMime } from '../helpers/decrypt.js';
+import { exited, fakeDeps, input, ok, scanned, userKey } from './fake-ports.js';
+
+const PLAIN = 'From: Alice <alice@example.net>\nTo: bob@example.org\nSubject: secret plans\nMessage-ID: <1@x>\n\nmeet at noon\n';
+const signal = (): AbortSignal => AbortSignal.timeout(30_000);
+const fixture = (name: string): Buffer => readFileSync(new URL(`../fixtures/mail/${name}.eml`, import.meta.url));
+const GTUBE = 'XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X';
+
+describe('runFilter: deliveries', () => {
+  it('a keyed recipient gets a copy encrypted to their key only; spam headers stay outside; body intact', async () => {
+    const bob = await userKey('bob@example.org');
+    const { deps, calls } = fakeDeps({ states: { 'bob@example.org': bob.state } });
+    const outcome = await runFilter(input(PLAIN, ['bob@example.org']), deps, signal());
+    assert.equal(outcome.kind, 'delivered');
+    assert.equal(calls.sendmail.length, 1);
+    const sent = calls.sendmail[0]!;
+    assert.deepEqual(sent.envelope, { sender: 'sender@example.net', recipients: ['bob@example.org'] });
+    const outer = parsePgpMime(sent.raw).outerHeaders.map((f) => f.raw.toString('latin1'));
+    assert.ok(outer.some((f) => f.startsWith('X-Spam-Status: No')), 'verdict outside the encryption');
+    assert.ok(!sent.raw.includes('secret plans') && !sent.raw.includes('meet at noon'), 'no plaintext outside');
+    const inner = await decryptWithGpg(sent.raw, bob.privateArmored);
+    assert.match(inner.toString('latin1'), /\r\n\r\nmeet at noon\r\n/);
+    assert.deepEqual(outcome.recipients.map((r) => [r.action, r.fingerprints]), [['encrypted', [bob.fingerprint]]]);
+  });
+
+  it('two keyed recipients: two sendmail calls, each copy readable only with its own key', async () => {
+    const [bob, carol] = await Promise.all([userKey('bob@example.org'), userKey('carol@example.org')]);
+    const { deps, calls } = fakeDeps({ states: { 'bob@example.org': bob.state, 'carol@example.org': carol.state } });
+    const outcome = await runFilter(input(PLAIN, ['bob@example.org', 'carol@example.org']), deps, signal());
+    assert.equal(outcome.kind, 'delivered');
+    assert.deepEqual(calls.sendmail.map((c) => c.envelope.recipients), [['bob@example.org'], ['carol@example.org']]);
+    await decryptWithGpg(calls.sendmail[0]!.raw, bob.privateArmored);
+    await assert.rejects(decryptWithGpg(calls.sendmail[0]!.raw, carol.privateArmored));
+    await decryptWithGpg(calls.sendmail[1]!.raw, carol.privateArmored);
+  });
+
+  it('keyless recipients share one copy of the message as sent (after the spam check)', async () => {
+    const { deps, calls } = fakeDeps();
+    const outcome = await runFilter(input(PLAIN, ['x@example.org', 'y@example.org']), deps, signal());
+    assert.equal(outcome.kind, 'delivered');
+    assert.equal(calls.sendmail.length, 1);
+    assert.deepEqual(calls.sendmail[0]!.envelope.recipients, ['x@example.org', 'y@example.org']);
+    assert.deepEqual(calls.sendmail[0]!.raw, scanned(Buffer.from(PLAIN)).stdout);
+  });
+
+  for (const name of ['pgp-mime-encrypted', 'pgp-inline', 'smime-pkcs7']) {
+    it(`already protected (${name}): everyone gets it unchanged in one call; the key store is not asked`, async () => {
+      const raw = fixture(name);
+      const { deps, calls } = fakeDeps({ spamc: (r) => ok(Buffer.from(r)), lookup: async () => { throw temporary('db.unavailable', 'down'); } });
+      const outcome = await runFilter(input(raw, ['a@x', 'b@x']), deps, signal());
+      assert.equal(outcome.kind, 'delivered');
+      assert.equal(calls.lookups.length, 0);
+      assert.deepEqual(calls.sendmail.map((c) => [c.envelope.recipients, c.raw.equals(raw)]), [[['a@x', 'b@x'], true]]);
+      assert.ok(outcome.recipients.every((r) => r.action === 'unchanged'));
+    });
+  }
+
+  it('the null sender is passed on as the null sender', async () => {
+    const { deps, calls } = fakeDeps();
+    await runFilter(input(PLAIN, ['a@x'], {}, ''), deps, signal());
+    assert.equal(calls.sendmail[0]!.envelope.sender, '');
+  });
+});
+
+describe('runFilter: spam check', () => {
+  it('forged X-Spam-* never reach spamd or the output; spamd verdict is what remains', async () => {
+    const { deps, calls } = fakeDeps();
+    const outcome = await runFilter(input(fixture('forged-spam-headers'), ['x@example.org']), deps, signal());
+    assert.equal(outcome.kind, 'delivered');
+    assert.doesNotMatch(calls.spamc[0]!.toString('latin1'), /^X-Spam-/im);
+    const out = calls.sendmail[0]!.raw.toString('latin1');
+    assert.equal(out.match(/^X-Spam-Status:/gim)?.length, 1);
+    assert.match(out, /^X-Spam-Status: No, score=0\.1/m);
+  });
+
+  it('spamd down, policy deliver: delivered unscanned with forged X-Spam-* removed', async () => {
+    const { deps, calls } = fakeDeps({ spamc: () => exited(69) });
+    const outcome = await runFilter(input(fixture('forged-spam-headers'), ['x@example.org']), deps, signal());
+    assert.equal(outcome.kind, 'delivered');
+    assert.deepEqual(outcome.spam, { kind: 'unscanned', reason: 'unavailable' });
+    assert.doesNotMatch(calls.sendmail[0]!.raw.toString('latin1'), /^X-Spam-/im);
+  });
+
+  it('spamd down, policy defer: 75, nothing sent', async () => {
+    const { deps, calls } = fakeDeps({ spamc: () => exited(74) });
+    const outcome = await runFilter(input(PLAIN, ['x@example.org'], { spamdDown: 'defer' }), deps, signal());
+    assert.equal(outcome.kind, 'deferred');
+    assert.equal(exitCodeFor(outcome), 75);
+    assert.equal(outcome.kind === 'deferred' && outcome.code, 'spam.check-failed');
+    assert.equal(calls.sendmail.length, 0);
+  });
+
+  it('over spamc size limit: delivered unscanned even with policy defer (retrying cannot help)', async () => {
+    const { deps } = fakeDeps({ spamc: (raw) => ok(Buffer.from(raw)) });
+    const outcome = await runFilter(input(fixture('forged-spam-headers'), ['x@example.org'], { spamdDown: 'defer' }), deps, signal());
+    assert.equal(outcome.kind, 'delivered');
+    assert.deepEqual(outcome.spam, { kind: 'unscanned', reason: 'too-big' });
+  });
+
+  it('--no-spam-check: spamc not run, X-Spam-* removed', async () => {
+    const { deps, calls } = fakeDeps();
+    const outcome = await runFilter(input(fixture('forged-spam-headers'), ['x@example.org'], { spamCheck: false }), deps, signal());
+    assert.equal(outcome.kind, 'delivered');
+    assert.equal(calls.spamc.length, 0);
+    assert.doesNotMatch(calls.sendmail[0]!.raw.toString('latin1'), /^X-Spam-/im);
+  });
+
+  it('GTUBE spam to a keyed user: X-Spam-Flag: YES is outside the encryption', async () => {
+    const bob = await userKey('bob@example.org');
+    const { deps, calls } = fakeDeps({ states: { 'bob@example.org': bob.state }, spamc: (raw) => scanned(raw, raw.includes(GTUBE)) });
+    await runFilter(input(`${PLAIN}${GTUBE}\n`, ['bob@example.org']), deps, signal());
+    const outer = parsePgpMime(calls.sendmail[0]!.raw).outerHeaders.map((f) => f.raw.toString('latin1'));
+    assert.ok(outer.includes('X-Spam-Flag: YES'));
+  });
+});
+
+describe('runFilter: failures are 75 unless a policy rejects (69)', () => {
+  it('key store down → deferred db.unavailable, nothing sent', async () => {
+    const { deps, calls } = fakeDeps({ lookup: async () => { throw temporary('db.unavailable', 'database unavailable'); } });
+    const outcome = await runFilter(input(PLAIN, ['a@x']), deps, signal());
+    assert.deepEqual([outcome.kind, outcome.kind !== 'delivered' && outcome.dsn], ['deferred', '4.3.0']);
+    assert.equal(calls.sendmail.length, 0);
+  });
+
+  it('unusable key (default policy) → deferred 4.7.5 naming only that recipient; nobody gets anything', async () => {
+    const bob = await userKey('bob@example.org');
+    const { deps, calls } = fakeDeps({ states: { 'bob@example.org': bob.state, 'eve@x': { kind: 'unusable', reason: 'expired on 2025-01-01' } } });
+    const outcome = await runFilter(input(PLAIN, ['bob@example.org', 'eve@x']), deps, signal());
+    assert.equal(outcome.kind, 'deferred');
+    assert.equal(outcome.kind === 'deferred' && outcome.dsn, '4.7.5');
+    assert.equal(outcome.kind === 'deferred' && outcome.reason, '<eve@x>: stored OpenPGP key unusable: expired on 2025-01-01; mail held until it is fixed');
+    assert.equal(calls.sendmail.length, 0);
+    assert.equal(calls.encrypt.length, 0);
+  });
+
+  it('missing key with policy reject → rejected 5.7.1 (69)', async () => {
+    const { deps, calls } = fakeDeps();
+    const outcome = await runFilter(input(PLAIN, ['nokey@x'], { missingKey: 'reject' }), deps, signal());
+    assert.equal(exitCodeFor(outcome), 69);
+    assert.equal(outcome.kind === 'rejected' && outcome.dsn, '5.7.1');
+    assert.equal(calls.sendmail.length, 0);
+  });
+
+  it('encrypted result over message_size_limit: rejected 5.3.4 (default) or deferred 4.3.4, before sendmail', async () => {
+    const bob = await userKey('bob@example.org');
+    const big = `${PLAIN}${'0123456789abcdef'.repeat(4096)}\n`; // ~64 KiB, grows ~1.36x armored
+    for (const [oversize, kind, dsn] of [['reject', 'rejected', '5.3.4'], ['defer', 'deferred', '4.3.4']] as const) {
+      const { deps, calls } = fakeDeps({ states: { 'bob@example.org': bob.state } });
+      const outcome = await runFilter(input(big, ['bob@example.org'], { messageSizeLimit: 70_000, oversize }), deps, signal());
+      const { dsn: gotDsn, reason } = outcome as { dsn?: string; reason?: string };
+      assert.equal(outcome.kind, kind);
+      assert.equal(gotDsn, dsn);
+      assert.match(reason ?? '', /^<bob@example.org>: message too big after encryption/);
+      assert.equal(calls.sendmail.length, 0);
+    }
+    const { deps } = fakeDeps({ states: { 'bob@example.org': bob.state } });
+    assert.equal((await runFilter(input(big, ['bob@example.org'], { messageSizeLimit: 0 }), deps, signal())).kind, 'delivered');
+  });
+
+  for (const [name, result] of [
+    ['exit 75', exited(75)],
+    ['exit 69 (e.g. size)', exited(69)],
+    ['exit 1', exited(1)],
+    ['crash', { exitCode: null, signal: 'SIGSEGV', stdout: Buffer.alloc(0), stderrLine: '', failure: null }],
+    ['not installed', { exitCode: null, signal: null, stdout: Buffer.alloc(0), stderrLine: '', failure: 'spawn' }],
+    ['exit 0 without reading all input', { exitCode: 0, signal: null, stdout: Buffer.alloc(0), stderrLine: '', failure: 'io' }],
+  ] as const) {
+    it(`sendmail ${name} → deferred sendmail.failed (75)`, async () => {
+      const { deps } = fakeDeps({ sendmail: () => result });
+      const outcome = await runFilter(input(PLAIN, ['a@x']), deps, signal());
+      assert.equal(outcome.kind, 'deferred');
+      assert.equal(outcome.kind === 'deferred' && outcome.code, 'sendmail.failed');
+    });
+  }
+
+  it('encryption throwing a plain Error → deferred internal (75), nothing sent', async () => {
+    const bob = await userKey('bob@example.org');
+    const { deps, calls } = fakeDeps({ states: { 'bob@example.org': bob.state }, encrypt: async () => { throw new TypeError('boom'); } });
+    const outcome = await runFilter(input(PLAIN, ['bob@example.org']), deps, signal());
+    assert.deepEqual([outcome.kind, outcome.kind === 'deferred' && outcome.reason], ['deferred', 'internal error']);
+    assert.equal(calls.sendmail.length, 0);
+  });
+
+  it('all copies are built before the first sendmail call', async () => {
+    const [bob, carol] = await Promise.all([userKey('bob@example.org'), userKey('carol@example.org')]);
+    let encrypts = 0;
+    const { deps, calls } = fakeDeps({
+      states: { 'bob@example.org': bob.state, 'carol@example.org': carol.state },
+      encrypt: async () => { if (++encrypts === 2) throw temporary('encrypt.failed', 'x'); return Buffer.from('x'); },
+    });
+    const outcome = await runFilter(input(PLAIN, ['bob@example.org', 'carol@example.org']), deps, signal());
+    assert.equal(outcome.kind, 'deferred');
+    assert.equal(calls.sendmail.length, 0);
+  });
+
+  it('a port that hangs and ignores the signal: our deadline returns deferred', async () => {
+    const { deps } = fakeDeps({ lookup: () => new Promise(() => undefined) });
+    const keepAlive = setTimeout(() => undefined, 5000); // AbortSignal.timeout alone does not hold the event loop
+    const outcome = await runFilter(input(PLAIN, ['a@x']), deps, AbortSignal.timeout(200));
+    clearTimeout(keepAlive);
+    assert.deepEqual([outcome.kind, outcome.kind === 'deferred' && outcome.code], ['deferred', 'deadline.exceeded']);
+  });
+
+  it('second sendmail call failing: deferred, and the log shows who already got their copy', async () => {
+    const bob = await userKey('bob@example.org');
+    const { deps } = fakeDeps({ states: { 'bob@example.org': bob.state }, sendmail: (_r, _e, _s, n) => (n === 2 ? exited(75) : ok()) });
+    const outcome = await runFilter(input(PLAIN, ['bob@example.org', 'nokey@x']), deps, signal());
+    assert.equal(outcome.kind, 'deferred');
+    assert.deepEqual(outcome.recipients.map((r) => r.action), ['encrypted', 'not-sent']);
+  });
+});
