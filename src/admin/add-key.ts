@@ -1,0 +1,44 @@
+// `pgpipe key add EMAIL FILE`: another device's key, stored alongside the existing ones (mail is encrypted to
+// every usable key). A fingerprint that is already stored is refused; the existing text is kept as it is.
+import { permanent } from '../errors.js';
+import type { AdminDeps } from './admin-deps.js';
+import { checkEmail } from './check-address.js';
+import type { KeyWriteOptions } from './set-key.js';
+import { joinArmored, splitStoredKeys } from './split-stored-keys.js';
+import type { KeySummary } from './summarize-key.js';
+import { findUserRow } from './user-rows.js';
+import { validateKeyForWrite } from './validate-key-for-write.js';
+
+export interface AddKeyResult {
+  readonly email: string;
+  readonly added: readonly KeySummary[];
+  /** How many keys the user has now. */
+  readonly total: number;
+  readonly warnings: readonly string[];
+}
+
+export async function runAddKey(options: KeyWriteOptions, deps: AdminDeps): Promise<AddKeyResult> {
+  const email = checkEmail(options.email);
+  const validation = await validateKeyForWrite(options.key, { email, now: deps.now(), allowOtherUid: options.allowOtherUid === true });
+  return deps.db.transaction(async (db) => {
+    const row = await findUserRow(db, email, true);
+    const stored = await splitStoredKeys(row.pgpkey);
+    const duplicate = validation.keys.find((k) => stored.some((s) => s.fingerprint === k.fingerprint));
+    if (duplicate !== undefined) {
+      throw permanent('conflict', `key ${duplicate.fingerprint} is already stored for ${row.email}`);
+    }
+    const existing = row.pgpkey.trim() === '' ? [] : [row.pgpkey.trim()];
+    await db.query('UPDATE users SET pgpkey = $2 WHERE lower(email) = lower($1)',
+      [email, joinArmored([...existing, ...validation.keys.map((k) => k.armored)])]);
+    return {
+      email: row.email,
+      added: validation.keys.map((k) => k.summary),
+      total: stored.length + validation.keys.length,
+      warnings: validation.warnings,
+    };
+  });
+}
+
+export function formatAddKey(result: AddKeyResult): string {
+  return `added key ${result.added.map((k) => k.fingerprint).join(', ')} to ${result.email} (${result.total} keys now)\n`;
+}

@@ -1,0 +1,206 @@
+// `pgpipe doctor`: checks what the filter needs — valid configuration, a reachable store with the tutorial's
+// tables, spamd (`spamc -K`), an executable sendmail, the filter's Unix user able to read the tables (by running
+// `pgpipe db probe` as that user) — and summarises key health. Each failure says what is wrong and how to fix it.
+import type { Config } from '../config/load-config.js';
+import type { Db } from '../store/types.js';
+import { runCheckKeys } from './check-keys.js';
+import { printable } from './format-table.js';
+import { checkColumns } from './init-db.js';
+
+export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
+
+export interface DoctorCheck {
+  readonly name: string;
+  readonly status: CheckStatus;
+  readonly detail: string;
+  /** How to fix it; null when nothing is to be done. */
+  readonly fix: string | null;
+}
+
+export interface DoctorResult {
+  readonly checks: readonly DoctorCheck[];
+  /** Number of 'fail' checks; the CLI exits 1 when non-zero. */
+  readonly failures: number;
+}
+
+export interface ExecResult {
+  /** Exit status; null when the program could not be started or was killed. */
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Why it could not run (ENOENT, timeout...), when code is null. */
+  readonly error: string | null;
+}
+
+export interface DoctorDeps {
+  /** The merged configuration; throws config.invalid. */
+  readonly config: () => Config;
+  readonly openDb: (config: Config) => Promise<Db>;
+  readonly exec: (file: string, args: readonly string[], options?: { env?: Record<string, string> }) => Promise<ExecResult>;
+  readonly isExecutable: (path: string) => Promise<boolean>;
+  readonly now: () => Date;
+  readonly isRoot: boolean;
+  readonly currentUser: string;
+  /** argv that starts this same pgpipe, e.g. [process.execPath, '/usr/lib/pgpipe/bin/pgpipe']. */
+  readonly self: readonly string[];
+  /** Where the embedded store lives for a config (shown in messages). */
+  readonly describeStore: (config: Config) => string;
+}
+
+export interface DoctorOptions {
+  /** The Unix user master.cf runs `pgpipe filter` as (pipe(8) user=). */
+  readonly filterUser: string;
+  /** --config as given, passed on to the probe. */
+  readonly configPath?: string | undefined;
+}
+
+export async function runDoctor(options: DoctorOptions, deps: DoctorDeps): Promise<DoctorResult> {
+  const checks: DoctorCheck[] = [];
+  const add = (name: string, status: CheckStatus, detail: string, fix: string | null = null): void => {
+    checks.push({ name, status, detail, fix });
+  };
+
+  let config: Config;
+  try {
+    config = deps.config();
+    add('config', 'ok', 'configuration is valid');
+  } catch (error) {
+    add('config', 'fail', message(error), 'correct that setting in /etc/pgpipe/pgpipe.conf (or the PGPIPE_* variable / flag named)');
+    return finish(checks);
+  }
+
+  const store = deps.describeStore(config);
+  let tablesOk = false;
+  let db: Db | null = null;
+  try {
+    db = await deps.openDb(config);
+    await db.query('SELECT 1');
+    add('database', 'ok', `reachable: ${store}`);
+  } catch (error) {
+    add('database', 'fail', `${store}: ${message(error)}`, config.databaseUrl === undefined
+      ? 'check that the data dir is writable and no other pgpipe process holds it (data_dir / PGPIPE_DATA_DIR)'
+      : 'start PostgreSQL and check database_url (PGPIPE_DATABASE_URL): socket dir, database name, user');
+  }
+  if (db !== null) {
+    try {
+      const { rows } = await db.query<{ users: boolean; aliases: boolean }>(
+        "SELECT to_regclass('users') IS NOT NULL AS users, to_regclass('aliases') IS NOT NULL AS aliases");
+      const missing = ['users', 'aliases'].filter((t) => rows[0]?.[t as 'users' | 'aliases'] !== true);
+      if (missing.length > 0) {
+        add('tables', 'fail', `table ${missing.join(' and ')} missing`, 'run pgpipe db init (creates the tutorial\'s tables)');
+      } else {
+        await checkColumns(db);
+        tablesOk = true;
+        add('tables', 'ok', 'users and aliases present with the tutorial\'s columns');
+      }
+    } catch (error) {
+      add('tables', 'fail', message(error), 'compare with the tutorial\'s CREATE TABLE users/aliases; pgpipe db init creates them');
+    }
+    if (tablesOk) await keyHealth(db, deps.now, add);
+    await db.close();
+  } else {
+    add('tables', 'skip', 'database not reachable');
+  }
+
+  await checkSpamd(config, deps, add);
+  await checkSendmail(config, deps, add);
+  await checkFilterUser(options, config, deps, add);
+  return finish(checks);
+}
+
+async function keyHealth(db: Db, now: () => Date, add: AddFn): Promise<void> {
+  try {
+    const result = await runCheckKeys({}, { db, now });
+    if (result.attention === 0) add('keys', 'ok', `${result.keys} keys of ${result.users} users are fine for 30 days`);
+    else add('keys', 'warn', `${result.attention} of ${result.entries.length} keys need attention`, 'run pgpipe key check for the list');
+  } catch (error) {
+    add('keys', 'warn', `could not check keys: ${message(error)}`, 'run pgpipe key check');
+  }
+}
+
+async function checkSpamd(config: Config, deps: DoctorDeps, add: AddFn): Promise<void> {
+  if (!config.spamCheck) {
+    add('spamd', 'skip', 'spam check disabled (spam_check = no)');
+    return;
+  }
+  const args = [...config.spamcArgs, '-K'];
+  const result = await deps.exec(config.spamcPath, args);
+  const shown = `${config.spamcPath} ${args.join(' ')}`;
+  if (result.code === 0) {
+    add('spamd', 'ok', `${shown} answered`);
+  } else if (result.code === null) {
+    add('spamd', 'fail', `cannot run ${config.spamcPath}: ${result.error ?? 'failed'}`,
+      'install spamc (apt-get install spamc) or set spamc = PATH, or spam_check = no');
+  } else {
+    const said = firstLine(result.stderr) || firstLine(result.stdout);
+    add('spamd', 'fail', `${shown} exited ${result.code}${said ? ` (${said})` : ''}: spamd not reachable`,
+      'start spamd (systemctl enable --now spamd), or point spamc_args at it (-d HOST -p PORT), or set spam_check = no');
+  }
+}
+
+async function checkSendmail(config: Config, deps: DoctorDeps, add: AddFn): Promise<void> {
+  if (await deps.isExecutable(config.sendmailPath)) add('sendmail', 'ok', `${config.sendmailPath} is executable`);
+  else add('sendmail', 'fail', `${config.sendmailPath} is missing or not executable`, 'install postfix, or set sendmail = PATH to its sendmail');
+}
+
+/**
+ * The real test: run `pgpipe db probe` as the filter's Unix user with this configuration, which connects the way
+ * the filter will (peer authentication / pg_ident map, socket permissions, config file readable, SELECT granted).
+ * Needs root to switch users; as another user it says so instead of guessing.
+ */
+async function checkFilterUser(options: DoctorOptions, config: Config, deps: DoctorDeps, add: AddFn): Promise<void> {
+  const user = options.filterUser;
+  const env: Record<string, string> = { PGPIPE_DB_TIMEOUT: String(config.dbTimeoutMs) };
+  if (config.databaseUrl !== undefined) env.PGPIPE_DATABASE_URL = config.databaseUrl;
+  if (config.dataDir !== undefined) env.PGPIPE_DATA_DIR = config.dataDir;
+  if (options.configPath !== undefined) env.PGPIPE_CONFIG = options.configPath;
+  const probeArgs = [...deps.self, 'db', 'probe'];
+
+  let result: ExecResult;
+  if (user === deps.currentUser) {
+    result = await deps.exec(probeArgs[0] ?? process.execPath, probeArgs.slice(1), { env });
+  } else if (!deps.isRoot) {
+    add('filter user', 'skip', `cannot test as ${user} without root`, `run pgpipe doctor as root (or as ${user})`);
+    return;
+  } else {
+    const id = await deps.exec('id', ['-u', user]);
+    if (id.code !== 0) {
+      add('filter user', 'fail', `Unix user ${user} does not exist`,
+        `create it (useradd --system --no-create-home ${user}) or pass --filter-user with the user= of pgpipe in master.cf`);
+      return;
+    }
+    // runuser keeps the environment we give it; HOME/USER of the target are what the filter would see anyway.
+    result = await deps.exec('runuser', ['-u', user, '--', ...probeArgs], { env });
+  }
+  if (result.code === 0) {
+    add('filter user', 'ok', `${user} can read users and aliases (connected as the filter would)`);
+    return;
+  }
+  const said = firstLine(result.stderr) || result.error || `exit ${String(result.code)}`;
+  add('filter user', 'fail', `${user} cannot read the tables: ${said}`, config.databaseUrl === undefined
+    ? `make the ${deps.describeStore(config)} readable and writable by ${user} (chown -R ${user} on it), or use PostgreSQL`
+    : `let ${user} connect (pg_hba.conf "local <db> ${user} peer" or the tutorial's pg_ident.conf map) and GRANT SELECT ON users, aliases TO its role; make /etc/pgpipe/pgpipe.conf and pgpipe readable by ${user}`);
+}
+
+type AddFn = (name: string, status: CheckStatus, detail: string, fix?: string | null) => void;
+
+function finish(checks: DoctorCheck[]): DoctorResult {
+  return { checks, failures: checks.filter((c) => c.status === 'fail').length };
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message.replace(/\s+/g, ' ') : String(error);
+}
+
+function firstLine(text: string): string {
+  return text.split('\n').map((l) => l.replace(/^pgpipe: /, '').trim()).find((l) => l !== '') ?? '';
+}
+
+const LABEL: Record<CheckStatus, string> = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL', skip: 'skip' };
+
+export function formatDoctor(result: DoctorResult): string {
+  const lines = result.checks.map((c) =>
+    printable(`${LABEL[c.status]}  ${c.name}: ${c.detail}${c.fix !== null && c.status !== 'ok' ? ` -- fix: ${c.fix}` : ''}`));
+  const verdict = result.failures === 0 ? 'doctor: no failures' : `doctor: ${result.failures} failure${result.failures === 1 ? '' : 's'}`;
+  return `${lines.join('\n')}\n${verdict}\n`;
+}

@@ -1,0 +1,96 @@
+// `alias add|remove|list` against a real PostgreSQL and the embedded store, with both alias forms the tutorial
+// uses (full address, bare local part), and the rows the filter's lookup could never use refused.
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import { runAliasAdd } from '../../src/admin/alias-add.js';
+import { runAliasList } from '../../src/admin/alias-list.js';
+import { runAliasRemove } from '../../src/admin/alias-remove.js';
+import { isPgpipeError, type FailureCode } from '../../src/errors.js';
+import { resolveRecipients } from '../../src/store/resolve-recipients.js';
+import { forEachStore, type StoreContext } from './stores.js';
+
+async function refused(store: StoreContext, action: () => Promise<unknown>, code: FailureCode, reason: RegExp): Promise<void> {
+  const before = await store.dump();
+  await assert.rejects(action, (error) => isPgpipeError(error) && error.code === code && reason.test(error.message));
+  assert.equal(await store.dump(), before);
+}
+
+async function addUser(store: StoreContext, email: string): Promise<void> {
+  await store.db.query('INSERT INTO users (email, pgpkey, password, maildir) VALUES ($1, $2, $3, $4)', [email, 'KEY', 'p', 'x/']);
+}
+
+forEachStore('alias add/remove/list', (store) => {
+  it('adds both forms as the tutorial writes them, and the filter\'s lookup follows them', async () => {
+    const s = store();
+    await addUser(s, 'astronaut57@example.org');
+    const bare = await runAliasAdd({ alias: 'Astronaut57', email: 'astronaut57@example.org' }, s.deps);
+    assert.equal(bare.kind, 'local-part');
+    assert.match(bare.warnings[0] ?? '', /bare local part/);
+    const full = await runAliasAdd({ alias: 'postmaster@example.org', email: 'astronaut57@example.org' }, s.deps);
+    assert.deepEqual([full.kind, full.warnings], ['address', []]);
+    const rows = (await s.db.query('SELECT alias, email FROM aliases ORDER BY alias')).rows;
+    assert.deepEqual(rows, [
+      { alias: 'astronaut57', email: 'astronaut57@example.org' },
+      { alias: 'postmaster@example.org', email: 'astronaut57@example.org' },
+    ]);
+    const records = await resolveRecipients(s.db, ['astronaut57@other.example', 'postmaster@example.org'], { delimiter: '+' });
+    assert.deepEqual(records.map((r) => [r.user, r.via]), [['astronaut57@example.org', 'alias'], ['astronaut57@example.org', 'alias']]);
+  });
+
+  it('lists aliases with their form and target', async () => {
+    const s = store();
+    await addUser(s, 'a@example.org');
+    await runAliasAdd({ alias: 'info@example.org', email: 'a@example.org' }, s.deps);
+    await runAliasAdd({ alias: 'sales@example.org', email: 'info@example.org' }, s.deps);
+    await runAliasAdd({ alias: 'ext', email: 'someone@outside.example' }, s.deps);
+    const { aliases } = await runAliasList({}, s.deps);
+    assert.deepEqual(aliases.map((a) => [a.alias, a.kind, a.target]), [
+      ['info@example.org', 'address', 'user'],
+      ['sales@example.org', 'address', 'alias'],
+      ['ext', 'local-part', 'unknown'],
+    ]);
+    assert.deepEqual((await runAliasList({ email: 'A@example.org' }, s.deps)).aliases.map((a) => a.alias), ['info@example.org']);
+  });
+
+  it('a second target makes a distribution list, with a warning', async () => {
+    const s = store();
+    await addUser(s, 'a@example.org');
+    await addUser(s, 'b@example.org');
+    await runAliasAdd({ alias: 'team@example.org', email: 'a@example.org' }, s.deps);
+    const second = await runAliasAdd({ alias: 'team@example.org', email: 'b@example.org' }, s.deps);
+    assert.deepEqual(second.warnings, ['alias team@example.org now has 2 targets (a@example.org, b@example.org); each gets the mail']);
+    assert.equal((await s.db.query('SELECT 1 FROM aliases')).rows.length, 2);
+  });
+
+  it('warns when the target is not a user', async () => {
+    const s = store();
+    const result = await runAliasAdd({ alias: 'x@example.org', email: 'nobody@outside.example' }, s.deps);
+    assert.match(result.warnings[0] ?? '', /^nobody@outside\.example is not a pgpipe user/);
+  });
+
+  it('refuses duplicates, a user\'s own address, self-reference, loops and bad names', async () => {
+    const s = store();
+    await addUser(s, 'a@example.org');
+    await runAliasAdd({ alias: 'info@example.org', email: 'a@example.org' }, s.deps);
+    await refused(s, () => runAliasAdd({ alias: 'INFO@example.org', email: 'a@example.org' }, s.deps), 'conflict',
+      /^alias info@example\.org -> a@example\.org already exists$/);
+    await refused(s, () => runAliasAdd({ alias: 'a@example.org', email: 'b@example.org' }, s.deps), 'conflict',
+      /^a@example\.org is a user's own address/);
+    await refused(s, () => runAliasAdd({ alias: 'x@example.org', email: 'x@example.org' }, s.deps), 'usage', /would point to itself/);
+    await runAliasAdd({ alias: 'p@example.org', email: 'q@example.org' }, s.deps);
+    await refused(s, () => runAliasAdd({ alias: 'q@example.org', email: 'p@example.org' }, s.deps), 'conflict', /would create a loop$/);
+    await refused(s, () => runAliasAdd({ alias: 'two words', email: 'a@example.org' }, s.deps), 'usage', /is not an alias/);
+  });
+
+  it('removes by exact form, optionally only the row to one target', async () => {
+    const s = store();
+    await s.db.query(`INSERT INTO aliases (alias, email) VALUES ('team', 'a@example.org'), ('team', 'b@example.org'),
+      ('team@example.org', 'a@example.org')`);
+    const one = await runAliasRemove({ alias: 'team', email: 'b@example.org' }, s.deps);
+    assert.deepEqual(one.removed, [{ alias: 'team', email: 'b@example.org' }]);
+    const rest = await runAliasRemove({ alias: 'TEAM' }, s.deps);
+    assert.deepEqual(rest.removed, [{ alias: 'team', email: 'a@example.org' }]);
+    assert.deepEqual((await s.db.query('SELECT alias FROM aliases')).rows, [{ alias: 'team@example.org' }]);
+    await refused(s, () => runAliasRemove({ alias: 'team' }, s.deps), 'not-found', /^no alias team /);
+  });
+});

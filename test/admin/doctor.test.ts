@@ -1,0 +1,114 @@
+// `pgpipe doctor` through the built CLI against real components: PostgreSQL, a real spamd, /usr/sbin/sendmail,
+// and the filter's Unix user probed with runuser (root only). Every failure line names the problem and a fix.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync } from 'node:fs';
+import { startPostgres, type PgCluster } from '../helpers/pg-cluster.js';
+import { runCli } from '../helpers/run-cli.js';
+
+const isRoot = process.getuid?.() === 0;
+const FILTER_USER = 'nobody'; // exists on Debian; stands in for the pgpipe user master.cf names
+
+async function startSpamd(port: number): Promise<ChildProcess> {
+  const child = spawn('spamd', [`--listen=127.0.0.1:${port}`, '--max-children=1', '--syslog=stderr', '--nouser-config'],
+    { stdio: ['ignore', 'ignore', 'ignore'] });
+  for (let i = 0; i < 150; i++) {
+    if (spawnSync('spamc', ['-d', '127.0.0.1', '-p', String(port), '-K']).status === 0) return child;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  child.kill();
+  throw new Error('spamd did not start');
+}
+
+interface Line { status: string; name: string; detail: string }
+
+function lines(stdout: Buffer): Line[] {
+  return stdout.toString().split('\n').filter((l) => /^(ok|WARN|FAIL|skip) /.test(l)).map((l) => {
+    const match = /^(\S+)\s+([^:]+): (.*)$/.exec(l);
+    return { status: match?.[1] ?? '', name: match?.[2] ?? '', detail: match?.[3] ?? '' };
+  });
+}
+
+describe('pgpipe doctor', () => {
+  let cluster: PgCluster;
+  let spamd: ChildProcess;
+  let url: string;
+  const port = 20_000 + (process.pid % 20_000);
+  const doctor = (args: string[], env: Record<string, string> = {}) =>
+    runCli(['doctor', ...args], { env: { PGPIPE_DATABASE_URL: url, PGPIPE_SPAMC_ARGS: `-d 127.0.0.1 -p ${port}`, ...env }, timeoutMs: 90_000 });
+
+  before(async () => {
+    [cluster, spamd] = await Promise.all([startPostgres(), startSpamd(port)]);
+    // Like the tutorial's pg_ident map: root (the admin) and the filter's user each connect as their own role.
+    await cluster.psql(`CREATE ROLE root SUPERUSER LOGIN; CREATE ROLE ${FILTER_USER} LOGIN;`);
+    url = cluster.url.replace(/&user=[^&]*/, '');
+    chmodSync(cluster.socketDir, 0o755); // the filter's user must reach the socket, as with /var/run/postgresql
+  });
+  after(async () => {
+    spamd.kill();
+    await cluster.stop();
+  });
+
+  it('reports the missing SELECT grant for the filter user, with the GRANT to run', async (t) => {
+    if (!isRoot) return t.skip('switching to the filter user needs root');
+    const result = await doctor(['--filter-user', FILTER_USER]);
+    assert.equal(result.code, 1, result.stdout.toString());
+    const line = lines(result.stdout).find((l) => l.name === 'filter user');
+    assert.equal(line?.status, 'FAIL');
+    assert.match(line?.detail ?? '', /^nobody cannot read the tables: database unavailable \(query\): SQLSTATE 42501 -- fix: .*GRANT SELECT ON users, aliases TO its role/);
+  });
+
+  it('passes every check once the filter user may read the tables', async () => {
+    await cluster.psql(`GRANT SELECT ON users, aliases TO ${FILTER_USER};`);
+    const result = await doctor(['--filter-user', isRoot ? FILTER_USER : (process.env.USER ?? 'root')]);
+    const got = lines(result.stdout);
+    assert.deepEqual(got.map((l) => [l.name, l.status]), [
+      ['config', 'ok'], ['database', 'ok'], ['tables', 'ok'], ['keys', 'ok'], ['spamd', 'ok'], ['sendmail', 'ok'], ['filter user', 'ok'],
+    ], result.stdout.toString());
+    assert.equal(result.code, 0);
+    assert.match(result.stdout.toString(), /\ndoctor: no failures\n$/);
+  });
+
+  it('fails spamd, sendmail and a missing Unix user, each with a fix, exit 1', async () => {
+    const result = await doctor(['--filter-user', 'pgpipe-no-such-user', '--sendmail', '/nonexistent/sendmail', '--json'],
+      { PGPIPE_SPAMC_ARGS: '-d 127.0.0.1 -p 1' });
+    assert.equal(result.code, 1);
+    const json = JSON.parse(result.stdout.toString()) as { checks: { name: string; status: string; detail: string; fix: string | null }[]; failures: number };
+    const byName = Object.fromEntries(json.checks.map((c) => [c.name, c]));
+    assert.equal(byName.spamd?.status, 'fail');
+    assert.match(byName.spamd?.detail ?? '', /-p 1 -K exited \d+.*: spamd not reachable$/);
+    assert.match(byName.spamd?.fix ?? '', /start spamd/);
+    assert.equal(byName.sendmail?.status, 'fail');
+    assert.match(byName.sendmail?.fix ?? '', /sendmail = PATH/);
+    if (isRoot) {
+      assert.equal(byName['filter user']?.status, 'fail');
+      assert.equal(byName['filter user']?.detail, 'Unix user pgpipe-no-such-user does not exist');
+      assert.equal(json.failures, 3);
+    }
+  });
+
+  it('says how to fix an unreachable database and missing tables', async () => {
+    const down = await doctor(['--no-spam-check', '--db', 'postgresql://root@127.0.0.1:1/none', '--db-timeout', '2000']);
+    assert.equal(down.code, 1);
+    const database = lines(down.stdout).find((l) => l.name === 'database');
+    assert.equal(database?.status, 'FAIL');
+    assert.match(database?.detail ?? '', /connection refused -- fix: start PostgreSQL and check database_url/);
+
+    await cluster.psql('CREATE DATABASE empty_db', 'postgres');
+    const empty = await doctor(['--no-spam-check', '--db', url.replace('/mailstore_db', '/empty_db')]);
+    const tables = lines(empty.stdout).find((l) => l.name === 'tables');
+    assert.equal(tables?.status, 'FAIL');
+    assert.equal(tables?.detail, 'table users and aliases missing -- fix: run pgpipe db init (creates the tutorial\'s tables)');
+    assert.equal(lines(empty.stdout).find((l) => l.name === 'spamd')?.status, 'skip');
+  });
+
+  it('stops at an invalid configuration, naming the setting', async () => {
+    const result = await doctor([], { PGPIPE_SPAMD_DOWN: 'maybe' });
+    assert.equal(result.code, 1);
+    const got = lines(result.stdout);
+    assert.equal(got.length, 1);
+    assert.equal(got[0]?.status, 'FAIL');
+    assert.match(got[0]?.detail ?? '', /^invalid PGPIPE_SPAMD_DOWN: .* -- fix: correct that setting/);
+  });
+});
