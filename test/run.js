@@ -2,7 +2,8 @@
 // Runs every test/**/*.test.ts with Node's built-in runner (TypeScript through tsx).
 // Usage: node test/run.js [path-substring...]   e.g. `npm test -- store` runs only files whose path contains "store".
 // PGPIPE_TEST_SKIP=e2e,fuzz skips directories by name (for quick local runs; CI runs everything).
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -27,9 +28,30 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+// CLI tests spawn bin/pgpipe, which runs dist/: build it from the sources under test first.
+const build = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], {
+  cwd: root,
+  stdio: 'inherit',
+});
+if (build.status !== 0) process.exit(build.status ?? 1);
+
+// One empty embedded store per run (PGlite's initdb takes seconds); tests copy it (test/helpers/embedded-template.ts).
+const scratch = mkdtempSync(join(tmpdir(), 'pgpipe-test-run-'));
+const template = join(scratch, 'embedded-template');
+const made = spawnSync(process.execPath, [join(root, 'bin/pgpipe'), 'user', 'list', '--data-dir', template], {
+  cwd: root,
+  env: { ...process.env, PGPIPE_CONFIG: '/dev/null' },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
-  { cwd: root, stdio: 'inherit' },
+  {
+    cwd: root,
+    stdio: 'inherit',
+    env: made.status === 0 ? { ...process.env, PGPIPE_TEST_EMBEDDED_TEMPLATE: template } : process.env,
+  },
 );
+rmSync(scratch, { recursive: true, force: true });
 process.exit(result.status ?? 1);

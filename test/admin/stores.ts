@@ -1,6 +1,7 @@
 // Runs the same admin tests against a throwaway PostgreSQL cluster and the embedded PGlite store.
 import { after, before, beforeEach, describe } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { seedEmbeddedDir } from '../helpers/embedded-template.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config/load-config.js';
@@ -39,7 +40,7 @@ async function openStore(kind: StoreContext['kind']): Promise<{ context: StoreCo
     config = configFor({ databaseUrl: cluster.url });
   } else {
     dataDir = mkdtempSync(join(tmpdir(), 'pgpipe-admin-'));
-    config = configFor({ dataDir: join(dataDir, 'db') });
+    config = configFor({ dataDir: seedEmbeddedDir(join(dataDir, 'db')) });
   }
   const db = await openDb(config);
   const context: StoreContext = { kind, db, config, cluster, deps: { db, now: () => new Date() }, dump: () => dumpTables(db) };

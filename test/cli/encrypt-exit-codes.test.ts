@@ -5,13 +5,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/run-cli.js';
+import { seedEmbeddedDir } from '../helpers/embedded-template.js';
 
 const message = 'From: a@example.net\nTo: nobody@example.org\nSubject: exit codes\n\nbody line\n';
 
 describe('pgpipe encrypt exit codes', () => {
   let dataDir = '';
   before(() => {
-    dataDir = mkdtempSync(join(tmpdir(), 'pgpipe-cli-'));
+    dataDir = seedEmbeddedDir(join(mkdtempSync(join(tmpdir(), 'pgpipe-cli-')), 'db'));
   });
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
