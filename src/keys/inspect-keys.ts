@@ -1,15 +1,16 @@
 // Parses a stored pgpkey text into one KeyReport per key and decides whether each key can be encrypted to.
 // Runs for every message, so it does only what the verdict needs. Never returns a private key; never logs key data.
-import { readKeys, readPrivateKeys, enums, config as defaults } from 'openpgp';
+import { readKeys, readPrivateKeys, enums } from 'openpgp';
 import type { Key, PublicKey, Subkey } from 'openpgp';
 import type { KeyProblem, KeyReport } from './types.js';
 import { splitArmorBlocks } from './armor-blocks.js';
+import { ENCRYPTION_CONFIG } from './encryption-config.js';
 
 type KeyPart = Key | Subkey;
 
-// Relaxed only to *find* the subkey OpenPGP.js would pick, so we can name why it is refused (weak-rsa /
-// weak-algorithm) instead of a generic "no encryption key". Encryption itself always uses the defaults.
-const findAnyConfig = { ...defaults, minRSABits: 0, rejectPublicKeyAlgorithms: new Set<enums.publicKey>() };
+// Relaxed only to *find* the subkey OpenPGP.js would pick if strength were not checked, so a refusal is named
+// (weak-rsa / weak-algorithm) instead of a generic "no encryption key". Never used to accept a key.
+const findAnyConfig = { ...ENCRYPTION_CONFIG, minRSABits: 0, rejectPublicKeyAlgorithms: new Set<enums.publicKey>() };
 const WEAK_ALGORITHMS = new Set(['dsa', 'elgamal']);
 
 /** One report per key found; a text with no parsable key gives one 'garbage' report. */
@@ -56,25 +57,37 @@ async function judge(key: PublicKey, now: Date): Promise<KeyReport> {
   if (key.keyPacket.version !== 4) return report(null, 'v6', `v${key.keyPacket.version} key: GnuPG 2.2 cannot use it`);
   if (await key.isRevoked(undefined, undefined, now)) return report(null, 'revoked', 'key is revoked');
   if (expires !== null && expires <= now) return report(null, 'expired', `expired on ${day(expires)}`);
+  // The verdict comes from the subkey OpenPGP.js will really encrypt to with our config (which skips weak
+  // subkeys, so an older strong subkey wins over a newer weak one); encryptPayload uses the same config.
+  let chosen: KeyPart | null = null;
+  try {
+    chosen = await key.getEncryptionKey(undefined, now, undefined, ENCRYPTION_CONFIG);
+  } catch {
+    // no acceptable subkey: explain below
+  }
+  if (chosen !== null) {
+    const weak = weakness(key) ?? weakness(chosen); // belt and braces: the config already refuses both
+    return weak === null ? report(chosen, null, null) : report(chosen, weak.problem, weak.reason);
+  }
+  // Relaxed lookup only to name the refusal: the subkey OpenPGP.js would pick if strength were not checked.
   let candidate: KeyPart;
   try {
     candidate = await key.getEncryptionKey(undefined, now, undefined, findAnyConfig);
   } catch {
     return report(null, 'no-encryption-key', 'no valid encryption key (sign-only, or subkeys expired/revoked)');
   }
-  for (const part of [key, candidate]) {
-    const info = part.getAlgorithmInfo();
-    if (WEAK_ALGORITHMS.has(info.algorithm)) return report(candidate, 'weak-algorithm', `${info.algorithm} key refused`);
-    if (info.algorithm.startsWith('rsa') && (info.bits ?? 0) < 2048) {
-      return report(candidate, 'weak-rsa', `RSA ${info.bits ?? 0} bits is below 2048`);
-    }
+  const weak = weakness(key) ?? weakness(candidate);
+  if (weak !== null) return report(candidate, weak.problem, weak.reason);
+  return report(candidate, 'no-encryption-key', 'encryption key refused by OpenPGP.js');
+}
+
+function weakness(part: KeyPart): { problem: KeyProblem; reason: string } | null {
+  const info = part.getAlgorithmInfo();
+  if (WEAK_ALGORITHMS.has(info.algorithm)) return { problem: 'weak-algorithm', reason: `${info.algorithm} key refused` };
+  if (info.algorithm.startsWith('rsa') && (info.bits ?? 0) < 2048) {
+    return { problem: 'weak-rsa', reason: `RSA ${info.bits ?? 0} bits is below 2048` };
   }
-  try {
-    candidate = await key.getEncryptionKey(undefined, now); // the defaults encryptPayload will use
-  } catch {
-    return report(candidate, 'no-encryption-key', 'encryption key refused by OpenPGP.js defaults');
-  }
-  return report(candidate, null, null);
+  return null;
 }
 
 async function expirationOf(key: Key): Promise<Date | null> {

@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import type { Db, QueryResult } from './types.js';
 import { dbFailure } from './db-errors.js';
+import { withTransaction } from './with-transaction.js';
 import { lockDataDir } from './embedded-lock.js';
 
 /** Opens (creating on first use, ~4 s) the store in dataDir; waits up to timeoutMs for another process's lock. */
@@ -29,17 +30,7 @@ export async function createEmbeddedDb(dataDir: string, timeoutMs: number): Prom
         throw dbFailure(error, 'query');
       }
     },
-    async transaction<T>(fn: (inner: Db) => Promise<T>): Promise<T> {
-      await db.query('BEGIN');
-      try {
-        const value = await fn(db);
-        await db.query('COMMIT');
-        return value;
-      } catch (error) {
-        await db.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
-    },
+    transaction: (fn) => withTransaction(db, fn),
     async close(): Promise<void> {
       if (closed) return;
       closed = true;

@@ -4,6 +4,7 @@ import { userInfo } from 'node:os';
 import pg from 'pg';
 import type { Db, QueryResult } from './types.js';
 import { dbFailure } from './db-errors.js';
+import { withTransaction } from './with-transaction.js';
 
 /** Connects now (so a dead server is noticed before any work); `timeoutMs` bounds connect and each statement. */
 export async function createPgDb(url: string, timeoutMs: number): Promise<Db> {
@@ -38,17 +39,7 @@ export async function createPgDb(url: string, timeoutMs: number): Promise<Db> {
         throw dbFailure(error, 'query');
       }
     },
-    async transaction<T>(fn: (inner: Db) => Promise<T>): Promise<T> {
-      await db.query('BEGIN');
-      try {
-        const value = await fn(db);
-        await db.query('COMMIT');
-        return value;
-      } catch (error) {
-        await db.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
-    },
+    transaction: (fn) => withTransaction(db, fn),
     async close(): Promise<void> {
       await client.end().catch(() => undefined);
     },

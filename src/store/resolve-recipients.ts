@@ -1,6 +1,6 @@
 // Finds the users row (and so the pgpkey) for each envelope recipient in the tutorial's users/aliases tables.
 // Parameterised, batched: one round trip per alias hop for the whole recipient list. Never builds SQL from values.
-import type { Db, RecipientRecord } from './types.js';
+import type { Db, RecipientRecord, RecipientTarget } from './types.js';
 
 export const MAX_ALIAS_HOPS = 5;
 
@@ -48,24 +48,32 @@ function finish(address: string, steps: Map<string, Step>): RecipientRecord {
   const first = steps.get(address);
   if (first === undefined || first.kind === 'none') return { address, user: null, via: null, pgpkey: null };
   if (first.kind === 'user') return { address, user: first.email, via: 'user', pgpkey: first.pgpkey };
-  // Depth-first through the alias chain, first target (in sorted order) that reaches a users row wins.
+  // An alias with several rows expands to several addresses, and local(8) delivers to each of them after this
+  // filter: collect every final address (depth-first, targets in sorted order), not just the first that has a key.
+  const ends: RecipientTarget[] = [];
   const seen = new Set<string>([address]);
-  const walk = (targets: readonly string[], depth: number): { email: string; pgpkey: string } | null => {
-    if (depth > MAX_ALIAS_HOPS) return null;
+  const walk = (targets: readonly string[], depth: number): void => {
     for (const target of targets) {
-      if (seen.has(target)) continue; // alias loop
+      if (seen.has(target)) continue; // alias loop, or a member reached twice
       seen.add(target);
-      const step = steps.get(target);
-      if (step?.kind === 'user') return step;
-      if (step?.kind === 'alias') {
-        const hit = walk(step.targets, depth + 1);
-        if (hit !== null) return hit;
+      const step = depth > MAX_ALIAS_HOPS ? undefined : steps.get(target); // beyond the hop limit: a dead end
+      if (step?.kind === 'alias') walk(step.targets, depth + 1);
+      else if (step?.kind !== 'user') ends.push({ address: target, user: null, pgpkey: null });
+      else if (!ends.some((end) => end.user === step.email)) {
+        ends.push({ address: target, user: step.email, pgpkey: step.pgpkey });
       }
     }
-    return null;
   };
-  const hit = walk(first.targets, 1);
-  return { address, user: hit?.email ?? null, via: 'alias', pgpkey: hit?.pgpkey ?? null };
+  walk(first.targets, 1);
+  const reached = ends.filter((end) => end.user !== null);
+  const record: RecipientRecord = {
+    address,
+    user: reached[0]?.user ?? null,
+    via: 'alias',
+    // All members' keys, as for duplicate users rows; recipientKeys checks each member through `targets`.
+    pgpkey: reached.length > 0 ? reached.map((end) => end.pgpkey ?? '').join('\n') : null,
+  };
+  return ends.length > 1 ? { ...record, targets: ends } : record;
 }
 
 async function lookup(db: Db, addresses: readonly string[], delimiter: string): Promise<Map<string, Step>> {

@@ -17,10 +17,25 @@ export interface Db {
 export interface RecipientRecord {
   /** The recipient address as given. */
   readonly address: string;
-  /** users.email of the matched row, or null when neither a user nor an alias matched. */
+  /** users.email of the matched row (for an alias: the first target that reached one), or null when none did. */
   readonly user: string | null;
   /** How it matched: the users table directly, or through an aliases row. */
   readonly via: 'user' | 'alias' | null;
-  /** The users.pgpkey text (may hold several armored blocks), or null. */
+  /** The users.pgpkey text (may hold several armored blocks; for an alias, every target's texts), or null. */
+  readonly pgpkey: string | null;
+  /**
+   * Only for an alias that expands to more than one final address (several aliases rows, possibly through
+   * chains): each final address, in order, with its own users row and key (null when it reached no users row).
+   * Every one of them gets the message, so every one must be able to read it (see keys/recipient-keys.ts).
+   */
+  readonly targets?: readonly RecipientTarget[];
+}
+
+/** One final address an alias expands to. */
+export interface RecipientTarget {
+  /** The target address as stored in aliases.email. */
+  readonly address: string;
+  /** users.email of its row, or null when it has no users row (an outside address, a dead end). */
+  readonly user: string | null;
   readonly pgpkey: string | null;
 }

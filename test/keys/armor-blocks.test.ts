@@ -31,6 +31,25 @@ describe('splitArmorBlocks', () => {
     assert.match(blocks[1]?.text ?? '', /BBBB\n$/);
   });
 
+  it('ends a truncated block at the next BEGIN, so a complete block after it is still found', () => {
+    const truncated = '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nHALF';
+    const blocks = splitArmorBlocks(`${truncated}\n${pub('WHOLE')}\n${priv('SECRET')}`);
+    assert.deepEqual(blocks.map((b) => b.kind), ['public', 'public', 'private']);
+    assert.equal(blocks[0]?.text, `${truncated}\n\n`);
+    assert.equal(blocks[1]?.text, `${pub('WHOLE')}\n`);
+    assert.match(blocks[2]?.text ?? '', /SECRET/);
+    // A non-key armor (message/signature) also ends the truncated block: nothing after it is swallowed.
+    const [cut] = splitArmorBlocks(`${truncated}\n-----BEGIN PGP MESSAGE-----\n\nM\n-----END PGP MESSAGE-----`);
+    assert.doesNotMatch(cut?.text ?? '', /MESSAGE/);
+  });
+
+  it('makes one block of many consecutive truncated BEGINs (private wins), in linear time', () => {
+    const begin = (kind: string) => `-----BEGIN PGP ${kind} KEY BLOCK-----\n`;
+    const many = splitArmorBlocks(`${begin('PUBLIC').repeat(50_000)}${begin('PRIVATE')}${begin('PUBLIC')}\n${pub('LAST')}`);
+    assert.deepEqual(many.map((b) => b.kind), ['private', 'public']);
+    assert.match(many[1]?.text ?? '', /LAST/);
+  });
+
   it('undoes indentation and CRLF line ends', () => {
     const [block] = splitArmorBlocks(`   -----BEGIN PGP PUBLIC KEY BLOCK-----\r\n   \r\n   AAAA  \r\n   -----END PGP PUBLIC KEY BLOCK-----\r\n`);
     assert.equal(block?.text, '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nAAAA\n-----END PGP PUBLIC KEY BLOCK-----\n');

@@ -9,6 +9,8 @@ import * as openpgp from 'openpgp';
 import { encryptPayload } from '../../src/keys/encrypt-payload.js';
 import { isPgpipeError } from '../../src/errors.js';
 import { makeKey, tempGnupg } from '../helpers/keys.js';
+import { inspectKeys } from '../../src/keys/inspect-keys.js';
+import { weakNewestSubkeyKey } from './weak-newest-subkey.js';
 import type { KeySpec, TestKey } from '../helpers/keys.js';
 
 // Every byte value, CRLF and bare LF, and 8-bit text: binary literal data must come back exactly.
@@ -108,6 +110,21 @@ describe('encryptPayload', () => {
       }
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('encrypts to the subkey inspectKeys judged: the strong one, never a newer weak one (review #8)', async () => {
+    for (const weakBits of [1024, 2047]) { // 2047 is accepted by OpenPGP.js defaults, refused by our 2048 line
+      const twoSubkeys = await weakNewestSubkeyKey(false, weakBits);
+      const [report] = await inspectKeys(twoSubkeys.publicArmored);
+      assert.equal(report?.usable, true, `${weakBits}: ${report?.reason ?? ''}`);
+      assert.ok(report?.key);
+      const armored = await encryptPayload(PAYLOAD, [report.key]);
+      const message = await openpgp.readMessage({ armoredMessage: armored });
+      assert.deepEqual(message.getEncryptionKeyIDs().map((id) => id.toHex()), [twoSubkeys.strongKeyId], `${weakBits}`);
+      const decryptionKeys = await openpgp.readPrivateKey({ armoredKey: twoSubkeys.privateArmored });
+      const { data } = await openpgp.decrypt({ message, decryptionKeys, format: 'binary', config: { minRSABits: 1024 } });
+      assert.deepEqual(Buffer.from(data as Uint8Array), PAYLOAD);
     }
   });
 

@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { inspectKeys } from '../../src/keys/inspect-keys.js';
 import type { KeyReport } from '../../src/keys/types.js';
 import { makeKey, tempGnupg } from '../helpers/keys.js';
+import { ENCRYPTION_CONFIG } from '../../src/keys/encryption-config.js';
+import { weakNewestSubkeyKey } from './weak-newest-subkey.js';
 import type { KeySpec } from '../helpers/keys.js';
 
 async function only(spec: KeySpec): Promise<KeyReport> {
@@ -74,6 +76,23 @@ describe('inspectKeys', () => {
     assert.match(report.reason ?? '', /1024/);
   });
 
+  it('judges the subkey OpenPGP.js encrypts to: an older strong one beats a newer weak one (review #8)', async () => {
+    const key = await weakNewestSubkeyKey();
+    const [report] = await inspectKeys(key.publicArmored);
+    assert.equal(report?.problem, null, report?.reason ?? '');
+    assert.equal(report?.algorithm, 'rsa 2048', 'names the strong subkey that will be used');
+    const chosen = await report?.key?.getEncryptionKey(undefined, undefined, undefined, ENCRYPTION_CONFIG);
+    assert.equal(chosen?.getKeyID().toHex(), key.strongKeyId);
+  });
+
+  it('refuses a key whose only valid encryption subkey is weak, though an expired strong one exists', async () => {
+    const key = await weakNewestSubkeyKey(true);
+    const [report] = await inspectKeys(key.publicArmored);
+    assert.equal(report?.problem, 'weak-rsa');
+    assert.match(report?.reason ?? '', /RSA 1024 bits/);
+    assert.equal(report?.algorithm, 'rsa 2048/rsa 1024');
+  });
+
   it('refuses a v6 key', async () => {
     const report = await only({ kind: 'curve25519', email: 'v6@example.org', v6: true });
     assert.equal(report.problem, 'v6');
@@ -115,6 +134,13 @@ describe('inspectKeys', () => {
         JSON.stringify(text.slice(0, 30)));
       reports.forEach(assertNoKeyMaterial);
     }
+  });
+
+  it('still uses a valid key stored after a truncated one (review #7)', async () => {
+    const key = await makeKey({ kind: 'curve25519', email: 'curve25519@example.org' });
+    const half = key.publicArmored.slice(0, 300);
+    const reports = await inspectKeys(`${half}\n${key.publicArmored}`);
+    assert.deepEqual(reports.map((r) => [r.problem, r.fingerprint]), [['garbage', ''], [null, key.fingerprint]]);
   });
 
   it('reports a 5 MB garbage blob as garbage, with and without armor lines', async () => {

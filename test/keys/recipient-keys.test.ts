@@ -47,6 +47,54 @@ describe('recipientKeys', () => {
     assert.equal(result.kind === 'unusable' ? result.reason : '', 'no usable key (2 keys: expired, revoked)');
   });
 
+  describe('an alias with several targets (review #5)', () => {
+    const alias = (targets: { address: string; pgpkey: string | null }[]): RecipientRecord => {
+      const reached = targets.filter((t) => t.pgpkey !== null);
+      return {
+        address: 'team@example.org', user: reached[0]?.address ?? null, via: 'alias',
+        pgpkey: reached.length > 0 ? reached.map((t) => t.pgpkey).join('\n') : null,
+        targets: targets.map((t) => ({ ...t, user: t.pgpkey === null ? null : t.address })),
+      };
+    };
+
+    it('uses every target\'s keys when each target has a usable one', async () => {
+      const a = await makeKey({ kind: 'curve25519', email: 'alice@example.org' });
+      const d = await makeKey({ kind: 'rsa2048', email: 'dave@example.org' });
+      const result = await recipientKeys(alias([
+        { address: 'alice@example.org', pgpkey: a.publicArmored },
+        { address: 'dave@example.org', pgpkey: d.publicArmored },
+      ]));
+      assert.equal(result.kind, 'keys');
+      if (result.kind !== 'keys') return;
+      assert.equal(result.user, 'alice@example.org');
+      assert.deepEqual(result.usable.map((r) => r.fingerprint), [a.fingerprint, d.fingerprint]);
+    });
+
+    it('is unusable, naming the target, when one target has only dead keys (never encrypt past a member)', async () => {
+      const a = await makeKey({ kind: 'curve25519', email: 'alice@example.org' });
+      const dead = await makeKey({ kind: 'curve25519', email: 'dead@example.org', expired: true });
+      const result = await recipientKeys(alias([
+        { address: 'alice@example.org', pgpkey: a.publicArmored },
+        { address: 'dave@example.org', pgpkey: dead.publicArmored },
+      ]));
+      assert.equal(result.kind, 'unusable');
+      if (result.kind !== 'unusable') return;
+      assert.match(result.reason, /^alias member dave@example\.org: expired on \d{4}-\d{2}-\d{2}$/);
+      assert.deepEqual(result.unusable.map((r) => r.problem), ['expired']);
+    });
+
+    it('is no-key when one target has no key or no users row, as that member alone would be', async () => {
+      const a = await makeKey({ kind: 'curve25519', email: 'alice@example.org' });
+      for (const missing of [null, '  ']) {
+        const result = await recipientKeys(alias([
+          { address: 'alice@example.org', pgpkey: a.publicArmored },
+          { address: 'outside@example.net', pgpkey: missing },
+        ]));
+        assert.deepEqual(result, { kind: 'no-key', address: 'team@example.org' }, JSON.stringify(missing));
+      }
+    });
+  });
+
   it('groups repeated problems so the reason stays one short line', () => {
     const r = (problem: KeyReport['problem']) => ({ problem, reason: null }) as unknown as KeyReport;
     assert.equal(unusableReason([...Array.from({ length: 99 }, () => r('expired')), r('revoked')]),

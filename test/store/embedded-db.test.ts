@@ -43,6 +43,20 @@ describe('embedded store', () => {
     }
   });
 
+  it('rolls a transaction back when its function throws', async () => {
+    const db = await createEmbeddedDb(dataDir, 1000);
+    try {
+      await assert.rejects(db.transaction(async (tx) => {
+        await tx.query("INSERT INTO aliases (alias, email) VALUES ('tx@example.org', 'x@example.org')");
+        throw new Error('boom');
+      }), /boom/);
+      assert.equal((await db.query("SELECT 1 FROM aliases WHERE alias = 'tx@example.org'")).rows.length, 0);
+      assert.equal(await db.transaction(async (tx) => (await tx.query('SELECT 1 AS one')).rows.length), 1);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('lets only one opener at a time use a data dir; the next one waits, then times out', async () => {
     const holder = await createEmbeddedDb(dataDir, 1000);
     try {

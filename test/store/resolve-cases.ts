@@ -32,6 +32,16 @@ const ALIASES: [alias: string, email: string][] = [
   ['loop2@example.org', 'loop1@example.org'],
   ['selfloop@example.org', 'selfloop@example.org'],
   ['UPPER-ALIAS@EXAMPLE.ORG', 'bob@example.org'],
+  // Several rows for one alias (a Postfix alias with several members): every member gets the message.
+  ['team@example.org', 'bob@example.org'],
+  ['team@example.org', 'carol@example.org'], // carol's users row wins over her alias row
+  ['crew', 'team@example.org'], // nested, bare local part; bob is reached twice but counted once
+  ['crew', 'dup@example.org'],
+  ['crew', 'bob@example.org'],
+  ['mixed@example.org', 'bob@example.org'],
+  ['mixed@example.org', 'nobody@example.org'], // a member without a users row
+  ['wide@example.org', 'bob@example.org'],
+  ['wide@example.org', 'hop0@example.org'], // a member beyond the hop limit
   // hop0 → hop1 → … → hop5 → chain-end: hop1 reaches the user in exactly MAX_ALIAS_HOPS hops, hop0 needs one more.
   ...CHAIN.map((from, i): [string, string] => [from, CHAIN[i + 1] ?? 'chain-end@example.org']),
 ];
@@ -141,6 +151,32 @@ export function defineResolveCases(name: string, open: () => Promise<{ db: Db; c
       assert.deepEqual(await one('ghost@example.org'), {
         address: 'ghost@example.org', user: null, via: 'alias', pgpkey: null,
       });
+    });
+
+    it('encrypts an alias with several targets to every target (review #5)', async () => {
+      assert.deepEqual(await one('Team@example.org'), {
+        address: 'Team@example.org', user: 'bob@example.org', via: 'alias', pgpkey: 'KEY-bob\nKEY-carol',
+        targets: [
+          { address: 'bob@example.org', user: 'bob@example.org', pgpkey: 'KEY-bob' },
+          { address: 'carol@example.org', user: 'carol@example.org', pgpkey: 'KEY-carol' },
+        ],
+      });
+      const crew = await one('crew+x@example.net');
+      assert.equal(crew.user, 'bob@example.org');
+      assert.equal(crew.pgpkey, 'KEY-bob\nKEY-dup-1\nKEY-dup-2\nKEY-carol');
+      assert.deepEqual(crew.targets?.map((t) => t.user), ['bob@example.org', 'dup@example.org', 'carol@example.org']);
+    });
+
+    it('lists a target without a users row (or beyond the hop limit) so the record is not treated as covered', async () => {
+      const mixed = await one('mixed@example.org');
+      assert.deepEqual([mixed.user, mixed.pgpkey], ['bob@example.org', 'KEY-bob']);
+      assert.deepEqual(mixed.targets, [
+        { address: 'bob@example.org', user: 'bob@example.org', pgpkey: 'KEY-bob' },
+        { address: 'nobody@example.org', user: null, pgpkey: null },
+      ]);
+      const wide = await one('wide@example.org');
+      assert.equal(wide.targets?.length, 2);
+      assert.deepEqual([wide.targets?.[1]?.user, wide.targets?.[1]?.pgpkey], [null, null]);
     });
 
     it('gives no record for unknown addresses', async () => {
