@@ -2,6 +2,7 @@
 // deferral naming the recipient — never a silent plaintext.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import * as openpgp from 'openpgp';
 import { startPostgres, type PgCluster } from '../helpers/pg-cluster.js';
 import { makeKey, type TestKey } from '../helpers/keys.js';
 import { seedStore } from '../helpers/seed.js';
@@ -77,7 +78,11 @@ describe('pgpipe encrypt with keys in PostgreSQL', () => {
   });
 
   it('passes already-encrypted mail through unchanged without asking the database', async () => {
-    const pgpMime = 'From: a@b\nTo: alice@example.org\nMIME-Version: 1.0\nContent-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary="x"\n\n--x\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n\n--x\nContent-Type: application/octet-stream\n\n-----BEGIN PGP MESSAGE-----\n\nhQ==\n-----END PGP MESSAGE-----\n\n--x--\n';
+    const armored = await openpgp.encrypt({
+      message: await openpgp.createMessage({ text: 'already secret' }),
+      encryptionKeys: await openpgp.readKey({ armoredKey: alice.publicArmored }),
+    });
+    const pgpMime = `From: a@b\nTo: alice@example.org\nMIME-Version: 1.0\nContent-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary="x"\n\n--x\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n\n--x\nContent-Type: application/octet-stream\n\n${armored}\n--x--\n`;
     const result = await runCli(['encrypt', '--to', 'alice@example.org', '--db', 'postgresql://nobody@127.0.0.1:1/none'], { input: pgpMime });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout.toString('latin1'), pgpMime);
