@@ -2,7 +2,7 @@
 // header fields in order (Subject possibly replaced) around the armored ciphertext. Line endings follow msg.eol.
 import { chooseBoundary } from './boundary.js';
 import { countBareLf, withEol, writeCanonicalCrlf } from './canonical-eol.js';
-import { isContentField, outerSubjectValue } from './header-protection.js';
+import { isContentField, isHiddenSubjectCopy, outerSubjectValue } from './header-protection.js';
 import type { HeaderField, HeaderProtectionOptions, SplitMessage } from './types.js';
 
 /** Dropped from the outside: structural fields (replaced) and signatures the encryption breaks anyway. */
@@ -13,7 +13,8 @@ export interface OuterMessageOptions {
   readonly nextToken?: () => string;
 }
 
-const keptOutside = (field: HeaderField): boolean => !isContentField(field) && !DROPPED.has(field.lower);
+const keptOutside = (field: HeaderField, placeholder: string | null): boolean =>
+  !isContentField(field) && !DROPPED.has(field.lower) && !isHiddenSubjectCopy(field, placeholder);
 
 export function buildOuterMessage(
   msg: SplitMessage,
@@ -24,7 +25,8 @@ export function buildOuterMessage(
   const eol = msg.eol;
   const placeholder = outerSubjectValue(hp);
   const lines: Buffer[] = [];
-  for (const field of msg.fields.filter(keptOutside)) {
+  if (msg.envelope !== undefined) lines.push(msg.envelope); // mbox `From ` line: first, unchanged
+  for (const field of msg.fields.filter((f) => keptOutside(f, placeholder))) {
     if (field.lower === 'subject' && placeholder !== null) {
       lines.push(Buffer.from(`Subject: ${placeholder}${eol}`, 'latin1'));
     } else {

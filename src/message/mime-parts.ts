@@ -75,12 +75,14 @@ export const DEFAULT_WALK_LIMITS: WalkLimits = { maxDepth: 20, maxParts: 500 };
 
 /**
  * Leaf parts depth-first, starting from a header block and its body. A multipart without a usable boundary
- * counts as a leaf; message/rfc822 is not entered. Parts beyond the limits are silently not visited.
+ * counts as a leaf; message/rfc822 is not entered. Parts beyond the limits are not visited; `onLimit` is called
+ * when that happens, so a caller that must see every part can tell an incomplete walk.
  */
 export function* mimeLeaves(
   fields: readonly HeaderField[],
   body: Buffer,
   limits: WalkLimits = DEFAULT_WALK_LIMITS,
+  onLimit: () => void = () => undefined,
 ): Generator<MimeLeaf, void, undefined> {
   let budget = limits.maxParts;
   function* visit(partFields: readonly HeaderField[], partBody: Buffer, depth: number): Generator<MimeLeaf> {
@@ -91,9 +93,15 @@ export function* mimeLeaves(
       yield { fields: partFields, body: partBody, depth };
       return;
     }
-    if (depth >= limits.maxDepth) return;
+    if (depth >= limits.maxDepth) {
+      onLimit();
+      return;
+    }
     for (const child of multipartChildren(partBody, boundary)) {
-      if (budget <= 0) return;
+      if (budget <= 0) {
+        onLimit();
+        return;
+      }
       const split = splitMessage(child);
       yield* visit(split.fields, split.body, depth + 1);
     }

@@ -1,6 +1,7 @@
 // Splits a raw message into header fields and body bytes without changing a byte (LF, CRLF or mixed input).
 // Pure: no decoding of bodies; field names are read as latin1 so 8-bit and NUL bytes survive. A header field
-// holding a bare CR ends the header section (the whole field becomes the start of the body).
+// holding a bare CR ends the header section (the whole field becomes the start of the body). A leading mbox
+// `From ` envelope line is set aside (SplitMessage.envelope) so the headers after it are still parsed.
 import type { HeaderField, SplitMessage } from './types.js';
 
 const LF = 0x0a;
@@ -8,6 +9,7 @@ const CR = 0x0d;
 const SP = 0x20;
 const HTAB = 0x09;
 const COLON = 0x3a;
+const FROM_SPACE = Buffer.from('From ', 'latin1');
 
 type Eol = '' | '\n' | '\r\n';
 
@@ -30,6 +32,19 @@ function hasCr(raw: Buffer, start: number, end: number): boolean {
   return false;
 }
 
+/**
+ * Length (with its EOL) of a leading mbox envelope line: `From ` that is not the obsolete `From :` header syntax,
+ * ended by a line break and free of bare CR. 0 when there is none.
+ */
+function envelopeLength(raw: Buffer): number {
+  if (!raw.subarray(0, FROM_SPACE.length).equals(FROM_SPACE)) return 0;
+  const lf = raw.indexOf(LF);
+  if (lf === -1) return 0;
+  const contentEnd = lf > 0 && raw[lf - 1] === CR ? lf - 1 : lf;
+  if (fieldNameLength(raw, 0, contentEnd) >= 0 || hasCr(raw, 0, contentEnd)) return 0;
+  return lf + 1;
+}
+
 export function splitMessage(raw: Buffer): SplitMessage {
   const fields: HeaderField[] = [];
   let eol: '\n' | '\r\n' | undefined;
@@ -49,12 +64,18 @@ export function splitMessage(raw: Buffer): SplitMessage {
     });
     fieldStart = -1;
   };
+  let envelope: Buffer | undefined;
   const result = (body: Buffer, separator: Eol): SplitMessage => {
     closeField();
-    return { fields, body, eol: eol ?? '\n', hasSeparator: separator !== '', separator };
+    const split = { fields, body, eol: eol ?? '\n', hasSeparator: separator !== '', separator };
+    return envelope === undefined ? split : { ...split, envelope };
   };
 
-  let lineStart = 0;
+  let lineStart = envelopeLength(raw);
+  if (lineStart > 0) {
+    envelope = raw.subarray(0, lineStart);
+    eol = raw[lineStart - 2] === CR ? '\r\n' : '\n';
+  }
   while (lineStart < raw.length) {
     const lf = raw.indexOf(LF, lineStart);
     const next = lf === -1 ? raw.length : lf + 1;

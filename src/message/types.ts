@@ -23,6 +23,11 @@ export interface SplitMessage {
   readonly hasSeparator: boolean;
   /** The empty line that ended the header section ('' when hasSeparator is false). Set by splitMessage. */
   readonly separator?: '' | '\n' | '\r\n';
+  /**
+   * A leading mbox `From sender date` envelope line, with its line ending, exactly as it came. It is not a header
+   * field; the outer message keeps it first. Set by splitMessage only when present.
+   */
+  readonly envelope?: Buffer;
 }
 
 /** Why a message must pass through unchanged because it is already protected end to end. */

@@ -91,6 +91,41 @@ describe('buildInnerPayload: layout', () => {
     assert.ok(!inner.includes('[...]'));
   });
 
+  // SpamAssassin's rewrite_header adds X-Spam-Prev-Subject; Outlook/Exchange add Thread-Topic. Both copy the Subject.
+  const copies = latin1(
+    'Received: x\nFrom: a@example.org\nSubject: Board minutes\nX-Spam-Prev-Subject: Board minutes\n' +
+      'Thread-Topic: Board minutes\nX-Original-Subject: Board minutes\nX-Spam-Flag: YES\n\nbody\n',
+  );
+
+  test('hidden Subject: its copies move inside, in order, with no HP-Outer line (removed outside)', () => {
+    const inner = buildInnerPayload(splitMessage(copies), ON, { nextToken: token }).toString('latin1');
+    const root = splitMessage(latin1(inner));
+    assert.deepEqual(raws(root.fields), [
+      'Content-Type: multipart/mixed; boundary="=_pgpipe_T"; protected-headers="v1"; hp="cipher"',
+      'From: a@example.org',
+      'Subject: Board minutes',
+      'X-Spam-Prev-Subject: Board minutes',
+      'Thread-Topic: Board minutes',
+      'X-Original-Subject: Board minutes',
+      'HP-Outer: From: a@example.org',
+      'HP-Outer: Subject: [...]',
+    ]);
+  });
+
+  test('visible Subject: its copies stay outside only (not copied, no HP-Outer)', () => {
+    const inner = buildInnerPayload(splitMessage(copies), VISIBLE, { nextToken: token }).toString('latin1');
+    assert.ok(!/Thread-Topic|X-Spam-Prev-Subject|X-Original-Subject/i.test(inner));
+    assert.ok(inner.includes('HP-Outer: Subject: Board minutes\r\n'));
+  });
+
+  test('mbox From_ envelope: not inside, and the real header fields after it are protected', () => {
+    const msg = splitMessage(latin1('From bob@example.net Mon Jan  1 00:00:00 2024\nFrom: bob@example.net\nSubject: s\n\nbody\n'));
+    const inner = buildInnerPayload(msg, ON, { nextToken: token }).toString('latin1');
+    assert.ok(!inner.includes('Mon Jan'));
+    assert.ok(inner.includes('\r\nFrom: bob@example.net\r\nSubject: s\r\nHP-Outer: From: bob@example.net\r\n'));
+    assert.ok(inner.endsWith('\r\n\r\nbody\r\n\r\n--=_pgpipe_T--\r\n'));
+  });
+
   test('header protection off: only the Content-* fields and the body', () => {
     const expected =
       'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nHallo \xc3\xbc\r\n';

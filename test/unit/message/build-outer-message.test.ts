@@ -82,6 +82,39 @@ describe('buildOuterMessage: layout', () => {
     );
   });
 
+  const copies = latin1(
+    'From: a@example.org\nSubject: Board minutes\nX-Spam-Prev-Subject: Board minutes\nthread-topic: Board\n' +
+      ' minutes\nX-ASG-Orig-Subj: Board minutes\nOriginal-Subject: Board minutes\nX-Spam-Flag: YES\n\nbody\n',
+  );
+
+  test('hidden Subject: the fields copying it leave the outside', () => {
+    const outer = buildOuterMessage(splitMessage(copies), ARMOR, ON);
+    assert.ok(!outer.toString('latin1').includes('Board'));
+    assert.deepEqual(
+      splitMessage(outer).fields.map((f) => f.name).slice(0, 3),
+      ['From', 'Subject', 'X-Spam-Flag'],
+    );
+  });
+
+  for (const [name, hp] of [['visible Subject', VISIBLE], ['header protection off', OFF]] as const) {
+    test(`${name}: the fields copying the Subject stay outside`, () => {
+      const outer = splitMessage(buildOuterMessage(splitMessage(copies), ARMOR, hp));
+      assert.deepEqual(
+        outer.fields.map((f) => f.lower).slice(0, 7),
+        ['from', 'subject', 'x-spam-prev-subject', 'thread-topic', 'x-asg-orig-subj', 'original-subject', 'x-spam-flag'],
+      );
+    });
+  }
+
+  test('an mbox From_ envelope line stays first, unchanged, and the headers after it are kept', () => {
+    const envelope = 'From bob@example.net Mon Jan  1 00:00:00 2024\n';
+    const msg = splitMessage(latin1(`${envelope}From: bob@example.net\nTo: a@example.org\nSubject: s\n\nbody\n`));
+    const outer = buildOuterMessage(msg, ARMOR, ON).toString('latin1');
+    assert.ok(outer.startsWith(`${envelope}From: bob@example.net\nTo: a@example.org\nSubject: [...]\nMIME-Version: 1.0\n`));
+    const crlf = splitMessage(latin1(withEol(`${envelope}From: b@x\n\nbody\n`, '\r\n')));
+    assert.ok(buildOuterMessage(crlf, ARMOR, ON).toString('latin1').startsWith(withEol(`${envelope}From: b@x\n`, '\r\n')));
+  });
+
   test('a non-ASCII placeholder is written as an RFC 2047 word', () => {
     const outer = buildOuterMessage(splitMessage(raw), ARMOR, { enabled: true, subjectPlaceholder: 'geheim ✓' });
     assert.ok(outer.toString('latin1').includes('\nSubject: =?UTF-8?B?Z2VoZWltIOKckw==?=\n'));

@@ -41,3 +41,17 @@ describe('findFields', () => {
     test(name, () => assert.deepEqual(findFields(msg, name).map((f) => f.raw.toString('latin1')), expected));
   }
 });
+
+describe('headerValue: long whitespace runs are linear, not quadratic', () => {
+  // A backtracking `[ \t]+$` took 20 s on 40,000 spaces; these must simply finish (the runner's timeout catches a hang).
+  test('200,000 spaces inside a value', { timeout: 120_000 }, () => {
+    const spaces = ' '.repeat(200_000);
+    assert.equal(headerValue(field(`Content-Type: text/plain;${spaces}x`)), `text/plain;${spaces}x`);
+  });
+  test('200,000 spaces only', { timeout: 120_000 }, () => {
+    assert.equal(headerValue(field(`X-Blank:${' '.repeat(200_000)}`)), '');
+  });
+  test('20,000 whitespace-only continuation lines, then a value', { timeout: 120_000 }, () => {
+    assert.equal(headerValue(field(`Subject: a${'\n '.repeat(20_000)}\n b`)), `a${' '.repeat(20_001)}b`);
+  });
+});

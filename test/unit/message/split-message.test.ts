@@ -9,7 +9,7 @@ const latin1 = (text: string): Buffer => Buffer.from(text, 'latin1');
 /** Puts the pieces back together; must give the input byte for byte. */
 function rejoin(msg: SplitMessage): Buffer {
   const pieces = msg.fields.flatMap((field) => [field.raw, latin1(field.eol ?? '')]);
-  return Buffer.concat([...pieces, latin1(msg.separator ?? ''), msg.body]);
+  return Buffer.concat([msg.envelope ?? latin1(''), ...pieces, latin1(msg.separator ?? ''), msg.body]);
 }
 
 describe('splitMessage', () => {
@@ -38,7 +38,10 @@ describe('splitMessage', () => {
     { name: 'folded field is one field', raw: 'A: 1\n 2\n\t3\nB: x\n\n', names: ['A', 'B'], body: '', eol: '\n', hasSeparator: true },
     { name: 'non-header line ends headers', raw: 'A: 1\nnot a header\nB: 2\n', names: ['A'], body: 'not a header\nB: 2\n', eol: '\n', hasSeparator: false },
     { name: 'leading continuation line is body', raw: ' x: 1\n\nb', names: [], body: ' x: 1\n\nb', eol: '\n', hasSeparator: false },
-    { name: 'mbox From_ line is body', raw: 'From a@b Sat Nov 21\nA: 1\n\n', names: [], body: 'From a@b Sat Nov 21\nA: 1\n\n', eol: '\n', hasSeparator: false },
+    { name: 'mbox From_ line is set aside, headers after it parsed', raw: 'From a@b Sat Nov 21\nA: 1\n\n', names: ['A'], body: '', eol: '\n', hasSeparator: true },
+    { name: 'From_ line alone without EOL is body', raw: 'From a@b Sat', names: [], body: 'From a@b Sat', eol: '\n', hasSeparator: false },
+    { name: 'obsolete `From :` is a header field, not an envelope', raw: 'From : a@b\nTo: c\n\nx', names: ['From', 'To'], body: 'x', eol: '\n', hasSeparator: true },
+    { name: 'a second From_ line ends the headers', raw: 'A: 1\nFrom a@b Sat\n\nx', names: ['A'], body: 'From a@b Sat\n\nx', eol: '\n', hasSeparator: false },
     { name: 'obsolete space before colon', raw: 'Subject : x\n\n', names: ['Subject'], body: '', eol: '\n', hasSeparator: true },
     { name: 'header-only', raw: 'A: 1\nB: 2\n', names: ['A', 'B'], body: '', eol: '\n', hasSeparator: false },
     { name: 'empty', raw: '', names: [], body: '', eol: '\n', hasSeparator: false },
@@ -62,6 +65,17 @@ describe('splitMessage', () => {
       assert.equal(msg.hasSeparator, c.hasSeparator);
     });
   }
+
+  test('mbox From_ envelope: kept byte for byte, eol from it, headers after it parsed', () => {
+    const raw = latin1('From bob@example.net Mon Jan  1 00:00:00 2024\r\nFrom: Bob <bob@example.net>\r\nTo: a@x\r\n\r\nhi\r\n');
+    const msg = splitMessage(raw);
+    assert.equal(msg.envelope?.toString('latin1'), 'From bob@example.net Mon Jan  1 00:00:00 2024\r\n');
+    assert.deepEqual(msg.fields.map((f) => f.name), ['From', 'To']);
+    assert.equal(msg.eol, '\r\n');
+    assert.equal(msg.body.toString('latin1'), 'hi\r\n');
+    assert.ok(rejoin(msg).equals(raw));
+    assert.equal(splitMessage(latin1('A: 1\n\n')).envelope, undefined);
+  });
 
   test('field raw keeps folding and excludes the final EOL', () => {
     const msg = splitMessage(latin1('Subject: a\r\n b\n\tc\r\nTo: x\n\n'));
