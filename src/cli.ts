@@ -25,6 +25,11 @@ export function dsnFor(error: PgpipeError | null): string {
   }
 }
 
+/** PGPIPE_DEBUG=1: the stack of an unexpected error on stderr, for the operator (may name addresses). */
+function debugTrace(error: unknown): void {
+  if (process.env.PGPIPE_DEBUG && error instanceof Error) process.stderr.write(`${error.stack ?? error.message}\n`);
+}
+
 function oneLine(text: string): string {
   return text.replace(/[\r\n\t]+/g, ' ').replace(/[^\x20-\x7e]/g, '?').slice(0, 400);
 }
@@ -37,6 +42,7 @@ function failHandRun(error: unknown): void {
     return;
   }
   const known = isPgpipeError(error) ? error : null;
+  if (!known) debugTrace(error);
   const reason = known ? known.message : 'internal error';
   process.stderr.write(`${dsnFor(known)} pgpipe: ${oneLine(reason)}\n`);
   process.exitCode = ExitCode.tempFail;
@@ -44,7 +50,8 @@ function failHandRun(error: unknown): void {
 
 function installCrashGuard(): void {
   // Node's own exit code for a crash is 1, which pipe(8) turns into a bounce: defer instead.
-  const crash = (): void => {
+  const crash = (error: unknown): void => {
+    debugTrace(error);
     process.stderr.write('4.3.0 pgpipe: internal error\n');
     process.exit(ExitCode.tempFail);
   };

@@ -1,0 +1,48 @@
+// Puts users (and aliases) into a store for tests, straight into the tutorial's tables through the store's own
+// openDb — the embedded PGlite store in a data dir, or a real PostgreSQL by URL. Parameterised SQL only.
+import { loadConfig } from '../../src/config/load-config.js';
+import { openDb } from '../../src/store/open-db.js';
+
+/** Where pgpipe will look: `{ dataDir }` for the embedded store, `{ databaseUrl }` for PostgreSQL. */
+export type StoreTarget = { readonly dataDir: string } | { readonly databaseUrl: string };
+
+export interface SeedUser {
+  readonly email: string;
+  /** What goes into users.pgpkey verbatim (one or several armored blocks, or junk for negative tests). */
+  readonly pgpkey: string;
+}
+
+export interface SeedAlias {
+  readonly alias: string;
+  readonly email: string;
+}
+
+/** The flags that make `bin/pgpipe` use the same store. */
+export const storeArgs = (target: StoreTarget): string[] =>
+  'dataDir' in target ? ['--data-dir', target.dataDir] : ['--db', target.databaseUrl];
+
+/** Inserts the rows the way the tutorial's INSERT does (password/maildir filled with placeholders). */
+export async function seedStore(
+  target: StoreTarget,
+  users: readonly SeedUser[],
+  aliases: readonly SeedAlias[] = [],
+): Promise<void> {
+  const config = loadConfig({ flags: { ...target }, env: {}, configPath: '/dev/null' });
+  const db = await openDb(config);
+  try {
+    for (const user of users) {
+      const maildir = `${user.email.split('@')[1] ?? 'local'}/${user.email.split('@')[0] ?? 'user'}/`;
+      await db.query('INSERT INTO users (email, pgpkey, password, maildir) VALUES ($1, $2, $3, $4)', [
+        user.email,
+        user.pgpkey,
+        '{SHA512-CRYPT}$6$test$not-a-real-hash',
+        maildir,
+      ]);
+    }
+    for (const alias of aliases) {
+      await db.query('INSERT INTO aliases (alias, email) VALUES ($1, $2)', [alias.alias, alias.email]);
+    }
+  } finally {
+    await db.close();
+  }
+}
