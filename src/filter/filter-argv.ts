@@ -42,5 +42,8 @@ export function splitFilterArgv(args: readonly string[]): FilterArgv {
   if (sender === null) return fail('missing -f SENDER');
   if (recipients === null || recipients.length === 0) return fail('no recipients given');
   if (recipients.some((r) => r === '')) return fail('empty recipient argument');
+  // Node decodes argv as UTF-8 and turns invalid bytes into U+FFFD, and can hand children only UTF-8: such an
+  // address can never reach sendmail unchanged, so it must not reach it altered (another mailbox) either.
+  if ([sender, ...recipients].some((word) => word.includes('\uFFFD'))) return fail('envelope address is not valid UTF-8');
   return { optionArgs, envelope: { sender, recipients } };
 }

@@ -12,23 +12,36 @@ export interface FieldRange {
 
 const FIELD_NAME = /^([\x21-\x39\x3b-\x7e]+)[ \t]*:/;
 
+/** Length of a leading mbox `From ` envelope line (with its LF), 0 when there is none. */
+function envelopeLength(text: string): number {
+  if (!text.startsWith('From ')) return 0;
+  const nl = text.indexOf('\n');
+  if (nl === -1) return 0;
+  const line = text.slice(0, nl).replace(/\r$/, '');
+  return FIELD_NAME.test(line) || line.includes('\r') ? 0 : nl + 1;
+}
+
 /** The header fields of `raw`, in order. Stops at the header/body boundary. */
 export function scanHeader(raw: Buffer): FieldRange[] {
   const text = raw.toString('latin1');
   const fields: FieldRange[] = [];
   let current: { lower: string; start: number } | null = null;
-  let pos = 0;
+  let pos = envelopeLength(text); // a leading mbox `From ` line is not a header (as in splitMessage)
   while (pos < text.length) {
     const nl = text.indexOf('\n', pos);
     const next = nl === -1 ? text.length : nl + 1;
-    const line = text.slice(pos, nl === -1 ? text.length : nl).replace(/\r$/, '');
+    const whole = text.slice(pos, nl === -1 ? text.length : nl);
+    const line = nl === -1 ? whole : whole.replace(/\r$/, '');
+    // splitMessage's rule: a field holding a bare CR ends the header section; it and all after it are body.
+    const bareCr = line.includes('\r');
     if (current !== null && (line.startsWith(' ') || line.startsWith('\t'))) {
+      if (bareCr) return fields; // the current field becomes body as well
       pos = next; // continuation of the current field
       continue;
     }
     if (current !== null) fields.push({ ...current, end: pos });
     current = null;
-    const match = FIELD_NAME.exec(line);
+    const match = bareCr ? null : FIELD_NAME.exec(line);
     if (!match) break; // empty line or body text: the header section is over
     current = { lower: (match[1] as string).toLowerCase(), start: pos };
     pos = next;
