@@ -1,0 +1,60 @@
+// spamd faults through the real spamc client: spamd down, hanging, answering garbage; spamc missing. Documented:
+// --spamd-down deliver (default) → the ORIGINAL message, encrypted, exit 0; --spamd-down defer → 75, nothing sent.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { closedPort, startSpamdStandin, type SpamdMode } from './spamd-standin.js';
+import { assertOutcome, runFilterCli, startWorld, tokenMessage, type FaultWorld } from './support.js';
+
+const spamcAt = (port: number): string[] =>
+  ['--spamc-arg', '-d', '--spamc-arg', '127.0.0.1', '--spamc-arg', '-p', '--spamc-arg', String(port)];
+
+describe('spamd faults', () => {
+  let world: FaultWorld;
+  before(async () => {
+    world = await startWorld();
+  });
+  after(async () => {
+    await world?.close();
+  });
+
+  test('spamd down (connection refused): deliver policy → original encrypted, 0; defer policy → 75', async () => {
+    const port = await closedPort();
+    const m = tokenMessage();
+    const delivered = await runFilterCli({ world, input: m.raw, spamCheck: true, flags: spamcAt(port) });
+    assertOutcome(delivered, 0, [m.subjectToken, m.bodyToken]);
+    assert.match(delivered.run.output, /unscanned/);
+    const deferred = await runFilterCli({ world, input: m.raw, spamCheck: true, flags: [...spamcAt(port), '--spamd-down', 'defer'] });
+    assertOutcome(deferred, 75, [m.subjectToken, m.bodyToken]);
+  });
+
+  test('spamc missing (--spamc /nonexistent): deliver policy → 0 unscanned', async () => {
+    const m = tokenMessage();
+    const r = await runFilterCli({ world, input: m.raw, spamCheck: true, flags: ['--spamc', '/nonexistent/spamc'] });
+    assertOutcome(r, 0, [m.subjectToken, m.bodyToken]);
+  });
+
+  const modes: { mode: SpamdMode; what: string }[] = [
+    { mode: 'silent', what: 'spamd hangs (accepts, never answers): spamc -t from the deadline' },
+    { mode: 'garbage', what: 'spamd answers non-protocol garbage' },
+    { mode: 'error-line', what: 'spamd answers an error line' },
+    { mode: 'short-reply', what: 'spamd promises more bytes than it sends' },
+    { mode: 'foreign-message', what: 'spamd answers a different message without its own headers' },
+  ];
+  for (const { mode, what } of modes) {
+    test(`${what} → original message encrypted (0); with --spamd-down defer → 75`, async () => {
+      const spamd = await startSpamdStandin(mode);
+      try {
+        const m = tokenMessage();
+        // A short deadline bounds the hanging case: spamc -t is half the time left (≥ 1 s).
+        const delivered = await runFilterCli({ world, input: m.raw, spamCheck: true, flags: spamcAt(spamd.port), deadlineMs: 8_000 });
+        assertOutcome(delivered, 0, [m.subjectToken, m.bodyToken]);
+        assert.ok(delivered.run.ms < 8_000, `within the deadline (${delivered.run.ms} ms)`);
+        const deferred = await runFilterCli({ world, input: m.raw, spamCheck: true, deadlineMs: 8_000,
+          flags: [...spamcAt(spamd.port), '--spamd-down', 'defer'] });
+        assertOutcome(deferred, 75, [m.subjectToken, m.bodyToken]);
+      } finally {
+        await spamd.close();
+      }
+    });
+  }
+});

@@ -1,0 +1,128 @@
+// Shared set-up for the fault tests: a throwaway PostgreSQL with a keyed and an unkeyed user, token-marked messages,
+// and one call that runs the real CLI with the recording sendmail and judges the result with the fuzz oracle.
+import assert from 'node:assert/strict';
+import * as openpgp from 'openpgp';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { makeKey } from '../helpers/keys.js';
+import { startPostgres, type PgCluster } from '../helpers/pg-cluster.js';
+import { handoffOf, readRecords, recordDir, RECORDING_SENDMAIL, spawnPgpipe, type CliRun, type RecordedCall }
+  from '../fuzz/cli-harness.js';
+import { oracleOptions } from '../fuzz/fuzz-run.js';
+import { insertUser } from '../fuzz/fuzz-store.js';
+import { judge, type Handoff, type OracleRecipient, type Verdict } from '../fuzz/oracle.js';
+
+export const ALICE = 'alice@faults.test'; // keyed (curve25519)
+export const CAROL = 'carol@faults.test'; // no users row
+
+export interface FaultWorld {
+  readonly pg: PgCluster;
+  readonly alice: OracleRecipient;
+  readonly carol: OracleRecipient;
+  close(): Promise<void>;
+}
+
+export async function startWorld(): Promise<FaultWorld> {
+  const key = await makeKey({ kind: 'curve25519', email: ALICE });
+  const pg = await startPostgres();
+  await pg.psql(insertUser(ALICE, key.publicArmored));
+  const privateKey = await openpgp.readPrivateKey({ armoredKey: key.privateArmored });
+  return {
+    pg,
+    alice: { address: ALICE, privateKey },
+    carol: { address: CAROL, privateKey: null },
+    close: () => pg.stop(),
+  };
+}
+
+/** A message whose Subject and body each carry a unique token (so a leak anywhere can be searched for). */
+export function tokenMessage(extraBody = ''): { raw: Buffer; subjectToken: string; bodyToken: string } {
+  const id = randomBytes(6).toString('hex');
+  const subjectToken = `ZQS${id}n1Z`;
+  const bodyToken = `ZQB${id}n1Z`;
+  const raw = Buffer.from([
+    'From: Sender <sender@example.org>', `To: ${ALICE}`, `Subject: Board minutes ${subjectToken}`,
+    'Date: Sat, 21 Nov 2026 06:58:11 +0100', `Message-ID: <${id}@example.org>`, 'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset=utf-8', '', `Confidential: ${bodyToken}`, extraBody, '',
+  ].join('\n'), 'utf8');
+  return { raw, subjectToken, bodyToken };
+}
+
+export interface FilterRun {
+  readonly run: CliRun;
+  readonly calls: RecordedCall[];
+  readonly handoffs: Handoff[];
+  /** The oracle's verdict on the run (exit 0 → correct ciphertext for keyed recipients; 75 → nothing handed on). */
+  readonly verdict: Verdict;
+}
+
+export interface FilterCall {
+  readonly world: FaultWorld;
+  readonly input: Buffer;
+  readonly recipients?: readonly OracleRecipient[];
+  readonly sender?: string;
+  /** Extra CLI flags (before -f). --db, --sendmail, --no-spam-check and --deadline are set unless overridden. */
+  readonly flags?: readonly string[];
+  readonly spamCheck?: boolean;
+  readonly dbUrl?: string;
+  readonly sendmail?: string;
+  readonly deadlineMs?: number;
+  /** Environment for the recording sendmail (RECORD_MODE ...), or anything else the CLI should see. */
+  readonly env?: Record<string, string>;
+  readonly onSpawn?: (pid: number) => void;
+  readonly killAfterMs?: number;
+  readonly holdStdin?: boolean;
+  /** Use this recording directory (the caller watches and removes it) instead of a fresh one. */
+  readonly recordDir?: string;
+}
+
+export async function runFilterCli(call: FilterCall): Promise<FilterRun> {
+  const rec = call.recordDir === undefined ? recordDir() : { dir: call.recordDir, cleanup: () => undefined };
+  const recipients = call.recipients ?? [call.world.alice];
+  const sender = call.sender ?? 'sender@example.org';
+  const deadlineMs = call.deadlineMs ?? 20_000;
+  try {
+    const args = ['filter', '--db', call.dbUrl ?? call.world.pg.url, '--sendmail', call.sendmail ?? RECORDING_SENDMAIL,
+      ...(call.spamCheck === true ? [] : ['--no-spam-check']), '--deadline', String(deadlineMs), ...(call.flags ?? []),
+      '-f', sender, '--', ...recipients.map((r) => r.address)];
+    const run = await spawnPgpipe(args, {
+      input: call.input,
+      env: { RECORD_DIR: rec.dir, ...call.env },
+      killAfterMs: call.killAfterMs ?? deadlineMs + 15_000,
+      holdStdin: call.holdStdin ?? false,
+      ...(call.onSpawn === undefined ? {} : { onSpawn: call.onSpawn }),
+    });
+    const calls = readRecords(rec.dir);
+    const handoffs = calls.map(handoffOf);
+    const exitCode = run.timedOut ? 'hang' : run.code ?? -1;
+    const verdict = await judge({ input: call.input, sender, recipients, exitCode, handoffs, diagnostics: run.output },
+      oracleOptions({ enabled: true, subjectPlaceholder: '[...]' }));
+    return { run, calls, handoffs, verdict };
+  } finally {
+    rec.cleanup();
+  }
+}
+
+/** Asserts the documented outcome: exit code, the oracle's verdict, a one-line 4.x.x/5.x.x/2.x.x status, no token. */
+export function assertOutcome(r: FilterRun, expected: 0 | 69 | 75, tokens: readonly string[] = []): void {
+  if (process.env.FAULTS_VERBOSE !== undefined) console.log(`    exit ${r.run.code} in ${r.run.ms} ms: ${r.run.output.trim()}`);
+  assert.equal(r.run.timedOut, false, `no hang (took ${r.run.ms} ms)`);
+  assert.equal(r.run.signal, null, 'pgpipe was not killed by a signal');
+  assert.equal(r.run.code, expected, `exit code; output: ${r.run.output.slice(0, 300)}`);
+  if (expected !== 69) assert.ok(r.verdict.ok, r.verdict.ok ? '' : `oracle: ${r.verdict.reason}`);
+  const prefix = expected === 0 ? '2.' : expected === 75 ? '4.' : '5.';
+  assert.ok(r.run.output.startsWith(prefix), `status line starts with ${prefix}: ${JSON.stringify(r.run.output.slice(0, 120))}`);
+  assert.ok(r.run.output.length < 4095, 'output fits what pipe(8) captures');
+  for (const t of tokens) assert.ok(!r.run.output.includes(t), `token ${t} not in pgpipe's output`);
+  if (expected !== 0) assert.equal(r.handoffs.filter((h) => h.accepted).length, 0, 'nothing handed on');
+}
+
+/** True while a process with this pid runs (a zombie — killed, not yet reaped by a PID 1 that never reaps — is dead). */
+export function alive(pid: number): boolean {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return !/^State:\s+[ZX]/m.test(status);
+  } catch {
+    return false;
+  }
+}

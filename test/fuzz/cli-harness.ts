@@ -1,0 +1,107 @@
+// Spawns the real CLI (`bin/pgpipe filter`, built dist/) the way Postfix pipe(8) does — clean environment, no HOME,
+// PATH=/usr/bin:/bin, stdout+stderr captured — with the recording sendmail stand-in, and reads back what it got.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Handoff } from './oracle.js';
+
+export const PGPIPE = fileURLToPath(new URL('../../bin/pgpipe', import.meta.url));
+export const RECORDING_SENDMAIL = fileURLToPath(new URL('./bin/recording-sendmail.mjs', import.meta.url));
+
+export interface RecordedCall {
+  readonly argv: readonly string[];
+  /** The stand-in's process id (to prove it is gone afterwards). */
+  readonly pid: number;
+  /** null when the stand-in never finished (killed, or still hanging). */
+  readonly exit: number | null;
+  readonly data: Buffer | null;
+}
+
+/** Every sendmail invocation recorded in `dir`, oldest first. */
+export function readRecords(dir: string): RecordedCall[] {
+  const names = readdirSync(dir);
+  return names
+    .filter((n) => n.endsWith('.start.json'))
+    .sort()
+    .map((start) => {
+      const id = start.slice(0, -'.start.json'.length);
+      const { argv, pid } = JSON.parse(readFileSync(join(dir, start), 'utf8')) as { argv: string[]; pid: number };
+      if (!names.includes(`${id}.done.json`)) return { argv, pid, exit: null, data: null };
+      const done = JSON.parse(readFileSync(join(dir, `${id}.done.json`), 'utf8')) as { exit: number };
+      return { argv, pid, exit: done.exit, data: readFileSync(join(dir, `${id}.eml`)) };
+    });
+}
+
+/** sendmail argv → envelope. Requires the safe shape: -i, never -t, `-f SENDER`, then `--` before recipients. */
+export function handoffOf(call: RecordedCall): Handoff & { argvProblem: string | null } {
+  const { argv } = call;
+  const dashdash = argv.indexOf('--');
+  const options = dashdash === -1 ? argv : argv.slice(0, dashdash);
+  const f = options.indexOf('-f');
+  let argvProblem: string | null = null;
+  if (dashdash === -1) argvProblem = 'sendmail argv lacks "--" before the recipients';
+  else if (!options.includes('-i') && !options.includes('-oi')) argvProblem = 'sendmail argv lacks -i';
+  else if (options.includes('-t')) argvProblem = 'sendmail argv has -t';
+  else if (f === -1 || f + 1 >= options.length) argvProblem = 'sendmail argv lacks -f SENDER';
+  return {
+    sender: f === -1 ? '' : (options[f + 1] ?? ''),
+    recipients: dashdash === -1 ? [] : argv.slice(dashdash + 1),
+    data: call.data ?? Buffer.alloc(0),
+    accepted: call.exit === 0,
+    argvProblem,
+  };
+}
+
+export interface CliRun {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** stdout + stderr, as pipe(8) captures them (one pipe). */
+  readonly output: string;
+  readonly ms: number;
+  readonly timedOut: boolean;
+}
+
+export interface SpawnOptions {
+  readonly input: Buffer;
+  readonly env?: Record<string, string>;
+  /** Kill (SIGKILL) and report timedOut after this long. */
+  readonly killAfterMs: number;
+  /** Called once the child is running (e.g. to send it SIGTERM later). */
+  readonly onSpawn?: (pid: number) => void;
+  /** Write the input but keep stdin open (a sender that stalls mid-message). */
+  readonly holdStdin?: boolean;
+}
+
+/** Runs `bin/pgpipe ...args` with Postfix's environment (PATH only, plus `env`) and no config file. */
+export function spawnPgpipe(args: readonly string[], options: SpawnOptions): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const env = { PATH: '/usr/bin:/bin', PGPIPE_CONFIG: '/dev/null', ...options.env };
+    const child = spawn(process.execPath, [PGPIPE, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'], cwd: '/' });
+    const out: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => out.push(c));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, options.killAfterMs);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, output: Buffer.concat(out).toString('latin1'), ms: Date.now() - started, timedOut });
+    });
+    if (child.pid !== undefined) options.onSpawn?.(child.pid);
+    child.stdin.on('error', () => undefined); // an early exit (EPIPE) is the filter's business, judged by its code
+    if (options.holdStdin === true) child.stdin.write(options.input);
+    else child.stdin.end(options.input);
+  });
+}
+
+/** A fresh directory for the recording sendmail; remove it with cleanup(). */
+export function recordDir(): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'pgpipe-rec-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
