@@ -59,7 +59,11 @@ function installCrashGuard(): void {
   process.on('unhandledRejection', crash);
 }
 
-export function buildProgram(): Command {
+/**
+ * `first` is argv[0]: the per-message commands (filter, encrypt) skip defining the admin commands (a few ms per
+ * message); anything else (`--help`, `help`, admin commands, no argument) gets the whole program.
+ */
+export function buildProgram(first?: string): Command {
   const program = new Command('pgpipe')
     .description('encrypt incoming mail to recipients\' OpenPGP keys stored in PostgreSQL (a Postfix pipe filter)')
     .version('0.1.0')
@@ -75,14 +79,14 @@ Examples:
     );
   registerEncrypt(program);
   registerFilter(program);
-  registerAdmin(program);
+  if (first !== 'filter' && first !== 'encrypt') registerAdmin(program);
   return program;
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
   installCrashGuard();
   const filterMode = argv[0] === 'filter';
-  const program = buildProgram();
+  const program = buildProgram(argv[0]);
   if (filterMode) {
     // Commander's own messages must not reach Postfix: they would not start with a DSN code.
     program.configureOutput({ writeErr: () => undefined, writeOut: () => undefined });

@@ -5,6 +5,7 @@ import type { KeyLookup, KeyState } from '../filter/ports.js';
 import { recipientKeys, type RecipientKeys } from '../keys/recipient-keys.js';
 import { openDb } from '../store/open-db.js';
 import { resolveRecipients } from '../store/resolve-recipients.js';
+import type { Db } from '../store/types.js';
 
 /** Pure: the filter only needs the usable keys with their fingerprints, or why there are none. */
 export function keyStateOf(keys: RecipientKeys): KeyState {
@@ -26,6 +27,16 @@ export function keyStateOf(keys: RecipientKeys): KeyState {
   }
 }
 
+/**
+ * A PostgreSQL connection is closed without waiting (its end() is 2-12 ms of wall time before encryption could
+ * start); errors from that close are ignored, and the pending socket end keeps the process alive only until it is
+ * done. The embedded store is awaited: its close releases the data directory's lock and must finish.
+ */
+export async function closeInBackground(db: Db): Promise<void> {
+  if (db.kind === 'postgres') void db.close().catch(() => undefined);
+  else await db.close().catch(() => undefined);
+}
+
 export function createKeyLookup(config: Config): KeyLookup {
   return {
     async lookup(addresses, signal) {
@@ -38,7 +49,8 @@ export function createKeyLookup(config: Config): KeyLookup {
         for (const record of records) states.set(record.address, keyStateOf(await recipientKeys(record, now)));
         return states;
       } finally {
-        await db.close().catch(() => undefined);
+        // PostgreSQL: closed in the background (not on the path to encryption); embedded: awaited (its lock).
+        await closeInBackground(db);
       }
     },
   };

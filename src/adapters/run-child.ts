@@ -1,7 +1,10 @@
 // Runs one child process with the whole input on a pipe and every output captured (never inherited stdio),
 // and keeps a registry of live children so the exit boundary can SIGKILL them before the process ends.
-import { execa } from 'execa';
 import type { ChildResult } from '../filter/ports.js';
+
+// execa costs ~95 ms CPU to import (~300 modules); the exit boundary imports this file for killLiveChildren on every
+// filter start, and `pgpipe encrypt` never starts a child, so it is loaded only when a child really is started.
+let execaModule: Promise<typeof import('execa')> | undefined;
 
 const live = new Set<{ kill: (signal: NodeJS.Signals) => boolean }>();
 
@@ -30,6 +33,7 @@ const firstLine = (bytes: Uint8Array): string =>
   Buffer.from(bytes).toString('latin1').split(/\r?\n/, 1)[0]?.replace(/[^\x20-\x7e]/g, '?').slice(0, 200) ?? '';
 
 export async function runChild(file: string, args: readonly string[], input: Buffer, options: RunChildOptions): Promise<ChildResult> {
+  const { execa } = await (execaModule ??= import('execa'));
   const subprocess = execa(file, args, {
     stdin: 'pipe',
     encoding: 'buffer',

@@ -1,7 +1,7 @@
 // The core shared by `pgpipe encrypt` and `pgpipe filter`: one message and a set of keys in, PGP/MIME out.
 // Callers decide first whether to encrypt at all (detectProtection, key lookup). No I/O.
 import type { PublicKey } from 'openpgp';
-import { encryptPayload } from '../keys/encrypt-payload.js';
+import { encryptPayloadArmor } from '../keys/encrypt-payload.js';
 import { buildInnerPayload } from '../message/build-inner-payload.js';
 import { buildOuterMessage } from '../message/build-outer-message.js';
 import type { HeaderProtectionOptions, SplitMessage } from '../message/types.js';
@@ -21,6 +21,7 @@ export async function encryptMessage(
   hp: HeaderProtectionOptions,
 ): Promise<Buffer> {
   const inner = buildInnerPayload(message, hp);
-  const armored = await encryptPayload(inner, [...keys]);
+  // Large payloads come back as armor chunks (streamed), so the 20 MB case never holds one big armor string.
+  const armored = await encryptPayloadArmor(inner, [...keys]);
   return buildOuterMessage(message, armored, hp);
 }

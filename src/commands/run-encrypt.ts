@@ -6,6 +6,7 @@ import { permanent, temporary } from '../errors.js';
 import { recipientKeys, type RecipientKeys } from '../keys/recipient-keys.js';
 import { detectProtection } from '../message/detect-protection.js';
 import { splitMessage } from '../message/split-message.js';
+import { closeInBackground } from '../adapters/key-lookup.js';
 import { openDb } from '../store/open-db.js';
 import { resolveRecipients } from '../store/resolve-recipients.js';
 import { encryptMessage, headerProtectionFrom } from './encrypt-message.js';
@@ -23,7 +24,7 @@ export async function lookupKeys(config: Config, addresses: readonly string[]): 
     const records = await resolveRecipients(db, addresses, { delimiter: config.recipientDelimiter });
     return await Promise.all(records.map((record) => recipientKeys(record)));
   } finally {
-    await db.close();
+    await closeInBackground(db);
   }
 }
 

@@ -1,5 +1,6 @@
 // Builds the RFC 3156 multipart/encrypted message sent in place of the original: the original non-structural
 // header fields in order (Subject possibly replaced) around the armored ciphertext. Line endings follow msg.eol.
+// The armor (a string, or the chunks of a streamed encryption) is copied once, straight into the result.
 import { chooseBoundary } from './boundary.js';
 import { countBareLf, withEol, writeCanonicalCrlf } from './canonical-eol.js';
 import { isContentField, isHiddenSubjectCopy, outerSubjectValue } from './header-protection.js';
@@ -18,7 +19,7 @@ const keptOutside = (field: HeaderField, placeholder: string | null): boolean =>
 
 export function buildOuterMessage(
   msg: SplitMessage,
-  armored: string,
+  armored: string | readonly Buffer[],
   hp: HeaderProtectionOptions,
   options: OuterMessageOptions = {},
 ): Buffer {
@@ -33,8 +34,8 @@ export function buildOuterMessage(
       lines.push(withEol(field.raw, eol), Buffer.from(eol, 'latin1'));
     }
   }
-  const armor = armorBytes(armored);
-  const boundary = chooseBoundary([armor], options.nextToken);
+  const armor = typeof armored === 'string' ? [armorBytes(armored)] : armorChunks(armored);
+  const boundary = chooseBoundary([...armor, ...junctions(armor)], options.nextToken);
   const head = [
     'MIME-Version: 1.0',
     `Content-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary="${boundary}"`,
@@ -56,11 +57,46 @@ export function buildOuterMessage(
   const tail = `${eol}${eol}--${boundary}--${eol}`;
   const headBytes = Buffer.concat([...lines, Buffer.from(head, 'latin1')]);
   // The armor is the bulk (≈1.36 × the message): write it into the result once, converting LF → CRLF on the way.
-  const armorLength = eol === '\r\n' ? armor.length + countBareLf(armor) : armor.length;
+  let armorLength = 0;
+  for (const chunk of armor) armorLength += eol === '\r\n' ? chunk.length + countBareLf(chunk) : chunk.length;
   const out = Buffer.allocUnsafe(headBytes.length + armorLength + tail.length);
   let offset = headBytes.copy(out, 0);
-  offset = eol === '\r\n' ? writeCanonicalCrlf(armor, out, offset) : offset + armor.copy(out, offset);
+  for (const chunk of armor) {
+    offset = eol === '\r\n' ? writeCanonicalCrlf(chunk, out, offset) : offset + chunk.copy(out, offset);
+  }
   out.write(tail, offset, 'latin1');
+  return out;
+}
+
+/**
+ * Streamed armor chunks without the trailing line endings (views, no copy). OpenPGP.js armors with LF only; a
+ * chunk holding a CR (a CRLF could straddle two chunks) makes us join them and take the string path instead.
+ */
+function armorChunks(chunks: readonly Buffer[]): Buffer[] {
+  if (chunks.some((chunk) => chunk.includes(0x0d))) return [armorBytes(Buffer.concat(chunks).toString('latin1'))];
+  const kept = chunks.filter((chunk) => chunk.length > 0);
+  for (;;) {
+    const last = kept.at(-1);
+    if (last === undefined) return kept;
+    let end = last.length;
+    while (end > 0 && last[end - 1] === 0x0a) end -= 1;
+    if (end > 0) {
+      kept[kept.length - 1] = last.subarray(0, end);
+      return kept;
+    }
+    kept.pop();
+  }
+}
+
+/** The bytes around each chunk border, so a boundary string straddling two chunks is found as well. */
+function junctions(chunks: readonly Buffer[]): Buffer[] {
+  const SIDE = 80; // longer than any boundary chooseBoundary draws
+  const out: Buffer[] = [];
+  for (let i = 1; i < chunks.length; i += 1) {
+    const before = chunks[i - 1] as Buffer;
+    const after = chunks[i] as Buffer;
+    out.push(Buffer.concat([before.subarray(Math.max(0, before.length - SIDE)), after.subarray(0, SIDE)]));
+  }
   return out;
 }
 

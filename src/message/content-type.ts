@@ -1,7 +1,7 @@
 // The Content-Type (and Content-Transfer-Encoding) of a header block, with RFC 2045's defaults.
 // Parsing only: values come back lower-cased/decoded for decisions, the raw fields are never rewritten.
-import libmime from 'libmime';
 import { headerValue } from './header-fields.js';
+import { parseHeaderParams } from './header-params.js';
 import type { HeaderField } from './types.js';
 
 export interface ContentType {
@@ -22,14 +22,10 @@ export function contentTypeOf(fields: readonly HeaderField[]): ContentType {
   const field = fields.find((f) => f.lower === 'content-type');
   if (field === undefined) return defaultContentType();
   try {
-    const parsed = libmime.parseHeaderValue(headerValue(field));
-    const type = typeof parsed.value === 'string' ? parsed.value.trim().toLowerCase() : '';
+    const parsed = parseHeaderParams(headerValue(field));
+    const type = parsed.value.toLowerCase();
     if (!TYPE_PATTERN.test(type)) return defaultContentType();
-    const params: Record<string, string> = {};
-    for (const [name, value] of Object.entries(parsed.params)) {
-      if (typeof value === 'string') params[name] = value;
-    }
-    return { type, params };
+    return { type, params: parsed.params };
   } catch {
     return defaultContentType();
   }
@@ -48,10 +44,10 @@ export function dispositionOf(fields: readonly HeaderField[]): { type: string; f
   const field = fields.find((f) => f.lower === 'content-disposition');
   if (field === undefined) return { type: '', filename: undefined };
   try {
-    const parsed = libmime.parseHeaderValue(headerValue(field));
+    const parsed = parseHeaderParams(headerValue(field));
     const filename = parsed.params['filename'];
     return {
-      type: typeof parsed.value === 'string' ? parsed.value.trim().toLowerCase() : '',
+      type: parsed.value.toLowerCase(),
       filename: typeof filename === 'string' ? filename : undefined,
     };
   } catch {

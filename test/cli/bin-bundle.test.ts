@@ -1,0 +1,156 @@
+// bin/pgpipe's choice of entry: the code-cached bundle only when newer than dist/cli.js, dist/cli.js when the
+// bundle is stale, missing or fails to load, and in filter mode "4.3.0 pgpipe: cannot start" + 75 when nothing
+// loads. Then the real build step (scripts/build-bundle.mjs) on a copy of dist/: the bundle runs encrypt and filter.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { seedEmbeddedDir } from '../helpers/embedded-template.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+function run(bin: string, args: string[], env: Record<string, string> = {}, input = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir(), PGPIPE_CONFIG: '/dev/null', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('latin1')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input);
+  });
+}
+
+const setAge = (file: string, secondsAgo: number): void => {
+  const when = new Date(Date.now() - secondsAgo * 1000);
+  utimesSync(file, when, when);
+};
+
+describe('bin/pgpipe entry choice (fake dist)', () => {
+  let dir = '';
+  let bin = '';
+  const CLI = "export async function main(argv) { process.stdout.write('dist:' + argv.join(',')); }\n";
+  const LOADER = "module.exports = { main: async (argv) => { process.stdout.write('bundle:' + argv.join(',')); } };\n";
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'pgpipe-bin-'));
+    mkdirSync(join(dir, 'bin'));
+    mkdirSync(join(dir, 'dist'));
+    writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+    bin = join(dir, 'bin', 'pgpipe');
+    copyFileSync(join(ROOT, 'bin', 'pgpipe'), bin);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Writes the fake dist: cli.js 100 s old, the bundle files `bundleAge` s old (null: absent). */
+  function fakeDist(cli: string | null, loader: string | null, bundleAge: number): void {
+    for (const name of ['cli.js', 'pgpipe-cached.cjs', 'pgpipe-bundle.cjs']) rmSync(join(dir, 'dist', name), { force: true });
+    if (cli !== null) {
+      writeFileSync(join(dir, 'dist', 'cli.js'), cli);
+      setAge(join(dir, 'dist', 'cli.js'), 100);
+    }
+    if (loader !== null) {
+      writeFileSync(join(dir, 'dist', 'pgpipe-cached.cjs'), loader);
+      writeFileSync(join(dir, 'dist', 'pgpipe-bundle.cjs'), '// bundle\n');
+      setAge(join(dir, 'dist', 'pgpipe-cached.cjs'), bundleAge);
+      setAge(join(dir, 'dist', 'pgpipe-bundle.cjs'), bundleAge);
+    }
+  }
+
+  it('uses the bundle when it is newer than dist/cli.js', async () => {
+    fakeDist(CLI, LOADER, 10);
+    assert.equal((await run(bin, ['encrypt', 'x'])).stdout, 'bundle:encrypt,x');
+  });
+
+  it('uses dist/cli.js when the bundle is older (a tsc-only rebuild)', async () => {
+    fakeDist(CLI, LOADER, 200);
+    assert.equal((await run(bin, ['encrypt', 'x'])).stdout, 'dist:encrypt,x');
+  });
+
+  it('uses dist/cli.js when there is no bundle', async () => {
+    fakeDist(CLI, null, 0);
+    assert.equal((await run(bin, ['filter'])).stdout, 'dist:filter');
+  });
+
+  it('falls back to dist/cli.js when the bundle throws while loading or exports no main', async () => {
+    for (const loader of ["throw new Error('broken bundle');\n", 'module.exports = {};\n', 'this is not javascript(\n']) {
+      fakeDist(CLI, loader, 10);
+      const result = await run(bin, ['filter', '-f', 'a']);
+      assert.equal(result.stdout, 'dist:filter,-f,a');
+      assert.equal(result.code, 0);
+      assert.equal(result.stderr, '');
+    }
+  });
+
+  it('filter mode: nothing loads → one "4.3.0 pgpipe: cannot start" line and exit 75', async () => {
+    fakeDist("throw new Error('broken cli');\n", "throw new Error('broken bundle');\n", 10);
+    const result = await run(bin, ['filter', '-f', 'a', '--', 'b@example.org']);
+    assert.equal(result.code, 75);
+    assert.equal(result.stderr, '4.3.0 pgpipe: cannot start\n');
+    assert.equal(result.stdout, '');
+  });
+
+  it('filter mode: a stale bundle is never loaded, even as a last resort', async () => {
+    fakeDist(null, LOADER, 200);
+    const result = await run(bin, ['filter']);
+    assert.equal(result.code, 75);
+    assert.equal(result.stdout, '');
+  });
+
+  it('other commands: a failure to load is not turned into 75', async () => {
+    fakeDist("throw new Error('broken cli');\n", null, 0);
+    const result = await run(bin, ['encrypt']);
+    assert.notEqual(result.code, 75);
+    assert.notEqual(result.code, 0);
+  });
+});
+
+describe('scripts/build-bundle.mjs on a copy of dist/ (real bundle and code cache)', () => {
+  let dir = '';
+  let bin = '';
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'pgpipe-bundle-'));
+    cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
+    for (const stale of ['pgpipe-bundle.cjs', 'pgpipe-bundle.cjs.v8-cache', 'pgpipe-cached.cjs']) rmSync(join(dir, 'dist', stale), { force: true });
+    mkdirSync(join(dir, 'bin'));
+    bin = join(dir, 'bin', 'pgpipe');
+    copyFileSync(join(ROOT, 'bin', 'pgpipe'), bin);
+    copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('builds, and the bundle runs through its code cache', { timeout: 180_000 }, async () => {
+    const build = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn(process.execPath, [join(ROOT, 'scripts', 'build-bundle.mjs')], { cwd: dir, stdio: 'ignore' });
+      child.on('error', reject);
+      child.on('close', resolve);
+    });
+    assert.equal(build, 0);
+    const help = await run(bin, ['--help'], { PGPIPE_DEBUG_CODE_CACHE: '1' });
+    assert.equal(help.code, 0);
+    assert.match(help.stderr, /code cache used/);
+    for (const command of ['encrypt', 'filter', 'user', 'key', 'alias', 'doctor', 'db']) assert.match(help.stdout, new RegExp(`\\n  ${command}\\b`));
+  });
+
+  it('bundle: encrypt with the embedded store (PGlite loaded from node_modules) passes a keyless message through', { timeout: 120_000 }, async () => {
+    const dataDir = seedEmbeddedDir(join(dir, 'db'));
+    const message = 'From: a@example.net\nTo: nobody@example.org\nSubject: bundle\n\nbody\n';
+    const result = await run(bin, ['encrypt', '--to', 'nobody@example.org'], { PGPIPE_DATA_DIR: dataDir, PGPIPE_DEBUG_CODE_CACHE: '1' }, message);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, message);
+    assert.match(result.stderr, /code cache used/);
+  });
+
+  it('bundle: filter with bad arguments still defers with one 4.x.x line', async () => {
+    const result = await run(bin, ['filter', '--frobnicate']);
+    assert.equal(result.code, 75);
+    assert.match(result.stderr, /^4\.3\.5 pgpipe: [^\n]+\n$/);
+  });
+});
