@@ -28,12 +28,15 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-// CLI tests spawn bin/pgpipe, which runs dist/: build it from the sources under test first.
+// CLI tests spawn bin/pgpipe, which runs dist/: build it from the sources under test first...
 const build = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], {
   cwd: root,
   stdio: 'inherit',
 });
 if (build.status !== 0) process.exit(build.status ?? 1);
+// ...and the bundle bin/pgpipe prefers (as `npm run build` makes it), so CLI tests run what production runs.
+const bundle = spawnSync(process.execPath, [join(root, 'scripts/build-bundle.mjs')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+if (bundle.status !== 0) process.exit(bundle.status ?? 1);
 
 // One empty embedded store per run (PGlite's initdb takes seconds); tests copy it (test/helpers/embedded-template.ts).
 const scratch = mkdtempSync(join(tmpdir(), 'pgpipe-test-run-'));
