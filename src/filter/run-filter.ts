@@ -74,6 +74,20 @@ export async function runFilter(input: FilterInput, deps: FilterDeps, signal: Ab
       deliveries = plan.deliveries;
     }
 
+    const tooBig = (delivery: Delivery, size: number): Outcome => {
+      const who = delivery.recipients.length === 1 ? `<${delivery.recipients[0]}>: ` : '';
+      const what = delivery.kind === 'encrypt' ? 'message too big after encryption' : 'message too big to re-inject';
+      const reason = `${who}${what} (about ${size} bytes, limit ${policy.messageSizeLimit})`;
+      return failure(policy.oversize === 'reject' ? 'rejected' : 'deferred', 'size.exceeded', reason, { recipients: results(), spam });
+    };
+    // Armor is at least 4/3 of the body it encrypts: a body that cannot fit is decided before spending the time
+    // and memory to encrypt it (a huge message must not exhaust the heap on its way to a certain refusal).
+    if (policy.messageSizeLimit > 0) {
+      const atLeast = Math.ceil((message.body.length * 4) / 3);
+      const doomed = deliveries.find((d) => d.kind === 'encrypt');
+      if (doomed !== undefined && atLeast > policy.messageSizeLimit) return tooBig(doomed, atLeast);
+    }
+
     // Build every copy before the first sendmail call: a failure now leaves nothing half-sent.
     const payloads: Buffer[] = [];
     for (const delivery of deliveries) {
@@ -84,10 +98,7 @@ export async function runFilter(input: FilterInput, deps: FilterDeps, signal: Ab
       for (const [index, delivery] of deliveries.entries()) {
         const size = estimateQueueFileSize(payloads[index] as Buffer, { sender: envelope.sender, recipients: delivery.recipients });
         if (size <= policy.messageSizeLimit) continue;
-        const who = delivery.recipients.length === 1 ? `<${delivery.recipients[0]}>: ` : '';
-        const what = delivery.kind === 'encrypt' ? 'message too big after encryption' : 'message too big to re-inject';
-        const reason = `${who}${what} (about ${size} bytes, limit ${policy.messageSizeLimit})`;
-        return failure(policy.oversize === 'reject' ? 'rejected' : 'deferred', 'size.exceeded', reason, { recipients: results(), spam });
+        return tooBig(delivery, size);
       }
     }
 

@@ -163,6 +163,26 @@ describe('runFilter: failures are 75 unless a policy rejects (69)', () => {
     assert.equal((await runFilter(input(big, ['bob@example.org'], { messageSizeLimit: 0 }), deps, signal())).kind, 'delivered');
   });
 
+  it('a body that cannot fit even as bare base64 is refused without being encrypted', async () => {
+    const bob = await userKey('bob@example.org');
+    const big = `${PLAIN}${'0123456789abcdef'.repeat(4096)}\n`;
+    const { deps, calls } = fakeDeps({ states: { 'bob@example.org': bob.state } });
+    const outcome = await runFilter(input(big, ['bob@example.org'], { messageSizeLimit: 60_000 }), deps, signal());
+    assert.equal(outcome.kind, 'rejected');
+    assert.equal(calls.encrypt.length, 0, 'no time or memory spent encrypting a message that cannot fit');
+    assert.equal(calls.sendmail.length, 0);
+  });
+
+  it('a body that might fit is encrypted and then measured exactly', async () => {
+    const bob = await userKey('bob@example.org');
+    const big = `${PLAIN}${'0123456789abcdef'.repeat(4096)}\n`; // 4/3 of the body fits in 90 000, the armored copy does not
+    const { deps, calls } = fakeDeps({ states: { 'bob@example.org': bob.state } });
+    const outcome = await runFilter(input(big, ['bob@example.org'], { messageSizeLimit: 90_000 }), deps, signal());
+    assert.equal(outcome.kind, 'rejected');
+    assert.equal(calls.encrypt.length, 1);
+    assert.equal(calls.sendmail.length, 0);
+  });
+
   for (const [name, result] of [
     ['exit 75', exited(75)],
     ['exit 69 (e.g. size)', exited(69)],
