@@ -1,5 +1,5 @@
 // PROTOTYPE (bench only): warm-up code compiled into the snapshot/code-cache entries (build-snapshot.mjs,
-// build-code-cache.mjs). It runs at build time only.
+// scripts/build-bundle.mjs does the same for the shipped code cache). It runs at build time only.
 // Build-time only: nothing here sees a real message or key; results are dropped before the heap is saved.
 export const WARM_UP = `
 import { buildProgram } from './dist/cli.js';
