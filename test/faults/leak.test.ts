@@ -93,6 +93,8 @@ describe('leak checks (unique token in Subject and body)', () => {
 
   test('pgpipe wrote no file anywhere (strace of every run), and no new file holds a token', async () => {
     // 1. Precise: trace one full delivery (pgpipe + children) and list every successful write/create/rename/unlink.
+    // CI installs strace (.ci/run): there the precise proof must run, not be skipped.
+    if (process.env.CI === 'true') assert.ok(HAS_STRACE, 'strace is required in CI for the file-operation trace');
     if (HAS_STRACE) {
       const m = tokenMessage();
       tokens.push(m.subjectToken, m.bodyToken);
@@ -143,7 +145,8 @@ describe('leak checks (unique token in Subject and body)', () => {
     const foreign = [...found, ...rootFiles].filter((f) => !f.startsWith(world.pg.socketDir) && !/\/tsx-\d+\//.test(f)
       && !f.startsWith(join(tmpdir(), 'pgpipe-leak-')) && !/^\/dev\/shm\/PostgreSQL\.\d+$/.test(f)
       && !(runnerScratch !== null && f.startsWith(runnerScratch)));
-    if (process.env.CI === 'true') assert.deepEqual(foreign, [], 'no file created during the runs');
-    else if (foreign.length > 0) console.log(`    (not CI: ${foreign.length} new files elsewhere, e.g. ${foreign.slice(0, 3).join(', ')})`);
+    // Other processes on the machine (a CI harness logging to /tmp, say) may create files meanwhile, so "no new file
+    // at all" is proven per process by strace above; here the new files are only listed, and none holds a token.
+    if (foreign.length > 0) console.log(`    (${foreign.length} new files from other processes, e.g. ${foreign.slice(0, 3).join(', ')})`);
   });
 });
