@@ -5,15 +5,10 @@ import assert from 'node:assert/strict';
 import { runAliasAdd } from '../../src/admin/alias-add.js';
 import { runAliasList } from '../../src/admin/alias-list.js';
 import { runAliasRemove } from '../../src/admin/alias-remove.js';
-import { isPgpipeError, type FailureCode } from '../../src/errors.js';
 import { resolveRecipients } from '../../src/store/resolve-recipients.js';
 import { forEachStore, type StoreContext } from './stores.js';
+import { refused } from './refused.js';
 
-async function refused(store: StoreContext, action: () => Promise<unknown>, code: FailureCode, reason: RegExp): Promise<void> {
-  const before = await store.dump();
-  await assert.rejects(action, (error) => isPgpipeError(error) && error.code === code && reason.test(error.message));
-  assert.equal(await store.dump(), before);
-}
 
 async function addUser(store: StoreContext, email: string): Promise<void> {
   await store.db.query('INSERT INTO users (email, pgpkey, password, maildir) VALUES ($1, $2, $3, $4)', [email, 'KEY', 'p', 'x/']);

@@ -9,23 +9,13 @@ import { runRemoveKey } from '../../src/admin/remove-key.js';
 import { runSetKey } from '../../src/admin/set-key.js';
 import { runShowKeys } from '../../src/admin/show-keys.js';
 import { splitStoredKeys } from '../../src/admin/split-stored-keys.js';
-import { isPgpipeError, type FailureCode } from '../../src/errors.js';
 import { makeKey } from '../helpers/keys.js';
 import { BAD_KEYS } from './bad-keys.js';
 import { forEachStore, type StoreContext } from './stores.js';
+import { refused } from './refused.js';
 
 const email = 'alice@example.org';
 
-async function refused(store: StoreContext, action: () => Promise<unknown>, code: FailureCode, reason: RegExp): Promise<void> {
-  const before = await store.dump();
-  await assert.rejects(action, (error) => {
-    assert.ok(isPgpipeError(error), String(error));
-    assert.equal(error.code, code);
-    assert.match(error.message, reason);
-    return true;
-  });
-  assert.equal(await store.dump(), before, 'the tables changed although the write was refused');
-}
 
 async function storedFingerprints(store: StoreContext, address = email): Promise<string[]> {
   const { rows } = await store.db.query<{ pgpkey: string }>('SELECT pgpkey FROM users WHERE email = $1', [address]);

@@ -7,24 +7,14 @@ import { readKey } from 'openpgp';
 import { runAddUser } from '../../src/admin/add-user.js';
 import { runListUsers } from '../../src/admin/list-users.js';
 import { runRemoveUser } from '../../src/admin/remove-user.js';
-import { isPgpipeError, type FailureCode } from '../../src/errors.js';
+import { isPgpipeError } from '../../src/errors.js';
 import { makeKey } from '../helpers/keys.js';
 import { BAD_KEYS } from './bad-keys.js';
-import { forEachStore, type StoreContext } from './stores.js';
+import { forEachStore } from './stores.js';
+import { refused } from './refused.js';
 
 const email = 'astronaut57@example.org';
 
-async function refused(store: StoreContext, action: () => Promise<unknown>, code: FailureCode, reason: RegExp): Promise<void> {
-  const before = await store.dump();
-  await assert.rejects(action, (error) => {
-    assert.ok(isPgpipeError(error), String(error));
-    assert.equal(error.code, code);
-    assert.match(error.message, reason);
-    assert.doesNotMatch(error.message, /\n/);
-    return true;
-  });
-  assert.equal(await store.dump(), before, 'the tables changed although the write was refused');
-}
 
 forEachStore('user add', (store) => {
   it('stores the row as the tutorial would, with a {SHA512-CRYPT} hash doveadm verifies', async () => {
