@@ -48,6 +48,16 @@ function failHandRun(error: unknown): void {
   process.exitCode = ExitCode.tempFail;
 }
 
+/**
+ * Postfix's argv: `filter` anywhere before `--`, or sendmail-style `-f`/`-oi` (master.cf with a misplaced option or a
+ * misspelt command). Commander errors then defer (4.3.5, 75) instead of exiting 64, which pipe(8) bounces.
+ * bin/pgpipe applies the same rule before dist/ is loaded.
+ */
+export function isFilterArgv(argv: readonly string[]): boolean {
+  const head = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
+  return head.includes('filter') || head.includes('-f') || head.includes('-oi');
+}
+
 function installCrashGuard(): void {
   // Node's own exit code for a crash is 1, which pipe(8) turns into a bounce: defer instead.
   const crash = (error: unknown): void => {
@@ -85,7 +95,7 @@ Examples:
 
 export async function main(argv: readonly string[]): Promise<void> {
   installCrashGuard();
-  const filterMode = argv[0] === 'filter';
+  const filterMode = isFilterArgv(argv);
   const program = buildProgram(argv[0]);
   if (filterMode) {
     // Commander's own messages must not reach Postfix: they would not start with a DSN code.

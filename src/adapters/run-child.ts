@@ -49,8 +49,9 @@ export async function runChild(file: string, args: readonly string[], input: Buf
     windowsHide: true,
   });
   live.add(subprocess);
-  // We write stdin ourselves (not execa's `input`) to know whether every byte went in: execa ignores EPIPE, and a
-  // child that exits 0 without reading everything has not taken the message. end() comes only after the data.
+  // We write stdin ourselves (not execa's `input`) to see a failed write: execa ignores EPIPE, and a child that
+  // exits 0 after the pipe broke has not taken the message (see ChildResult.failure for what this cannot see).
+  // end() comes only after the data.
   const stdin = subprocess.stdin;
   stdin.on('error', () => undefined); // EPIPE or a failed spawn: reported through `complete`, never thrown
   const wroteAll = new Promise<boolean>((resolve) => {

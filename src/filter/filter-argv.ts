@@ -32,8 +32,9 @@ export function splitFilterArgv(args: readonly string[]): FilterArgv {
       sender = args[++i] as string;
       if (!args.slice(i + 1).includes('--')) recipients = args.slice(i + 1);
     } else if (word.startsWith('-f') && !word.startsWith('--')) {
-      sender = word.slice(2);
-      if (!args.slice(i + 1).includes('--')) recipients = args.slice(i + 1);
+      // A glued `-f${sender}` turns into a bare `-f` for the null sender, which then swallows the first recipient
+      // as the sender (pipe(8) warns about this form): refuse it loudly on every message instead.
+      return { optionArgs, envelope: temporary('usage', 'write -f ${sender} as two words in master.cf, not -f${sender}') };
     } else if (!IGNORED.has(word)) {
       optionArgs.push(word);
     }

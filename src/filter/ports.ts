@@ -24,7 +24,10 @@ export interface ChildResult {
   readonly stderrLine: string;
   /**
    * Set when it could not be started (ENOENT, EACCES), was cancelled (our deadline), hit its own timeout, or
-   * exited 0 without taking all of its stdin ('io'): then exitCode must not be trusted as success.
+   * exited 0 while its stdin could not take all the bytes ('io'): then exitCode must not be trusted as success.
+   * NOTE: 'io' is seen only when the write fails (EPIPE); a message that fits the pipe buffer (~64 KiB) is
+   * "written" before the child reads it, so a child exiting 0 unread goes unnoticed there. Postfix's sendmail
+   * never exits 0 before reading to the end, so this is a defence for odd stand-ins, not a guarantee.
    */
   readonly failure: 'spawn' | 'cancelled' | 'timeout' | 'io' | null;
 }

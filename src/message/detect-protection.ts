@@ -34,13 +34,22 @@ function claimsSmime(fields: readonly HeaderField[], contentType: ContentType): 
   return names.some((name) => name !== undefined && name.trim().toLowerCase() === 'smime.p7m');
 }
 
-/** A text part that begins with an encrypted PGP message armor and contains its end line. */
+/**
+ * The whole armor, and nothing else: optional armor headers, base64 lines, an optional CRC line, the END line, then
+ * only whitespace. Anything readable between or after (a "footer" with the real text) makes the part cleartext.
+ * Line by line, so it is linear on a 20 MB body.
+ */
+const WHOLE_ARMOR =
+  /^\s*-----BEGIN PGP MESSAGE-----[ \t]*\r?\n(?:[^\r\n:]+:[^\r\n]*\r?\n)*[ \t]*\r?\n(?:[A-Za-z0-9+/]+=*[ \t]*\r?\n)+(?:=[A-Za-z0-9+/]{4}[ \t]*\r?\n)?-----END PGP MESSAGE-----\s*$/;
+
+/** A text part that is exactly one encrypted PGP message armor (leading and trailing whitespace allowed). */
 function isInlinePgp(fields: readonly HeaderField[], body: Buffer): boolean {
   const encoding = transferEncodingOf(fields);
   const prefix = decodeTransfer(body, encoding, PREFIX_BYTES);
   if (!startsWithArmor(prefix) || !armorIsEncrypted(prefix)) return false;
   // Only reached for text that really starts like an encrypted OpenPGP message, so decoding all of it is fine.
-  return decodeTransfer(body, encoding).indexOf(END_MESSAGE) !== -1;
+  const whole = decodeTransfer(body, encoding);
+  return whole.indexOf(END_MESSAGE) !== -1 && WHOLE_ARMOR.test(whole.toString('latin1'));
 }
 
 /** Part content that is encrypted OpenPGP data, armored or (non-text parts only) binary. */

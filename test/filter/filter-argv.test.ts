@@ -35,9 +35,13 @@ describe('splitFilterArgv', () => {
     const dashy = splitFilterArgv(['-f', '-oi@x', 'a@y']).envelope;
     assert.ok(!isPgpipeError(dashy));
     assert.deepEqual([dashy.sender, dashy.recipients], ['-oi@x', ['a@y']]);
-    const glued = splitFilterArgv(['-fs@x', '--', 'a@y']).envelope;
-    assert.ok(!isPgpipeError(glued));
-    assert.equal(glued.sender, 's@x');
+  });
+
+  it('refuses the glued -f${sender} form, which loses a recipient when the sender is empty', () => {
+    for (const args of [['-fs@x', '--', 'a@y'], ['-oi', '-fs@x', 'a@y']]) {
+      const glued = splitFilterArgv(args).envelope;
+      assert.ok(isPgpipeError(glued) && glued.code === 'usage' && /two words/.test(glued.message), args.join(' '));
+    }
   });
 
   it('options may follow the sender when -- comes later', () => {

@@ -53,7 +53,7 @@ describe('detectProtection: already protected', () => {
     ['inline PGP after leading whitespace', `Subject: x\n\n \n\t\r\n${ARMOR}`, 'pgp-inline'],
     ['inline PGP, CRLF', `Subject: x\r\n\r\n${ARMOR.replace(/\n/g, '\r\n')}`, 'pgp-inline'],
     ['inline PGP, text/plain with charset', `Content-Type: text/plain; charset=utf-8\n\n${ARMOR}`, 'pgp-inline'],
-    ['inline PGP with a list footer after the armor', `Subject: x\n\n${ARMOR}\n--\nlist footer\n`, 'pgp-inline'],
+    ['inline PGP followed by blank lines only', `Subject: x\n\n\n${ARMOR}\n\n  \n`, 'pgp-inline'],
     [
       'inline PGP with armor headers (Version/Comment) before the data',
       `Subject: x\n\n${ARMOR.replace('\n\n', '\nVersion: GnuPG v2\nComment: https://gnupg.org\n\n')}`,
@@ -140,6 +140,13 @@ describe('detectProtection: already protected', () => {
 describe('detectProtection: not protected', () => {
   const cases: [string, string][] = [
     ['plain text', 'Subject: x\n\nhello\n'],
+    // Review 2, M1: readable text beside a real armor is cleartext at rest; the whole part gets encrypted.
+    ['inline PGP with a list footer after the armor', `Subject: x\n\n${ARMOR}\n--\nlist footer\n`],
+    ['inline PGP followed by a secret in the same part', `Subject: x\n\n${ARMOR}\nSECRET PLAINTEXT: launch code 1234\n`],
+    [
+      'an armor start, one real base64 line, free text, then an END line',
+      `Subject: x\n\n${ARMOR.split('\n').slice(0, 3).join('\n')}\nthe plan is to meet at noon\n-----END PGP MESSAGE-----\n`,
+    ],
     // Review #1: signed-only data is readable by anyone.
     ['gpg --sign --armor (signed-only armored message)', `Subject: x\n\n${real.pgpSignedArmor}`],
     ['armor whose first packet is a compressed packet', `Subject: x\n\n${ARMOR.replace('hF4D', 'owGb')}`],
