@@ -6,7 +6,7 @@ import { checkEmail } from './check-address.js';
 import type { KeyWriteOptions } from './set-key.js';
 import { joinArmored, splitStoredKeys } from './split-stored-keys.js';
 import type { KeySummary } from './summarize-key.js';
-import { findUserRow } from './user-rows.js';
+import { findUserRow, writeUserKeys } from './user-rows.js';
 import { validateKeyForWrite } from './validate-key-for-write.js';
 
 export interface AddKeyResult {
@@ -28,8 +28,7 @@ export async function runAddKey(options: KeyWriteOptions, deps: AdminDeps): Prom
       throw permanent('conflict', `key ${duplicate.fingerprint} is already stored for ${row.email}`);
     }
     const existing = row.pgpkey.trim() === '' ? [] : [row.pgpkey.trim()];
-    await db.query('UPDATE users SET pgpkey = $2 WHERE lower(email) = lower($1)',
-      [email, joinArmored([...existing, ...validation.keys.map((k) => k.armored)])]);
+    await writeUserKeys(db, email, joinArmored([...existing, ...validation.keys.map((k) => k.armored)]));
     return {
       email: row.email,
       added: validation.keys.map((k) => k.summary),

@@ -5,7 +5,7 @@ import { inspectKeys } from '../keys/inspect-keys.js';
 import type { AdminDeps } from './admin-deps.js';
 import { checkEmail } from './check-address.js';
 import { joinArmored, normalizeFingerprint, splitStoredKeys } from './split-stored-keys.js';
-import { findUserRow } from './user-rows.js';
+import { findUserRow, writeUserKeys } from './user-rows.js';
 
 export interface RemoveKeyResult {
   readonly email: string;
@@ -35,7 +35,7 @@ export async function runRemoveKey(options: { email: string; fingerprint: string
     if (usable.length === 0) {
       throw permanent('conflict', `removing key ${target.fingerprint} would leave ${row.email} without a usable key; replace it with pgpipe key set ${row.email} FILE`);
     }
-    await db.query('UPDATE users SET pgpkey = $2 WHERE lower(email) = lower($1)', [email, remaining]);
+    await writeUserKeys(db, email, remaining);
     return { email: row.email, removed: target.fingerprint, remaining: rest.map((k) => k.fingerprint || '(unparsable block)') };
   });
 }

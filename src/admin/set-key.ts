@@ -3,7 +3,7 @@ import type { AdminDeps } from './admin-deps.js';
 import { checkEmail } from './check-address.js';
 import { splitStoredKeys, joinArmored } from './split-stored-keys.js';
 import type { KeySummary } from './summarize-key.js';
-import { findUserRow } from './user-rows.js';
+import { findUserRow, writeUserKeys } from './user-rows.js';
 import { validateKeyForWrite } from './validate-key-for-write.js';
 
 export interface KeyWriteOptions {
@@ -27,8 +27,7 @@ export async function runSetKey(options: KeyWriteOptions, deps: AdminDeps): Prom
     const row = await findUserRow(db, email, true);
     const before = (await splitStoredKeys(row.pgpkey)).map((k) => k.fingerprint || '(unparsable block)');
     const after = new Set(validation.keys.map((k) => k.fingerprint));
-    await db.query('UPDATE users SET pgpkey = $2 WHERE lower(email) = lower($1)',
-      [email, joinArmored(validation.keys.map((k) => k.armored))]);
+    await writeUserKeys(db, email, joinArmored(validation.keys.map((k) => k.armored)));
     return {
       email: row.email,
       replaced: before.filter((f) => !after.has(f)),

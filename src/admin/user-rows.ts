@@ -1,4 +1,4 @@
-// Reads the users rows of one address (case-insensitive, as the filter matches) for the key commands.
+// Reads and rewrites the users row of one address (case-insensitive, as the filter matches) for the key commands.
 // The tutorial's table has no unique key, so "one row" is checked here rather than assumed.
 import { permanent } from '../errors.js';
 import type { Db } from '../store/types.js';
@@ -25,4 +25,9 @@ export async function findUserRow(db: Db, email: string, forUpdate = false): Pro
     throw permanent('conflict', `${email} has ${rows.length} rows in users; remove the duplicates first (pgpipe db init lists them)`);
   }
   return row;
+}
+
+/** Replaces the row's stored keys (armored blocks, as the filter reads them). Call after findUserRow(..., true). */
+export async function writeUserKeys(db: Db, email: string, pgpkey: string): Promise<void> {
+  await db.query('UPDATE users SET pgpkey = $2 WHERE lower(email) = lower($1)', [email, pgpkey]);
 }
