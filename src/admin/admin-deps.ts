@@ -1,5 +1,6 @@
 // What every admin command function is handed: the open store and the clock. Commands never open the store,
-// read argv or exit themselves (STYLE 3.1 §6); register-admin.ts wires these for the CLI, tests pass their own.
+// read argv or exit themselves (so each one runs against any store, in tests as in the CLI); register-admin.ts
+// wires these for the CLI, tests pass their own.
 import type { Db } from '../store/types.js';
 
 export interface AdminDeps {

@@ -1,8 +1,12 @@
 // Runs the spam check through the Spamc port and says whether the message was really scanned.
 // Scanned is proven by spamd's own headers: the input had every X-Spam-* removed first, so any found are spamd's.
+import { firstFieldValue } from '../message/header-fields.js';
+import { splitMessage } from '../message/split-message.js';
 import type { ChildResult, Spamc } from './ports.js';
 import type { SpamSummary } from './outcome.js';
-import { firstFieldValue } from './header-scan.js';
+
+/** Header fields a sender could forge to fake a spam verdict (SpamAssassin deletes these too before scanning). */
+export const isSpamField = (lower: string): boolean => lower.startsWith('x-spam-');
 
 export interface SpamCheck {
   /** The message to continue with: spamc's output when scanned, else the (X-Spam-* free) input. */
@@ -22,10 +26,11 @@ export function interpretSpamc(input: Buffer, result: ChildResult): SpamCheck {
     return unavailable(result.exitCode === null ? `spamc killed by ${result.signal ?? 'a signal'}` : `spamc exit ${result.exitCode}`);
   }
   const output = result.stdout;
-  const status = firstFieldValue(output, 'x-spam-status');
-  const checker = firstFieldValue(output, 'x-spam-checker-version');
+  const header = splitMessage(output);
+  const status = firstFieldValue(header, 'x-spam-status');
+  const checker = firstFieldValue(header, 'x-spam-checker-version');
   if (status !== null || checker !== null) {
-    const flag = firstFieldValue(output, 'x-spam-flag');
+    const flag = firstFieldValue(header, 'x-spam-flag');
     const spam = /^yes\b/i.test(flag ?? '') || /^yes\b/i.test(status ?? '');
     const score = /\bscore=(-?\d+(?:\.\d+)?)/.exec(status ?? '')?.[1] ?? null;
     return { raw: output, summary: { kind: 'scanned', spam, score }, failure: null };

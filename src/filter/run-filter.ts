@@ -2,9 +2,8 @@
 // Orchestration only, through injected ports; never throws, never exits: it returns an Outcome.
 import { temporary } from '../errors.js';
 import { detectProtection } from '../message/detect-protection.js';
-import { splitMessage } from '../message/split-message.js';
-import { checkSpam } from './check-spam.js';
-import { isSpamField, removeFields } from './header-scan.js';
+import { removeFields, splitMessage } from '../message/split-message.js';
+import { checkSpam, isSpamField } from './check-spam.js';
 import { failure, outcomeFromError, type Outcome, type RecipientResult, type SpamSummary } from './outcome.js';
 import { planDeliveries, type Delivery } from './plan-deliveries.js';
 import type { ChildResult, FilterDeps, FilterInput } from './ports.js';

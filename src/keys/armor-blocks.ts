@@ -1,4 +1,4 @@
-// Finds every armored OpenPGP key block in a text (readKeys only reads the first block; see pgp-mime.md §3).
+// Finds every armored OpenPGP key block in a text (OpenPGP.js readKeys reads only the first block, ignoring the rest).
 // Linear scan with indexOf, no regex backtracking: a stored value may be megabytes of garbage. No parsing here.
 
 export interface ArmorBlock {

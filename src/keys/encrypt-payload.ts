@@ -17,7 +17,8 @@ const PIECE = 1 << 16;
 
 /**
  * One PKESK per key, binary literal data. NOTE: passing a session key without aeadAlgorithm is what forces
- * SEIPDv1; letting OpenPGP.js choose gives SEIPDv2 when every key advertises it (pgp-mime.md §3).
+ * SEIPDv1; letting OpenPGP.js choose gives SEIPDv2 when every key advertises it
+ * (AEAD feature flag), which GnuPG 2.2 cannot decrypt.
  * ENCRYPTION_CONFIG is the config inspectKeys judged each key with, so OpenPGP.js picks the very subkey reported
  * usable and never a newer weak one (OpenPGP.js's own default accepts RSA-2047).
  * Throws temporary('encrypt.failed') (defer, never bounce) for no keys; OpenPGP.js errors propagate wrapped the same way.

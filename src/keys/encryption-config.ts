@@ -3,7 +3,7 @@
 import { config as defaults, enums } from 'openpgp';
 import type { Config } from 'openpgp';
 
-/** OpenPGP.js defaults, but RSA under 2048 bits (the contract's weak-rsa line) and DSA/ElGamal are refused. */
+/** OpenPGP.js defaults, but RSA under 2048 bits (below 112-bit strength, NIST SP 800-131A) and DSA/ElGamal refused. */
 export const ENCRYPTION_CONFIG: Config = {
   ...defaults,
   minRSABits: 2048,

@@ -1,4 +1,4 @@
-// Reading header fields: the unfolded value of one field, and all fields of a name in order.
+// Reading header fields: the unfolded value of one field, and of the first field of a name.
 // Values are latin1 strings (one char per byte, lossless); RFC 2047 words are left encoded.
 import type { HeaderField, SplitMessage } from './types.js';
 
@@ -19,9 +19,9 @@ export function headerValue(field: HeaderField): string {
   return unfolded.slice(start, end);
 }
 
-
-/** Every field named `lowerName` (case-insensitive), in message order. */
-export function findFields(msg: Pick<SplitMessage, 'fields'>, lowerName: string): HeaderField[] {
+/** The unfolded value of the first field named `lowerName` (case-insensitive), or null when there is none. */
+export function firstFieldValue(msg: Pick<SplitMessage, 'fields'>, lowerName: string): string | null {
   const wanted = lowerName.toLowerCase();
-  return msg.fields.filter((field) => field.lower === wanted);
+  const field = msg.fields.find((f) => f.lower === wanted);
+  return field === undefined ? null : headerValue(field);
 }

@@ -2,6 +2,7 @@
 // Pure: no decoding of bodies; field names are read as latin1 so 8-bit and NUL bytes survive. A header field
 // holding a bare CR ends the header section (the whole field becomes the start of the body). A leading mbox
 // `From ` envelope line is set aside (SplitMessage.envelope) so the headers after it are still parsed.
+// Lossless: joinMessage(splitMessage(raw)) is raw, byte for byte, so fields are removed through it too.
 import type { HeaderField, SplitMessage } from './types.js';
 
 const LF = 0x0a;
@@ -110,4 +111,27 @@ export function splitMessage(raw: Buffer): SplitMessage {
     lineStart = next;
   }
   return result(raw.subarray(raw.length), '');
+}
+
+/**
+ * The bytes of `message` again: envelope line, each field with its own line ending, the separator, the body.
+ * joinMessage(splitMessage(raw)) equals raw for every input (the fuzz suite checks it).
+ */
+export function joinMessage(message: SplitMessage): Buffer {
+  const pieces: Buffer[] = message.envelope === undefined ? [] : [message.envelope];
+  for (const field of message.fields) pieces.push(field.raw, Buffer.from(field.eol ?? message.eol, 'latin1'));
+  pieces.push(Buffer.from(message.separator ?? (message.hasSeparator ? message.eol : ''), 'latin1'), message.body);
+  return Buffer.concat(pieces);
+}
+
+/** `message` without the fields `drop` selects (by lower-cased name); every other byte stays as it came. */
+export function withoutFields(message: SplitMessage, drop: (lower: string) => boolean): SplitMessage {
+  return { ...message, fields: message.fields.filter((field) => !drop(field.lower)) };
+}
+
+/** `raw` without the header fields `drop` selects. Returns `raw` itself when none match. */
+export function removeFields(raw: Buffer, drop: (lower: string) => boolean): Buffer {
+  const message = splitMessage(raw);
+  if (!message.fields.some((field) => drop(field.lower))) return raw;
+  return joinMessage(withoutFields(message, drop));
 }

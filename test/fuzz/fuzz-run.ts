@@ -1,8 +1,8 @@
 // The fuzz engine shared by `npm run fuzz` (fuzz-main.ts) and the quick slice in `npm test` (fuzz.test.ts):
 // generates cases, runs most in-process and a slice through the real CLI, judges each, and counts outcomes.
-import { isSpamField, removeFields } from '../../src/filter/header-scan.js';
+import { isSpamField } from '../../src/filter/check-spam.js';
 import { detectProtection } from '../../src/message/detect-protection.js';
-import { splitMessage } from '../../src/message/split-message.js';
+import { removeFields, splitMessage } from '../../src/message/split-message.js';
 import type { HeaderProtectionOptions } from '../../src/message/types.js';
 import { handoffOf, readRecords, recordDir, RECORDING_SENDMAIL, spawnPgpipe } from './cli-harness.js';
 import { startFuzzStore } from './fuzz-store.js';

@@ -1,4 +1,4 @@
-// The oracle's own header/body split, written from the contract (not imported from src/), so that a bug in
+// The oracle's own header/body split, written from the rules in the README (not imported from src/), so that a bug in
 // src/message/split-message.ts cannot hide itself. Bytes stay latin1; nothing is decoded.
 
 export interface OracleField {
@@ -64,7 +64,7 @@ function envelopeLength(raw: Buffer): number {
 const materialise = (raw: Buffer, fields: { lower: string; start: number; end: number }[]): OracleField[] =>
   fields.map((f) => ({ lower: f.lower, raw: raw.subarray(f.start, f.end) }));
 
-/** Bare LF → CRLF; CRLF and lone CR untouched (the contract's canonicalisation). */
+/** Bare LF → CRLF; CRLF and lone CR untouched (RFC 3156's canonical form, as pgpipe writes the payload). */
 export function crlf(buf: Buffer): Buffer {
   let count = 0;
   for (let i = 0; i < buf.length; i += 1) if (buf[i] === 0x0a && (i === 0 || buf[i - 1] !== 0x0d)) count += 1;

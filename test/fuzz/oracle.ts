@@ -52,7 +52,7 @@ const latin1 = (b: Buffer) => b.toString('latin1');
 
 /**
  * Tokens planted in the body or Subject that do not also occur in some other (legitimately visible) field. `lf` is
- * the contract's reading (lines end at LF); `cr` is a reader that also takes a bare CR for a line break. The `cr`
+ * RFC 5322's reading as pgpipe implements it (lines end at LF); `cr` is a reader that also takes a bare CR for a line break. The `cr`
  * set matters only where a bare CR is left outside the encryption (it could smuggle body text into a visible
  * field, see D1); everywhere else both readers agree on what the output shows.
  */

@@ -8,7 +8,7 @@ import type { RawField, RawMessage } from '../helpers/raw-mime.js';
 export type Reader = keyof typeof DECRYPTORS;
 export const ALL_READERS: readonly Reader[] = ['openpgp.js', 'gpg', 'rnp', 'sq', 'sqop'];
 
-/** The fields RFC 9788 / pgp-mime.md §2 copies into the encrypted payload (contracts.md buildInnerPayload). */
+/** The fields pgpipe copies into the encrypted payload (RFC 9788 protected headers; src/message/build-inner-payload.ts). */
 export const PROTECTED = ['from', 'to', 'cc', 'reply-to', 'subject', 'date', 'message-id', 'in-reply-to', 'references'];
 /**
  * Fields that repeat the Subject (SpamAssassin's rewrite_header, Outlook/Exchange, gateways): with the Subject
@@ -146,7 +146,7 @@ export function checkPayload(original: RawMessage, plaintext: Buffer, input: Buf
   const inner = splitRaw(plaintext);
   assert.ok(inner.hasSeparator, 'payload root has a header section');
 
-  // Thunderbird (pgp-mime.md §2.3) reads protected headers only if the decrypted top-level Content-Type has
+  // Thunderbird reads protected headers only if the decrypted top-level Content-Type has
   // protected-headers="v1"; RFC 9788 adds hp="cipher".
   const rootTypes = fieldsNamed(inner, 'content-type');
   assert.equal(rootTypes.length, 1, 'one root Content-Type');

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findFields, headerValue } from '../../../src/message/header-fields.js';
+import { headerValue } from '../../../src/message/header-fields.js';
 import { splitMessage } from '../../../src/message/split-message.js';
 
 const latin1 = (text: string): Buffer => Buffer.from(text, 'latin1');
@@ -26,19 +26,6 @@ describe('headerValue', () => {
   ];
   for (const [raw, expected] of cases) {
     test(JSON.stringify(raw), () => assert.equal(headerValue(field(raw)), expected));
-  }
-});
-
-describe('findFields', () => {
-  const msg = splitMessage(latin1('Received: 1\nTO: a\nreceived: 2\nSubject: s\nRECEIVED: 3\n\n'));
-  const cases: [string, string[]][] = [
-    ['received', ['Received: 1', 'received: 2', 'RECEIVED: 3']],
-    ['Received', ['Received: 1', 'received: 2', 'RECEIVED: 3']],
-    ['to', ['TO: a']],
-    ['cc', []],
-  ];
-  for (const [name, expected] of cases) {
-    test(name, () => assert.deepEqual(findFields(msg, name).map((f) => f.raw.toString('latin1')), expected));
   }
 });
 

@@ -3,8 +3,13 @@
 // against libmime itself on the same inputs.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import libmime from 'libmime';
+import { createRequire } from 'node:module';
 import { parseHeaderParams } from '../../../src/message/header-params.js';
+
+// libmime (a devDependency, CommonJS) ships no types: only parseHeaderValue is used.
+const libmime = createRequire(import.meta.url)('libmime') as {
+  parseHeaderValue(text: string): { value: string | false; params: Record<string, unknown> };
+};
 
 const expectations: [string, string, Record<string, string>][] = [
   ['text/plain', 'text/plain', {}],
