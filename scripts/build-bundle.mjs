@@ -1,20 +1,21 @@
-// Build step after tsc (`npm run build`): bundles dist/cli.js into one CommonJS file with esbuild and writes its V8
-// code cache after a build-time warm-up, so a pgpipe start reads and compiles one script instead of ~300 modules.
-// Writes dist/pgpipe-bundle.cjs, dist/pgpipe-bundle.cjs.v8-cache and dist/pgpipe-cached.cjs (the loader bin/pgpipe
-// requires). The warm-up uses a throwaway key and a synthetic message: the cache holds compiled code, never mail.
+// Build step after tsc (`npm run build`): bundles dist/ into one CommonJS file with esbuild, stamps one build id
+// into both (the bundle's first line and dist/bundle/build-id.js), and writes the bundle's V8 code cache after a
+// build-time warm-up, so a pgpipe start reads and compiles one script instead of ~300 modules. The entry, the
+// warm-up and the loader are TypeScript in src/bundle/ (entry.ts, load-bundle.ts); this file only drives esbuild.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const root = process.cwd();
 const dist = resolve(root, 'dist');
 const bundle = join(dist, 'pgpipe-bundle.cjs');
-const loader = join(dist, 'pgpipe-cached.cjs');
+const buildIdFile = join(dist, 'bundle', 'build-id.js');
 
-// Left stale, an older bundle would be skipped by bin/pgpipe anyway (it is older than dist/cli.js); removed so a
-// failed build leaves no half-made files behind.
-for (const file of [bundle, `${bundle}.v8-cache`, loader]) rmSync(file, { force: true });
+// Removed first so that a failed build leaves no half-made bundle behind (bin/pgpipe then runs dist/cli.js).
+for (const file of [bundle, `${bundle}.v8-cache`]) rmSync(file, { force: true });
 
 // esbuild is a devDependency: an install without it (npm ci --omit=dev) keeps the plain dist/cli.js start.
 let build;
@@ -24,6 +25,20 @@ try {
   console.log('bundle: esbuild not installed, skipped (bin/pgpipe runs dist/cli.js)');
   process.exit(0);
 }
+
+// The build id: a hash of the compiled code the bundle is made from (build-id.js itself left out).
+const files = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+  const path = join(dir, entry.name);
+  if (entry.isDirectory()) return files(path);
+  return entry.name.endsWith('.js') && path !== buildIdFile ? [path] : [];
+});
+const hash = createHash('sha256');
+for (const file of files(dist).sort()) hash.update(`${relative(dist, file)}\0`).update(readFileSync(file)).update('\0');
+const buildId = hash.digest('hex').slice(0, 16);
+const emitted = readFileSync(buildIdFile, 'utf8');
+const STAMP = /BUILD_ID = '[^']*'/;
+if (!STAMP.test(emitted)) throw new Error(`${buildIdFile} changed: re-check how the build id is stamped`);
+writeFileSync(buildIdFile, emitted.replace(STAMP, `BUILD_ID = '${buildId}'`));
 
 // pg/lib/stream.js probes `typeof Response` at import to detect Cloudflare Workers; on Node 20 that loads undici and
 // node:http (~8-15 ms per start). On Node it is never Cloudflare. Fails the build if pg's code changed.
@@ -39,46 +54,8 @@ const importPatches = {
   },
 };
 
-// The CLI plus a warm-up for the code cache. Everything the warm-up needs is imported lazily, so loading the bundle
-// runs no more module code than dist/cli.js does; esbuild keeps lazily imported modules lazy in the bundle.
-const ENTRY = `
-export { main } from './dist/cli.js';
-
-export async function warmUp() {
-  const { buildProgram } = await import('./dist/cli.js');
-  const { loadConfig } = await import('./dist/config/load-config.js');
-  const { splitMessage } = await import('./dist/message/split-message.js');
-  const { detectProtection } = await import('./dist/message/detect-protection.js');
-  const { inspectKeys } = await import('./dist/keys/inspect-keys.js');
-  const { encryptPayloadArmor } = await import('./dist/keys/encrypt-payload.js');
-  const { encryptMessage, headerProtectionFrom } = await import('./dist/commands/encrypt-message.js');
-  await import('./dist/commands/run-encrypt.js');
-  await import('./dist/filter/run-filter-command.js');
-  await import('./dist/adapters/key-lookup.js');
-  await import('execa'); // lazy in pgpipe (only the filter starts children), but the filter needs it compiled
-  await import('./dist/store/pg-db.js');
-  const { generateKey } = await import('openpgp');
-  buildProgram();
-  buildProgram('encrypt');
-  buildProgram('filter');
-  const config = loadConfig({ flags: {}, env: { PGPIPE_CONFIG: '/dev/null' } });
-  const raw = Buffer.from('From: a@warm-up.invalid\\nTo: b@warm-up.invalid\\nSubject: warm-up\\nContent-Type: text/plain\\n\\nwarm-up\\n');
-  for (const options of [
-    { type: 'curve25519', userIDs: [{ email: 'b@warm-up.invalid' }], format: 'armored' },
-    { type: 'rsa', rsaBits: 3072, userIDs: [{ email: 'b@warm-up.invalid' }], format: 'armored' },
-  ]) {
-    const { publicKey } = await generateKey(options);
-    const keys = (await inspectKeys(publicKey)).map((r) => r.key).filter(Boolean);
-    const message = splitMessage(raw);
-    detectProtection(message);
-    await encryptMessage(message, keys, headerProtectionFrom(config));
-    await encryptPayloadArmor(raw, keys, true); // the streamed path of large messages
-  }
-}
-`;
-
 await build({
-  stdin: { contents: ENTRY, resolveDir: root, sourcefile: 'pgpipe-bundle-entry.js', loader: 'js' },
+  entryPoints: [join(dist, 'bundle', 'entry.js')],
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -88,50 +65,18 @@ await build({
   // node_modules, never bundled.
   external: ['@electric-sql/pglite'],
   plugins: [importPatches],
-  // openpgp.mjs uses import.meta.url (createRequire); CommonJS output has __filename instead.
-  banner: { js: "const __pgpipeImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // The first line names the build (src/bundle/load-bundle.ts checks it). openpgp.mjs uses import.meta.url
+  // (createRequire); CommonJS output has __filename instead.
+  banner: {
+    js: `/* pgpipe build ${buildId} */\n` +
+      "const __pgpipeImportMetaUrl = require('node:url').pathToFileURL(__filename).href;",
+  },
   define: { 'import.meta.url': '__pgpipeImportMetaUrl' },
   logLevel: 'error',
 });
 
-writeFileSync(loader, `'use strict';
-// Generated by scripts/build-bundle.mjs. Loads pgpipe-bundle.cjs through its V8 code cache and exports its main.
-// A cache from another V8 (node upgraded) or for other source is rejected by V8, which then just compiles.
-// \`node dist/pgpipe-cached.cjs --write-code-cache\` (build time only) runs the warm-up and writes the cache.
-const { readFileSync, writeFileSync } = require('node:fs');
-const { join } = require('node:path');
-const { Script, constants } = require('node:vm');
-const { createRequire, wrap } = require('node:module');
-const file = join(__dirname, 'pgpipe-bundle.cjs');
-const cacheFile = file + '.v8-cache';
-const writing = require.main === module && process.argv[2] === '--write-code-cache';
-let cachedData;
-if (!writing) {
-  try {
-    cachedData = readFileSync(cacheFile);
-  } catch {
-    // no cache: V8 compiles from source
-  }
-}
-const script = new Script(wrap(readFileSync(file, 'utf8')), {
-  filename: file,
-  cachedData,
-  // The bundle's import() of @electric-sql/pglite must go to Node's loader.
-  importModuleDynamically: constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER ?? ((specifier) => import(specifier)),
-});
-const bundle = { exports: {} };
-script.runInThisContext()(bundle.exports, createRequire(file), bundle, file, __dirname);
-if (writing) {
-  bundle.exports.warmUp().then(() => writeFileSync(cacheFile, script.createCachedData()), (error) => {
-    console.error(error);
-    process.exitCode = 1;
-  });
-} else {
-  if (process.env.PGPIPE_DEBUG_CODE_CACHE) {
-    process.stderr.write('pgpipe: code cache ' + (cachedData ? (script.cachedDataRejected ? 'rejected' : 'used') : 'absent') + '\\n');
-  }
-  module.exports = { main: bundle.exports.main };
-}
-`);
-execFileSync(process.execPath, [loader, '--write-code-cache'], { stdio: 'inherit' });
-console.log(`bundle: ${loader}`);
+// The warm-up runs in a fresh process, as a pgpipe start would.
+const loader = pathToFileURL(join(dist, 'bundle', 'load-bundle.js')).href;
+const write = `const { writeCodeCache } = await import(${JSON.stringify(loader)}); await writeCodeCache();`;
+execFileSync(process.execPath, ['--input-type=module', '-e', write], { stdio: 'inherit' });
+console.log(`bundle: ${bundle} (build ${buildId})`);

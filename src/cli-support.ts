@@ -1,10 +1,8 @@
-// Glue between commander and the rest: settings become flags, flags+env+file become one Config,
-// and admin/hand commands end through one exit boundary. The filter has its own stricter boundary.
+// Glue between commander and the rest: settings become flags, flags+env+file become one Config; stdin/stdout helpers.
+// The exit boundaries are src/hand-boundary.ts (hand-run commands) and src/mail-path/exit-boundary.ts (pipe modes).
 import { Option, type Command } from 'commander';
 import { SETTINGS, type Setting } from './config/settings.js';
 import { loadConfig, type Config } from './config/load-config.js';
-import { isPgpipeError } from './errors.js';
-import { ExitCode } from './exit-codes.js';
 
 /** attribute name commander gives a flag → Config key, per command. */
 const settingKeys = new WeakMap<Command, Map<string, string>>();
@@ -40,28 +38,8 @@ export function configFor(command: Command, env: NodeJS.ProcessEnv = process.env
   return loadConfig({ flags, env, configPath });
 }
 
-/** Exit status and one stderr line for a failed admin or hand-run command. */
-export function adminFailure(error: unknown): { code: number; line: string } {
-  if (!isPgpipeError(error)) {
-    return { code: ExitCode.software, line: `internal error: ${error instanceof Error ? error.message : String(error)}` };
-  }
-  if (error.code === 'usage') return { code: ExitCode.usage, line: error.message };
-  if (error.code === 'config.invalid') return { code: ExitCode.config, line: error.message };
-  return { code: error.temporary ? ExitCode.tempFail : 1, line: error.message };
-}
-
-/** Wraps an admin action: its resolved number (or 0) becomes the exit status; failures print one line. */
-export function runAction<A extends unknown[]>(fn: (...args: A) => Promise<number | void>): (...args: A) => Promise<void> {
-  return async (...args: A) => {
-    try {
-      process.exitCode = (await fn(...args)) ?? ExitCode.ok;
-    } catch (error) {
-      const { code, line } = adminFailure(error);
-      process.stderr.write(`pgpipe: ${line}\n`);
-      process.exitCode = code;
-    }
-  };
-}
+/** Admin actions are wrapped in runAction, which hands their status or failure to the hand-run boundary. */
+export { runAction } from './hand-boundary.js';
 
 /** Writes all of `data` to a stream and resolves once it has been handed to the OS. */
 export function writeAll(stream: NodeJS.WritableStream, data: Uint8Array | string): Promise<void> {

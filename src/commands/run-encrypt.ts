@@ -9,7 +9,7 @@ import { splitMessage } from '../message/split-message.js';
 import { closeInBackground } from '../adapters/key-lookup.js';
 import { openDb } from '../store/open-db.js';
 import { resolveRecipients } from '../store/resolve-recipients.js';
-import { encryptMessage, headerProtectionFrom } from './encrypt-message.js';
+import { encryptMessage, headerProtectionFrom } from '../encrypt/encrypt-message.js';
 
 export interface EncryptResult {
   readonly output: Buffer;

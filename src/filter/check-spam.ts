@@ -3,7 +3,7 @@
 import { firstFieldValue } from '../message/header-fields.js';
 import { splitMessage } from '../message/split-message.js';
 import type { ChildResult, Spamc } from './ports.js';
-import type { SpamSummary } from './outcome.js';
+import type { SpamSummary } from '../mail-path/outcome.js';
 
 /** Header fields a sender could forge to fake a spam verdict (SpamAssassin deletes these too before scanning). */
 export const isSpamField = (lower: string): boolean => lower.startsWith('x-spam-');

@@ -2,7 +2,7 @@
 // Pure ("decide, then do"). One invocation has one exit status, so nothing is sent unless every recipient can be.
 import type { PublicKey } from 'openpgp';
 import { temporary } from '../errors.js';
-import type { RecipientResult } from './outcome.js';
+import type { RecipientResult } from '../mail-path/outcome.js';
 import type { FilterPolicy, KeyState } from './ports.js';
 import { unquoteAddress } from './unquote-address.js';
 

@@ -50,7 +50,7 @@ export interface Sendmail {
 }
 
 export interface Encryptor {
-  /** The PGP/MIME message for `keys` (see src/commands/encrypt-message.ts). */
+  /** The PGP/MIME message for `keys` (see src/encrypt/encrypt-message.ts). */
   encrypt(message: SplitMessage, keys: readonly PublicKey[]): Promise<Buffer>;
 }
 

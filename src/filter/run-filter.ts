@@ -4,7 +4,7 @@ import { temporary } from '../errors.js';
 import { detectProtection } from '../message/detect-protection.js';
 import { removeFields, splitMessage } from '../message/split-message.js';
 import { checkSpam, isSpamField } from './check-spam.js';
-import { failure, outcomeFromError, type Outcome, type RecipientResult, type SpamSummary } from './outcome.js';
+import { failure, outcomeFromError, type Outcome, type RecipientResult, type SpamSummary } from '../mail-path/outcome.js';
 import { planDeliveries, type Delivery } from './plan-deliveries.js';
 import type { ChildResult, FilterDeps, FilterInput } from './ports.js';
 import { estimateQueueFileSize } from './queue-size.js';

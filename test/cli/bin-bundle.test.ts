@@ -1,10 +1,11 @@
-// bin/pgpipe's choice of entry: the code-cached bundle only when newer than dist/cli.js, dist/cli.js when the
-// bundle is stale, missing or fails to load, and in filter mode "4.3.0 pgpipe: cannot start" + 75 when nothing
-// loads. Then the real build step (scripts/build-bundle.mjs) on a copy of dist/: the bundle runs encrypt and filter.
+// bin/pgpipe's choice of entry: the code-cached bundle only when its first line carries dist/'s build id
+// (dist/bundle/build-id.js), dist/cli.js when the bundle is from another build, missing or fails to load, and in a
+// pipe mode "4.3.0 pgpipe: cannot start" + 75 when nothing loads. Then the real build step
+// (scripts/build-bundle.mjs) on a copy of dist/: the bundle runs encrypt and filter.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,86 +29,96 @@ function run(bin: string, args: string[], env: Record<string, string> = {}, inpu
   });
 }
 
-const setAge = (file: string, secondsAgo: number): void => {
-  const when = new Date(Date.now() - secondsAgo * 1000);
-  utimesSync(file, when, when);
-};
-
 describe('bin/pgpipe entry choice (fake dist)', () => {
   let dir = '';
   let bin = '';
-  const CLI = "export async function main(argv) { process.stdout.write('dist:' + argv.join(',')); }\n";
-  const LOADER = "module.exports = { main: async (argv) => { process.stdout.write('bundle:' + argv.join(',')); } };\n";
+  const say = (from: string): string => `process.stdout.write('${from}:' + argv.join(',') + ':' + mode.kind);`;
+  const CLI = `export async function main(argv, mode) { ${say('dist')} }\n`;
+  const BUNDLE = `module.exports = { main: async (argv, mode) => { ${say('bundle')} } };\n`;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'pgpipe-bin-'));
     mkdirSync(join(dir, 'bin'));
-    mkdirSync(join(dir, 'dist'));
+    mkdirSync(join(dir, 'dist', 'bundle'), { recursive: true });
     writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
     bin = join(dir, 'bin', 'pgpipe');
     copyFileSync(join(ROOT, 'bin', 'pgpipe'), bin);
+    // The real mode rule and loader; cli.js, the bundle and the build id are fakes.
+    copyFileSync(join(ROOT, 'dist', 'modes.js'), join(dir, 'dist', 'modes.js'));
+    copyFileSync(join(ROOT, 'dist', 'bundle', 'load-bundle.js'), join(dir, 'dist', 'bundle', 'load-bundle.js'));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  /** Writes the fake dist: cli.js 100 s old, the bundle files `bundleAge` s old (null: absent). */
-  function fakeDist(cli: string | null, loader: string | null, bundleAge: number): void {
-    for (const name of ['cli.js', 'pgpipe-cached.cjs', 'pgpipe-bundle.cjs']) rmSync(join(dir, 'dist', name), { force: true });
-    if (cli !== null) {
-      writeFileSync(join(dir, 'dist', 'cli.js'), cli);
-      setAge(join(dir, 'dist', 'cli.js'), 100);
-    }
-    if (loader !== null) {
-      writeFileSync(join(dir, 'dist', 'pgpipe-cached.cjs'), loader);
-      writeFileSync(join(dir, 'dist', 'pgpipe-bundle.cjs'), '// bundle\n');
-      setAge(join(dir, 'dist', 'pgpipe-cached.cjs'), bundleAge);
-      setAge(join(dir, 'dist', 'pgpipe-bundle.cjs'), bundleAge);
-    }
+  /** Writes the fake dist: cli.js, the bundle (null: absent) stamped `bundleId`, and dist's own build id. */
+  function fakeDist(cli: string | null, bundle: string | null, bundleId: string, distId = 'b1'): void {
+    for (const name of ['cli.js', 'pgpipe-bundle.cjs']) rmSync(join(dir, 'dist', name), { force: true });
+    writeFileSync(join(dir, 'dist', 'bundle', 'build-id.js'), `export const BUILD_ID = '${distId}';\n`);
+    if (cli !== null) writeFileSync(join(dir, 'dist', 'cli.js'), cli);
+    const stamped = `/* pgpipe build ${bundleId} */\n${bundle}`;
+    if (bundle !== null) writeFileSync(join(dir, 'dist', 'pgpipe-bundle.cjs'), stamped);
   }
 
-  it('uses the bundle when it is newer than dist/cli.js', async () => {
-    fakeDist(CLI, LOADER, 10);
-    assert.equal((await run(bin, ['encrypt', 'x'])).stdout, 'bundle:encrypt,x');
+  it('uses the bundle when it carries the build id of dist/', async () => {
+    fakeDist(CLI, BUNDLE, 'b1');
+    assert.equal((await run(bin, ['encrypt', 'x'])).stdout, 'bundle:encrypt,x:hand');
   });
 
-  it('uses dist/cli.js when the bundle is older (a tsc-only rebuild)', async () => {
-    fakeDist(CLI, LOADER, 200);
-    assert.equal((await run(bin, ['encrypt', 'x'])).stdout, 'dist:encrypt,x');
+  it('uses dist/cli.js when the bundle is from another build, or tsc ran since (dist/ says "unbundled")', async () => {
+    fakeDist(CLI, BUNDLE, 'b0');
+    assert.equal((await run(bin, ['encrypt', 'x'])).stdout, 'dist:encrypt,x:hand');
+    fakeDist(CLI, BUNDLE, 'unbundled', 'unbundled');
+    assert.equal((await run(bin, ['encrypt', 'x'])).stdout, 'dist:encrypt,x:hand');
   });
 
-  it('uses dist/cli.js when there is no bundle', async () => {
-    fakeDist(CLI, null, 0);
-    assert.equal((await run(bin, ['filter'])).stdout, 'dist:filter');
+  it('uses dist/cli.js when there is no bundle; main gets the mode bin/pgpipe decided', async () => {
+    fakeDist(CLI, null, 'b1');
+    assert.equal((await run(bin, ['filter'])).stdout, 'dist:filter:pipe');
+    assert.equal((await run(bin, ['filtr', '-f', 'a'])).stdout, 'dist:filtr,-f,a:pipe-mistake');
   });
 
   it('falls back to dist/cli.js when the bundle throws while loading or exports no main', async () => {
-    for (const loader of ["throw new Error('broken bundle');\n", 'module.exports = {};\n', 'this is not javascript(\n']) {
-      fakeDist(CLI, loader, 10);
+    for (const bundle of ["throw new Error('broken bundle');\n", 'module.exports = {};\n', 'this is not javascript(\n']) {
+      fakeDist(CLI, bundle, 'b1');
       const result = await run(bin, ['filter', '-f', 'a']);
-      assert.equal(result.stdout, 'dist:filter,-f,a');
+      assert.equal(result.stdout, 'dist:filter,-f,a:pipe');
       assert.equal(result.code, 0);
       assert.equal(result.stderr, '');
     }
   });
 
   it('filter mode: nothing loads → one "4.3.0 pgpipe: cannot start" line and exit 75', async () => {
-    fakeDist("throw new Error('broken cli');\n", "throw new Error('broken bundle');\n", 10);
+    fakeDist("throw new Error('broken cli');\n", "throw new Error('broken bundle');\n", 'b1');
     const result = await run(bin, ['filter', '-f', 'a', '--', 'b@example.org']);
     assert.equal(result.code, 75);
     assert.equal(result.stderr, '4.3.0 pgpipe: cannot start\n');
     assert.equal(result.stdout, '');
   });
 
-  it('filter mode: a stale bundle is never loaded, even as a last resort', async () => {
-    fakeDist(null, LOADER, 200);
+  it('filter mode: a bundle from another build is never loaded, even as a last resort', async () => {
+    fakeDist(null, BUNDLE, 'b0');
     const result = await run(bin, ['filter']);
     assert.equal(result.code, 75);
     assert.equal(result.stdout, '');
   });
 
   it('other commands: a failure to load is not turned into 75', async () => {
-    fakeDist("throw new Error('broken cli');\n", null, 0);
+    fakeDist("throw new Error('broken cli');\n", null, 'b1');
     const result = await run(bin, ['encrypt']);
     assert.notEqual(result.code, 75);
     assert.notEqual(result.code, 0);
+  });
+
+  it('a dist/ so broken that the mode cannot be told defers (a message may be waiting)', async () => {
+    fakeDist(CLI, BUNDLE, 'b1');
+    const modes = join(dir, 'dist', 'modes.js');
+    const saved = readFileSync(modes);
+    rmSync(modes);
+    try {
+      const result = await run(bin, ['filter', '-f', 'a', '--', 'b@example.org']);
+      assert.equal(result.code, 75);
+      assert.equal(result.stderr, '4.3.0 pgpipe: cannot start\n');
+    } finally {
+      writeFileSync(modes, saved);
+    }
   });
 });
 
@@ -117,7 +128,7 @@ describe('scripts/build-bundle.mjs on a copy of dist/ (real bundle and code cach
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'pgpipe-bundle-'));
     cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
-    for (const stale of ['pgpipe-bundle.cjs', 'pgpipe-bundle.cjs.v8-cache', 'pgpipe-cached.cjs']) rmSync(join(dir, 'dist', stale), { force: true });
+    for (const stale of ['pgpipe-bundle.cjs', 'pgpipe-bundle.cjs.v8-cache']) rmSync(join(dir, 'dist', stale), { force: true });
     mkdirSync(join(dir, 'bin'));
     bin = join(dir, 'bin', 'pgpipe');
     copyFileSync(join(ROOT, 'bin', 'pgpipe'), bin);

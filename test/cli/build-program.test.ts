@@ -3,18 +3,18 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildProgram } from '../../src/cli.js';
 
-const names = (first?: string): string[] => buildProgram(first).commands.map((c) => c.name());
+const names = async (first?: string): Promise<string[]> => (await buildProgram(first)).commands.map((c) => c.name());
 
 describe('buildProgram', () => {
-  it('defines every command for help, admin commands and no argument', () => {
+  it('defines every command for help, admin commands and no argument', async () => {
     for (const first of [undefined, '--help', 'help', 'user', 'doctor', 'Filter']) {
-      const all = names(first);
+      const all = await names(first);
       for (const command of ['encrypt', 'filter', 'db', 'user', 'key', 'alias', 'doctor']) assert.ok(all.includes(command), `${String(first)}: ${command}`);
     }
   });
 
-  it('filter and encrypt get only the per-message commands', () => {
-    assert.deepEqual(names('filter').sort(), ['encrypt', 'filter']);
-    assert.deepEqual(names('encrypt').sort(), ['encrypt', 'filter']);
+  it('filter and encrypt get only the per-message commands', async () => {
+    assert.deepEqual((await names('filter')).sort(), ['encrypt', 'filter']);
+    assert.deepEqual((await names('encrypt')).sort(), ['encrypt', 'filter']);
   });
 });

@@ -1,7 +1,7 @@
 // A wrong master.cf argv must defer every message (75, 4.3.5) so nothing bounces while the operator fixes it.
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { isFilterArgv } from '../../src/cli.js';
+import { modeFor } from '../../src/modes.js';
 import { runCli } from '../helpers/run-cli.js';
 
 const message = 'From: a@example.net\nTo: x@example.org\nSubject: argv\n\nbody\n';
@@ -21,8 +21,18 @@ for (const args of [
 }
 
 it('tells hand-run commands from Postfix argv', () => {
-  assert.equal(isFilterArgv(['encrypt', '--to', 'a@b']), false);
-  assert.equal(isFilterArgv(['user', 'add', 'a@b', '--key', 'k.asc']), false);
-  assert.equal(isFilterArgv(['encrypt', '--to', 'a@b', '--', '-f']), false, 'words after -- never count');
-  assert.equal(isFilterArgv(['filter', '-f', 'a@b', '--', 'c@d']), true);
+  const kind = (argv: string[]): string => modeFor(argv).kind;
+  assert.equal(kind(['encrypt', '--to', 'a@b']), 'hand');
+  assert.equal(kind(['user', 'add', 'a@b', '--key', 'k.asc']), 'hand');
+  assert.equal(kind(['encrypt', '--to', 'a@b', '--', '-f']), 'hand', 'words after -- never count');
+  assert.equal(kind(['filter', '-f', 'a@b', '--', 'c@d']), 'pipe');
+  assert.deepEqual(modeFor(['filter', '-oi', '-f', 'a@b', 'c@d']), { kind: 'pipe', name: 'filter' });
+  const mistakes = [['--config', 'x', 'filter', '-f', 'a', '--', 'b'], ['filtr', '-f', 'a', '--', 'b'], ['-oi', '-f', 'a', 'b']];
+  for (const mistake of mistakes) {
+    assert.equal(kind(mistake), 'pipe-mistake', mistake.join(' '));
+  }
+  // A person asking for help: no envelope, so nothing can be lost; with an envelope it is a master.cf mistake.
+  assert.equal(kind(['filter', '--help']), 'hand');
+  assert.equal(kind(['help', 'filter']), 'hand');
+  assert.equal(kind(['filter', '--help', '-f', 'a', '--', 'b']), 'pipe');
 });

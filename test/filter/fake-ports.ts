@@ -1,7 +1,7 @@
 // Fakes for runFilter's ports: programmable results, and a record of every call for assertions.
 import { readKey, type PublicKey } from 'openpgp';
 import type { ChildResult, Envelope, FilterDeps, FilterInput, FilterPolicy, KeyState } from '../../src/filter/ports.js';
-import { encryptMessage } from '../../src/commands/encrypt-message.js';
+import { encryptMessage } from '../../src/encrypt/encrypt-message.js';
 import { makeKey } from '../helpers/keys.js';
 
 export const ok = (stdout: Buffer = Buffer.alloc(0)): ChildResult => ({ exitCode: 0, signal: null, stdout, stderrLine: '', failure: null });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { permanent, temporary } from '../../src/errors.js';
-import { dsnFor, exitCodeFor, failure, outcomeFromError, type Outcome } from '../../src/filter/outcome.js';
-import { logLine, statusLine } from '../../src/filter/report-lines.js';
+import { dsnFor, exitCodeFor, failure, outcomeFromError, type Outcome } from '../../src/mail-path/outcome.js';
+import { logLine, statusLine } from '../../src/mail-path/report-lines.js';
 
 const delivered: Outcome = {
   kind: 'delivered', sendmailCalls: 2, spam: { kind: 'scanned', spam: false, score: '-1.0' },
@@ -19,12 +19,26 @@ describe('outcome → exit code and status line', () => {
     assert.equal(exitCodeFor(failure('rejected', 'key.missing', 'x')), 69);
   });
 
-  it('unknown errors, strings and temporary PgpipeErrors defer; only permanent ones reject', () => {
+  it('every thrown value defers, a permanent PgpipeError too: only a policy decision rejects', () => {
     for (const thrown of [new Error('boom'), 'string', undefined, null, { code: 'key.missing' }]) {
       assert.deepEqual([outcomeFromError(thrown).kind, outcomeFromError(thrown).reason], ['deferred', 'internal error']);
     }
     assert.equal(outcomeFromError(temporary('db.unavailable', 'down')).kind, 'deferred');
-    assert.equal(outcomeFromError(permanent('key.missing', 'no key')).kind, 'rejected');
+    for (const code of ['key.missing', 'usage', 'not-found', 'internal'] as const) {
+      const outcome = outcomeFromError(permanent(code, 'refused'));
+      assert.deepEqual([outcome.kind, exitCodeFor(outcome), outcome.dsn[0]], ['deferred', 75, '4'], code);
+    }
+  });
+
+  it('a rejection needs a policy code: any other code still builds a deferral', () => {
+    for (const code of ['key.missing', 'key.unusable', 'size.exceeded'] as const) {
+      assert.equal(exitCodeFor(failure('rejected', code, 'policy')), 69, code);
+    }
+    for (const code of ['internal', 'usage', 'db.unavailable', 'sendmail.failed'] as const) {
+      // The type forbids this; untyped callers (or a cast) still cannot bounce.
+      const outcome = failure('rejected' as 'deferred', code, 'not a policy');
+      assert.deepEqual([outcome.kind, exitCodeFor(outcome), outcome.dsn[0]], ['deferred', 75, '4'], code);
+    }
   });
 
   it('the DSN class always agrees with the exit code', () => {
@@ -32,7 +46,7 @@ describe('outcome → exit code and status line', () => {
       'sendmail.failed', 'spam.check-failed', 'deadline.exceeded', 'internal', 'signal'] as const;
     for (const code of codes) {
       for (const kind of ['deferred', 'rejected'] as const) {
-        const outcome = failure(kind, code, 'reason');
+        const outcome = failure(kind as 'deferred', code, 'reason');
         const line = statusLine(outcome, 10, true);
         const expected = exitCodeFor(outcome) === 75 ? '4' : '5';
         // pipe(8) dsn_valid(): [245].d{1,3}.d{1,3} then a space, no leading whitespace.

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { temporary } from '../../src/errors.js';
-import { exitCodeFor } from '../../src/filter/outcome.js';
+import { exitCodeFor } from '../../src/mail-path/outcome.js';
 import { runFilter } from '../../src/filter/run-filter.js';
 import { decryptWithGpg, parsePgpMime } from '../helpers/decrypt.js';
 import { exited, fakeDeps, input, ok, scanned, userKey } from './fake-ports.js';

@@ -2,10 +2,10 @@
 // (PostgreSQL key lookup, key inspection, encryption) and a recording sendmail (no spawns, so 10,000 cases fit).
 import { loadConfig, type Config } from '../../src/config/load-config.js';
 import { temporary } from '../../src/errors.js';
-import { exitCodeFor, type Outcome } from '../../src/filter/outcome.js';
+import { exitCodeFor, type Outcome } from '../../src/mail-path/outcome.js';
 import type { ChildResult, FilterDeps, Sendmail, Spamc } from '../../src/filter/ports.js';
-import { logLine, statusLine } from '../../src/filter/report-lines.js';
-import { createFilterDeps, policyFrom } from '../../src/filter/run-filter-command.js';
+import { logLine, statusLine } from '../../src/mail-path/report-lines.js';
+import { createFilterDeps, policyFrom } from '../../src/filter/create-filter-deps.js';
 import { runFilter } from '../../src/filter/run-filter.js';
 import type { HeaderProtectionOptions } from '../../src/message/types.js';
 import type { Handoff } from './oracle.js';

@@ -1,9 +1,10 @@
-// Splits the filter's argv into the envelope (sender, recipients) and the option words commander may see.
+// Splits a pipe(8) mode's argv (the words after `filter`) into the envelope (sender, recipients) and the option
+// words commander may see.
 // Pure. Recipients are hostile text (a local part may legally be "-Vx" or "--sendmail=/x"), so they never reach
 // an option parser.
 import { temporary, type PgpipeError } from '../errors.js';
 
-export interface FilterArgv {
+export interface PipeArgv {
   /** Words for commander (settings flags and their values), in order; also when the envelope is invalid. */
   readonly optionArgs: string[];
   /** The envelope, or why the argv holds none (a usage error: Postfix should defer, 4.3.5). */
@@ -19,7 +20,7 @@ const IGNORED = new Set(['-oi', '-i']);
  * After the sender: if a later word is exactly `--`, words up to it are options; otherwise every later word is a
  * recipient (Postfix expands `${recipient}` last, and a recipient is never a bare `--`: it always has a domain).
  */
-export function splitFilterArgv(args: readonly string[]): FilterArgv {
+export function splitPipeArgv(args: readonly string[]): PipeArgv {
   const optionArgs: string[] = [];
   let sender: string | null = null;
   let recipients: string[] | null = null;
@@ -39,7 +40,7 @@ export function splitFilterArgv(args: readonly string[]): FilterArgv {
       optionArgs.push(word);
     }
   }
-  const fail = (why: string): FilterArgv => ({ optionArgs, envelope: temporary('usage', why) });
+  const fail = (why: string): PipeArgv => ({ optionArgs, envelope: temporary('usage', why) });
   if (sender === null) return fail('missing -f SENDER');
   if (recipients === null || recipients.length === 0) return fail('no recipients given');
   if (recipients.some((r) => r === '')) return fail('empty recipient argument');

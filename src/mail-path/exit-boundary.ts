@@ -1,5 +1,6 @@
-// The filter's only way out of the process: children killed, one status line written, exit 0, 69 or 75.
-// Crashes, unhandled rejections and termination signals come through here too, so nothing exits with 1.
+// The only way out of the process in a mail-path mode: children killed, one status line written, exit 0, 69 or 75.
+// Crashes, unhandled rejections, termination signals and a run that just stops come through here too, so nothing
+// exits with 1. Everything ends in finish(outcome) or hardExit(); no path talks through process.exitCode.
 import { killLiveChildren } from '../adapters/run-child.js';
 import { writeSyslog } from '../adapters/syslog.js';
 import { ExitCode } from '../exit-codes.js';
@@ -50,10 +51,10 @@ export async function finish(outcome: Outcome): Promise<never> {
 }
 
 /**
- * Replaces any earlier crash handlers for this process: uncaught errors and SIGTERM/SIGINT/SIGHUP defer (75) after
- * killing children; Node's own code for a crash is 1, which pipe(8) would turn into a bounce.
+ * Installed first thing in a mail-path mode, before argv is parsed: uncaught errors and SIGTERM/SIGINT/SIGHUP defer
+ * (75) after killing children; Node's own code for a crash is 1, which pipe(8) would turn into a bounce.
  */
-export function installFilterGuard(): void {
+export function installMailPathGuard(): void {
   const crash = (): void => {
     if (finalCode !== null) hardExit(finalCode, null);
     finalCode = ExitCode.tempFail;
@@ -68,25 +69,18 @@ export function installFilterGuard(): void {
   }
   // A promise that never settles with nothing else pending would let Node exit 0 (mail lost): defer instead.
   process.on('beforeExit', () => {
-    if (finalCode !== null) return;
-    // cli.ts already reported a commander error (75) or shown help (0) and set the code: keep its one line.
-    const reported = process.exitCode;
-    if (reported === ExitCode.tempFail || reported === ExitCode.ok) finalCode = Number(reported);
-    else void finish(failure('deferred', 'internal', 'internal error (unfinished)'));
+    if (finalCode === null) void finish(failure('deferred', 'internal', 'internal error (unfinished)'));
   });
   process.on('exit', (code) => {
-    // Last line of defence: whatever path got here, only 0, 69 and 75 leave the filter.
+    // Last line of defence: whatever path got here, only 0, 69 and 75 leave a mail-path mode.
     if (finalCode === null) {
       // Someone called process.exit() behind our back (a library, a bug): say so, and defer.
       finalCode = ExitCode.tempFail;
       killLiveChildren();
-      try {
-        process.stderr.write('4.3.0 pgpipe: internal error (unexpected exit)\n');
-      } catch {
-        // nothing more to say
-      }
+      writeLine('4.3.0 pgpipe: internal error (unexpected exit)');
     }
-    if (code !== finalCode) process.exitCode = finalCode;
+    // Inside 'exit', process.exit() does not run the listeners again: it just ends with this status.
+    if (code !== finalCode) process.exit(finalCode);
   });
   // A closed output pipe must not become an uncaught 'error' event.
   process.stdout.on('error', () => undefined);

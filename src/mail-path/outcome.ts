@@ -1,5 +1,6 @@
-// What one filter run ended with, and the only mapping from that to an exit status and a DSN code.
-// Pure. Unknown errors are temporary (75); only a PgpipeError with temporary=false rejects (69).
+// What one mail-path run (filter, and every pipe(8) mode after it) ended with, and the only mapping from that to an
+// exit status and a DSN code. Pure. Only a named policy decision bounces (69): a rejection must carry a PolicyCode,
+// and every thrown error, whatever its class or `temporary` flag, becomes a deferral (75).
 import { isPgpipeError, type FailureCode } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 
@@ -17,6 +18,13 @@ export type SpamSummary =
   | { readonly kind: 'scanned'; readonly spam: boolean; readonly score: string | null }
   | { readonly kind: 'unscanned'; readonly reason: 'disabled' | 'too-big' | 'unavailable' | 'empty' };
 
+/**
+ * The decisions allowed to bounce a message, each named by the setting that made it: missing_key=reject,
+ * unusable_key=reject, oversize=reject. A new one (say, the final store's own 5xx) is one more name here.
+ */
+export type PolicyCode = 'key.missing' | 'key.unusable' | 'size.exceeded';
+const POLICY_CODES: ReadonlySet<FailureCode> = new Set<PolicyCode>(['key.missing', 'key.unusable', 'size.exceeded']);
+
 interface OutcomeBase {
   readonly recipients: readonly RecipientResult[];
   readonly spam: SpamSummary | null;
@@ -24,14 +32,15 @@ interface OutcomeBase {
 
 export type Outcome =
   | (OutcomeBase & { readonly kind: 'delivered'; readonly sendmailCalls: number })
-  | (OutcomeBase & {
-      readonly kind: 'deferred' | 'rejected';
-      readonly code: FailureCode;
-      /** RFC 3463 code; its class agrees with the kind (4 deferred, 5 rejected). */
-      readonly dsn: string;
-      /** Short, one line; names at most the recipient concerned; never content or key material. */
-      readonly reason: string;
-    });
+  | (OutcomeBase & FailureDetail & { readonly kind: 'deferred'; readonly code: FailureCode })
+  | (OutcomeBase & FailureDetail & { readonly kind: 'rejected'; readonly code: PolicyCode });
+
+interface FailureDetail {
+  /** RFC 3463 code; its class agrees with the kind (4 deferred, 5 rejected). */
+  readonly dsn: string;
+  /** Short, one line; names at most the recipient concerned; never content or key material. */
+  readonly reason: string;
+}
 
 export type Failure = Extract<Outcome, { kind: 'deferred' | 'rejected' }>;
 
@@ -55,21 +64,35 @@ export function oneLine(text: string, max = 300): string {
   return text.replace(/[\r\n\t]+/g, ' ').replace(/[^\x20-\x7e]/g, '?').slice(0, max);
 }
 
+const isPolicyCode = (code: FailureCode): code is PolicyCode => POLICY_CODES.has(code);
+
+/**
+ * A failure outcome. 'rejected' is only for a policy decision (the type asks for a PolicyCode); called with any
+ * other code (from untyped code, or a cast) it still builds a deferral, so nothing bounces by accident.
+ */
+export function failure(kind: 'deferred', code: FailureCode, reason: string, base?: OutcomeBase): Failure;
+export function failure(kind: 'deferred' | 'rejected', code: PolicyCode, reason: string, base?: OutcomeBase): Failure;
 export function failure(
   kind: 'deferred' | 'rejected',
   code: FailureCode,
   reason: string,
   base: OutcomeBase = { recipients: [], spam: null },
 ): Failure {
-  return { ...base, kind, code, dsn: dsnFor(code, kind === 'deferred'), reason: oneLine(reason) };
+  const line = oneLine(reason);
+  if (kind === 'rejected' && isPolicyCode(code)) return { ...base, kind, code, dsn: dsnFor(code, false), reason: line };
+  return { ...base, kind: 'deferred', code, dsn: dsnFor(code, true), reason: line };
 }
 
-/** Any thrown value → a failure outcome. Unknown means temporary: Postfix keeps the mail and retries. */
+/**
+ * Any thrown value → a deferral: Postfix keeps the mail and retries. A PgpipeError keeps its code and message (its
+ * `temporary` flag does not matter here: a bounce is never thrown, it is decided); anything else is "internal error".
+ */
 export function outcomeFromError(error: unknown, base?: OutcomeBase): Failure {
-  if (isPgpipeError(error)) return failure(error.temporary ? 'deferred' : 'rejected', error.code, error.message, base);
+  if (isPgpipeError(error)) return failure('deferred', error.code, error.message, base);
   return failure('deferred', 'internal', 'internal error', base);
 }
 
+/** The exit status pipe(8) reads: 0 delivered, 75 defer, 69 bounce (only a policy rejection, see failure()). */
 export function exitCodeFor(outcome: Outcome): ExitCode {
   switch (outcome.kind) {
     case 'delivered':
