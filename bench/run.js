@@ -64,7 +64,7 @@ if (!existsSync(GNU_TIME)) {
 // tens of milliseconds per start and would not be there under Postfix.)
 const dir = mkdtempSync(join(tmpdir(), 'pgpipe-bench-'));
 // The build under test is copied first: a concurrent rebuild must not switch pgpipe's start path mid-run.
-const frozen = opts.pgpipe ? null : freezeBuild(root, dir);
+const frozen = opts.pgpipe ? null : await freezeBuild(root, dir);
 const pgpipeCommand = frozen ? [frozen.bin] : opts.pgpipe.split(' ').filter(Boolean);
 const startPath = frozen ? frozen.start : `given by --pgpipe`;
 const baseEnv = { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', HOME: dir, TZ: 'UTC' };
