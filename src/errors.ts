@@ -1,5 +1,6 @@
-// One error type for every failure pgpipe anticipates. `temporary` decides the route (defer vs bounce);
-// anything that is not a PgpipeError is treated as temporary by the exit boundary.
+// One error type for every failure pgpipe anticipates. `temporary` decides a hand-run admin command's status (75 vs
+// 1). In a mail-path mode every thrown error defers, whatever its flag: only a policy decision bounces, and it is an
+// Outcome (src/mail-path/outcome.ts), never a throw.
 
 export type FailureCode =
   | 'usage' // bad command line (admin/hand use)

@@ -5,23 +5,11 @@ import { detectProtection } from '../message/detect-protection.js';
 import { removeFields, splitMessage } from '../message/split-message.js';
 import { checkSpam, isSpamField } from './check-spam.js';
 import { failure, outcomeFromError, type Outcome, type RecipientResult, type SpamSummary } from '../mail-path/outcome.js';
+import { untilAborted } from '../mail-path/until-aborted.js';
 import { planDeliveries, type Delivery } from './plan-deliveries.js';
 import type { ChildResult, FilterDeps, FilterInput } from './ports.js';
 import { estimateQueueFileSize } from './queue-size.js';
 import { unquoteAddress } from './unquote-address.js';
-
-/** Resolves like `promise`, or rejects as soon as `signal` aborts (a port that ignores the signal can't hang us). */
-export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => (signal.removeEventListener('abort', onAbort), resolve(value)),
-      (error: unknown) => (signal.removeEventListener('abort', onAbort), reject(error)),
-    );
-  });
-}
 
 /** Short, content-free description of a failed sendmail run (log and DSN text). */
 export function describeSendmailFailure(result: ChildResult): string {

@@ -6,12 +6,12 @@ import { configFor, readAll } from '../cli-support.js';
 import type { Config } from '../config/load-config.js';
 import { isPgpipeError } from '../errors.js';
 import type { Envelope } from '../filter/ports.js';
-import { untilAborted } from '../filter/run-filter.js';
 import type { Mode } from '../modes.js';
 import { PIPE_MODES } from '../modes.js';
 import { finish, installMailPathGuard, setReportContext } from './exit-boundary.js';
 import { failure, outcomeFromError, type Outcome } from './outcome.js';
 import { splitPipeArgv } from './pipe-argv.js';
+import { untilAborted } from './until-aborted.js';
 
 /** What a pipe mode's run gets: the whole message, the envelope, the merged config, and the deadline. */
 export interface PipeInvocation {
@@ -24,7 +24,10 @@ export interface PipeInvocation {
 }
 
 export interface PipeMode {
-  /** Flags and help as a commander Command, without an action (also listed by `pgpipe --help`). */
+  /**
+   * Flags and help as a commander Command, without an action (also listed by `pgpipe --help`). A `--queue-id`
+   * option, when the mode defines one, names the queue id in the log line.
+   */
   readonly define: () => Command;
   /** One message to its Outcome; never exits. A throw defers (4.3.0 or its PgpipeError's code), never bounces. */
   readonly run: (invocation: PipeInvocation) => Promise<Outcome>;
