@@ -40,6 +40,7 @@ export async function runPipeMode(mode: Exclude<Mode, { kind: 'hand' }>, argv: r
   const startedAt = Date.now();
   installMailPathGuard(); // before anything below can throw, exit or hang
   setReportContext({ startedAt, queueId: null, log: 'stderr' });
+  let signal: AbortSignal | null = null;
   try {
     if (mode.kind === 'pipe-mistake') return await finish(failure('deferred', 'usage', mode.reason));
     const { pipeMode } = await PIPE_MODES[mode.name]();
@@ -61,7 +62,7 @@ export async function runPipeMode(mode: Exclude<Mode, { kind: 'hand' }>, argv: r
     setReportContext({ startedAt, queueId: typeof queueId === 'string' ? queueId : null, log: config.log });
 
     const deadlineAt = startedAt + config.deadlineMs;
-    const signal = AbortSignal.timeout(config.deadlineMs);
+    signal = AbortSignal.timeout(config.deadlineMs);
     // Backstop in case some await escapes the signal: Postfix's own time limit would bounce, we defer first.
     const late = (): void => void finish(failure('deferred', 'deadline.exceeded', 'internal deadline exceeded'));
     setTimeout(late, config.deadlineMs + 2000);
@@ -75,6 +76,8 @@ export async function runPipeMode(mode: Exclude<Mode, { kind: 'hand' }>, argv: r
     }
     return await finish(await pipeMode.run({ raw, envelope, config, deadlineAt, signal }));
   } catch (error) {
+    // A mode's run that throws because the deadline aborted it: say so, rather than "internal error".
+    if (signal?.aborted) return finish(failure('deferred', 'deadline.exceeded', 'internal deadline exceeded'));
     return finish(outcomeFromError(error));
   }
 }
