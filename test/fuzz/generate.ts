@@ -1,5 +1,5 @@
 // Fuzz case generator: builds a message for (run seed, case index) from templates, the test corpus and the
-// structural extremes issue 6 names, then applies seeded mutations. Deterministic; reads the corpus only.
+// structural extremes below, then applies seeded mutations. Deterministic; reads the corpus only.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -115,7 +115,8 @@ const TEMPLATES: Record<string, Template> = {
     '-----END PGP MESSAGE-----')),
 };
 
-// ---- structural extremes named by issue 6 ----
+// ---- structural extremes: deep nesting, huge and many header lines, long lines, no separator, garbage, bad
+// charsets and encodings, boundary chaos, bare-CR line ends, NULs ----
 
 const nestedDeep = (c: Ctx, depth: number): Buffer => {
   const head = stdHeaders(c, ['MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="d0"']);

@@ -52,9 +52,9 @@ const latin1 = (b: Buffer) => b.toString('latin1');
 
 /**
  * Tokens planted in the body or Subject that do not also occur in some other (legitimately visible) field. `lf` is
- * RFC 5322's reading as pgpipe implements it (lines end at LF); `cr` is a reader that also takes a bare CR for a line break. The `cr`
- * set matters only where a bare CR is left outside the encryption (it could smuggle body text into a visible
- * field, see D1); everywhere else both readers agree on what the output shows.
+ * RFC 5322's reading as pgpipe implements it (lines end at LF); `cr` is a reader that also takes a bare CR for a
+ * line break. The `cr` set matters only where a bare CR is left outside the encryption (it could smuggle body text
+ * into a visible field: D1, so such a field starts the encrypted body); elsewhere both readers agree.
  */
 export function secretTokens(input: Buffer, subjectHidden: boolean): { lf: Set<string>; cr: Set<string> } {
   const crAsLf = Buffer.from(input.toString('latin1').replace(/\r(?!\n)/g, '\n'), 'latin1');
@@ -66,7 +66,8 @@ const BARE_CR = /\r(?!\n)/;
 
 /**
  * Index of the first input field holding a bare CR: from there on src/message reads the input as body (the D1
- * rule), so fields from this index are body bytes, never droppable header fields.
+ * rule: a bare CR in a header field ends the header section), so fields from this index are body bytes, never
+ * droppable header fields.
  */
 const bodyFromField = (fields: readonly OracleField[]): number => {
   const i = fields.findIndex((f) => BARE_CR.test(latin1(f.raw)));

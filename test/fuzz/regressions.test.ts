@@ -1,5 +1,7 @@
 // Fixed inputs for defects the fuzz suite found, judged by the same oracle through the in-process pipeline, so each
-// stays covered whatever seed the quick slice uses. D1 and D4 are described in the README's Reliability section.
+// stays covered whatever seed the quick slice uses. D1: a header field holding a bare CR kept text outside the
+// encryption that some readers show as body (now such a field starts the body). D4: removing forged X-Spam-* fields
+// dropped body bytes after such a field (now both use splitMessage's header end).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { oracleOptions } from './fuzz-run.js';

@@ -28,7 +28,7 @@ describe('corpus', () => {
     }
   });
 
-  it('has both expectations and the cases issue 2 asks for', () => {
+  it('has both expectations and every case the corpus must cover', () => {
     const pass = CORPUS.filter((c) => c.expect === 'pass').map((c) => c.name);
     assert.deepEqual(pass.sort(), [
       'pgp-inline', 'pgp-inline-multipart', 'pgp-mime-encrypted', 'pgp-mime-exchange', 'pgp-mime-exchange-7bit',
