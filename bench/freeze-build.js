@@ -2,13 +2,17 @@
 // rebuild during the run (e.g. `npm test` runs tsc, which stamps dist/ 'unbundled' and sends bin/pgpipe to its slow
 // path) cannot change what is measured halfway. Reports how pgpipe starts, judged by the copy's own loader.
 import { cpSync, mkdirSync, symlinkSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
 
-/** How bin/pgpipe in `appDir` will start: the rule of src/bundle/load-bundle.ts (the bundle's build id). */
+/** How bin/pgpipe in `appDir` will start: the rule of src/bundle/load-bundle.cts (the bundle's build id). */
 export async function describeStart(appDir) {
-  const loader = pathToFileURL(join(appDir, 'dist', 'bundle', 'load-bundle.js')).href;
-  const state = await import(loader).then((m) => m.bundleState(), () => 'absent');
+  let state = 'absent';
+  try {
+    state = createRequire(import.meta.url)(resolve(appDir, 'dist', 'bundle', 'load-bundle.cjs')).bundleState();
+  } catch {
+    // no loader: an old or broken dist/
+  }
   if (state === 'current') return 'esbuild bundle + V8 code cache (dist/pgpipe-bundle.cjs, same build id as dist/)';
   if (state === 'stale') return 'plain dist/cli.js (the bundle is from another build: run `npm run build`)';
   return 'plain dist/cli.js (no bundle: run `npm run build`)';

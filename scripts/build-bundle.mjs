@@ -1,18 +1,18 @@
 // Build step after tsc (`npm run build`): bundles dist/ into one CommonJS file with esbuild, stamps one build id
-// into both (the bundle's first line and dist/bundle/build-id.js), and writes the bundle's V8 code cache after a
-// build-time warm-up, so a pgpipe start reads and compiles one script instead of ~300 modules. The entry, the
-// warm-up and the loader are TypeScript in src/bundle/ (entry.ts, load-bundle.ts); this file only drives esbuild.
+// into both (the bundle's first line and the loader dist/bundle/load-bundle.cjs), and writes the bundle's V8 code
+// cache after a build-time warm-up, so a pgpipe start reads and compiles one script instead of ~300 modules. The
+// entry, the warm-up and the loader are TypeScript in src/bundle/ (entry.ts, load-bundle.cts); this file only
+// drives esbuild.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 
 const root = process.cwd();
 const dist = resolve(root, 'dist');
 const bundle = join(dist, 'pgpipe-bundle.cjs');
-const buildIdFile = join(dist, 'bundle', 'build-id.js');
+const loader = join(dist, 'bundle', 'load-bundle.cjs');
 
 // Removed first so that a failed build leaves no half-made bundle behind (bin/pgpipe then runs dist/cli.js).
 for (const file of [bundle, `${bundle}.v8-cache`]) rmSync(file, { force: true });
@@ -26,19 +26,19 @@ try {
   process.exit(0);
 }
 
-// The build id: a hash of the compiled code the bundle is made from (build-id.js itself left out).
+// The build id: a hash of the compiled code the bundle is made from (the loader, which holds the id, left out).
 const files = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
   const path = join(dir, entry.name);
   if (entry.isDirectory()) return files(path);
-  return entry.name.endsWith('.js') && path !== buildIdFile ? [path] : [];
+  return entry.name.endsWith('.js') ? [path] : [];
 });
 const hash = createHash('sha256');
 for (const file of files(dist).sort()) hash.update(`${relative(dist, file)}\0`).update(readFileSync(file)).update('\0');
 const buildId = hash.digest('hex').slice(0, 16);
-const emitted = readFileSync(buildIdFile, 'utf8');
-const STAMP = /BUILD_ID = '[^']*'/;
-if (!STAMP.test(emitted)) throw new Error(`${buildIdFile} changed: re-check how the build id is stamped`);
-writeFileSync(buildIdFile, emitted.replace(STAMP, `BUILD_ID = '${buildId}'`));
+const emitted = readFileSync(loader, 'utf8');
+const STAMP = /const BUILD_ID = '[^']*';/;
+if (!STAMP.test(emitted)) throw new Error(`${loader} changed: re-check how the build id is stamped`);
+writeFileSync(loader, emitted.replace(STAMP, `const BUILD_ID = '${buildId}';`));
 
 // pg/lib/stream.js probes `typeof Response` at import to detect Cloudflare Workers; on Node 20 that loads undici and
 // node:http (~8-15 ms per start). On Node it is never Cloudflare. Fails the build if pg's code changed.
@@ -65,7 +65,7 @@ await build({
   // node_modules, never bundled.
   external: ['@electric-sql/pglite'],
   plugins: [importPatches],
-  // The first line names the build (src/bundle/load-bundle.ts checks it). openpgp.mjs uses import.meta.url
+  // The first line names the build (src/bundle/load-bundle.cts checks it). openpgp.mjs uses import.meta.url
   // (createRequire); CommonJS output has __filename instead.
   banner: {
     js: `/* pgpipe build ${buildId} */\n` +
@@ -76,7 +76,7 @@ await build({
 });
 
 // The warm-up runs in a fresh process, as a pgpipe start would.
-const loader = pathToFileURL(join(dist, 'bundle', 'load-bundle.js')).href;
-const write = `const { writeCodeCache } = await import(${JSON.stringify(loader)}); await writeCodeCache();`;
-execFileSync(process.execPath, ['--input-type=module', '-e', write], { stdio: 'inherit' });
+const write = `require(${JSON.stringify(loader)}).writeCodeCache()` +
+  '.catch((error) => { console.error(error); process.exitCode = 1; });';
+execFileSync(process.execPath, ['-e', write], { stdio: 'inherit' });
 console.log(`bundle: ${bundle} (build ${buildId})`);

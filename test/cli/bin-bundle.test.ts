@@ -1,6 +1,6 @@
-// bin/pgpipe's choice of entry: the code-cached bundle only when its first line carries dist/'s build id
-// (dist/bundle/build-id.js), dist/cli.js when the bundle is from another build, missing or fails to load, and in a
-// pipe mode "4.3.0 pgpipe: cannot start" + 75 when nothing loads. Then the real build step
+// bin/pgpipe's choice of entry: the code-cached bundle only when its first line carries dist/'s build id (stamped
+// into the loader dist/bundle/load-bundle.cjs), dist/cli.js when the bundle is from another build, missing or fails
+// to load, and in a pipe mode "4.3.0 pgpipe: cannot start" + 75 when nothing loads. Then the real build step
 // (scripts/build-bundle.mjs) on a copy of dist/: the bundle runs encrypt and filter.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -42,16 +42,19 @@ describe('bin/pgpipe entry choice (fake dist)', () => {
     writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
     bin = join(dir, 'bin', 'pgpipe');
     copyFileSync(join(ROOT, 'bin', 'pgpipe'), bin);
-    // The real mode rule and loader; cli.js, the bundle and the build id are fakes.
+    // The real mode rule and loader (its build id restamped below); cli.js and the bundle are fakes.
     copyFileSync(join(ROOT, 'dist', 'modes.js'), join(dir, 'dist', 'modes.js'));
-    copyFileSync(join(ROOT, 'dist', 'bundle', 'load-bundle.js'), join(dir, 'dist', 'bundle', 'load-bundle.js'));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   /** Writes the fake dist: cli.js, the bundle (null: absent) stamped `bundleId`, and dist's own build id. */
   function fakeDist(cli: string | null, bundle: string | null, bundleId: string, distId = 'b1'): void {
     for (const name of ['cli.js', 'pgpipe-bundle.cjs']) rmSync(join(dir, 'dist', name), { force: true });
-    writeFileSync(join(dir, 'dist', 'bundle', 'build-id.js'), `export const BUILD_ID = '${distId}';\n`);
+    const loader = readFileSync(join(ROOT, 'dist', 'bundle', 'load-bundle.cjs'), 'utf8');
+    const STAMP = /const BUILD_ID = '[^']*';/;
+    assert.match(loader, STAMP);
+    const stampedLoader = loader.replace(STAMP, `const BUILD_ID = '${distId}';`);
+    writeFileSync(join(dir, 'dist', 'bundle', 'load-bundle.cjs'), stampedLoader);
     if (cli !== null) writeFileSync(join(dir, 'dist', 'cli.js'), cli);
     const stamped = `/* pgpipe build ${bundleId} */\n${bundle}`;
     if (bundle !== null) writeFileSync(join(dir, 'dist', 'pgpipe-bundle.cjs'), stamped);
