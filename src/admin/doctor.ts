@@ -5,7 +5,7 @@ import type { Config } from '../config/load-config.js';
 import type { Db } from '../store/types.js';
 import { runCheckKeys } from './check-keys.js';
 import { printable } from './format-table.js';
-import { checkColumns } from './init-db.js';
+import { checkColumns, missingTables, ping } from '../store/tutorial-schema.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 
@@ -74,7 +74,7 @@ export async function runDoctor(options: DoctorOptions, deps: DoctorDeps): Promi
   let db: Db | null = null;
   try {
     db = await deps.openDb(config);
-    await db.query('SELECT 1');
+    await ping(db);
     add('database', 'ok', `reachable: ${store}`);
   } catch (error) {
     add('database', 'fail', `${store}: ${message(error)}`, config.databaseUrl === undefined
@@ -83,9 +83,7 @@ export async function runDoctor(options: DoctorOptions, deps: DoctorDeps): Promi
   }
   if (db !== null) {
     try {
-      const { rows } = await db.query<{ users: boolean; aliases: boolean }>(
-        "SELECT to_regclass('users') IS NOT NULL AS users, to_regclass('aliases') IS NOT NULL AS aliases");
-      const missing = ['users', 'aliases'].filter((t) => rows[0]?.[t as 'users' | 'aliases'] !== true);
+      const missing = await missingTables(db);
       if (missing.length > 0) {
         add('tables', 'fail', `table ${missing.join(' and ')} missing`, 'run pgpipe db init (creates the tutorial\'s tables)');
       } else {

@@ -15,10 +15,12 @@ const JSON_HELP = 'print the result as JSON (for scripts)';
 /** Opens the configured store for one command and always closes it. */
 async function withDb<T>(command: Command, fn: (deps: AdminDeps) => Promise<T>): Promise<T> {
   const config = configFor(command);
-  const { openDb } = await import('../store/open-db.js');
+  const [{ openDb }, { addressOptionsFrom }] = await Promise.all([
+    import('../store/open-db.js'), import('../store/address-match.js'),
+  ]);
   const db = await openDb(config);
   try {
-    return await fn({ db, now: () => new Date() });
+    return await fn({ db, now: () => new Date(), addressing: addressOptionsFrom(config) });
   } finally {
     await db.close();
   }

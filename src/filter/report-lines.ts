@@ -14,6 +14,12 @@ function recipientText(r: RecipientResult): string {
       return `as sent (${r.why === 'unusable-key' ? 'unusable key' : 'no key'})`;
     case 'unchanged':
       return 'unchanged (already encrypted)';
+    case 'expanded': {
+      // Counts only: the status line must not say who is behind an alias.
+      const members = r.members ?? [];
+      const encrypted = members.filter((m) => m.action === 'encrypted').length;
+      return `expanded to ${members.length} members (${encrypted} encrypted ${keys}, ${members.length - encrypted} as sent)`;
+    }
     default:
       return r.action === 'not-sent' ? 'not sent' : `${r.action} (${r.why ?? 'error'})`;
   }
