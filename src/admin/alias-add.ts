@@ -50,8 +50,9 @@ export async function runAliasAdd(options: { alias: string; email: string }, dep
     for (const end of ends.filter((e) => e.user === null)) {
       warnings.push(`${end.address} is not a pgpipe user, so mail to ${alias} is not encrypted for it unless ${end.address} gets a key`);
     }
-    if (ends.some((e) => e.user === null) && ends.some((e) => e.user !== null)) {
-      warnings.push(`${alias} mixes users and addresses without a key: the filter sends each member its own copy, `
+    const keyed = ends.filter((e) => (e.pgpkey ?? '').trim() !== '').length;
+    if (keyed > 0 && keyed < ends.length) {
+      warnings.push(`${alias} mixes members with and without a key: the filter sends each member its own copy, `
         + 'encrypted for those with a key, as sent for the others');
     }
     if (existing.length > 0) {

@@ -7,14 +7,19 @@ import type { AddressOptions } from './types.js';
 /** SQL: `column` holds the same address as the SQL expression `value` (a $n parameter or a column). */
 export const sameAddress = (column: string, value: string): string => `lower(${column}) = lower(${value})`;
 
+/** SQL: the domain part of the address in `column` (after its last '@'); NULL when it has none. */
+export const domainPart = (column: string): string => `substring(${column} from '@([^@]*)$')`;
+
 /**
- * SQL: the domain `domain` (an expression, without '@') is one of the server's own domains: a users row lives in it,
- * or it is listed in the text[] parameter `listed` (the local_domains setting). What Postfix's alias_maps apply to.
+ * SQL: a CTE `local_domains(d)` of the server's own domains, lower-cased by the database: the domains of the users
+ * rows plus the text[] parameter `listed` (the local_domains setting). What Postfix's alias_maps apply to.
  */
-export const isLocalDomain = (domain: string, listed: string): string =>
-  `(EXISTS (SELECT 1 FROM unnest(${listed}::text[]) AS ld(d) WHERE ${sameAddress('ld.d', domain)})
-    OR EXISTS (SELECT 1 FROM users lu
-                WHERE ${sameAddress(`right(lu.email, char_length(${domain}) + 1)`, `'@' || ${domain}`)}))`;
+export const localDomainsCte = (listed: string): string => `local_domains(d) AS (
+  SELECT lower(${domainPart('email')}) FROM users WHERE ${domainPart('email')} <> ''
+  UNION SELECT lower(ld.d) FROM unnest(${listed}::text[]) AS ld(d))`;
+
+/** SQL: the domain `domain` (an expression, without '@') is in the CTE of localDomainsCte, by the one rule. */
+export const isLocalDomain = (domain: string): string => `lower(${domain}) IN (SELECT d FROM local_domains)`;
 
 /** The domain of an address (after its last '@'), '' when there is none. */
 export function domainOf(address: string): string {

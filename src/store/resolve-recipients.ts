@@ -1,7 +1,7 @@
 // Finds the users row (and so the pgpkey) for each envelope recipient in the tutorial's users/aliases tables: the
 // one resolver every command uses (filter, encrypt, alias add/list, doctor). Parameterised, batched: one round trip
 // per alias hop for the whole recipient list. Never builds SQL from values.
-import { domainOf, isLocalDomain, sameAddress } from './address-match.js';
+import { domainOf, isLocalDomain, localDomainsCte, sameAddress } from './address-match.js';
 import type { AddressOptions, Db, RecipientRecord, RecipientTarget } from './types.js';
 
 export const MAX_ALIAS_HOPS = 5;
@@ -11,12 +11,13 @@ export const MAX_ALIAS_HOPS = 5;
 // when that domain is one of the server's own, as Postfix's alias_maps apply only to local domains; full-address
 // candidates carry NULL (an alias row naming the whole address applies wherever that address is).
 const LOOKUP_SQL = `
+WITH ${localDomainsCte('$4')}
 SELECT 'u' AS kind, c.i AS i, u.email AS email, u.pgpkey AS pgpkey, u.created AS created
   FROM unnest($1::text[]) WITH ORDINALITY AS c(v, i) JOIN users u ON ${sameAddress('u.email', 'c.v')}
 UNION ALL
 SELECT 'a', c.i, a.email, NULL, NULL
   FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS c(v, d, i) JOIN aliases a ON ${sameAddress('a.alias', 'c.v')}
- WHERE c.d IS NULL OR ${isLocalDomain('c.d', '$4')}
+ WHERE c.d IS NULL OR ${isLocalDomain('c.d')}
 ORDER BY 1, 2, 5 NULLS LAST, 3, 4`;
 
 type Step =

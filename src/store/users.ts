@@ -1,7 +1,7 @@
 // Every statement on the tutorial's `users` table (besides the resolver's lookup, resolve-recipients.ts).
 // Addresses match by the one rule in address-match.ts. The table has no unique key: "one row" is checked, not assumed.
 import { permanent } from '../errors.js';
-import { sameAddress } from './address-match.js';
+import { domainPart, sameAddress } from './address-match.js';
 import type { Db } from './types.js';
 
 export interface UserRow {
@@ -78,7 +78,7 @@ export async function duplicateUsers(db: Db): Promise<{ value: string; rows: num
 /** The domains of the users rows, lower-cased by the database: with local_domains, where bare aliases apply. */
 export async function userDomains(db: Db): Promise<string[]> {
   const { rows } = await db.query<{ domain: string }>(
-    "SELECT DISTINCT lower(substring(email from '@([^@]*)$')) AS domain FROM users WHERE email LIKE '%@%' ORDER BY 1",
+    `SELECT DISTINCT lower(${domainPart('email')}) AS domain FROM users WHERE ${domainPart('email')} <> '' ORDER BY 1`,
   );
   return rows.map((r) => r.domain).filter((d) => d !== '');
 }

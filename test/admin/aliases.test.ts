@@ -147,7 +147,7 @@ forEachStore('alias add/remove/list', (store) => {
     await addUser(s, 'alice@example.org');
     await runAliasAdd({ alias: 'team@example.org', email: 'alice@example.org' }, s.deps);
     const second = await runAliasAdd({ alias: 'team@example.org', email: 'carol@outside.example' }, s.deps);
-    assert.ok(second.warnings.some((w) => /^team@example\.org mixes users and addresses without a key: /.test(w)), second.warnings.join('\n'));
+    assert.ok(second.warnings.some((w) => /^team@example\.org mixes members with and without a key: /.test(w)), second.warnings.join('\n'));
     assert.ok(second.warnings.some((w) => /^carol@outside\.example is not a pgpipe user/.test(w)));
   });
 });
