@@ -62,7 +62,8 @@ export async function lookupRecipientKeys(
     for (const record of records) {
       // Each member's keys are inspected once; the alias's own verdict is made from them.
       const members = await memberKeys(record, now);
-      found.push({ keys: members === null ? await recipientKeys(record, now) : combineMembers(record, members), members });
+      const keys = members === null ? await recipientKeys(record, now) : combineMembers(record, members);
+      found.push({ keys, members });
     }
     return found;
   } finally {

@@ -45,7 +45,9 @@ export async function runAddUser(options: AddUserOptions, deps: AdminDeps): Prom
     if (await userExists(db, email)) {
       throw permanent('conflict', `user ${email} already exists; change its keys with pgpipe key set/add`);
     }
-    if ((await aliasRows(db, email)).length > 0) warnings.push(`an alias ${email} exists too; the new user row takes precedence over it`);
+    if ((await aliasRows(db, email)).length > 0) {
+      warnings.push(`an alias ${email} exists too; the new user row takes precedence over it`);
+    }
     await insertUser(db, { email, pgpkey: joinArmored(validation.keys.map((k) => k.armored)), password, maildir });
   });
   return { email, maildir, keys: validation.keys.map((k) => k.summary), warnings };

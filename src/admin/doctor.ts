@@ -137,12 +137,14 @@ async function aliasHealth(db: Db, config: Config, add: AddFn): Promise<void> {
     const loops = expansions.filter((e) => e.loop).map((e) => e.record.address);
     const mixed = expansions.filter((e) => e.ends.some(hasKeyText) && !e.ends.every(hasKeyText)).length;
     const where = domains.length === 0 ? 'no local domain yet' : `local domains ${domains.join(', ')}`;
-    const summary = `${names.length} aliases, ${where}${mixed > 0 ? `; ${mixed} mix members with and without a key (each member gets its own copy)` : ''}`;
+    const mixedText = mixed > 0 ? `; ${mixed} mix members with and without a key (each member gets its own copy)` : '';
+    const summary = `${names.length} aliases, ${where}${mixedText}`;
     if (long.length > 0) {
       add('aliases', 'fail', `mail to ${shortList(long)} is held: alias chain longer than ${MAX_ALIAS_HOPS} hops`,
         'point the alias at its final address (pgpipe alias remove / alias add)');
     } else if (loops.length > 0) {
-      add('aliases', 'warn', `${shortList(loops)} loop back to themselves; ${summary}`, 'remove the row that closes the loop (pgpipe alias list)');
+      add('aliases', 'warn', `${shortList(loops)} loop back to themselves; ${summary}`,
+        'remove the row that closes the loop (pgpipe alias list)');
     } else {
       add('aliases', 'ok', summary);
     }

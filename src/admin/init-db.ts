@@ -3,7 +3,9 @@
 // enforcing uniqueness. Idempotent; never alters or deletes existing rows or columns.
 import { permanent } from '../errors.js';
 import { duplicateAliases } from '../store/aliases.js';
-import { checkColumns, createSchemaObject, LOOKUP_INDEXES, relationExists, TUTORIAL_TABLES } from '../store/tutorial-schema.js';
+import {
+  checkColumns, createSchemaObject, LOOKUP_INDEXES, relationExists, TUTORIAL_TABLES,
+} from '../store/tutorial-schema.js';
 import type { Db } from '../store/types.js';
 import { duplicateUsers } from '../store/users.js';
 import type { AdminDeps } from './admin-deps.js';

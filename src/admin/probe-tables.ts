@@ -4,7 +4,9 @@ import { resolveRecipients } from '../store/resolve-recipients.js';
 import { DEFAULT_ADDRESSING } from '../store/address-match.js';
 import type { AdminDeps } from './admin-deps.js';
 
-export async function runProbeTables(deps: Pick<AdminDeps, 'db' | 'addressing'>): Promise<{ users: boolean; aliases: boolean }> {
+export async function runProbeTables(
+  deps: Pick<AdminDeps, 'db' | 'addressing'>,
+): Promise<{ users: boolean; aliases: boolean }> {
   await resolveRecipients(deps.db, ['pgpipe-probe+x@probe.invalid'], deps.addressing ?? DEFAULT_ADDRESSING);
   return { users: true, aliases: true };
 }

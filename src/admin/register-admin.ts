@@ -186,7 +186,8 @@ function registerAlias(program: Command): void {
   const alias = program.command('alias').description('rows of the aliases table (full addresses or bare local parts)')
     .addHelpText('after', examples('pgpipe alias add astronaut57 astronaut57@example.org', 'pgpipe alias list'));
 
-  const add = sub(alias, 'add <alias> <email>', 'add an alias: ALIAS is a full address or a bare local part (that applies only in local domains)',
+  const add = sub(alias, 'add <alias> <email>',
+    'add an alias: ALIAS is a full address or a bare local part (that applies only in local domains)',
     examples('pgpipe alias add astronaut57 astronaut57@example.org', 'pgpipe alias add postmaster@example.org alice@example.org'));
   add.action(runAction(async (name: string, email: string, options: OutputOptions) => {
     const { runAliasAdd, formatAliasAdd } = await import('./alias-add.js');

@@ -64,13 +64,19 @@ function decideAlias(
   for (const wanted of ['defer', 'reject'] as const) {
     const hit = decided.find((m) => m.decision.action === wanted)?.decision;
     if (hit === undefined || hit.action === 'encrypt') continue;
-    const detail = hit.why === 'no-key' ? 'an alias member has no OpenPGP key on file' : `an alias member's ${hit.detail}`;
+    const detail = hit.why === 'no-key' ? 'an alias member has no OpenPGP key on file'
+      : `an alias member's ${hit.detail}`;
     return { ...hit, detail };
   }
   const encrypted = decided.flatMap((m) => (m.decision.action === 'encrypt' ? [m.decision] : []));
   if (encrypted.length === decided.length) {
     const byFingerprint = new Map<string, PublicKey>();
-    encrypted.forEach((d) => d.fingerprints.forEach((fp, i) => { const key = d.keys[i]; if (key) byFingerprint.set(fp, key); }));
+    for (const d of encrypted) {
+      d.fingerprints.forEach((fp, i) => {
+        const key = d.keys[i];
+        if (key !== undefined) byFingerprint.set(fp, key);
+      });
+    }
     return { action: 'encrypt', keys: [...byFingerprint.values()], fingerprints: [...byFingerprint.keys()] };
   }
   if (encrypted.length === 0) {

@@ -15,7 +15,10 @@ export type MemberState =
  */
 export type KeyState =
   | MemberState
-  | { readonly kind: 'members'; readonly members: readonly { readonly address: string; readonly state: MemberState }[] };
+  | {
+      readonly kind: 'members';
+      readonly members: readonly { readonly address: string; readonly state: MemberState }[];
+    };
 
 export interface KeyLookup {
   /** One entry per address asked for (addresses are unquoted, as stored). Throws PgpipeError db.* when down. */

@@ -18,7 +18,8 @@ function recipientText(r: RecipientResult): string {
       // Counts only: the status line must not say who is behind an alias.
       const members = r.members ?? [];
       const encrypted = members.filter((m) => m.action === 'encrypted').length;
-      return `expanded to ${members.length} members (${encrypted} encrypted ${keys}, ${members.length - encrypted} as sent)`;
+      const plain = members.length - encrypted;
+      return `expanded to ${members.length} members (${encrypted} encrypted ${keys}, ${plain} as sent)`;
     }
     default:
       return r.action === 'not-sent' ? 'not sent' : `${r.action} (${r.why ?? 'error'})`;

@@ -60,16 +60,21 @@ async function aliasKeys(record: RecipientRecord, targets: readonly RecipientTar
 }
 
 /** The one verdict for an alias from its members' (memberKeys), by the rule above. */
-export function combineMembers(record: Pick<RecipientRecord, 'address' | 'user'>, members: readonly RecipientKeys[]): RecipientKeys {
+export function combineMembers(
+  record: Pick<RecipientRecord, 'address' | 'user'>,
+  members: readonly RecipientKeys[],
+): RecipientKeys {
   const { address } = record;
   const dead = members.find((m) => m.kind === 'unusable');
   if (dead?.kind === 'unusable') {
-    return { kind: 'unusable', address, user: dead.user, unusable: dead.unusable, reason: `alias member ${dead.address}: ${dead.reason}` };
+    const reason = `alias member ${dead.address}: ${dead.reason}`;
+    return { kind: 'unusable', address, user: dead.user, unusable: dead.unusable, reason };
   }
   const keyed = members.flatMap((m) => (m.kind === 'keys' ? [m] : []));
   const user = record.user ?? keyed[0]?.user ?? null;
   if (keyed.length < members.length || user === null || keyed.length === 0) return { kind: 'no-key', address };
-  return { kind: 'keys', address, user, usable: keyed.flatMap((m) => m.usable), unusable: keyed.flatMap((m) => m.unusable) };
+  const usable = keyed.flatMap((m) => m.usable);
+  return { kind: 'keys', address, user, usable, unusable: keyed.flatMap((m) => m.unusable) };
 }
 
 /** `expired on 2025-01-01` for one key; `no usable key (2 keys: expired, revoked)` for several. */

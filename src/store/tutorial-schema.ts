@@ -43,9 +43,15 @@ export const REQUIRED_COLUMNS: Readonly<Record<string, readonly string[]>> = {
 // tutorial's tables have none. lower() ones serve pgpipe's case-insensitive lookups (address-match.ts); plain ones
 // serve the tutorial's Dovecot (users.email = '%u') and Postfix (aliases where_field=email) queries.
 export const LOOKUP_INDEXES = [
-  { name: 'pgpipe_users_email_lower', sql: 'CREATE INDEX IF NOT EXISTS pgpipe_users_email_lower ON users (lower(email))' },
+  {
+    name: 'pgpipe_users_email_lower',
+    sql: 'CREATE INDEX IF NOT EXISTS pgpipe_users_email_lower ON users (lower(email))',
+  },
   { name: 'pgpipe_users_email', sql: 'CREATE INDEX IF NOT EXISTS pgpipe_users_email ON users (email)' },
-  { name: 'pgpipe_aliases_alias_lower', sql: 'CREATE INDEX IF NOT EXISTS pgpipe_aliases_alias_lower ON aliases (lower(alias))' },
+  {
+    name: 'pgpipe_aliases_alias_lower',
+    sql: 'CREATE INDEX IF NOT EXISTS pgpipe_aliases_alias_lower ON aliases (lower(alias))',
+  },
   { name: 'pgpipe_aliases_email', sql: 'CREATE INDEX IF NOT EXISTS pgpipe_aliases_email ON aliases (email)' },
 ] as const;
 
@@ -77,7 +83,8 @@ export async function checkColumns(db: Db): Promise<void> {
     const present = new Set(rows.filter((r) => r.table_name === table).map((r) => r.column_name));
     const missing = columns.filter((c) => !present.has(c));
     if (missing.length > 0) {
-      throw permanent('db.schema', `table ${table} lacks column ${missing.join(', ')}; it is not the tutorial's table (see tutorial: CREATE TABLE ${table})`);
+      throw permanent('db.schema', `table ${table} lacks column ${missing.join(', ')}; `
+        + `it is not the tutorial's table (see tutorial: CREATE TABLE ${table})`);
     }
   }
 }

@@ -22,7 +22,8 @@ export interface NewUser {
 /** Every row of `email` (duplicates included), locked FOR UPDATE when `forUpdate` (inside a transaction). */
 export async function userRows(db: Db, email: string, forUpdate = false): Promise<UserRow[]> {
   const { rows } = await db.query<UserRow>(
-    `SELECT email, pgpkey, maildir, created FROM users WHERE ${sameAddress('email', '$1')}${forUpdate ? ' FOR UPDATE' : ''}`,
+    `SELECT email, pgpkey, maildir, created FROM users
+      WHERE ${sameAddress('email', '$1')}${forUpdate ? ' FOR UPDATE' : ''}`,
     [email],
   );
   return rows;
@@ -37,7 +38,8 @@ export async function findUserRow(db: Db, email: string, forUpdate = false): Pro
   const [row] = rows;
   if (row === undefined) throw permanent('not-found', `no user ${email} (pgpipe user list shows the users)`);
   if (rows.length > 1) {
-    throw permanent('conflict', `${email} has ${rows.length} rows in users; remove the duplicates first (pgpipe db init lists them)`);
+    throw permanent('conflict',
+      `${email} has ${rows.length} rows in users; remove the duplicates first (pgpipe db init lists them)`);
   }
   return row;
 }
@@ -63,14 +65,16 @@ export async function deleteUser(db: Db, email: string): Promise<number> {
 
 /** Every row, by address (case-insensitively) then creation; never the password hash. */
 export async function listUsers(db: Db): Promise<UserRow[]> {
-  const { rows } = await db.query<UserRow>('SELECT email, pgpkey, maildir, created FROM users ORDER BY lower(email), created');
+  const { rows } = await db.query<UserRow>(
+    'SELECT email, pgpkey, maildir, created FROM users ORDER BY lower(email), created');
   return rows;
 }
 
 /** Addresses with more than one row (case-insensitively), with their row count. */
 export async function duplicateUsers(db: Db): Promise<{ value: string; rows: number }[]> {
   const { rows } = await db.query<{ value: string; rows: number }>(
-    'SELECT lower(email) AS value, count(*)::int AS rows FROM users GROUP BY lower(email) HAVING count(*) > 1 ORDER BY 1',
+    `SELECT lower(email) AS value, count(*)::int AS rows FROM users
+      GROUP BY lower(email) HAVING count(*) > 1 ORDER BY 1`,
   );
   return rows;
 }

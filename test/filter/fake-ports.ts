@@ -1,6 +1,8 @@
 // Fakes for runFilter's ports: programmable results, and a record of every call for assertions.
 import { readKey, type PublicKey } from 'openpgp';
-import type { ChildResult, Envelope, FilterDeps, FilterInput, FilterPolicy, KeyState, MemberState } from '../../src/filter/ports.js';
+import type {
+  ChildResult, Envelope, FilterDeps, FilterInput, FilterPolicy, KeyState, MemberState,
+} from '../../src/filter/ports.js';
 import { encryptMessage } from '../../src/commands/encrypt-message.js';
 import { makeKey } from '../helpers/keys.js';
 

@@ -91,7 +91,9 @@ describe('planDeliveries', () => {
         'team@x': members([['alice@x', keyed('AAAA')], ['carol@y', noKey], ['dave+team@x', keyed('DDDD')]]),
       }), defaults);
       assert.deepEqual(sends(plan), [
-        ['encrypt', ['alice@x'], ['team@x']], ['encrypt', ['dave+team@x'], ['team@x']], ['as-sent', ['carol@y'], ['team@x']],
+        ['encrypt', ['alice@x'], ['team@x']],
+        ['encrypt', ['dave+team@x'], ['team@x']],
+        ['as-sent', ['carol@y'], ['team@x']],
       ]);
       assert.equal(plan.kind === 'send' ? plan.results[0]?.action : '', 'expanded');
       assert.deepEqual(plan.kind === 'send' ? plan.results[0]?.members?.map((m) => [m.recipient, m.action]) : [], [
@@ -105,7 +107,9 @@ describe('planDeliveries', () => {
         'team@x': members([['alice@x', keyed('AAAA')], ['dave@x', keyed('DDDD')]]),
         'all-plain@x': members([['carol@y', noKey], ['erin@y', noKey]]),
       }), defaults);
-      assert.deepEqual(sends(plan), [['encrypt', ['team@x'], ['team@x']], ['as-sent', ['all-plain@x'], ['all-plain@x']]]);
+      assert.deepEqual(sends(plan), [
+        ['encrypt', ['team@x'], ['team@x']], ['as-sent', ['all-plain@x'], ['all-plain@x']],
+      ]);
       const [copy] = plan.kind === 'send' ? plan.deliveries : [];
       assert.deepEqual(copy?.kind === 'encrypt' ? [...copy.fingerprints].sort() : [], ['AAAA', 'DDDD']);
     });
@@ -115,7 +119,9 @@ describe('planDeliveries', () => {
         'alice@x': keyed('AAAA'), 'bob@x': noKey,
         'team@x': members([['alice@x', keyed('AAAA')], ['carol@y', noKey]]),
       }), defaults);
-      assert.deepEqual(sends(plan), [['encrypt', ['alice@x'], ['alice@x', 'team@x']], ['as-sent', ['carol@y', 'bob@x'], ['team@x', 'bob@x']]]);
+      assert.deepEqual(sends(plan), [
+        ['encrypt', ['alice@x'], ['alice@x', 'team@x']], ['as-sent', ['carol@y', 'bob@x'], ['team@x', 'bob@x']],
+      ]);
     });
 
     it('a member under a defer or reject policy decides for the whole run, without naming the member', () => {
@@ -125,8 +131,8 @@ describe('planDeliveries', () => {
         [dead, {}, 'deferred', 'key.unusable'],
         [dead, { unusableKey: 'reject' }, 'rejected', 'key.unusable'],
       ] as const) {
-        const plan = planDeliveries(['team@x'], states({ 'team@x': members([['alice@x', keyed('AAAA')], ['secret-member@y', state]]) }),
-          { ...defaults, ...policy });
+        const team = members([['alice@x', keyed('AAAA')], ['secret-member@y', state]]);
+        const plan = planDeliveries(['team@x'], states({ 'team@x': team }), { ...defaults, ...policy });
         assert.equal(plan.kind, 'refuse');
         if (plan.kind !== 'refuse') continue;
         assert.deepEqual([plan.outcome, plan.code], [outcome, code]);
@@ -136,8 +142,8 @@ describe('planDeliveries', () => {
     });
 
     it('an unusable member under --unusable-key deliver gets it as sent, the keyed members encrypted', () => {
-      const plan = planDeliveries(['team@x'], states({ 'team@x': members([['alice@x', keyed('AAAA')], ['old@x', dead]]) }),
-        { ...defaults, unusableKey: 'deliver' });
+      const team = members([['alice@x', keyed('AAAA')], ['old@x', dead]]);
+      const plan = planDeliveries(['team@x'], states({ 'team@x': team }), { ...defaults, unusableKey: 'deliver' });
       assert.deepEqual(sends(plan), [['encrypt', ['alice@x'], ['team@x']], ['as-sent', ['old@x'], ['team@x']]]);
     });
   });

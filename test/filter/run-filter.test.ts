@@ -247,7 +247,7 @@ describe('runFilter: an alias whose members differ (issue 11.2)', () => {
     ] },
   });
 
-  it('re-injects to each member: keyed ones get a copy only they can read, keyless ones the message as sent', async () => {
+  it('re-injects to each member: keyed ones get a copy only they can read, keyless ones it as sent', async () => {
     const [alice, dave] = await Promise.all([userKey('alice@example.org'), userKey('dave@example.org')]);
     const { deps, calls } = fakeDeps({ states: team(alice.state, dave.state) });
     const outcome = await runFilter(input(PLAIN, ['team@example.org']), deps, signal());
@@ -256,7 +256,8 @@ describe('runFilter: an alias whose members differ (issue 11.2)', () => {
       [['alice@example.org'], ['dave+team@example.org'], ['carol@outside.example']]);
     const [toAlice, toDave, toCarol] = calls.sendmail;
     for (const copy of [toAlice!, toDave!]) {
-      assert.ok(!copy.raw.includes('secret plans') && !copy.raw.includes('meet at noon'), 'no plaintext to a keyed member');
+      const clear = copy.raw.includes('secret plans') || copy.raw.includes('meet at noon');
+      assert.ok(!clear, 'no plaintext to a keyed member');
     }
     assert.match((await decryptWithGpg(toAlice!.raw, alice.privateArmored)).toString('latin1'), /meet at noon/);
     await assert.rejects(decryptWithGpg(toAlice!.raw, dave.privateArmored), 'alice\'s copy is hers alone');
@@ -271,7 +272,8 @@ describe('runFilter: an alias whose members differ (issue 11.2)', () => {
 
   it('a failed member copy defers the run, and the alias does not count as served', async () => {
     const [alice, dave] = await Promise.all([userKey('alice@example.org'), userKey('dave@example.org')]);
-    const { deps, calls } = fakeDeps({ states: team(alice.state, dave.state), sendmail: (_r, _e, _s, call) => (call === 2 ? exited(75) : ok()) });
+    const sendmail = (_r: Buffer, _e: unknown, _s: AbortSignal, call: number) => (call === 2 ? exited(75) : ok());
+    const { deps, calls } = fakeDeps({ states: team(alice.state, dave.state), sendmail });
     const outcome = await runFilter(input(PLAIN, ['team@example.org']), deps, signal());
     assert.equal(outcome.kind, 'deferred');
     assert.equal(calls.sendmail.length, 2);
@@ -285,7 +287,8 @@ describe('runFilter: an alias whose members differ (issue 11.2)', () => {
     assert.equal(outcome.kind, 'deferred');
     assert.equal(calls.sendmail.length, 0);
     assert.equal(outcome.kind === 'deferred' ? outcome.dsn : '', '4.7.5');
-    assert.match(outcome.kind === 'deferred' ? outcome.reason : '', /^<team@example\.org>: an alias member's stored OpenPGP key unusable: key is revoked/);
+    assert.match(outcome.kind === 'deferred' ? outcome.reason : '',
+      /^<team@example\.org>: an alias member's stored OpenPGP key unusable: key is revoked/);
   });
 
   it('an oversized member copy is named by the alias, never by the member', async () => {

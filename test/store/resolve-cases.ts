@@ -196,8 +196,8 @@ export function defineResolveCases(name: string, open: () => Promise<{ db: Db; c
     it('applies a bare local part only to local domains (issue 11.3)', async () => {
       const none = { user: null, via: null, pgpkey: null };
       for (const address of ['astronaut57@gmail.com', 'Astronaut57+tag@elsewhere.example', 'postmaster@elsewhere',
-        'postmaster@sub.example.org', 'postmaster@aliasonly.example', 'astronaut57@ample.org', 'astronaut57@_xample.org',
-        'astronaut57@%', 'astronaut57@', 'crew@example.net']) {
+        'postmaster@sub.example.org', 'postmaster@aliasonly.example', 'astronaut57@ample.org',
+        'astronaut57@_xample.org', 'astronaut57@%', 'astronaut57@', 'crew@example.net']) {
         const record = await one(address);
         assert.deepEqual({ user: record.user, via: record.via, pgpkey: record.pgpkey }, none, address);
       }
@@ -207,10 +207,12 @@ export function defineResolveCases(name: string, open: () => Promise<{ db: Db; c
       assert.equal((await one('postmaster@extra.example', '+', ['other.example', 'Extra.Example'])).pgpkey, 'KEY-bob');
       assert.equal((await one('info@aliasonly.example')).pgpkey, 'KEY-bob', 'full-address aliases apply anywhere');
       // A target outside the local domains is not resolved through the bare alias: the outside reader has no key here.
-      assert.deepEqual(await one('fwd@example.org'), { address: 'fwd@example.org', user: null, via: 'alias', pgpkey: null });
+      assert.deepEqual(await one('fwd@example.org'), {
+        address: 'fwd@example.org', user: null, via: 'alias', pgpkey: null,
+      });
     });
 
-    it('lists every member of a mixed alias with its own key, through chains, extensions and loops (issue 11.2)', async () => {
+    it('lists each member of a mixed alias with its own key, via chains, extensions and loops (issue 11.2)', async () => {
       const squad = await one('squad@example.org');
       assert.deepEqual(squad.targets?.map((t) => [t.address, t.user, t.pgpkey]), [
         ['bob@example.org', 'bob@example.org', 'KEY-bob'],
@@ -232,7 +234,8 @@ export function defineResolveCases(name: string, open: () => Promise<{ db: Db; c
       const expansions = await expandRecipients(db, ['loop1@example.org', 'selfloop@example.org', 'ring2@example.org',
         'crew@example.org', 'team@example.org', 'bob@example.org'], { delimiter: '+' });
       assert.deepEqual(expansions.map((e) => e.loop), [true, true, true, false, false, false]);
-      assert.deepEqual(expansions[3]?.ends.map((e) => e.user), ['bob@example.org', 'dup@example.org', 'carol@example.org']);
+      assert.deepEqual(expansions[3]?.ends.map((e) => e.user),
+        ['bob@example.org', 'dup@example.org', 'carol@example.org']);
     });
 
     it('gives no record for unknown addresses', async () => {

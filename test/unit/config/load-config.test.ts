@@ -103,12 +103,13 @@ describe('loadConfig', () => {
 describe('local_domains', () => {
   it('is empty by default and takes spaces or commas, like mydestination, from flag, env and file', () => {
     assert.deepEqual(loadConfig({ flags: {}, env: noDefaultFile, configPath: '/dev/null' }).localDomains, []);
-    assert.deepEqual(loadConfig({ flags: {}, env: { PGPIPE_LOCAL_DOMAINS: ' a.example,b.example  C.example ' } }).localDomains,
-      ['a.example', 'b.example', 'C.example']);
-    assert.deepEqual(loadConfig({ flags: { localDomains: 'x.example, y.example' }, env: { PGPIPE_LOCAL_DOMAINS: 'a.example' } }).localDomains,
-      ['x.example', 'y.example']);
+    const fromEnv = loadConfig({ flags: {}, env: { PGPIPE_LOCAL_DOMAINS: ' a.example,b.example  C.example ' } });
+    assert.deepEqual(fromEnv.localDomains, ['a.example', 'b.example', 'C.example']);
+    const env = { PGPIPE_LOCAL_DOMAINS: 'a.example' };
+    assert.deepEqual(loadConfig({ flags: { localDomains: 'x.example, y.example' }, env }).localDomains, ['x.example', 'y.example']);
     withConfigFile('local_domains = mail.example, lists.example # the list server\n', (path) => {
-      assert.deepEqual(loadConfig({ flags: {}, env: {}, configPath: path }).localDomains, ['mail.example', 'lists.example']);
+      const fromFile = loadConfig({ flags: {}, env: {}, configPath: path });
+      assert.deepEqual(fromFile.localDomains, ['mail.example', 'lists.example']);
     });
   });
 });
