@@ -1,14 +1,14 @@
-// The KeyLookup port on the tutorial's users/aliases tables: one connection, one batched resolve, then each
-// stored key text inspected. Any store failure stays a PgpipeError from src/store (db.* → temporary → defer).
+// The key lookup shared by `filter` (as its KeyLookup port) and `encrypt`, on the tutorial's users/aliases tables.
 import type { Config } from '../config/load-config.js';
-import type { KeyLookup, KeyState } from '../filter/ports.js';
-import { recipientKeys, type RecipientKeys } from '../keys/recipient-keys.js';
+import type { KeyLookup, KeyState, MemberState } from '../filter/ports.js';
+import { combineMembers, memberKeys, recipientKeys, type RecipientKeys } from '../keys/recipient-keys.js';
+import { addressOptionsFrom } from '../store/address-match.js';
 import { openDb } from '../store/open-db.js';
 import { resolveRecipients } from '../store/resolve-recipients.js';
 import type { Db } from '../store/types.js';
 
 /** Pure: the filter only needs the usable keys with their fingerprints, or why there are none. */
-export function keyStateOf(keys: RecipientKeys): KeyState {
+export function keyStateOf(keys: RecipientKeys): MemberState {
   switch (keys.kind) {
     case 'no-key':
       return { kind: 'no-key' };
@@ -37,21 +37,52 @@ export async function closeInBackground(db: Db): Promise<void> {
   else await db.close().catch(() => undefined);
 }
 
+/** One recipient's keys; for an alias with several final addresses also each member's own (see memberKeys). */
+export interface RecipientLookup {
+  readonly keys: RecipientKeys;
+  readonly members: readonly RecipientKeys[] | null;
+}
+
+/**
+ * The one key lookup of every command (filter, encrypt): one connection, one batched resolve through the
+ * resolver, then each stored key text inspected. Any store failure stays a PgpipeError from src/store (db.* →
+ * temporary → defer).
+ */
+export async function lookupRecipientKeys(
+  config: Config,
+  addresses: readonly string[],
+  signal?: AbortSignal,
+): Promise<RecipientLookup[]> {
+  const db = await openDb(config);
+  try {
+    signal?.throwIfAborted();
+    const records = await resolveRecipients(db, addresses, addressOptionsFrom(config));
+    const now = new Date();
+    const found: RecipientLookup[] = [];
+    for (const record of records) {
+      // Each member's keys are inspected once; the alias's own verdict is made from them.
+      const members = await memberKeys(record, now);
+      const keys = members === null ? await recipientKeys(record, now) : combineMembers(record, members);
+      found.push({ keys, members });
+    }
+    return found;
+  } finally {
+    // PostgreSQL: closed in the background (not on the path to encryption); embedded: awaited (its lock).
+    await closeInBackground(db);
+  }
+}
+
+/** Pure: the filter's view of one lookup; an alias's members each keep their own state. */
+export function filterStateOf(found: RecipientLookup): KeyState {
+  if (found.members === null) return keyStateOf(found.keys);
+  return { kind: 'members', members: found.members.map((m) => ({ address: m.address, state: keyStateOf(m) })) };
+}
+
 export function createKeyLookup(config: Config): KeyLookup {
   return {
     async lookup(addresses, signal) {
-      const db = await openDb(config);
-      try {
-        signal.throwIfAborted();
-        const records = await resolveRecipients(db, addresses, { delimiter: config.recipientDelimiter });
-        const states = new Map<string, KeyState>();
-        const now = new Date();
-        for (const record of records) states.set(record.address, keyStateOf(await recipientKeys(record, now)));
-        return states;
-      } finally {
-        // PostgreSQL: closed in the background (not on the path to encryption); embedded: awaited (its lock).
-        await closeInBackground(db);
-      }
+      const found = await lookupRecipientKeys(config, addresses, signal);
+      return new Map(found.map((entry, i) => [addresses[i] ?? entry.keys.address, filterStateOf(entry)]));
     },
   };
 }

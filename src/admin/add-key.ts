@@ -6,7 +6,7 @@ import { checkEmail } from './check-address.js';
 import type { KeyWriteOptions } from './set-key.js';
 import { joinArmored, splitStoredKeys } from './split-stored-keys.js';
 import type { KeySummary } from './summarize-key.js';
-import { findUserRow, writeUserKeys } from './user-rows.js';
+import { findUserRow, writeUserKeys } from '../store/users.js';
 import { validateKeyForWrite } from './validate-key-for-write.js';
 
 export interface AddKeyResult {

@@ -1,6 +1,8 @@
 // `pgpipe user add`: one users row with a validated key, a salted Dovecot password hash and the tutorial's maildir.
 // Everything is checked before the transaction starts; the INSERT and the "does it exist" check share it.
 import { permanent } from '../errors.js';
+import { aliasRows } from '../store/aliases.js';
+import { insertUser, userExists } from '../store/users.js';
 import type { AdminDeps } from './admin-deps.js';
 import { checkEmail, checkMaildir } from './check-address.js';
 import { checkPasswordHash, hashPassword } from './hash-password.js';
@@ -40,14 +42,13 @@ export async function runAddUser(options: AddUserOptions, deps: AdminDeps): Prom
   const warnings = [...validation.warnings];
 
   await deps.db.transaction(async (db) => {
-    const existing = await db.query('SELECT 1 FROM users WHERE lower(email) = lower($1)', [email]);
-    if (existing.rows.length > 0) {
+    if (await userExists(db, email)) {
       throw permanent('conflict', `user ${email} already exists; change its keys with pgpipe key set/add`);
     }
-    const alias = await db.query<{ alias: string }>('SELECT alias FROM aliases WHERE lower(alias) = lower($1)', [email]);
-    if (alias.rows.length > 0) warnings.push(`an alias ${email} exists too; the new user row takes precedence over it`);
-    await db.query('INSERT INTO users (email, pgpkey, password, maildir) VALUES ($1, $2, $3, $4)',
-      [email, joinArmored(validation.keys.map((k) => k.armored)), password, maildir]);
+    if ((await aliasRows(db, email)).length > 0) {
+      warnings.push(`an alias ${email} exists too; the new user row takes precedence over it`);
+    }
+    await insertUser(db, { email, pgpkey: joinArmored(validation.keys.map((k) => k.armored)), password, maildir });
   });
   return { email, maildir, keys: validation.keys.map((k) => k.summary), warnings };
 }

@@ -1,5 +1,8 @@
 // `pgpipe alias list [--email EMAIL]`: the aliases rows, each with its form (full address or bare local part)
 // and what its target is (a user, another alias, or nothing pgpipe knows). Read-only.
+import { DEFAULT_ADDRESSING } from '../store/address-match.js';
+import { listAliases } from '../store/aliases.js';
+import { resolveRecipients } from '../store/resolve-recipients.js';
 import type { AdminDeps } from './admin-deps.js';
 import { checkEmail } from './check-address.js';
 import { formatTable } from './format-table.js';
@@ -13,21 +16,17 @@ export interface AliasEntry {
 
 export async function runAliasList(options: { email?: string | undefined }, deps: AdminDeps): Promise<{ aliases: AliasEntry[] }> {
   const email = options.email === undefined ? null : checkEmail(options.email);
-  const { rows } = await deps.db.query<{ alias: string; email: string; is_user: boolean; is_alias: boolean }>(
-    `SELECT a.alias, a.email,
-            EXISTS (SELECT 1 FROM users u WHERE lower(u.email) = lower(a.email)) AS is_user,
-            EXISTS (SELECT 1 FROM aliases b WHERE lower(b.alias) = lower(a.email)
-                       OR lower(b.alias) = lower(split_part(a.email, '@', 1))) AS is_alias
-       FROM aliases a WHERE $1::text IS NULL OR lower(a.email) = $1 OR lower(a.alias) = $1
-      ORDER BY lower(a.email), lower(a.alias)`,
-    [email],
-  );
+  const rows = await listAliases(deps.db, email);
+  // What each target is, as the filter's resolver sees it (users row first, then aliases, local domains applied).
+  const targets = [...new Set(rows.map((r) => r.email))];
+  const records = await resolveRecipients(deps.db, targets, deps.addressing ?? DEFAULT_ADDRESSING);
+  const via = new Map(records.map((r) => [r.address, r.via]));
   return {
     aliases: rows.map((r) => ({
       alias: r.alias,
       email: r.email,
       kind: r.alias.includes('@') ? 'address' : 'local-part',
-      target: r.is_user ? 'user' : r.is_alias ? 'alias' : 'unknown',
+      target: via.get(r.email) === 'user' ? 'user' : via.get(r.email) === 'alias' ? 'alias' : 'unknown',
     })),
   };
 }

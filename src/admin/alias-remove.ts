@@ -1,6 +1,7 @@
 // `pgpipe alias remove ALIAS [EMAIL]`: deletes the aliases rows named ALIAS (exactly as written: a full address
 // and a bare local part are different rows), only those to EMAIL when given.
 import { permanent } from '../errors.js';
+import { deleteAliases } from '../store/aliases.js';
 import type { AdminDeps } from './admin-deps.js';
 import { checkAliasName, checkEmail } from './check-address.js';
 
@@ -13,10 +14,7 @@ export async function runAliasRemove(options: { alias: string; email?: string | 
   const { alias } = checkAliasName(options.alias);
   const email = options.email === undefined ? null : checkEmail(options.email);
   return deps.db.transaction(async (db) => {
-    const { rows } = await db.query<{ alias: string; email: string }>(
-      'DELETE FROM aliases WHERE lower(alias) = $1 AND ($2::text IS NULL OR lower(email) = $2) RETURNING alias, email',
-      [alias, email],
-    );
+    const rows = await deleteAliases(db, alias, email);
     if (rows.length === 0) {
       throw permanent('not-found', `no alias ${alias}${email === null ? '' : ` -> ${email}`} (pgpipe alias list shows them)`);
     }

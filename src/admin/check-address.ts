@@ -22,7 +22,10 @@ export function checkEmail(text: string): string {
 
 export interface AliasName {
   readonly alias: string;
-  /** 'address': info@example.org; 'local-part': the tutorial's bare `astronaut57`, matching that local part in any domain. */
+  /**
+   * 'address': info@example.org; 'local-part': the tutorial's bare `astronaut57`, matching that local part in the
+   * server's own domains.
+   */
   readonly kind: 'address' | 'local-part';
 }
 

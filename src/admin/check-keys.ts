@@ -1,5 +1,6 @@
 // `pgpipe key check [--within DAYS]`: every users row's keys judged at `now`: expired, expiring within DAYS,
 // revoked, otherwise unusable, or no key at all. The CLI exits 1 when anything needs attention (cron mails it).
+import { listUsers } from '../store/users.js';
 import type { AdminDeps } from './admin-deps.js';
 import { formatDay, formatTable } from './format-table.js';
 import { summarizeStoredKeys, type KeySummary } from './summarize-key.js';
@@ -51,9 +52,7 @@ export function classifyKeys(email: string, keys: readonly KeySummary[], now: Da
 export async function runCheckKeys(options: { withinDays?: number | undefined }, deps: AdminDeps): Promise<CheckKeysResult> {
   const withinDays = options.withinDays ?? 30;
   const now = deps.now();
-  const { rows } = await deps.db.query<{ email: string; pgpkey: string }>(
-    'SELECT email, pgpkey FROM users ORDER BY lower(email), created',
-  );
+  const rows = await listUsers(deps.db);
   const entries: KeyHealthEntry[] = [];
   let keys = 0;
   for (const row of rows) {

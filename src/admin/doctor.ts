@@ -5,7 +5,11 @@ import type { Config } from '../config/load-config.js';
 import type { Db } from '../store/types.js';
 import { runCheckKeys } from './check-keys.js';
 import { printable } from './format-table.js';
-import { checkColumns } from './init-db.js';
+import { addressOptionsFrom } from '../store/address-match.js';
+import { listAliases } from '../store/aliases.js';
+import { expandRecipients, MAX_ALIAS_HOPS } from '../store/resolve-recipients.js';
+import { checkColumns, missingTables, ping } from '../store/tutorial-schema.js';
+import { userDomains } from '../store/users.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 
@@ -74,7 +78,7 @@ export async function runDoctor(options: DoctorOptions, deps: DoctorDeps): Promi
   let db: Db | null = null;
   try {
     db = await deps.openDb(config);
-    await db.query('SELECT 1');
+    await ping(db);
     add('database', 'ok', `reachable: ${store}`);
   } catch (error) {
     add('database', 'fail', `${store}: ${message(error)}`, config.databaseUrl === undefined
@@ -83,9 +87,7 @@ export async function runDoctor(options: DoctorOptions, deps: DoctorDeps): Promi
   }
   if (db !== null) {
     try {
-      const { rows } = await db.query<{ users: boolean; aliases: boolean }>(
-        "SELECT to_regclass('users') IS NOT NULL AS users, to_regclass('aliases') IS NOT NULL AS aliases");
-      const missing = ['users', 'aliases'].filter((t) => rows[0]?.[t as 'users' | 'aliases'] !== true);
+      const missing = await missingTables(db);
       if (missing.length > 0) {
         add('tables', 'fail', `table ${missing.join(' and ')} missing`, 'run pgpipe db init (creates the tutorial\'s tables)');
       } else {
@@ -97,6 +99,7 @@ export async function runDoctor(options: DoctorOptions, deps: DoctorDeps): Promi
       add('tables', 'fail', message(error), 'compare with the tutorial\'s CREATE TABLE users/aliases; pgpipe db init creates them');
     }
     if (tablesOk) await keyHealth(db, deps.now, add);
+    if (tablesOk) await aliasHealth(db, config, add);
     await db.close();
   } else {
     add('tables', 'skip', 'database not reachable');
@@ -117,6 +120,44 @@ async function keyHealth(db: Db, now: () => Date, add: AddFn): Promise<void> {
     add('keys', 'warn', `could not check keys: ${message(error)}`, 'run pgpipe key check');
   }
 }
+
+/**
+ * Every alias as the filter's resolver sees it (a bare local part in each local domain): chains it would hold as
+ * too long (mail waits until it bounces), loops, and aliases whose members differ (sent to each member on its own).
+ */
+async function aliasHealth(db: Db, config: Config, add: AddFn): Promise<void> {
+  try {
+    const addressing = addressOptionsFrom(config);
+    const domains = [...new Set([...(await userDomains(db)), ...config.localDomains.map((d) => d.toLowerCase())])];
+    const names = [...new Set((await listAliases(db)).map((r) => r.alias.toLowerCase()))];
+    if (names.length === 0) return; // nothing to report
+    const probes = names.flatMap((name) => (name.includes('@') ? [name] : domains.map((d) => `${name}@${d}`)));
+    const expansions = await expandRecipients(db, probes, addressing);
+    const long = expansions.filter((e) => e.record.unresolved !== undefined).map((e) => e.record.address);
+    const loops = expansions.filter((e) => e.loop).map((e) => e.record.address);
+    const mixed = expansions.filter((e) => e.ends.some(hasKeyText) && !e.ends.every(hasKeyText)).length;
+    const where = domains.length === 0 ? 'no local domain yet' : `local domains ${domains.join(', ')}`;
+    const mixedText = mixed > 0 ? `; ${mixed} mix members with and without a key (each member gets its own copy)` : '';
+    const summary = `${names.length} aliases, ${where}${mixedText}`;
+    if (long.length > 0) {
+      add('aliases', 'fail', `mail to ${shortList(long)} is held: alias chain longer than ${MAX_ALIAS_HOPS} hops`,
+        'point the alias at its final address (pgpipe alias remove / alias add)');
+    } else if (loops.length > 0) {
+      add('aliases', 'warn', `${shortList(loops)} loop back to themselves; ${summary}`,
+        'remove the row that closes the loop (pgpipe alias list)');
+    } else {
+      add('aliases', 'ok', summary);
+    }
+  } catch (error) {
+    add('aliases', 'warn', `could not check aliases: ${message(error)}`, 'run pgpipe alias list');
+  }
+}
+
+// A stored key text, usable or not: enough to tell members that get ciphertext from those that get the message as sent.
+const hasKeyText = (end: { readonly pgpkey: string | null }): boolean => (end.pgpkey ?? '').trim() !== '';
+
+const shortList = (items: readonly string[]): string =>
+  `${items.slice(0, 3).join(', ')}${items.length > 3 ? ` and ${items.length - 3} more` : ''}`;
 
 async function checkSpamd(config: Config, deps: DoctorDeps, add: AddFn): Promise<void> {
   if (!config.spamCheck) {

@@ -2,8 +2,12 @@
 // Postfix's queries keep working), adds non-unique lookup indexes, and reports duplicate rows instead of
 // enforcing uniqueness. Idempotent; never alters or deletes existing rows or columns.
 import { permanent } from '../errors.js';
-import { TUTORIAL_SQL } from '../store/tutorial-schema.js';
+import { duplicateAliases } from '../store/aliases.js';
+import {
+  checkColumns, createSchemaObject, LOOKUP_INDEXES, relationExists, TUTORIAL_TABLES,
+} from '../store/tutorial-schema.js';
 import type { Db } from '../store/types.js';
+import { duplicateUsers } from '../store/users.js';
 import type { AdminDeps } from './admin-deps.js';
 import { formatTable } from './format-table.js';
 
@@ -15,35 +19,16 @@ export interface InitDbResult {
   readonly warnings: readonly string[];
 }
 
-/** Columns the tutorial's queries (and pgpipe) read; more columns are fine, fewer are not. */
-export const REQUIRED_COLUMNS: Readonly<Record<string, readonly string[]>> = {
-  users: ['email', 'pgpkey', 'password', 'maildir', 'created'],
-  aliases: ['alias', 'email'],
-};
-
-// Non-unique on purpose: a unique index would fail on an existing database with duplicate rows, and the
-// tutorial's tables have none. lower() ones serve pgpipe's case-insensitive lookups; plain ones serve the
-// tutorial's Dovecot (users.email = '%u') and Postfix (aliases where_field=email) queries.
-const INDEXES = [
-  { name: 'pgpipe_users_email_lower', sql: 'CREATE INDEX IF NOT EXISTS pgpipe_users_email_lower ON users (lower(email))' },
-  { name: 'pgpipe_users_email', sql: 'CREATE INDEX IF NOT EXISTS pgpipe_users_email ON users (email)' },
-  { name: 'pgpipe_aliases_alias_lower', sql: 'CREATE INDEX IF NOT EXISTS pgpipe_aliases_alias_lower ON aliases (lower(alias))' },
-  { name: 'pgpipe_aliases_email', sql: 'CREATE INDEX IF NOT EXISTS pgpipe_aliases_email ON aliases (email)' },
-] as const;
-
-const STATEMENTS = TUTORIAL_SQL.split(';').map((s) => s.trim()).filter((s) => s !== '');
-
 export async function runInitDb(deps: AdminDeps): Promise<InitDbResult> {
   const { db } = deps;
   const tables = await db.transaction(async (tx) => {
     const states: { name: string; state: 'created' | 'present' }[] = [];
-    for (const statement of STATEMENTS) {
-      const name = /^CREATE TABLE (\w+)/.exec(statement)?.[1] ?? '';
-      if (await exists(tx, name)) {
+    for (const { name, sql } of TUTORIAL_TABLES) {
+      if (await relationExists(tx, name)) {
         states.push({ name, state: 'present' });
         continue;
       }
-      await createOrExplain(tx, statement.replace('CREATE TABLE ', 'CREATE TABLE IF NOT EXISTS '), `table ${name}`);
+      await createOrExplain(tx, { sql }, `table ${name}`);
       states.push({ name, state: 'created' });
     }
     return states;
@@ -52,13 +37,13 @@ export async function runInitDb(deps: AdminDeps): Promise<InitDbResult> {
 
   const indexes: InitDbResult['indexes'][number][] = [];
   const warnings: string[] = [];
-  for (const index of INDEXES) {
-    if (await exists(db, index.name)) {
+  for (const index of LOOKUP_INDEXES) {
+    if (await relationExists(db, index.name)) {
       indexes.push({ name: index.name, state: 'present', detail: null });
       continue;
     }
     try {
-      await db.query(index.sql);
+      await createSchemaObject(db, index);
       indexes.push({ name: index.name, state: 'created', detail: null });
     } catch (error) {
       // An index only speeds lookups up: a role that may not create it (not the table owner) still gets a
@@ -81,42 +66,15 @@ export async function runInitDb(deps: AdminDeps): Promise<InitDbResult> {
 
 /** Rows that share an address (case-insensitively): users by email, aliases by (alias, email). */
 export async function findDuplicates(db: Db): Promise<InitDbResult['duplicates'][number][]> {
-  const users = await db.query<{ value: string; rows: number }>(
-    'SELECT lower(email) AS value, count(*)::int AS rows FROM users GROUP BY lower(email) HAVING count(*) > 1 ORDER BY 1',
-  );
-  const aliases = await db.query<{ value: string; rows: number }>(
-    `SELECT lower(alias) || ' -> ' || lower(email) AS value, count(*)::int AS rows FROM aliases
-      GROUP BY lower(alias), lower(email) HAVING count(*) > 1 ORDER BY 1`,
-  );
   return [
-    ...users.rows.map((r) => ({ table: 'users', value: r.value, rows: r.rows })),
-    ...aliases.rows.map((r) => ({ table: 'aliases', value: r.value, rows: r.rows })),
+    ...(await duplicateUsers(db)).map((r) => ({ table: 'users', value: r.value, rows: r.rows })),
+    ...(await duplicateAliases(db)).map((r) => ({ table: 'aliases', value: r.value, rows: r.rows })),
   ];
 }
 
-/** Throws db.schema naming the first missing column of an existing table. */
-export async function checkColumns(db: Db): Promise<void> {
-  const { rows } = await db.query<{ table_name: string; column_name: string }>(
-    `SELECT table_name, column_name FROM information_schema.columns
-      WHERE table_schema = current_schema() AND table_name IN ('users', 'aliases')`,
-  );
-  for (const [table, columns] of Object.entries(REQUIRED_COLUMNS)) {
-    const present = new Set(rows.filter((r) => r.table_name === table).map((r) => r.column_name));
-    const missing = columns.filter((c) => !present.has(c));
-    if (missing.length > 0) {
-      throw permanent('db.schema', `table ${table} lacks column ${missing.join(', ')}; it is not the tutorial's table (see tutorial: CREATE TABLE ${table})`);
-    }
-  }
-}
-
-async function exists(db: Db, name: string): Promise<boolean> {
-  const { rows } = await db.query<{ found: boolean }>('SELECT to_regclass($1) IS NOT NULL AS found', [name]);
-  return rows[0]?.found === true;
-}
-
-async function createOrExplain(db: Db, sql: string, what: string): Promise<void> {
+async function createOrExplain(db: Db, object: { readonly sql: string }, what: string): Promise<void> {
   try {
-    await db.query(sql);
+    await createSchemaObject(db, object);
   } catch (error) {
     // PostgreSQL 15 no longer lets every role create in schema public; say what to do about it.
     if (error instanceof Error && error.message.includes('42501')) {

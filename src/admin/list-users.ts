@@ -1,4 +1,5 @@
 // `pgpipe user list`: every users row with its maildir and a one-word key verdict. Never prints password hashes.
+import { listUsers } from '../store/users.js';
 import type { AdminDeps } from './admin-deps.js';
 import { formatDay, formatTable } from './format-table.js';
 import { summarizeStoredKeys } from './summarize-key.js';
@@ -15,9 +16,7 @@ export interface UserListEntry {
 
 export async function runListUsers(deps: AdminDeps): Promise<{ users: UserListEntry[] }> {
   const now = deps.now();
-  const { rows } = await deps.db.query<{ email: string; maildir: string; created: Date | null; pgpkey: string }>(
-    'SELECT email, maildir, created, pgpkey FROM users ORDER BY lower(email), created',
-  );
+  const rows = await listUsers(deps.db);
   const users: UserListEntry[] = [];
   for (const row of rows) {
     const keys = await summarizeStoredKeys(row.pgpkey, now);

@@ -15,10 +15,12 @@ const JSON_HELP = 'print the result as JSON (for scripts)';
 /** Opens the configured store for one command and always closes it. */
 async function withDb<T>(command: Command, fn: (deps: AdminDeps) => Promise<T>): Promise<T> {
   const config = configFor(command);
-  const { openDb } = await import('../store/open-db.js');
+  const [{ openDb }, { addressOptionsFrom }] = await Promise.all([
+    import('../store/open-db.js'), import('../store/address-match.js'),
+  ]);
   const db = await openDb(config);
   try {
-    return await fn({ db, now: () => new Date() });
+    return await fn({ db, now: () => new Date(), addressing: addressOptionsFrom(config) });
   } finally {
     await db.close();
   }
@@ -184,7 +186,8 @@ function registerAlias(program: Command): void {
   const alias = program.command('alias').description('rows of the aliases table (full addresses or bare local parts)')
     .addHelpText('after', examples('pgpipe alias add astronaut57 astronaut57@example.org', 'pgpipe alias list'));
 
-  const add = sub(alias, 'add <alias> <email>', 'add an alias: ALIAS is a full address or a bare local part (matches every domain, as in the tutorial)',
+  const add = sub(alias, 'add <alias> <email>',
+    'add an alias: ALIAS is a full address or a bare local part (that applies only in local domains)',
     examples('pgpipe alias add astronaut57 astronaut57@example.org', 'pgpipe alias add postmaster@example.org alice@example.org'));
   add.action(runAction(async (name: string, email: string, options: OutputOptions) => {
     const { runAliasAdd, formatAliasAdd } = await import('./alias-add.js');

@@ -5,7 +5,7 @@ import { inspectKeys } from '../keys/inspect-keys.js';
 import type { AdminDeps } from './admin-deps.js';
 import { checkEmail } from './check-address.js';
 import { joinArmored, normalizeFingerprint, splitStoredKeys } from './split-stored-keys.js';
-import { findUserRow, writeUserKeys } from './user-rows.js';
+import { findUserRow, writeUserKeys } from '../store/users.js';
 
 export interface RemoveKeyResult {
   readonly email: string;

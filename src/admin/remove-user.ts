@@ -1,6 +1,8 @@
 // `pgpipe user remove`: deletes the users row(s) of one address; aliases pointing at it are kept (and named)
 // unless --with-aliases. Mail already in the maildir is not touched.
 import { permanent } from '../errors.js';
+import { aliasesTo, deleteAliasesTo } from '../store/aliases.js';
+import { deleteUser } from '../store/users.js';
 import type { AdminDeps } from './admin-deps.js';
 import { checkEmail } from './check-address.js';
 
@@ -14,18 +16,13 @@ export interface RemoveUserResult {
 export async function runRemoveUser(options: { email: string; withAliases?: boolean | undefined }, deps: AdminDeps): Promise<RemoveUserResult> {
   const email = checkEmail(options.email);
   return deps.db.transaction(async (db) => {
-    const removed = await db.query('DELETE FROM users WHERE lower(email) = lower($1) RETURNING email', [email]);
-    if (removed.rows.length === 0) throw permanent('not-found', `no user ${email} (pgpipe user list shows the users)`);
-    const aliases = await db.query<{ alias: string }>(
-      options.withAliases === true
-        ? 'DELETE FROM aliases WHERE lower(email) = lower($1) RETURNING alias'
-        : 'SELECT alias FROM aliases WHERE lower(email) = lower($1) ORDER BY alias',
-      [email],
-    );
-    const names = aliases.rows.map((r) => r.alias);
+    const removedRows = await deleteUser(db, email);
+    if (removedRows === 0) throw permanent('not-found', `no user ${email} (pgpipe user list shows the users)`);
+    const aliases = options.withAliases === true ? await deleteAliasesTo(db, email) : await aliasesTo(db, email);
+    const names = aliases.map((r) => r.alias);
     const warnings = options.withAliases === true || names.length === 0 ? []
       : [`aliases still point to ${email}: ${names.join(', ')} (remove them with pgpipe alias remove, or use --with-aliases)`];
-    return { email, removedRows: removed.rows.length, removedAliases: options.withAliases === true ? names : [], warnings };
+    return { email, removedRows, removedAliases: options.withAliases === true ? names : [], warnings };
   });
 }
 

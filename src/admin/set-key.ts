@@ -3,7 +3,7 @@ import type { AdminDeps } from './admin-deps.js';
 import { checkEmail } from './check-address.js';
 import { splitStoredKeys, joinArmored } from './split-stored-keys.js';
 import type { KeySummary } from './summarize-key.js';
-import { findUserRow, writeUserKeys } from './user-rows.js';
+import { findUserRow, writeUserKeys } from '../store/users.js';
 import { validateKeyForWrite } from './validate-key-for-write.js';
 
 export interface KeyWriteOptions {

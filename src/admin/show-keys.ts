@@ -4,7 +4,7 @@ import type { AdminDeps } from './admin-deps.js';
 import { checkEmail } from './check-address.js';
 import { formatDay, printable } from './format-table.js';
 import { summarizeStoredKeys, type KeySummary } from './summarize-key.js';
-import { findUserRow } from './user-rows.js';
+import { findUserRow } from '../store/users.js';
 
 export interface ShowKeysResult {
   readonly email: string;

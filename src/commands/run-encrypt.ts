@@ -3,12 +3,10 @@
 import type { PublicKey } from 'openpgp';
 import type { Config } from '../config/load-config.js';
 import { permanent, temporary } from '../errors.js';
-import { recipientKeys, type RecipientKeys } from '../keys/recipient-keys.js';
+import type { RecipientKeys } from '../keys/recipient-keys.js';
 import { detectProtection } from '../message/detect-protection.js';
 import { splitMessage } from '../message/split-message.js';
-import { closeInBackground } from '../adapters/key-lookup.js';
-import { openDb } from '../store/open-db.js';
-import { resolveRecipients } from '../store/resolve-recipients.js';
+import { lookupRecipientKeys } from '../adapters/key-lookup.js';
 import { encryptMessage, headerProtectionFrom } from '../encrypt/encrypt-message.js';
 
 export interface EncryptResult {
@@ -17,15 +15,12 @@ export interface EncryptResult {
   readonly notes: readonly string[];
 }
 
-/** Looks up every recipient's keys; an unusable stored key is an error naming that recipient. */
+/**
+ * Every recipient's keys through the filter's own lookup. An alias with several members counts as those members,
+ * as several --to would: the keyed ones are encrypted to, the keyless ones noted, an unusable one is an error.
+ */
 export async function lookupKeys(config: Config, addresses: readonly string[]): Promise<RecipientKeys[]> {
-  const db = await openDb(config);
-  try {
-    const records = await resolveRecipients(db, addresses, { delimiter: config.recipientDelimiter });
-    return await Promise.all(records.map((record) => recipientKeys(record)));
-  } finally {
-    await closeInBackground(db);
-  }
+  return (await lookupRecipientKeys(config, addresses)).flatMap((found) => found.members ?? [found.keys]);
 }
 
 export async function runEncrypt(raw: Buffer, to: readonly string[], config: Config): Promise<EncryptResult> {

@@ -15,6 +15,13 @@ const list = z.preprocess(
   z.array(z.string()),
 );
 
+// Like Postfix's mydestination: names separated by spaces or commas. Only plain domain names: an '@' or a pattern
+// here would be a mistake the bare-alias rule must not guess about.
+const domains = z.preprocess(
+  (value) => (typeof value === 'string' ? value.split(/[\s,]+/).filter((word) => word.length > 0) : value),
+  z.array(z.string().regex(/^[^\s@,*%]+$/, 'expected domain names separated by spaces or commas')),
+);
+
 const count = (min: number) => z.coerce.number({ error: 'expected a number' }).int().min(min);
 
 export interface Setting {
@@ -58,6 +65,12 @@ export const SETTINGS = [
     schema: z.string().default('+'),
     description: 'characters that start an address extension (like Postfix recipient_delimiter); empty disables',
     defaultText: '+',
+  }),
+  setting({
+    key: 'localDomains', flag: '--local-domains <domains>', env: 'PGPIPE_LOCAL_DOMAINS', file: 'local_domains',
+    scope: 'common', schema: domains.default([]),
+    description: "the server's own domains besides those of the users rows, where a bare local-part alias applies "
+      + '(space- or comma-separated, like mydestination)',
   }),
   setting({
     key: 'protectHeaders', flag: '--[no-]protect-headers', env: 'PGPIPE_PROTECT_HEADERS', file: 'protect_headers',

@@ -3,11 +3,22 @@
 import type { PublicKey } from 'openpgp';
 import type { SplitMessage } from '../message/types.js';
 
-/** What the store says about one recipient, reduced to what the filter decides on. */
-export type KeyState =
+/** What the store says about one address, reduced to what the filter decides on. */
+export type MemberState =
   | { readonly kind: 'keys'; readonly keys: readonly PublicKey[]; readonly fingerprints: readonly string[] }
   | { readonly kind: 'no-key' }
   | { readonly kind: 'unusable'; readonly reason: string };
+
+/**
+ * What the store says about one recipient: its own state, or for an alias with several final addresses each
+ * member's state with the member's address (as stored in aliases.email), so the plan can serve each one.
+ */
+export type KeyState =
+  | MemberState
+  | {
+      readonly kind: 'members';
+      readonly members: readonly { readonly address: string; readonly state: MemberState }[];
+    };
 
 export interface KeyLookup {
   /** One entry per address asked for (addresses are unquoted, as stored). Throws PgpipeError db.* when down. */

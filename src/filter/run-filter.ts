@@ -50,7 +50,7 @@ export async function runFilter(input: FilterInput, deps: FilterDeps, signal: Ab
     let deliveries: readonly Delivery[];
     if (detectProtection(message).kind !== 'none') {
       // Already end-to-end protected: everyone gets it unchanged in one call, and the key store is not needed.
-      deliveries = [{ kind: 'as-sent', recipients: envelope.recipients }];
+      deliveries = [{ kind: 'as-sent', recipients: envelope.recipients, serves: envelope.recipients }];
       planned = envelope.recipients.map((recipient) => ({ recipient, action: 'unchanged', why: 'protected', fingerprints: [] }));
     } else {
       const addresses = [...new Set(envelope.recipients.map(unquoteAddress))];
@@ -62,7 +62,8 @@ export async function runFilter(input: FilterInput, deps: FilterDeps, signal: Ab
     }
 
     const tooBig = (delivery: Delivery, size: number): Outcome => {
-      const who = delivery.recipients.length === 1 ? `<${delivery.recipients[0]}>: ` : '';
+      // Named by the envelope recipient it serves: an alias member's address must not reach the sender's DSN.
+      const who = delivery.serves.length === 1 ? `<${delivery.serves[0]}>: ` : '';
       const what = delivery.kind === 'encrypt' ? 'message too big after encryption' : 'message too big to re-inject';
       const reason = `${who}${what} (about ${size} bytes, limit ${policy.messageSizeLimit})`;
       return failure(policy.oversize === 'reject' ? 'rejected' : 'deferred', 'size.exceeded', reason, { recipients: results(), spam });
@@ -89,6 +90,9 @@ export async function runFilter(input: FilterInput, deps: FilterDeps, signal: Ab
       }
     }
 
+    // An envelope recipient counts as served once every copy serving it (one per alias member group) is queued.
+    const pending = new Map<string, number>();
+    for (const delivery of deliveries) for (const r of delivery.serves) pending.set(r, (pending.get(r) ?? 0) + 1);
     let calls = 0;
     for (const [index, delivery] of deliveries.entries()) {
       signal.throwIfAborted();
@@ -101,7 +105,11 @@ export async function runFilter(input: FilterInput, deps: FilterDeps, signal: Ab
         throw temporary('sendmail.failed', `re-injection failed (${describeSendmailFailure(result)})`);
       }
       calls++;
-      for (const r of delivery.recipients) sent.add(r);
+      for (const r of delivery.serves) {
+        const left = (pending.get(r) ?? 1) - 1;
+        pending.set(r, left);
+        if (left === 0) sent.add(r);
+      }
     }
     return { kind: 'delivered', recipients: results(), spam, sendmailCalls: calls };
   } catch (error) {

@@ -3,6 +3,7 @@
 import type { RecipientRecord, RecipientTarget } from '../store/types.js';
 import type { KeyReport } from './types.js';
 import { inspectKeys } from './inspect-keys.js';
+import { MAX_ALIAS_HOPS } from '../store/resolve-recipients.js';
 
 export type RecipientKeys =
   | { kind: 'keys'; address: string; user: string; usable: KeyReport[]; unusable: KeyReport[] }
@@ -12,6 +13,7 @@ export type RecipientKeys =
 export async function recipientKeys(record: RecipientRecord, now: Date = new Date()): Promise<RecipientKeys> {
   const { address, user, pgpkey, targets } = record;
   if (targets !== undefined && targets.length > 1) return aliasKeys(record, targets, now);
+  if (record.unresolved !== undefined) return beyondHopLimit(address);
   if (user === null || pgpkey === null || pgpkey.trim() === '') return { kind: 'no-key', address };
   const reports = await inspectKeys(pgpkey, now);
   const usable = reports.filter((r) => r.usable);
@@ -21,35 +23,58 @@ export async function recipientKeys(record: RecipientRecord, now: Date = new Dat
 }
 
 /**
+ * Each final address of an alias with several, judged alone (its address is the member's, as stored in
+ * aliases.email): what the filter needs to give every member its own copy when the members differ (some with a key,
+ * some without). Null for a record that is not such an alias.
+ */
+export async function memberKeys(record: RecipientRecord, now: Date = new Date()): Promise<RecipientKeys[] | null> {
+  const { targets } = record;
+  if (targets === undefined || targets.length <= 1) return null;
+  return Promise.all(targets.map((target) => targetKeys(target, now)));
+}
+
+function targetKeys(target: RecipientTarget, now: Date): Promise<RecipientKeys> {
+  if (target.unresolved !== undefined) return Promise.resolve(beyondHopLimit(target.address));
+  return recipientKeys({ address: target.address, user: target.user, via: target.user === null ? null : 'user',
+    pgpkey: target.pgpkey }, now);
+}
+
+/**
+ * An alias chain longer than the resolver follows may end at anybody, with a key or without: neither "no key" (the
+ * mail would reach a keyed user in clear) nor any key can be right, so it is unusable (held by default).
+ */
+function beyondHopLimit(address: string): RecipientKeys {
+  return { kind: 'unusable', address, user: address, unusable: [], reason: HOP_REASON };
+}
+
+const HOP_REASON = `alias chain longer than ${MAX_ALIAS_HOPS} hops: who receives it is unknown`;
+
+/**
  * An alias delivers to every member, so each member must be able to read the message: judged one member at a
  * time (one usable key each is enough), never from the concatenated text, where one member's key would cover all.
  * A member with only unusable keys makes the whole alias unusable (defer, as that member alone would be); else a
  * member without a key makes it no-key (as that member alone would be).
  */
 async function aliasKeys(record: RecipientRecord, targets: readonly RecipientTarget[], now: Date): Promise<RecipientKeys> {
+  return combineMembers(record, await Promise.all(targets.map((target) => targetKeys(target, now))));
+}
+
+/** The one verdict for an alias from its members' (memberKeys), by the rule above. */
+export function combineMembers(
+  record: Pick<RecipientRecord, 'address' | 'user'>,
+  members: readonly RecipientKeys[],
+): RecipientKeys {
   const { address } = record;
-  const usable: KeyReport[] = [];
-  const unusable: KeyReport[] = [];
-  let missing = false;
-  for (const target of targets) {
-    if (target.user === null || target.pgpkey === null || target.pgpkey.trim() === '') {
-      missing = true;
-      continue;
-    }
-    const alone = { address: target.address, user: target.user, via: 'user', pgpkey: target.pgpkey } as const;
-    const member = await recipientKeys(alone, now);
-    if (member.kind === 'unusable') {
-      return { kind: 'unusable', address, user: target.user, unusable: member.unusable,
-        reason: `alias member ${target.address}: ${member.reason}` };
-    }
-    if (member.kind === 'keys') {
-      usable.push(...member.usable);
-      unusable.push(...member.unusable);
-    }
+  const dead = members.find((m) => m.kind === 'unusable');
+  if (dead?.kind === 'unusable') {
+    const reason = `alias member ${dead.address}: ${dead.reason}`;
+    return { kind: 'unusable', address, user: dead.user, unusable: dead.unusable, reason };
   }
-  const user = record.user ?? targets.find((t) => t.user !== null)?.user ?? null;
-  if (missing || user === null || usable.length === 0) return { kind: 'no-key', address };
-  return { kind: 'keys', address, user, usable, unusable };
+  const keyed = members.flatMap((m) => (m.kind === 'keys' ? [m] : []));
+  const user = record.user ?? keyed[0]?.user ?? null;
+  if (keyed.length < members.length || user === null || keyed.length === 0) return { kind: 'no-key', address };
+  const usable = keyed.flatMap((m) => m.usable);
+  return { kind: 'keys', address, user, usable, unusable: keyed.flatMap((m) => m.unusable) };
 }
 
 /** `expired on 2025-01-01` for one key; `no usable key (2 keys: expired, revoked)` for several. */

@@ -7,11 +7,13 @@ import { ExitCode } from '../exit-codes.js';
 /** What happened to one envelope recipient. */
 export interface RecipientResult {
   readonly recipient: string;
-  readonly action: 'encrypted' | 'as-sent' | 'unchanged' | 'deferred' | 'rejected' | 'not-sent';
+  readonly action: 'encrypted' | 'as-sent' | 'unchanged' | 'deferred' | 'rejected' | 'not-sent' | 'expanded';
   /** Why it is not encrypted (or null when it is). */
   readonly why: 'no-key' | 'unusable-key' | 'protected' | 'policy' | null;
   /** Upper-case fingerprints of the keys it was encrypted to. */
   readonly fingerprints: readonly string[];
+  /** For 'expanded' (an alias whose members need different copies): what each member address got. */
+  readonly members?: readonly RecipientResult[];
 }
 
 export type SpamSummary =

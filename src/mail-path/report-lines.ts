@@ -14,6 +14,13 @@ function recipientText(r: RecipientResult): string {
       return `as sent (${r.why === 'unusable-key' ? 'unusable key' : 'no key'})`;
     case 'unchanged':
       return 'unchanged (already encrypted)';
+    case 'expanded': {
+      // Counts only: the status line must not say who is behind an alias.
+      const members = r.members ?? [];
+      const encrypted = members.filter((m) => m.action === 'encrypted').length;
+      const plain = members.length - encrypted;
+      return `expanded to ${members.length} members (${encrypted} encrypted ${keys}, ${plain} as sent)`;
+    }
     default:
       return r.action === 'not-sent' ? 'not sent' : `${r.action} (${r.why ?? 'error'})`;
   }

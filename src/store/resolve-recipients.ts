@@ -1,17 +1,23 @@
-// Finds the users row (and so the pgpkey) for each envelope recipient in the tutorial's users/aliases tables.
-// Parameterised, batched: one round trip per alias hop for the whole recipient list. Never builds SQL from values.
-import type { Db, RecipientRecord, RecipientTarget } from './types.js';
+// Finds the users row (and so the pgpkey) for each envelope recipient in the tutorial's users/aliases tables: the
+// one resolver every command uses (filter, encrypt, alias add/list, doctor). Parameterised, batched: one round trip
+// per alias hop for the whole recipient list. Never builds SQL from values.
+import { domainOf, isLocalDomain, localDomainsCte, sameAddress } from './address-match.js';
+import type { AddressOptions, Db, RecipientRecord, RecipientTarget } from './types.js';
 
 export const MAX_ALIAS_HOPS = 5;
 
-// One query per hop. unnest ... WITH ORDINALITY ties each row to the candidate that matched, and lower() runs on
-// both sides in the database so case folding is the database's own (its ctype) on both sides of the comparison.
+// One query per hop. unnest ... WITH ORDINALITY ties each row to the candidate that matched; addresses match by the
+// one rule of address-match.ts. A bare local-part candidate carries its address's domain (c.d) and matches only
+// when that domain is one of the server's own, as Postfix's alias_maps apply only to local domains; full-address
+// candidates carry NULL (an alias row naming the whole address applies wherever that address is).
 const LOOKUP_SQL = `
+WITH ${localDomainsCte('$4')}
 SELECT 'u' AS kind, c.i AS i, u.email AS email, u.pgpkey AS pgpkey, u.created AS created
-  FROM unnest($1::text[]) WITH ORDINALITY AS c(v, i) JOIN users u ON lower(u.email) = lower(c.v)
+  FROM unnest($1::text[]) WITH ORDINALITY AS c(v, i) JOIN users u ON ${sameAddress('u.email', 'c.v')}
 UNION ALL
 SELECT 'a', c.i, a.email, NULL, NULL
-  FROM unnest($2::text[]) WITH ORDINALITY AS c(v, i) JOIN aliases a ON lower(a.alias) = lower(c.v)
+  FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS c(v, d, i) JOIN aliases a ON ${sameAddress('a.alias', 'c.v')}
+ WHERE c.d IS NULL OR ${isLocalDomain('c.d')}
 ORDER BY 1, 2, 5 NULLS LAST, 3, 4`;
 
 type Step =
@@ -24,16 +30,34 @@ interface Candidates {
   aliases: string[]; // full, stripped, bare local part, stripped local part
 }
 
+/** What the resolver found for one address, with what only the admin checks need. */
+export interface Expansion {
+  readonly record: RecipientRecord;
+  /** Some alias on the way points back to an alias it came through (Postfix ends such loops; mail goes nowhere). */
+  readonly loop: boolean;
+  /** Every final address, as in `record.targets` (which is only there when there are several). */
+  readonly ends: readonly RecipientTarget[];
+}
+
 /** One record per input address, in input order. A users row wins over any alias. */
 export async function resolveRecipients(
   db: Db,
   addresses: readonly string[],
-  options: { delimiter: string },
+  options: AddressOptions,
 ): Promise<RecipientRecord[]> {
+  return (await expandRecipients(db, addresses, options)).map((expansion) => expansion.record);
+}
+
+/** resolveRecipients with loop detection (alias add refuses rows that loop). */
+export async function expandRecipients(
+  db: Db,
+  addresses: readonly string[],
+  options: AddressOptions,
+): Promise<Expansion[]> {
   const steps = new Map<string, Step>();
   let pending = unique(addresses.filter(queryable));
   for (let hop = 0; hop <= MAX_ALIAS_HOPS && pending.length > 0; hop += 1) {
-    const found = await lookup(db, pending, options.delimiter);
+    const found = await lookup(db, pending, options);
     const next: string[] = [];
     for (const [address, step] of found) {
       steps.set(address, step);
@@ -44,21 +68,39 @@ export async function resolveRecipients(
   return addresses.map((address) => finish(address, steps));
 }
 
-function finish(address: string, steps: Map<string, Step>): RecipientRecord {
+function finish(address: string, steps: Map<string, Step>): Expansion {
   const first = steps.get(address);
-  if (first === undefined || first.kind === 'none') return { address, user: null, via: null, pgpkey: null };
-  if (first.kind === 'user') return { address, user: first.email, via: 'user', pgpkey: first.pgpkey };
+  if (first === undefined || first.kind === 'none') {
+    return { record: { address, user: null, via: null, pgpkey: null }, loop: false, ends: [] };
+  }
+  if (first.kind === 'user') {
+    const record = { address, user: first.email, via: 'user', pgpkey: first.pgpkey } as const;
+    return { record, loop: false, ends: [{ address, user: first.email, pgpkey: first.pgpkey }] };
+  }
   // An alias with several rows expands to several addresses, and local(8) delivers to each of them after this
   // filter: collect every final address (depth-first, targets in sorted order), not just the first that has a key.
   const ends: RecipientTarget[] = [];
   const seen = new Set<string>([address]);
+  const path = new Set<string>([address]);
+  let loop = false;
+  let unresolved = false;
   const walk = (targets: readonly string[], depth: number): void => {
     for (const target of targets) {
+      if (path.has(target)) loop = true;
       if (seen.has(target)) continue; // alias loop, or a member reached twice
       seen.add(target);
-      const step = depth > MAX_ALIAS_HOPS ? undefined : steps.get(target); // beyond the hop limit: a dead end
-      if (step?.kind === 'alias') walk(step.targets, depth + 1);
-      else if (step?.kind !== 'user') ends.push({ address: target, user: null, pgpkey: null });
+      if (depth > MAX_ALIAS_HOPS) {
+        // Not looked up: it may be an alias leading anywhere, so nobody can say whose keys the mail needs.
+        unresolved = true;
+        ends.push({ address: target, user: null, pgpkey: null, unresolved: 'hop-limit' });
+        continue;
+      }
+      const step = steps.get(target);
+      if (step?.kind === 'alias') {
+        path.add(target);
+        walk(step.targets, depth + 1);
+        path.delete(target);
+      } else if (step?.kind !== 'user') ends.push({ address: target, user: null, pgpkey: null });
       else if (!ends.some((end) => end.user === step.email)) {
         ends.push({ address: target, user: step.email, pgpkey: step.pgpkey });
       }
@@ -72,19 +114,23 @@ function finish(address: string, steps: Map<string, Step>): RecipientRecord {
     via: 'alias',
     // All members' keys, as for duplicate users rows; recipientKeys checks each member through `targets`.
     pgpkey: reached.length > 0 ? reached.map((end) => end.pgpkey ?? '').join('\n') : null,
+    ...(ends.length > 1 ? { targets: ends } : {}),
+    ...(unresolved ? { unresolved: 'hop-limit' as const } : {}),
   };
-  return ends.length > 1 ? { ...record, targets: ends } : record;
+  return { record, loop, ends };
 }
 
-async function lookup(db: Db, addresses: readonly string[], delimiter: string): Promise<Map<string, Step>> {
+async function lookup(db: Db, addresses: readonly string[], options: AddressOptions): Promise<Map<string, Step>> {
   const userValues: string[] = [];
   const aliasValues: string[] = [];
+  const aliasDomains: (string | null)[] = []; // the address's domain for a bare local part, else null
   const userOwner: number[] = []; // candidate index → address index
   const aliasOwner: number[] = [];
   const userRank: number[] = []; // candidate index → priority within its address (lower wins)
   const aliasRank: number[] = [];
   addresses.forEach((address, owner) => {
-    const c = candidatesFor(address, delimiter);
+    const c = candidatesFor(address, options.delimiter);
+    const domain = domainOf(address);
     c.users.forEach((v, rank) => {
       userValues.push(v);
       userOwner.push(owner);
@@ -92,13 +138,14 @@ async function lookup(db: Db, addresses: readonly string[], delimiter: string): 
     });
     c.aliases.forEach((v, rank) => {
       aliasValues.push(v);
+      aliasDomains.push(rank < c.users.length ? null : domain); // users-list forms come first, then bare ones
       aliasOwner.push(owner);
       aliasRank.push(rank);
     });
   });
   const { rows } = await db.query<{ kind: 'u' | 'a'; i: number | string; email: string; pgpkey: string | null }>(
     LOOKUP_SQL,
-    [userValues, aliasValues],
+    [userValues, aliasValues, aliasDomains, [...(options.localDomains ?? [])]],
   );
   // Best match per address: users before aliases, then by candidate rank; keep every row of the best rank.
   const best = new Map<number, { score: number; rows: { email: string; pgpkey: string | null }[] }>();

@@ -29,6 +29,19 @@ export interface RecipientRecord {
    * Every one of them gets the message, so every one must be able to read it (see keys/recipient-keys.ts).
    */
   readonly targets?: readonly RecipientTarget[];
+  /**
+   * Set when the alias expansion went on beyond MAX_ALIAS_HOPS: pgpipe cannot tell who finally receives the mail,
+   * so it cannot tell whose keys it needs (the filter holds such mail; see keys/recipient-keys.ts).
+   */
+  readonly unresolved?: 'hop-limit';
+}
+
+/** How addresses are matched: Postfix's recipient_delimiter, and the server's own domains for bare local parts. */
+export interface AddressOptions {
+  /** Characters that start an address extension ('' disables). */
+  readonly delimiter: string;
+  /** Domains besides those of the users rows where a bare local-part alias applies (the local_domains setting). */
+  readonly localDomains?: readonly string[];
 }
 
 /** One final address an alias expands to. */
@@ -38,4 +51,6 @@ export interface RecipientTarget {
   /** users.email of its row, or null when it has no users row (an outside address, a dead end). */
   readonly user: string | null;
   readonly pgpkey: string | null;
+  /** Set when this branch of the expansion went on beyond MAX_ALIAS_HOPS (it may reach anybody). */
+  readonly unresolved?: 'hop-limit';
 }

@@ -111,4 +111,26 @@ describe('pgpipe doctor', () => {
     assert.equal(got[0]?.status, 'FAIL');
     assert.match(got[0]?.detail ?? '', /^invalid PGPIPE_SPAMD_DOWN: .* -- fix: correct that setting/);
   });
+
+  it('judges aliases by the filter\'s resolver: a chain it would hold fails, mixed aliases are counted', async () => {
+    await cluster.psql(`INSERT INTO users (email, pgpkey, password, maildir) VALUES ('u@doctor.test', 'KEY', 'x', 'u/');
+      INSERT INTO aliases (alias, email) VALUES ('team@doctor.test', 'u@doctor.test'),
+        ('team@doctor.test', 'x@outside.example'), ('staff', 'team@doctor.test');`);
+    try {
+      const aliasLine = (stdout: Buffer) => lines(stdout).find((l) => l.name === 'aliases');
+      const ok = aliasLine((await doctor(['--filter-user', 'pgpipe-no-such-user'])).stdout);
+      assert.deepEqual([ok?.status, ok?.detail], ['ok', '2 aliases, local domains doctor.test; '
+        + '2 mix members with and without a key (each member gets its own copy)']);
+      const hops = Array.from({ length: 6 }, (_, i) => `('h${i}@doctor.test', '${i === 5 ? 'u' : `h${i + 1}`}@doctor.test')`)
+        .join(', ');
+      await cluster.psql(`INSERT INTO aliases (alias, email) VALUES ${hops};`);
+      const result = await doctor(['--filter-user', 'pgpipe-no-such-user', '--local-domains', 'Extra.Example']);
+      const line = lines(result.stdout).find((l) => l.name === 'aliases');
+      assert.equal(line?.status, 'FAIL');
+      assert.match(line?.detail ?? '', /^mail to h0@doctor\.test is held: alias chain longer than 5 hops -- fix: /);
+      assert.equal(result.code, 1);
+    } finally {
+      await cluster.psql('DELETE FROM aliases; DELETE FROM users;');
+    }
+  });
 });

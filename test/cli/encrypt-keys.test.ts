@@ -29,6 +29,10 @@ describe('pgpipe encrypt with keys in PostgreSQL', () => {
       { email: 'bob@example.org', pgpkey: bob.publicArmored },
       { email: 'old@example.org', pgpkey: expired.publicArmored },
       { email: 'private@example.org', pgpkey: alice.privateArmored },
+    ], [
+      { alias: 'team@example.org', email: 'alice@example.org' },
+      { alias: 'team@example.org', email: 'carol@example.org' },
+      { alias: 'postmaster', email: 'alice@example.org' },
     ]);
   });
   after(async () => pg.stop());
@@ -86,5 +90,30 @@ describe('pgpipe encrypt with keys in PostgreSQL', () => {
     const result = await runCli(['encrypt', '--to', 'alice@example.org', '--db', 'postgresql://nobody@127.0.0.1:1/none'], { input: pgpMime });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout.toString('latin1'), pgpMime);
+  });
+
+  it('an alias whose members differ counts as its members: the keyed one encrypted to, the other noted', async () => {
+    const result = await runCli(['encrypt', '--to', 'team@example.org', '--db', pg.url, '--verbose'],
+      { input: message('team') });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /carol@example\.org: no key/);
+    const inner = await decryptWithOpenpgpJs(parsePgpMime(result.stdout).armor, alice.privateArmored);
+    assert.match(inner.toString('latin1'), /the body/);
+  });
+
+  it('a bare local-part alias applies only in the local domains (issue 11.3)', async () => {
+    const outsiders = ['postmaster@elsewhere.example', 'Postmaster+x@Elsewhere.Example', 'postmaster@sub.example.org'];
+    for (const outside of outsiders) {
+      const result = await encrypt([outside], message(outside));
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout.toString('latin1'), message(outside), `${outside}: no local key for an outsider`);
+    }
+    const local = await encrypt(['PostMaster@Example.ORG'], message('pm'));
+    assert.equal(local.code, 0, local.stderr);
+    await decryptWithOpenpgpJs(parsePgpMime(local.stdout).armor, alice.privateArmored);
+    const listed = await runCli(['encrypt', '--to', 'postmaster@elsewhere.example', '--db', pg.url,
+      '--local-domains', 'elsewhere.example'], { input: message('pm') });
+    assert.equal(listed.code, 0, listed.stderr);
+    await decryptWithOpenpgpJs(parsePgpMime(listed.stdout).armor, alice.privateArmored);
   });
 });

@@ -1,6 +1,8 @@
 // Fakes for runFilter's ports: programmable results, and a record of every call for assertions.
 import { readKey, type PublicKey } from 'openpgp';
-import type { ChildResult, Envelope, FilterDeps, FilterInput, FilterPolicy, KeyState } from '../../src/filter/ports.js';
+import type {
+  ChildResult, Envelope, FilterDeps, FilterInput, FilterPolicy, KeyState, MemberState,
+} from '../../src/filter/ports.js';
 import { encryptMessage } from '../../src/encrypt/encrypt-message.js';
 import { makeKey } from '../helpers/keys.js';
 
@@ -66,7 +68,7 @@ export function fakeDeps(options: FakeOptions = {}): { deps: FilterDeps; calls: 
   return { deps, calls };
 }
 
-export interface UserKey { state: KeyState; privateArmored: string; fingerprint: string }
+export interface UserKey { state: MemberState; privateArmored: string; fingerprint: string }
 
 export async function userKey(email: string): Promise<UserKey> {
   const made = await makeKey({ kind: 'curve25519', email });

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { temporary } from '../../src/errors.js';
 import { exitCodeFor } from '../../src/mail-path/outcome.js';
+import type { KeyState, MemberState } from '../../src/filter/ports.js';
+import { statusLine } from '../../src/mail-path/report-lines.js';
 import { runFilter } from '../../src/filter/run-filter.js';
 import { decryptWithGpg, parsePgpMime } from '../helpers/decrypt.js';
 import { exited, fakeDeps, input, ok, scanned, userKey } from './fake-ports.js';
@@ -233,5 +235,67 @@ describe('runFilter: failures are 75 unless a policy rejects (69)', () => {
     const outcome = await runFilter(input(PLAIN, ['bob@example.org', 'nokey@x']), deps, signal());
     assert.equal(outcome.kind, 'deferred');
     assert.deepEqual(outcome.recipients.map((r) => r.action), ['encrypted', 'not-sent']);
+  });
+});
+
+describe('runFilter: an alias whose members differ (issue 11.2)', () => {
+  const team = (alice: MemberState, dave: MemberState): Record<string, KeyState> => ({
+    'team@example.org': { kind: 'members', members: [
+      { address: 'alice@example.org', state: alice },
+      { address: 'carol@outside.example', state: { kind: 'no-key' } },
+      { address: 'dave+team@example.org', state: dave },
+    ] },
+  });
+
+  it('re-injects to each member: keyed ones get a copy only they can read, keyless ones it as sent', async () => {
+    const [alice, dave] = await Promise.all([userKey('alice@example.org'), userKey('dave@example.org')]);
+    const { deps, calls } = fakeDeps({ states: team(alice.state, dave.state) });
+    const outcome = await runFilter(input(PLAIN, ['team@example.org']), deps, signal());
+    assert.equal(outcome.kind, 'delivered');
+    assert.deepEqual(calls.sendmail.map((c) => c.envelope.recipients),
+      [['alice@example.org'], ['dave+team@example.org'], ['carol@outside.example']]);
+    const [toAlice, toDave, toCarol] = calls.sendmail;
+    for (const copy of [toAlice!, toDave!]) {
+      const clear = copy.raw.includes('secret plans') || copy.raw.includes('meet at noon');
+      assert.ok(!clear, 'no plaintext to a keyed member');
+    }
+    assert.match((await decryptWithGpg(toAlice!.raw, alice.privateArmored)).toString('latin1'), /meet at noon/);
+    await assert.rejects(decryptWithGpg(toAlice!.raw, dave.privateArmored), 'alice\'s copy is hers alone');
+    assert.match((await decryptWithGpg(toDave!.raw, dave.privateArmored)).toString('latin1'), /meet at noon/);
+    assert.deepEqual(toCarol!.raw, scanned(Buffer.from(PLAIN)).stdout, 'the keyless member can read hers');
+    assert.equal(toCarol!.envelope.sender, 'sender@example.net');
+    assert.deepEqual(outcome.recipients.map((r) => [r.recipient, r.action]), [['team@example.org', 'expanded']]);
+    const line = statusLine(outcome, 10, true);
+    assert.match(line, /^2\.0\.0 pgpipe: 1 rcpt: expanded to 3 members \(2 encrypted [0-9A-F+]+, 1 as sent\)/);
+    assert.doesNotMatch(line, /alice|carol|dave/, 'the status line does not say who is behind the alias');
+  });
+
+  it('a failed member copy defers the run, and the alias does not count as served', async () => {
+    const [alice, dave] = await Promise.all([userKey('alice@example.org'), userKey('dave@example.org')]);
+    const sendmail = (_r: Buffer, _e: unknown, _s: AbortSignal, call: number) => (call === 2 ? exited(75) : ok());
+    const { deps, calls } = fakeDeps({ states: team(alice.state, dave.state), sendmail });
+    const outcome = await runFilter(input(PLAIN, ['team@example.org']), deps, signal());
+    assert.equal(outcome.kind, 'deferred');
+    assert.equal(calls.sendmail.length, 2);
+    assert.deepEqual(outcome.recipients.map((r) => r.action), ['not-sent']);
+  });
+
+  it('a member with an unusable key holds the mail (default policy), nothing is sent', async () => {
+    const alice = await userKey('alice@example.org');
+    const { deps, calls } = fakeDeps({ states: team(alice.state, { kind: 'unusable', reason: 'key is revoked' }) });
+    const outcome = await runFilter(input(PLAIN, ['team@example.org']), deps, signal());
+    assert.equal(outcome.kind, 'deferred');
+    assert.equal(calls.sendmail.length, 0);
+    assert.equal(outcome.kind === 'deferred' ? outcome.dsn : '', '4.7.5');
+    assert.match(outcome.kind === 'deferred' ? outcome.reason : '',
+      /^<team@example\.org>: an alias member's stored OpenPGP key unusable: key is revoked/);
+  });
+
+  it('an oversized member copy is named by the alias, never by the member', async () => {
+    const [alice, dave] = await Promise.all([userKey('alice@example.org'), userKey('dave@example.org')]);
+    const { deps } = fakeDeps({ states: team(alice.state, dave.state) });
+    const outcome = await runFilter(input(PLAIN, ['team@example.org'], { messageSizeLimit: 600 }), deps, signal());
+    assert.equal(outcome.kind, 'rejected');
+    assert.match(outcome.kind === 'rejected' ? outcome.reason : '', /^<team@example\.org>: message too big/);
   });
 });

@@ -1,7 +1,7 @@
 // recipientKeys groups inspectKeys' verdicts for one store record and words the reason when none is usable.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { recipientKeys, unusableReason } from '../../src/keys/recipient-keys.js';
+import { memberKeys, recipientKeys, unusableReason } from '../../src/keys/recipient-keys.js';
 import type { KeyReport } from '../../src/keys/types.js';
 import type { RecipientRecord } from '../../src/store/types.js';
 import { makeKey } from '../helpers/keys.js';
@@ -92,6 +92,47 @@ describe('recipientKeys', () => {
         ]));
         assert.deepEqual(result, { kind: 'no-key', address: 'team@example.org' }, JSON.stringify(missing));
       }
+    });
+  });
+
+  describe('members of an alias, each alone (issue 11.2), and chains beyond the hop limit', () => {
+    it('memberKeys gives each final address its own verdict under its own address; null for a non-alias', async () => {
+      const a = await makeKey({ kind: 'curve25519', email: 'alice@example.org' });
+      const dead = await makeKey({ kind: 'curve25519', email: 'dead@example.org', revoked: true });
+      assert.equal(await memberKeys(record(a.publicArmored)), null);
+      const members = await memberKeys({
+        address: 'team@example.org', user: 'alice@example.org', via: 'alias',
+        pgpkey: `${a.publicArmored}\n${dead.publicArmored}`,
+        targets: [
+          { address: 'alice+team@example.org', user: 'alice@example.org', pgpkey: a.publicArmored },
+          { address: 'carol@outside.example', user: null, pgpkey: null },
+          { address: 'old@example.org', user: 'old@example.org', pgpkey: dead.publicArmored },
+          { address: 'far@example.org', user: null, pgpkey: null, unresolved: 'hop-limit' },
+        ],
+      });
+      assert.deepEqual(members?.map((m) => [m.address, m.kind]), [
+        ['alice+team@example.org', 'keys'], ['carol@outside.example', 'no-key'],
+        ['old@example.org', 'unusable'], ['far@example.org', 'unusable'],
+      ]);
+      const [keyed] = members ?? [];
+      assert.deepEqual(keyed?.kind === 'keys' ? keyed.usable.map((r) => r.fingerprint) : [], [a.fingerprint],
+        'not the other members\' keys');
+    });
+
+    it('a chain beyond the hop limit is unusable, never no-key (it may end at a keyed user)', async () => {
+      const hops = 'alias chain longer than 5 hops: who receives it is unknown';
+      const far = await recipientKeys({ address: 'c0@example.org', user: null, via: 'alias', pgpkey: null, unresolved: 'hop-limit' });
+      assert.deepEqual(far.kind === 'unusable' ? [far.kind, far.reason] : [far.kind], ['unusable', hops]);
+      const a = await makeKey({ kind: 'curve25519', email: 'alice@example.org' });
+      const wide = await recipientKeys({
+        address: 'wide@example.org', user: 'alice@example.org', via: 'alias', pgpkey: a.publicArmored,
+        unresolved: 'hop-limit',
+        targets: [
+          { address: 'alice@example.org', user: 'alice@example.org', pgpkey: a.publicArmored },
+          { address: 'h5@example.org', user: null, pgpkey: null, unresolved: 'hop-limit' },
+        ],
+      });
+      assert.equal(wide.kind === 'unusable' ? wide.reason : wide.kind, `alias member h5@example.org: ${hops}`);
     });
   });
 

@@ -3,7 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Db } from '../../src/store/types.js';
-import { MAX_ALIAS_HOPS, resolveRecipients } from '../../src/store/resolve-recipients.js';
+import { expandRecipients, MAX_ALIAS_HOPS, resolveRecipients } from '../../src/store/resolve-recipients.js';
 
 const TUTORIAL_USER = 'astronaut57@supersecure.mydomain.net';
 
@@ -44,6 +44,17 @@ const ALIASES: [alias: string, email: string][] = [
   ['wide@example.org', 'hop0@example.org'], // a member beyond the hop limit
   // hop0 → hop1 → … → hop5 → chain-end: hop1 reaches the user in exactly MAX_ALIAS_HOPS hops, hop0 needs one more.
   ...CHAIN.map((from, i): [string, string] => [from, CHAIN[i + 1] ?? 'chain-end@example.org']),
+  // Issue 11.3: bare local parts apply only to the server's own domains (those of users rows, and local_domains).
+  ['postmaster', 'bob@example.org'],
+  ['info@aliasonly.example', 'bob@example.org'], // a full-address alias does not make its domain local
+  ['fwd@example.org', 'astronaut57@gmail.com'], // an outside target must not be resolved through the bare alias
+  // Issue 11.2: a chain of several members, an extension target, and a loop through a member.
+  ['squad@example.org', 'crew+squad@example.org'],
+  ['squad@example.org', 'outsider@elsewhere.example'],
+  ['ring1@example.org', 'bob@example.org'],
+  ['ring1@example.org', 'ring2@example.org'],
+  ['ring2@example.org', 'ring1@example.org'],
+  ['ring2@example.org', 'nobody@example.org'],
 ];
 
 /** Counts round trips so "batched" is asserted, not assumed. */
@@ -83,8 +94,8 @@ export function defineResolveCases(name: string, open: () => Promise<{ db: Db; c
   describe(`resolveRecipients on ${name}`, () => {
     let db: Db;
     let close: () => Promise<void>;
-    const one = async (address: string, delimiter = '+') => {
-      const [record] = await resolveRecipients(db, [address], { delimiter });
+    const one = async (address: string, delimiter = '+', localDomains: string[] = []) => {
+      const [record] = await resolveRecipients(db, [address], { delimiter, localDomains });
       assert.ok(record);
       return record;
     };
@@ -118,11 +129,13 @@ export function defineResolveCases(name: string, open: () => Promise<{ db: Db; c
     });
 
     it("follows the tutorial's bare local-part alias", async () => {
-      const record = await one('astronaut57@other.example');
+      // other.example and elsewhere.example are made local by the local_domains setting (issue 11.3).
+      const record = await one('astronaut57@other.example', '+', ['other.example']);
       assert.deepEqual(record, {
         address: 'astronaut57@other.example', user: TUTORIAL_USER, via: 'alias', pgpkey: 'KEY-astronaut',
       });
-      assert.equal((await one('Astronaut57+tag@elsewhere.example')).user, TUTORIAL_USER);
+      assert.equal((await one('Astronaut57+tag@elsewhere.example', '+', ['ELSEWHERE.example'])).user, TUTORIAL_USER);
+      assert.equal((await one('astronaut57@example.org')).user, TUTORIAL_USER, 'a domain of the users rows is local');
     });
 
     it('prefers a users row over an alias row for the same address', async () => {
@@ -133,8 +146,9 @@ export function defineResolveCases(name: string, open: () => Promise<{ db: Db; c
 
     it(`follows alias chains up to ${MAX_ALIAS_HOPS} hops and stops after`, async () => {
       assert.equal((await one('hop1@example.org')).pgpkey, 'KEY-chain');
+      // Beyond the limit the chain may reach anybody: marked, so no one's key (and no plaintext) is assumed.
       assert.deepEqual(await one('hop0@example.org'), {
-        address: 'hop0@example.org', user: null, via: 'alias', pgpkey: null,
+        address: 'hop0@example.org', user: null, via: 'alias', pgpkey: null, unresolved: 'hop-limit',
       });
     });
 
@@ -161,7 +175,7 @@ export function defineResolveCases(name: string, open: () => Promise<{ db: Db; c
           { address: 'carol@example.org', user: 'carol@example.org', pgpkey: 'KEY-carol' },
         ],
       });
-      const crew = await one('crew+x@example.net');
+      const crew = await one('crew+x@example.net', '+', ['example.net']);
       assert.equal(crew.user, 'bob@example.org');
       assert.equal(crew.pgpkey, 'KEY-bob\nKEY-dup-1\nKEY-dup-2\nKEY-carol');
       assert.deepEqual(crew.targets?.map((t) => t.user), ['bob@example.org', 'dup@example.org', 'carol@example.org']);
@@ -177,6 +191,51 @@ export function defineResolveCases(name: string, open: () => Promise<{ db: Db; c
       const wide = await one('wide@example.org');
       assert.equal(wide.targets?.length, 2);
       assert.deepEqual([wide.targets?.[1]?.user, wide.targets?.[1]?.pgpkey], [null, null]);
+    });
+
+    it('applies a bare local part only to local domains (issue 11.3)', async () => {
+      const none = { user: null, via: null, pgpkey: null };
+      for (const address of ['astronaut57@gmail.com', 'Astronaut57+tag@elsewhere.example', 'postmaster@elsewhere',
+        'postmaster@sub.example.org', 'postmaster@aliasonly.example', 'astronaut57@ample.org',
+        'astronaut57@_xample.org', 'astronaut57@%', 'astronaut57@', 'crew@example.net']) {
+        const record = await one(address);
+        assert.deepEqual({ user: record.user, via: record.via, pgpkey: record.pgpkey }, none, address);
+      }
+      assert.equal((await one('postmaster@example.org')).pgpkey, 'KEY-bob');
+      assert.equal((await one('POSTMASTER+x@Example.ORG')).pgpkey, 'KEY-bob', 'domain compared by the one rule');
+      assert.equal((await one('postmaster@supersecure.mydomain.net')).pgpkey, 'KEY-bob');
+      assert.equal((await one('postmaster@extra.example', '+', ['other.example', 'Extra.Example'])).pgpkey, 'KEY-bob');
+      assert.equal((await one('info@aliasonly.example')).pgpkey, 'KEY-bob', 'full-address aliases apply anywhere');
+      // A target outside the local domains is not resolved through the bare alias: the outside reader has no key here.
+      assert.deepEqual(await one('fwd@example.org'), {
+        address: 'fwd@example.org', user: null, via: 'alias', pgpkey: null,
+      });
+    });
+
+    it('lists each member of a mixed alias with its own key, via chains, extensions and loops (issue 11.2)', async () => {
+      const squad = await one('squad@example.org');
+      assert.deepEqual(squad.targets?.map((t) => [t.address, t.user, t.pgpkey]), [
+        ['bob@example.org', 'bob@example.org', 'KEY-bob'],
+        ['dup@example.org', 'dup@example.org', 'KEY-dup-1\nKEY-dup-2'],
+        ['carol@example.org', 'carol@example.org', 'KEY-carol'],
+        ['outsider@elsewhere.example', null, null],
+      ]);
+      const ring = await one('ring1@example.org');
+      assert.deepEqual(ring.targets?.map((t) => [t.address, t.user]), [
+        ['bob@example.org', 'bob@example.org'], ['nobody@example.org', null],
+      ]);
+      const wide = await one('wide@example.org');
+      assert.equal(wide.targets?.[1]?.unresolved, 'hop-limit');
+      assert.equal(wide.unresolved, 'hop-limit');
+      assert.equal((await one('hop1@example.org')).unresolved, undefined, 'exactly at the limit is resolved');
+    });
+
+    it('reports loops to alias add, not members reached twice', async () => {
+      const expansions = await expandRecipients(db, ['loop1@example.org', 'selfloop@example.org', 'ring2@example.org',
+        'crew@example.org', 'team@example.org', 'bob@example.org'], { delimiter: '+' });
+      assert.deepEqual(expansions.map((e) => e.loop), [true, true, true, false, false, false]);
+      assert.deepEqual(expansions[3]?.ends.map((e) => e.user),
+        ['bob@example.org', 'dup@example.org', 'carol@example.org']);
     });
 
     it('gives no record for unknown addresses', async () => {

@@ -69,6 +69,9 @@ describe('loadConfig', () => {
     ['an unknown policy', { PGPIPE_MISSING_KEY: 'bounce' }, /^invalid PGPIPE_MISSING_KEY: /],
     ['a non-boolean', { PGPIPE_SPAM_CHECK: 'maybe' }, /^invalid PGPIPE_SPAM_CHECK: expected yes or no/],
     ['a multi-line placeholder', { PGPIPE_SUBJECT_PLACEHOLDER: 'a\nb' }, /^invalid PGPIPE_SUBJECT_PLACEHOLDER: must be one line/],
+    ['an address as a local domain', { PGPIPE_LOCAL_DOMAINS: 'example.org postmaster@example.net' },
+      /^invalid PGPIPE_LOCAL_DOMAINS: .*expected domain names/],
+    ['a pattern as a local domain', { PGPIPE_LOCAL_DOMAINS: '*.example.org' }, /^invalid PGPIPE_LOCAL_DOMAINS: /],
   ];
   for (const [what, env, message] of invalid) {
     it(`refuses ${what} with one line naming the source`, () => {
@@ -94,6 +97,20 @@ describe('loadConfig', () => {
 
   it('fails when an explicitly named config file is missing', () => {
     assert.throws(() => loadConfig({ flags: {}, env: noDefaultFile }), /cannot read config file \/nonexistent\/but\/explicit: ENOENT/);
+  });
+});
+
+describe('local_domains', () => {
+  it('is empty by default and takes spaces or commas, like mydestination, from flag, env and file', () => {
+    assert.deepEqual(loadConfig({ flags: {}, env: noDefaultFile, configPath: '/dev/null' }).localDomains, []);
+    const fromEnv = loadConfig({ flags: {}, env: { PGPIPE_LOCAL_DOMAINS: ' a.example,b.example  C.example ' } });
+    assert.deepEqual(fromEnv.localDomains, ['a.example', 'b.example', 'C.example']);
+    const env = { PGPIPE_LOCAL_DOMAINS: 'a.example' };
+    assert.deepEqual(loadConfig({ flags: { localDomains: 'x.example, y.example' }, env }).localDomains, ['x.example', 'y.example']);
+    withConfigFile('local_domains = mail.example, lists.example # the list server\n', (path) => {
+      const fromFile = loadConfig({ flags: {}, env: {}, configPath: path });
+      assert.deepEqual(fromFile.localDomains, ['mail.example', 'lists.example']);
+    });
   });
 });
 
