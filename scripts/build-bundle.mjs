@@ -66,7 +66,6 @@ export async function warmUp() {
   await import('./dist/commands/run-encrypt.js');
   await import('./dist/filter/run-filter-command.js');
   await import('./dist/adapters/key-lookup.js');
-  await import('execa'); // lazy in pgpipe (only the filter starts children), but the filter needs it compiled
   await import('./dist/store/pg-db.js');
   const { generateKey } = await import('openpgp');
   buildProgram();
