@@ -43,6 +43,10 @@ writeFileSync(loader, emitted.replace(STAMP, `const BUILD_ID = '${buildId}';`));
 // pg/lib/stream.js probes `typeof Response` at import to detect Cloudflare Workers; on Node 20 that loads undici and
 // node:http (~8-15 ms per start). On Node it is never Cloudflare. Fails the build if pg's code changed.
 const PG_PROBE = { file: /[\\/]pg[\\/]lib[\\/]stream\.js$/, from: "typeof Response === 'function'", to: 'false' };
+// OpenPGP.js loads eckey-utils (Brainpool/secp256k1 ECDSA through node:crypto) with a createRequire() call esbuild
+// cannot follow: made a plain require() it is bundled, and it stays lazy (run only when such a key is checked).
+const ECKEY = { file: /[\\/]openpgp[\\/]dist[\\/]node[\\/]openpgp\.mjs$/, from: "util.nodeRequire('eckey-utils')",
+  to: "require('eckey-utils')", count: 2 };
 const importPatches = {
   name: 'pgpipe-import-patches',
   setup(b) {
@@ -50,6 +54,13 @@ const importPatches = {
       const text = await readFile(args.path, 'utf8');
       if (!text.includes(PG_PROBE.from)) throw new Error(`${args.path} changed: re-check the bundle's import patch`);
       return { contents: text.replace(PG_PROBE.from, PG_PROBE.to), loader: 'js' };
+    });
+    b.onLoad({ filter: ECKEY.file }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      if (text.split(ECKEY.from).length - 1 !== ECKEY.count) {
+        throw new Error(`${args.path} changed: re-check the bundle's eckey-utils patch`);
+      }
+      return { contents: text.replaceAll(ECKEY.from, ECKEY.to), loader: 'js' };
     });
   },
 };

@@ -35,7 +35,8 @@ function must(result, what) {
 
 step(`generating a Curve25519 key for ${address} (OpenPGP.js; only the public half is stored)`);
 const { privateKey, publicKey } = await openpgp.generateKey({
-  type: 'curve25519', userIDs: [{ name: 'pgpipe demo', email: address }], format: 'armored',
+  // Legacy (v4) Curve25519, as GnuPG 2.2 makes it: RFC 9580's X25519 subkeys are refused (GnuPG 2.2 cannot read them).
+  type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ name: 'pgpipe demo', email: address }], format: 'armored',
 });
 const fingerprint = (await openpgp.readKey({ armoredKey: publicKey })).getFingerprint().toUpperCase();
 console.log(`fingerprint ${fingerprint}`);

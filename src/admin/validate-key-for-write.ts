@@ -95,6 +95,12 @@ function refusalFor(report: KeyReport, text: string, email: string, now: Date): 
       return `key ${fpr} uses DSA/ElGamal (${report.algorithm}), which pgpipe cannot encrypt to: generate an RSA 3072 or Curve25519 key`;
     case 'v6':
       return `key ${fpr} is a v6 (RFC 9580) key that GnuPG 2.2 clients cannot use, and pgpipe encrypts only to v4 keys: export a v4 key`;
+    case 'rfc9580-subkey':
+      // Same reason as v6: mail encrypted to it is unreadable for GnuPG 2.2, RNP 0.16 and sqop 0.27.
+      return `key ${fpr} encrypts only to an ${report.algorithm.split('/').pop() ?? ''} (RFC 9580) subkey that GnuPG 2.2 ` +
+        'clients cannot use: add a cv25519 or RSA 3072 encryption subkey (gpg --quick-add-key FPR cv25519 encr)';
+    case 'unverifiable':
+      return `key ${fpr} cannot be used: ${report.reason ?? 'key failed verification'}; export it again with gpg --export --armor`;
   }
 }
 

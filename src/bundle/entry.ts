@@ -34,7 +34,7 @@ export async function warmUp(): Promise<void> {
   const raw = removeFields(Buffer.from(text), isSpamField);
   const userIDs = [{ email: 'b@warm-up.invalid' }];
   const made = [
-    await generateKey({ type: 'curve25519', userIDs, format: 'armored' }),
+    await generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs, format: 'armored' }),
     await generateKey({ type: 'rsa', rsaBits: 3072, userIDs, format: 'armored' }),
   ];
   for (const { publicKey } of made) {

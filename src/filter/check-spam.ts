@@ -25,6 +25,10 @@ export function interpretSpamc(input: Buffer, result: ChildResult): SpamCheck {
   if (result.exitCode !== 0) {
     return unavailable(result.exitCode === null ? `spamc killed by ${result.signal ?? 'a signal'}` : `spamc exit ${result.exitCode}`);
   }
+  // Its stdout *is* the message: one it did not read whole, or one a leftover process still held open after spamc
+  // exited, may be cut short, so it is never used (the input goes on unscanned, or waits, per --spamd-down).
+  if (result.failure === 'io') return unavailable('spamc did not read the whole message');
+  if (result.outputEnded === false) return unavailable('spamc output still held open after it exited');
   const output = result.stdout;
   const header = splitMessage(output);
   const status = firstFieldValue(header, 'x-spam-status');

@@ -41,6 +41,12 @@ export interface ChildResult {
    * never exits 0 before reading to the end, so this is a defence for odd stand-ins, not a guarantee.
    */
   readonly failure: 'spawn' | 'cancelled' | 'timeout' | 'io' | null;
+  /**
+   * false when the child had exited but its stdout was still open after a short grace (a descendant holds it):
+   * `stdout` may then be cut short. The exit status still decides for sendmail; spamc's output is not used.
+   * Absent means ended (fakes that model no such thing).
+   */
+  readonly outputEnded?: boolean;
 }
 
 export interface Spamc {

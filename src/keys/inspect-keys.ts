@@ -10,8 +10,17 @@ type KeyPart = Key | Subkey;
 
 // Relaxed only to *find* the subkey OpenPGP.js would pick if strength were not checked, so a refusal is named
 // (weak-rsa / weak-algorithm) instead of a generic "no encryption key". Never used to accept a key.
-const findAnyConfig = { ...ENCRYPTION_CONFIG, minRSABits: 0, rejectPublicKeyAlgorithms: new Set<enums.publicKey>() };
+const findAnyConfig = {
+  ...ENCRYPTION_CONFIG,
+  minRSABits: 0,
+  rejectPublicKeyAlgorithms: new Set<enums.publicKey>(),
+  rejectCurves: new Set<enums.curve>(),
+};
 const WEAK_ALGORITHMS = new Set(['dsa', 'elgamal']);
+// RFC 9580's own ECDH algorithms (25, 26). Allowed on v4 keys, but GnuPG 2.2, RNP 0.16 and sqop 0.27 cannot decrypt a
+// PKESK made for them; ENCRYPTION_CONFIG refuses them, so OpenPGP.js falls back to another (legacy ECDH, RSA) subkey.
+const RFC9580_ALGORITHMS = new Set(['x25519', 'x448']);
+const ENCRYPTION_ALGORITHMS = new Set(['rsaEncryptSign', 'rsaEncrypt', 'elgamal', 'ecdh', 'x25519', 'x448']);
 
 /** One report per key found; a text with no parsable key gives one 'garbage' report. */
 export async function inspectKeys(text: string, now: Date = new Date()): Promise<KeyReport[]> {
@@ -74,6 +83,10 @@ async function judge(key: PublicKey, now: Date): Promise<KeyReport> {
   try {
     candidate = await key.getEncryptionKey(undefined, now, undefined, findAnyConfig);
   } catch {
+    // Not "sign-only" when a part that should work could not even be checked (a signature OpenPGP.js cannot
+    // verify on this platform, say): name the failure so the admin sees what is wrong.
+    const failure = await uncheckablePart(key, now);
+    if (failure !== null) return report(null, 'unverifiable', failure);
     return report(null, 'no-encryption-key', 'no valid encryption key (sign-only, or subkeys expired/revoked)');
   }
   const weak = weakness(key) ?? weakness(candidate);
@@ -84,10 +97,40 @@ async function judge(key: PublicKey, now: Date): Promise<KeyReport> {
 function weakness(part: KeyPart): { problem: KeyProblem; reason: string } | null {
   const info = part.getAlgorithmInfo();
   if (WEAK_ALGORITHMS.has(info.algorithm)) return { problem: 'weak-algorithm', reason: `${info.algorithm} key refused` };
+  if (RFC9580_ALGORITHMS.has(info.algorithm)) {
+    const name = info.algorithm === 'x25519' ? 'X25519' : 'X448';
+    return { problem: 'rfc9580-subkey', reason: `${name} (RFC 9580) encryption subkey: GnuPG 2.2 cannot use it` };
+  }
   if (info.algorithm.startsWith('rsa') && (info.bits ?? 0) < 2048) {
     return { problem: 'weak-rsa', reason: `RSA ${info.bits ?? 0} bits is below 2048` };
   }
   return null;
+}
+
+/** Why the primary key or an encryption-capable subkey failed to verify, unless it is only revoked or expired. */
+async function uncheckablePart(key: PublicKey, now: Date): Promise<string | null> {
+  const checks: Array<() => Promise<unknown>> = [() => key.verifyPrimaryKey(now, undefined, findAnyConfig)];
+  for (const subkey of key.getSubkeys()) {
+    if (!ENCRYPTION_ALGORITHMS.has(subkey.getAlgorithmInfo().algorithm)) continue;
+    checks.push(() => subkey.verify(now, findAnyConfig));
+  }
+  for (const check of checks) {
+    try {
+      await check();
+    } catch (error) {
+      const message = innermost(error);
+      // Revoked, expired or not valid yet (made on a machine whose clock runs ahead) have their own reasons.
+      if (!/revoked|expired|in the future/i.test(message)) return `key failed verification (${message})`;
+    }
+  }
+  return null;
+}
+
+/** The last cause in OpenPGP.js's "outer: inner" wrapped message, first line only, short (never key material). */
+function innermost(error: unknown): string {
+  const text = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+  const parts = text.split(': ');
+  return (parts[parts.length - 1] ?? text).replace(/\s+/g, ' ').slice(0, 80);
 }
 
 async function expirationOf(key: Key): Promise<Date | null> {

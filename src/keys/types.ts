@@ -9,7 +9,9 @@ export type KeyProblem =
   | 'no-encryption-key' // sign-only, or every encryption subkey expired/revoked
   | 'weak-rsa' // RSA under 2048 bits
   | 'weak-algorithm' // DSA/ElGamal (GnuPG 1 era), refused by OpenPGP.js
-  | 'v6'; // RFC 9580 v6 key: GnuPG 2.2 cannot use it
+  | 'v6' // RFC 9580 v6 key: GnuPG 2.2 cannot use it
+  | 'rfc9580-subkey' // v4 key whose encryption subkey is X25519/X448 (RFC 9580): GnuPG 2.2, RNP 0.16 cannot use it
+  | 'unverifiable'; // a signature OpenPGP.js could not verify (not revoked or expired): the reason says why
 
 export interface KeyReport {
   readonly fingerprint: string; // upper-case hex, no spaces ('' for garbage)

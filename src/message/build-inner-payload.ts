@@ -2,7 +2,7 @@
 // wrapped (header protection on) in a multipart/mixed root carrying copies of the protected header fields.
 import { chooseBoundary } from './boundary.js';
 import { countBareLf, writeCanonicalCrlf, canonicalizeCrlf } from './canonical-eol.js';
-import { isContentField, isHiddenSubjectCopy, outerSubjectValue, PROTECTED_FIELDS } from './header-protection.js';
+import { isContentField, isRemovedOutside, outerSubjectValue, PROTECTED_FIELDS } from './header-protection.js';
 import type { HeaderProtectionOptions, SplitMessage } from './types.js';
 
 const CRLF = Buffer.from('\r\n', 'latin1');
@@ -24,14 +24,14 @@ function contentHeaderLines(msg: SplitMessage): Buffer[] {
 function protectedRootHeader(msg: SplitMessage, hp: HeaderProtectionOptions, boundary: string): Buffer[] {
   const placeholder = outerSubjectValue(hp);
   const copies = msg.fields.filter(
-    (field) => PROTECTED_FIELDS.has(field.lower) || isHiddenSubjectCopy(field, placeholder),
+    (field) => PROTECTED_FIELDS.has(field.lower) || isRemovedOutside(field, placeholder),
   );
   const root = `Content-Type: multipart/mixed; boundary="${boundary}"; protected-headers="v1"; hp="cipher"\r\n`;
   const lines: Buffer[] = [Buffer.from(root, 'latin1')];
   for (const field of copies) lines.push(canonicalizeCrlf(field.raw), CRLF);
   for (const field of copies) {
     // RFC 9788 §2.2: a field removed from the outside gets no HP-Outer line.
-    if (isHiddenSubjectCopy(field, placeholder)) continue;
+    if (isRemovedOutside(field, placeholder)) continue;
     if (field.lower === 'subject' && placeholder !== null) {
       lines.push(Buffer.from(`HP-Outer: Subject: ${placeholder}\r\n`, 'latin1'));
       continue;

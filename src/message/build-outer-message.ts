@@ -3,11 +3,11 @@
 // The armor (a string, or the chunks of a streamed encryption) is copied once, straight into the result.
 import { chooseBoundary } from './boundary.js';
 import { countBareLf, withEol, writeCanonicalCrlf } from './canonical-eol.js';
-import { isContentField, isHiddenSubjectCopy, outerSubjectValue } from './header-protection.js';
+import { isContentField, isPlaintextSignature, isRemovedOutside, outerSubjectValue } from './header-protection.js';
 import type { HeaderField, HeaderProtectionOptions, SplitMessage } from './types.js';
 
-/** Dropped from the outside: structural fields (replaced) and signatures the encryption breaks anyway. */
-const DROPPED = new Set(['mime-version', 'dkim-signature', 'domainkey-signature']);
+/** Dropped from the outside: MIME-Version (replaced); signatures over the plaintext (isPlaintextSignature). */
+const DROPPED = new Set(['mime-version']);
 
 export interface OuterMessageOptions {
   /** Source of the boundary's random part (tests). */
@@ -15,7 +15,8 @@ export interface OuterMessageOptions {
 }
 
 const keptOutside = (field: HeaderField, placeholder: string | null): boolean =>
-  !isContentField(field) && !DROPPED.has(field.lower) && !isHiddenSubjectCopy(field, placeholder);
+  !isContentField(field) && !DROPPED.has(field.lower) && !isPlaintextSignature(field) &&
+  !isRemovedOutside(field, placeholder);
 
 export function buildOuterMessage(
   msg: SplitMessage,

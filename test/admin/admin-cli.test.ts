@@ -71,6 +71,22 @@ describe('admin CLI against PostgreSQL', () => {
     });
   }
 
+  // Issue 11 item 4 through bin/pgpipe (the esbuild bundle): GnuPG's Brainpool and secp256k1 keys are stored; the
+  // bundle carries the eckey-utils module OpenPGP.js needs for them. `key show` says usable.
+  for (const kind of ['brainpoolP256r1', 'brainpoolP512r1', 'secp256k1'] as const) {
+    it(`key set stores a gpg ${kind} key, and key show calls it usable`, async () => {
+      const key = await makeKey({ kind, email });
+      const env = { PGPIPE_DATABASE_URL: cluster.url, PGPIPE_DEBUG_CODE_CACHE: '1' };
+      const result = await runCli(['key', 'set', email, '-'], { env, input: key.publicArmored });
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stderr, /code cache used/, 'ran the bundle');
+      const shown = await runCli(['key', 'show', email, '--json'], { env: { PGPIPE_DATABASE_URL: cluster.url } });
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.match(shown.stdout.toString(), new RegExp(key.fingerprint));
+      assert.match(shown.stdout.toString(), /"usable":\s*true/);
+    });
+  }
+
   it('key set from stdin (-) works', async () => {
     const key = await makeKey({ kind: 'rsa2048', email });
     const result = await runCli(['key', 'set', email, '-'], { env: { PGPIPE_DATABASE_URL: cluster.url }, input: key.publicArmored });

@@ -60,6 +60,17 @@ export const BAD_KEYS: readonly BadKey[] = [
     reason: /^key [0-9A-F]{64} is a v6 \(RFC 9580\) key that GnuPG 2\.2 clients cannot use, and pgpipe encrypts only to v4 keys: export a v4 key$/,
   },
   {
+    name: 'a v4 key with an RFC 9580 X25519 encryption subkey',
+    input: async (email) => (await makeKey({ kind: 'x25519', email })).publicArmored,
+    reason: new RegExp(`^key ${FPR} encrypts only to an x25519 \\(RFC 9580\\) subkey that GnuPG 2\\.2 clients cannot use: ` +
+      'add a cv25519 or RSA 3072 encryption subkey \\(gpg --quick-add-key FPR cv25519 encr\\)$'),
+  },
+  {
+    name: 'a v4 key with an RFC 9580 X448 encryption subkey',
+    input: async (email) => (await makeKey({ kind: 'x448', email })).publicArmored,
+    reason: new RegExp(`^key ${FPR} encrypts only to an x448 \\(RFC 9580\\) subkey that GnuPG 2\\.2 clients cannot use: `),
+  },
+  {
     name: 'a key without a user ID for the address',
     input: async () => (await makeKey({ kind: 'curve25519', email: 'someone.else@elsewhere.example' })).publicArmored,
     reason: new RegExp(`^no user ID of key ${FPR} carries \\S+ \\(it has: someone\\.else@elsewhere\\.example\\); use --allow-other-uid to store it anyway$`),

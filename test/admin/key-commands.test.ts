@@ -151,4 +151,25 @@ forEachStore('key show/check', (store) => {
     assert.match(result.entries.find((e) => e.email === 'soon@example.org')?.detail ?? '', /^stops encrypting on \d{4}-\d\d-\d\d \(in (9|10) days\)$/);
     assert.equal((await runCheckKeys({ withinDays: 5 }, s.deps)).entries.find((e) => e.email === 'soon@example.org')?.health, 'ok');
   });
+
+  it('check and show: an RFC 9580 X25519 subkey row is unusable with its reason; GnuPG Brainpool/secp256k1 are ok',
+    async () => {
+      const s = store();
+      const x25519 = await makeKey({ kind: 'x25519', email: 'x25519@example.org' });
+      const brainpool = await makeKey({ kind: 'brainpoolP384r1', email: 'card@example.org' });
+      const k1 = await makeKey({ kind: 'secp256k1', email: 'k1@example.org' });
+      await runAddUser({ email: 'card@example.org', key: brainpool.publicArmored, password: 'pw' }, s.deps);
+      await runAddUser({ email: 'k1@example.org', key: k1.publicArmored, password: 'pw' }, s.deps);
+      // Written by hand (the tutorial's INSERT): exactly what check is for.
+      await s.db.query(`INSERT INTO users (email, pgpkey, password, maildir)
+        VALUES ('x25519@example.org', $1, 'p', 'x/')`, [x25519.publicArmored]);
+      const result = await runCheckKeys({ withinDays: 30 }, s.deps);
+      const entry = (address: string) => result.entries.find((e) => e.email === address);
+      assert.equal(entry('x25519@example.org')?.health, 'unusable');
+      assert.equal(entry('x25519@example.org')?.detail, 'X25519 (RFC 9580) encryption subkey: GnuPG 2.2 cannot use it');
+      assert.equal(entry('card@example.org')?.health, 'ok');
+      assert.equal(entry('k1@example.org')?.health, 'ok');
+      const shown = await runShowKeys({ email: 'card@example.org' }, s.deps);
+      assert.match(JSON.stringify(shown), /brainpoolP384r1/);
+    });
 });

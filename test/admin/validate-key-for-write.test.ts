@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { generateKey, readKey } from 'openpgp';
 import { addressOf, validateKeyForWrite } from '../../src/admin/validate-key-for-write.js';
 import { isPgpipeError } from '../../src/errors.js';
-import { makeKey } from '../helpers/keys.js';
+import { GPG_CURVES, makeKey } from '../helpers/keys.js';
 import { gnupgHome } from './gpg.js';
 import { BAD_KEYS } from './bad-keys.js';
 
@@ -114,6 +114,21 @@ describe('validateKeyForWrite accepts', () => {
     assert.equal(result.keys.length, 1);
     assert.match(result.warnings[0] ?? '', /stops encrypting on \d{4}-\d\d-\d\d/);
     assert.equal(result.keys[0]?.summary.encryptionExpires?.getTime(), result.keys[0]?.summary.expires?.getTime());
+  });
+
+  for (const curve of GPG_CURVES) {
+    it(`a GnuPG ${curve} key (ECDSA + ECDH), with no warning`, async () => {
+      const key = await makeKey({ kind: curve, email });
+      const result = await validateKeyForWrite(key.publicArmored, { email, now: now() });
+      assert.deepEqual(result.keys.map((k) => k.fingerprint), [key.fingerprint]);
+      assert.deepEqual(result.warnings, []);
+    });
+  }
+
+  it('a key with an X25519 subkey beside an older cv25519 one (the cv25519 subkey is used)', async () => {
+    const key = await makeKey({ kind: 'x25519', email, legacySubkeyToo: true });
+    const result = await validateKeyForWrite(key.publicArmored, { email, now: now() });
+    assert.deepEqual(result.keys.map((k) => k.fingerprint), [key.fingerprint]);
   });
 
   it('matches the address case-insensitively', async () => {

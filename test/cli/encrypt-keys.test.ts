@@ -7,7 +7,7 @@ import { startPostgres, type PgCluster } from '../helpers/pg-cluster.js';
 import { makeKey, type TestKey } from '../helpers/keys.js';
 import { seedStore } from '../helpers/seed.js';
 import { runCli } from '../helpers/run-cli.js';
-import { decryptWithOpenpgpJs, parsePgpMime } from '../helpers/decrypt.js';
+import { decryptWithGpg, decryptWithOpenpgpJs, decryptWithRnp, parsePgpMime } from '../helpers/decrypt.js';
 
 const message = (to: string): string =>
   `From: a@example.net\nTo: ${to}\nSubject: which keys\nMessage-ID: <k@example.net>\n\nthe body\n`;
@@ -115,5 +115,31 @@ describe('pgpipe encrypt with keys in PostgreSQL', () => {
       '--local-domains', 'elsewhere.example'], { input: message('pm') });
     assert.equal(listed.code, 0, listed.stderr);
     await decryptWithOpenpgpJs(parsePgpMime(listed.stdout).armor, alice.privateArmored);
+  });
+
+  // Issue 11 items 4 and 5, through the CLI (the esbuild bundle when it is built): GnuPG's Brainpool and secp256k1
+  // keys are encrypted to and decrypt in GnuPG; an RFC 9580 X25519 subkey on a v4 key defers with its reason.
+  it('encrypts to gpg Brainpool and secp256k1 keys; gpg and RNP decrypt the result', async () => {
+    const kinds = ['brainpoolP256r1', 'brainpoolP512r1', 'secp256k1'] as const;
+    const keys = await Promise.all(kinds.map((kind) => makeKey({ kind, email: `${kind.toLowerCase()}@example.org` })));
+    await seedStore({ databaseUrl: pg.url }, keys.map((key, i) => ({ email: `${kinds[i]!.toLowerCase()}@example.org`,
+      pgpkey: key.publicArmored })));
+    for (const [i, key] of keys.entries()) {
+      const to = `${kinds[i]!.toLowerCase()}@example.org`;
+      const result = await encrypt([to], message(to));
+      assert.equal(result.code, 0, result.stderr);
+      for (const decrypt of [decryptWithGpg, decryptWithRnp]) {
+        assert.match((await decrypt(result.stdout, key.privateArmored)).toString('latin1'), /\r\n\r\nthe body\r\n/);
+      }
+    }
+  });
+
+  it('defers a recipient whose key encrypts only to an RFC 9580 X25519 subkey, naming why', async () => {
+    const key = await makeKey({ kind: 'x25519', email: 'x25519@example.org' });
+    await seedStore({ databaseUrl: pg.url }, [{ email: 'x25519@example.org', pgpkey: key.publicArmored }]);
+    const result = await encrypt(['x25519@example.org'], message('x25519@example.org'));
+    assert.equal(result.code, 75);
+    assert.equal(result.stdout.length, 0);
+    assert.match(result.stderr, /^4\.7\.5 pgpipe: .*x25519@example\.org.*X25519 \(RFC 9580\) encryption subkey: GnuPG 2\.2 cannot use it/);
   });
 });

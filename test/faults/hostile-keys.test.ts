@@ -45,6 +45,16 @@ const ROWS: readonly Row[] = [
   { name: 'sign-only', expected: 75, reason: /encrypt/, pgpkey: () => pub(spec({ kind: 'curve25519', signOnly: true }, 'signonly@faults.test')) },
   { name: 'rsa-1024', expected: 75, reason: /1024|RSA|weak/i, pgpkey: () => pub(spec({ kind: 'rsa1024' }, 'rsa1024@faults.test')) },
   { name: 'v6-only', expected: 75, reason: /v6|version 6|RFC 9580/i, pgpkey: () => pub(spec({ kind: 'curve25519', v6: true }, 'v6@faults.test')) },
+  // Issue 11 items 4 and 5: GnuPG's other curves are encrypted to; RFC 9580 X25519/X448 subkeys on v4 keys defer.
+  ...(['brainpoolP256r1', 'brainpoolP384r1', 'brainpoolP512r1', 'secp256k1'] as const).map((kind): Row => ({
+    name: `gpg ${kind} key`, expected: 0,
+    pgpkey: () => pub(spec({ kind }, `${kind.toLowerCase()}@faults.test`)),
+    privateKey: () => priv(spec({ kind }, `${kind.toLowerCase()}@faults.test`)),
+  })),
+  { name: 'x25519 subkey on a v4 key', expected: 75, reason: /X25519 \(RFC 9580\) encryption subkey: GnuPG 2\.2 cannot use it/,
+    pgpkey: () => pub(spec({ kind: 'x25519' }, 'x25519@faults.test')) },
+  { name: 'x448 subkey on a v4 key', expected: 75, reason: /X448 \(RFC 9580\)/,
+    pgpkey: () => pub(spec({ kind: 'x448' }, 'x448@faults.test')) },
   {
     name: '5 MB garbage key block', expected: 75, reason: /unusable/,
     pgpkey: async () => armorOf('PUBLIC KEY', randomBytes(3_750_000).toString('base64')),

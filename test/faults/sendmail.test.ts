@@ -4,7 +4,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { alive, assertOutcome, runFilterCli, startWorld, tokenMessage, type FaultWorld } from './support.js';
+import { fileURLToPath } from 'node:url';
+import { alive, assertOutcome, runFilterCli, startWorld, tokenMessage, withLingerers, type FaultWorld }
+  from './support.js';
+
+const LINGERING_SENDMAIL = fileURLToPath(new URL('./bin/lingering-sendmail.sh', import.meta.url));
+
 
 describe('sendmail faults', () => {
   let world: FaultWorld;
@@ -66,6 +71,38 @@ describe('sendmail faults', () => {
     // Documented limitation: pipe(8) has one status per invocation. With pgpipe_destination_recipient_limit = 1
     // every invocation makes exactly one sendmail call and this cannot happen.
     assert.equal(r.handoffs.filter((h) => h.accepted).length, 1);
+  });
+
+  // Issue 11 item 8: the exit status decides. A sendmail that exits 0 but leaves a process holding its stdout/stderr
+  // must not make pgpipe wait for the deadline and defer a copy that is already queued (a duplicate on retry).
+  for (const mode of ['after', 'before', 'stdout'] as const) {
+    test(`sendmail exits 0 leaving a grandchild on its stdout/stderr (${mode}) → 0 at once, not at the deadline`,
+      async () => {
+        const m = tokenMessage();
+        const { result: r, pids, stillAlive } = await withLingerers((pidFile) => runFilterCli({ world, input: m.raw,
+          sendmail: LINGERING_SENDMAIL, deadlineMs: 10_000, env: { LINGER_MODE: mode, LINGER_PID_FILE: pidFile } }));
+        assertOutcome(r, 0, [m.subjectToken, m.bodyToken]);
+        assert.equal(r.verdict.ok && r.verdict.outcome, 'exit0-encrypted');
+        assert.equal(r.handoffs.filter((h) => h.accepted).length, 1, 'queued once');
+        assert.ok(r.run.ms < 5_000, `decided from the exit status, not the deadline (${r.run.ms} ms)`);
+        assert.equal(pids.length, 1, 'the grandchild really was left behind');
+        assert.deepEqual(stillAlive, [true], 'and was still holding the pipes when pgpipe finished');
+      });
+  }
+
+  test('sendmail exits 75 leaving a grandchild → 75 at once; lingering on both of two calls → 0', async () => {
+    const m = tokenMessage();
+    const { result: failed } = await withLingerers((pidFile) => runFilterCli({ world, input: m.raw,
+      sendmail: LINGERING_SENDMAIL, deadlineMs: 10_000,
+      env: { RECORD_MODE: 'exit', RECORD_EXIT: '75', LINGER_PID_FILE: pidFile } }));
+    assertOutcome(failed, 75, [m.subjectToken, m.bodyToken]);
+    assert.ok(failed.run.ms < 5_000, `${failed.run.ms} ms`);
+    const { result: both } = await withLingerers((pidFile) => runFilterCli({ world, input: m.raw,
+      recipients: [world.alice, world.carol], sendmail: LINGERING_SENDMAIL, deadlineMs: 10_000,
+      env: { LINGER_PID_FILE: pidFile } }));
+    assertOutcome(both, 0, [m.subjectToken]);
+    assert.equal(both.handoffs.filter((h) => h.accepted).length, 2);
+    assert.ok(both.run.ms < 5_000, `${both.run.ms} ms`);
   });
 
   test('one recipient → exactly one sendmail call (so recipient_limit=1 makes delivery all-or-nothing)', async () => {

@@ -3,7 +3,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { closedPort, startSpamdStandin, type SpamdMode } from './spamd-standin.js';
-import { assertOutcome, runFilterCli, startWorld, tokenMessage, type FaultWorld } from './support.js';
+import { fileURLToPath } from 'node:url';
+import { assertOutcome, runFilterCli, startWorld, tokenMessage, withLingerers, type FaultWorld } from './support.js';
+
+const LINGERING_SPAMC = fileURLToPath(new URL('./bin/lingering-spamc.sh', import.meta.url));
 
 const spamcAt = (port: number): string[] =>
   ['--spamc-arg', '-d', '--spamc-arg', '127.0.0.1', '--spamc-arg', '-p', '--spamc-arg', String(port)];
@@ -56,5 +59,25 @@ describe('spamd faults', () => {
         await spamd.close();
       }
     });
+  }
+
+  // Issue 11 item 8 for spamc: its stdout is the message, so output a leftover process still holds after spamc
+  // exited may be incomplete. It is not used: --spamd-down decides (deliver unscanned, or defer), at once.
+  for (const [what, env] of [['holds its stdout', {}], ['writes more later', { LINGER_WRITE: '1' }]] as const) {
+    test(`spamc exits 0 but a grandchild ${what}: unscanned per --spamd-down, never cut short, not at the deadline`,
+      async () => {
+        const m = tokenMessage();
+        const flags = ['--spamc', LINGERING_SPAMC];
+        const { result: delivered } = await withLingerers((pidFile) => runFilterCli({ world, input: m.raw,
+          spamCheck: true, flags, deadlineMs: 10_000, env: { ...env, LINGER_PID_FILE: pidFile } }));
+        assertOutcome(delivered, 0, [m.subjectToken, m.bodyToken]);
+        assert.match(delivered.run.output, /unscanned/);
+        assert.ok(delivered.run.ms < 5_000, `${delivered.run.ms} ms`);
+        const { result: deferred } = await withLingerers((pidFile) => runFilterCli({ world, input: m.raw,
+          spamCheck: true, flags: [...flags, '--spamd-down', 'defer'], deadlineMs: 10_000,
+          env: { ...env, LINGER_PID_FILE: pidFile } }));
+        assertOutcome(deferred, 75, [m.subjectToken, m.bodyToken]);
+        assert.ok(deferred.run.ms < 5_000, `${deferred.run.ms} ms`);
+      });
   }
 });

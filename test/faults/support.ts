@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import * as openpgp from 'openpgp';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { makeKey } from '../helpers/keys.js';
 import { startPostgres, type PgCluster } from '../helpers/pg-cluster.js';
 import { handoffOf, readRecords, recordDir, RECORDING_SENDMAIL, spawnPgpipe, type CliRun, type RecordedCall }
@@ -124,5 +126,34 @@ export function alive(pid: number): boolean {
     return !/^State:\s+[ZX]/m.test(status);
   } catch {
     return false;
+  }
+}
+
+/**
+ * Runs `fn` with a pid file for the stand-in's sleeping grandchildren, and ends every one of them afterwards;
+ * `alive` says which were still running (holding the pipes) when `fn` was done.
+ */
+export async function withLingerers<T>(fn: (pidFile: string) => Promise<T>):
+Promise<{ result: T; pids: number[]; stillAlive: boolean[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'pgpipe-linger-'));
+  const pidFile = join(dir, 'pids');
+  let pids: number[] = [];
+  try {
+    const result = await fn(pidFile);
+    try {
+      pids = readFileSync(pidFile, 'utf8').trim().split('\n').filter(Boolean).map(Number);
+    } catch {
+      pids = [];
+    }
+    return { result, pids, stillAlive: pids.map(alive) };
+  } finally {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -72,6 +72,40 @@ describe('sendmail adapter', () => {
     assert.equal(result.failure, 'io');
   });
 
+  // Issue 11 item 8: a child that exits while a descendant still holds its stdout/stderr is judged by its exit
+  // status at once; its pipes get only a short grace, and the unfinished output is reported.
+  for (const [name, script, stdout, outputEnded] of [
+    ['exits 0, a sleeping grandchild holds stdout and stderr', 'printf queued; sleep 30 &', 'queued', false],
+    ['exits 0, the grandchild holds stderr only', 'printf queued; sleep 30 >/dev/null &', 'queued', true],
+    ['exits 0 after the grandchild wrote part of its output', '(printf part; sleep 30) &', 'part', false],
+  ] as const) {
+    it(`${name} → exit 0, no failure, within the grace (outputEnded ${outputEnded})`, async () => {
+      const started = Date.now();
+      const result = await runChild('/bin/sh', ['-c', `cat >/dev/null; ${script} echo $! > ${join(out, 'lingerer')}`],
+        Buffer.alloc(256 * 1024, 0x61), { signal: AbortSignal.timeout(20_000) });
+      const pid = Number(readFileSync(join(out, 'lingerer'), 'utf8'));
+      try {
+        assert.deepEqual([result.exitCode, result.failure, result.outputEnded], [0, null, outputEnded]);
+        if (outputEnded) assert.equal(result.stdout.toString(), stdout);
+        else assert.ok(stdout.startsWith(result.stdout.toString()) || result.stdout.toString() === stdout);
+        assert.ok(Date.now() - started < 3_000, `${Date.now() - started} ms`);
+        assert.ok(alive(pid), 'the grandchild is left alone, only its pipes are let go');
+      } finally {
+        process.kill(pid, 'SIGKILL');
+      }
+    });
+  }
+
+  it('exits 75 while a grandchild holds its pipes → 75 at once', async () => {
+    const started = Date.now();
+    const script = `cat >/dev/null; sleep 30 & echo $! > ${join(out, 'lingerer')}; exit 75`;
+    const result = await runChild('/bin/sh', ['-c', script], Buffer.from('x\n'),
+      { signal: AbortSignal.timeout(20_000) });
+    process.kill(Number(readFileSync(join(out, 'lingerer'), 'utf8')), 'SIGKILL');
+    assert.deepEqual([result.exitCode, result.failure], [75, null]);
+    assert.ok(Date.now() - started < 3_000);
+  });
+
   it('missing executable → failure spawn', async () => {
     const result = await runChild('/nonexistent/sendmail', [], Buffer.from('x'), { signal: AbortSignal.timeout(5000) });
     assert.deepEqual([result.exitCode, result.failure], [null, 'spawn']);

@@ -37,6 +37,13 @@ describe('interpretSpamc', () => {
     ['not installed', { exitCode: null, failure: 'spawn' }, 'spamc could not be started'],
     ['own timeout', { exitCode: null, failure: 'timeout' }, 'spamc timed out'],
     ['exit 0 with unrelated output', { stdout: Buffer.from('hello\n') }, 'spamc output carries no spamd headers'],
+    // Issue 11 item 8: spamd's headers are there, but the output may be cut short: never used.
+    ['exit 0, output held open by a leftover process',
+      { stdout: Buffer.from('X-Spam-Status: No, score=0.1\nFrom: a@x\n'), outputEnded: false },
+      'spamc output still held open after it exited'],
+    ['exit 0 without reading the whole message',
+      { stdout: Buffer.from('X-Spam-Status: No, score=0.1\nFrom: a@x\n'), failure: 'io' },
+      'spamc did not read the whole message'],
   ] as const) {
     it(`${name} → unscanned, failure "${why}", original kept`, () => {
       const check = interpretSpamc(input, result(over as Partial<ChildResult>));

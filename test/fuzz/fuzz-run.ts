@@ -79,7 +79,18 @@ const hpFlags = (hp: HeaderProtectionOptions): string[] =>
 export function oracleOptions(hp: HeaderProtectionOptions): OracleOptions {
   return {
     subjectPlaceholder: hp.enabled ? hp.subjectPlaceholder : null,
-    droppable: /^(x-spam-|mime-version$|dkim-signature$|domainkey-signature$)/,
+    // Signatures over the plaintext (DKIM under any name, DomainKeys, the ARC set) leave the outside (issue 11).
+    droppable: new RegExp('^(x-spam-|mime-version$|.*dkim-signature$|domainkey-signature$|' +
+      'arc-(seal|message-signature|authentication-results)$)'),
+    // ... and any other field that is a DKIM-style tag list with bh= and b= (not the protected copies).
+    droppableField: (raw) => {
+      const text = raw.toString('latin1');
+      const name = text.slice(0, text.indexOf(':')).trim().toLowerCase();
+      const tags = text.slice(text.indexOf(':') + 1).split(';')
+        .map((t) => t.trim().split('=')[0]?.trim().toLowerCase());
+      const copied = /^(from|to|cc|reply-to|subject|date|message-id|in-reply-to|references|received|keywords|comments)$/;
+      return !copied.test(name) && tags.includes('bh') && tags.includes('b');
+    },
     droppablePlain: /^x-spam-/,
     addable: /^x-spam-/, // spamd's own verdict headers (sender-supplied ones are removed first)
     isProtected: (input) => detectProtection(splitMessage(removeFields(input, isSpamField))).kind !== 'none',

@@ -24,6 +24,8 @@ export interface OracleOptions {
   readonly subjectPlaceholder: string | null;
   /** Input fields an encrypted copy may drop (e.g. DKIM-Signature, MIME-Version, forged X-Spam-*). */
   readonly droppable: RegExp;
+  /** Input fields an encrypted copy may drop by content (a DKIM-style signature under any name), raw bytes. */
+  readonly droppableField?: (raw: Buffer) => boolean;
   /** Input fields a plaintext copy may drop (forged X-Spam-*). */
   readonly droppablePlain: RegExp;
   /** Outer fields a filter may add besides MIME-Version/Content-Type/Subject placeholder (lower-case names). */
@@ -263,7 +265,7 @@ async function checkEncryptedCopy(
   const outerFields = fieldSet(data);
   const headerEnd = bodyFromField(inSplit.fields);
   for (const [i, f] of inSplit.fields.entries()) {
-    if (i < headerEnd && options.droppable.test(f.lower)) continue;
+    if (i < headerEnd && (options.droppable.test(f.lower) || options.droppableField?.(f.raw) === true)) continue;
     const raw = fieldKey(f.raw);
     const hiddenSubject = f.lower === 'subject' && subjectHidden;
     const key = latin1(raw);

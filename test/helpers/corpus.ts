@@ -41,6 +41,7 @@ export const CORPUS: readonly CorpusCase[] = [
   fixture('rfc2047-subject', 'encrypt', 'RFC 2047 B+Q encoded Subject folded, ISO-2022-JP From, base64 body'),
   fixture('folded-recipients', 'encrypt', 'To/Cc folded over several lines, Reply-To, In-Reply-To, References'),
   fixture('dkim-signed', 'encrypt', 'DKIM-Signature, DomainKey-Signature and X-Google-DKIM-Signature present'),
+  fixture('arc-signed', 'encrypt', 'ARC set, X-Google/X-Original-DKIM-Signature, bh= field, Keywords, Comments'),
   fixture('forged-spam-headers', 'encrypt', 'X-Spam-* headers forged by the sender'),
   fixture('junk-bytes', 'encrypt', 'NUL, 8-bit junk, invalid UTF-8, lone CR, no final newline, raw latin1 Subject'),
   { ...fixture('broken-mime', 'encrypt', 'multipart/mixed missing its closing boundary, truncated base64'), brokenMime: true },

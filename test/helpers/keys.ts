@@ -9,8 +9,13 @@ import * as openpgp from 'openpgp';
 
 const run = promisify(execFile);
 
+/** ECC curves made by `gpg --quick-gen-key UID CURVE` + `--quick-add-key FPR CURVE encr` (ECDSA + ECDH subkey). */
+export const GPG_CURVES = ['brainpoolP256r1', 'brainpoolP384r1', 'brainpoolP512r1', 'secp256k1', 'nistp256'] as const;
+export type GpgCurve = (typeof GPG_CURVES)[number];
+
 export interface KeySpec {
-  kind: 'curve25519' | 'rsa2048' | 'rsa3072' | 'rsa1024' | 'dsa';
+  /** x25519/x448: a v4 key with RFC 9580 Ed25519/Ed448 primary and X25519/X448 encryption subkey. */
+  kind: 'curve25519' | 'rsa2048' | 'rsa3072' | 'rsa1024' | 'dsa' | 'x25519' | 'x448' | GpgCurve;
   email: string;
   /** Created 30 days ago, expired 20 days ago. */
   expired?: boolean;
@@ -26,6 +31,8 @@ export interface KeySpec {
   expiredSubkeyPlusValid?: boolean;
   /** One encryption subkey, expired 20 days ago; primary valid. */
   onlySubkeyExpired?: boolean;
+  /** x25519 only: legacy EdDSA primary, a legacy cv25519 subkey and a newer X25519 subkey (newest wins by default). */
+  legacySubkeyToo?: boolean;
 }
 
 export interface TestKey {
@@ -41,7 +48,10 @@ export function makeKey(spec: KeySpec): Promise<TestKey> {
   const id = JSON.stringify(spec, Object.keys(spec).sort());
   let key = cache.get(id);
   if (key === undefined) {
-    key = spec.kind === 'dsa' ? gpgDsaKey(spec.email) : openpgpKey(spec);
+    key = spec.kind === 'dsa' ? gpgDsaKey(spec.email)
+      : (GPG_CURVES as readonly string[]).includes(spec.kind) ? gpgCurveKey(spec.kind as GpgCurve, spec.email)
+        : spec.kind === 'x25519' || spec.kind === 'x448' ? rfc9580SubkeyKey(spec)
+          : openpgpKey(spec);
     cache.set(id, key);
   }
   return key;
@@ -78,6 +88,40 @@ async function openpgpKey(spec: KeySpec): Promise<TestKey> {
   }
   const parsed = await openpgp.readKey({ armoredKey: pub });
   return { publicArmored: pub, privateArmored: privateKey, fingerprint: parsed.getFingerprint().toUpperCase() };
+}
+
+/** A v4 key whose encryption subkey uses RFC 9580's X25519/X448 algorithm (what OpenPGP.js 6 makes by default). */
+async function rfc9580SubkeyKey(spec: KeySpec): Promise<TestKey> {
+  const hourAgo = new Date(Date.now() - 3_600_000);
+  const type = spec.kind === 'x448' ? 'curve448' as const : 'curve25519' as const;
+  const options = spec.legacySubkeyToo === true
+    ? { type: 'ecc' as const, curve: 'curve25519Legacy' as const, date: hourAgo,
+      subkeys: [{ type: 'ecc' as const, curve: 'curve25519Legacy' as const, date: hourAgo }, { type, date: new Date() }] }
+    : { type };
+  const { privateKey, publicKey } = await openpgp.generateKey({
+    ...options, userIDs: [{ name: 'Test', email: spec.email }], format: 'armored',
+  });
+  const parsed = await openpgp.readKey({ armoredKey: publicKey });
+  return { publicArmored: publicKey, privateArmored: privateKey, fingerprint: parsed.getFingerprint().toUpperCase() };
+}
+
+/** What a smartcard or `gpg --quick-gen-key UID CURVE` user holds: ECDSA primary + ECDH subkey on the same curve. */
+async function gpgCurveKey(curve: GpgCurve, email: string): Promise<TestKey> {
+  const home = await mkdtemp(join(tmpdir(), 'pgpipe-gpg-'));
+  try {
+    const gpg = (...args: string[]) =>
+      run('gpg', ['--homedir', home, '--batch', '--pinentry-mode', 'loopback', '--passphrase', '', ...args]);
+    await gpg('--quick-gen-key', `Test <${email}>`, curve, 'default', 'never');
+    const { stdout: colons } = await gpg('--with-colons', '--fingerprint', email);
+    const fingerprint = /^fpr:+([0-9A-F]+):/m.exec(colons)?.[1] ?? '';
+    await gpg('--quick-add-key', fingerprint, curve, 'encr', 'never');
+    const { stdout: publicArmored } = await gpg('--armor', '--export', email);
+    const { stdout: privateArmored } = await gpg('--armor', '--export-secret-keys', email);
+    return { publicArmored, privateArmored, fingerprint };
+  } finally {
+    await run('gpgconf', ['--homedir', home, '--kill', 'all']).catch(() => undefined);
+    await rm(home, { recursive: true, force: true });
+  }
 }
 
 /** DSA-1024 primary + ElGamal-1024 (small: ElGamal prime generation is slow) encryption subkey, as GnuPG 1.x made by default. */
