@@ -7,6 +7,7 @@ import { registerEncrypt } from './commands/register-encrypt.js';
 import { isPgpipeError, type PgpipeError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import { registerFilter } from './filter/register-filter.js';
+import { registerSetup } from './setup/register-setup.js';
 
 /** RFC 3463 code for a temporary failure; pipe(8) defers on a leading 4.x.x whatever the exit status. */
 export function dsnFor(error: PgpipeError | null): string {
@@ -49,13 +50,14 @@ function failHandRun(error: unknown): void {
 }
 
 /**
- * Postfix's argv: `filter` anywhere before `--`, or sendmail-style `-f`/`-oi` (master.cf with a misplaced option or a
+ * Postfix's argv: `filter` or `deliver` anywhere before `--`, or sendmail-style `-f`/`-oi` (master.cf with a misplaced option or a
  * misspelt command). Commander errors then defer (4.3.5, 75) instead of exiting 64, which pipe(8) bounces.
  * bin/pgpipe applies the same rule before dist/ is loaded.
  */
 export function isFilterArgv(argv: readonly string[]): boolean {
+  if (argv[0] === 'setup') return false; // `setup postfix --mode filter|deliver` is run by hand, never by pipe(8)
   const head = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
-  return head.includes('filter') || head.includes('-f') || head.includes('-oi');
+  return head.includes('filter') || head.includes('deliver') || head.includes('-f') || head.includes('-oi');
 }
 
 function installCrashGuard(): void {
@@ -89,7 +91,10 @@ Examples:
     );
   registerEncrypt(program);
   registerFilter(program);
-  if (first !== 'filter' && first !== 'encrypt') registerAdmin(program);
+  if (first !== 'filter' && first !== 'encrypt') {
+    registerAdmin(program);
+    registerSetup(program);
+  }
   return program;
 }
 
