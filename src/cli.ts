@@ -6,6 +6,7 @@ import { adminFailure } from './cli-support.js';
 import { registerEncrypt } from './commands/register-encrypt.js';
 import { isPgpipeError, type PgpipeError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
+import { registerDeliver } from './deliver/register-deliver.js';
 import { registerFilter } from './filter/register-filter.js';
 import { registerSetup } from './setup/register-setup.js';
 
@@ -91,7 +92,8 @@ Examples:
     );
   registerEncrypt(program);
   registerFilter(program);
-  if (first !== 'filter' && first !== 'encrypt') {
+  registerDeliver(program);
+  if (first !== 'filter' && first !== 'encrypt' && first !== 'deliver') {
     registerAdmin(program);
     registerSetup(program);
   }
