@@ -25,4 +25,14 @@ it('tells hand-run commands from Postfix argv', () => {
   assert.equal(isFilterArgv(['user', 'add', 'a@b', '--key', 'k.asc']), false);
   assert.equal(isFilterArgv(['encrypt', '--to', 'a@b', '--', '-f']), false, 'words after -- never count');
   assert.equal(isFilterArgv(['filter', '-f', 'a@b', '--', 'c@d']), true);
+  assert.equal(isFilterArgv(['deliver', '--lmtp', 'unix:/x', '-f', 'a@b', '--', 'c@d']), true);
+  assert.equal(isFilterArgv(['--lmtp', 'unix:/x', 'deliver', '-f', 'a@b', '--', 'c@d']), true);
+  assert.equal(isFilterArgv(['setup', 'postfix', '--mode', 'deliver']), false, 'setup is run by hand');
+  assert.equal(isFilterArgv(['setup', 'postfix', '--mode', 'filter']), false);
+});
+
+it('a misspelt deliver command defers too', async () => {
+  const result = await runCli(['dliver', '-f', 'a@example.net', '--', 'x@example.org'], { input: message });
+  assert.equal(result.code, 75);
+  assert.match(result.stderr, /^4\.3\.5 pgpipe: [^\n]+\n$/);
 });
