@@ -107,8 +107,8 @@ function deliveryCf(dir: string, options: PostfixOptions): string {
   if (options.delivery === 'local') {
     return `mydestination = ${options.domain}
 local_recipient_maps =
-alias_maps = texthash:${dir}/etc/aliases
-alias_database =
+alias_maps = hash:${dir}/etc/aliases
+alias_database = hash:${dir}/etc/aliases
 `;
   }
   return `mydestination =
@@ -160,6 +160,8 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixInst
   writeFileSync(join(configDir, 'aliases'), aliases.join(''));
   const transports = Object.entries(options.transports ?? {}).map(([domain, transport]) => `${domain} ${transport}\n`);
   writeFileSync(join(configDir, 'transport'), transports.join(''));
+  // /etc/aliases syntax ("name: member, member") needs postalias, as newaliases does for the tutorial's file.
+  if (options.delivery === 'local') await run('postalias', ['-c', configDir, `hash:${join(configDir, 'aliases')}`]);
   const unbless = await blessConfigDir(configDir);
   const postfix = (...args: string[]) => run('postfix', ['-c', configDir, ...args], { timeout: 60_000 });
   // If the test process dies first, the instance must not outlive it (synchronous: 'exit' allows nothing else).
