@@ -289,23 +289,26 @@ describe('pgpipe deliver end to end: Postfix, Dovecot LMTP, spamd, PostgreSQL', 
     await dovecot.stop();
     await dovecot.start();
     const traceFile = join(dovecot.dir, 'lmtp.strace');
+    const m = message(at('bob'), ['bob'], { body: '' });
+    const line = 'Quarterly figures, line %: nothing to see here but the marker and some padding text.\n';
+    const lines = Array.from({ length: 5000 }, (_, i) => `${m.marker} ${line.replace('%', String(i))}`);
+    let mail: Buffer | undefined;
     const tracer = spawn('strace', ['-f', '-s', '1048576', '-e', 'trace=openat,unlink,write,pwrite64,writev,close',
       '-o', traceFile, '-p', String(dovecot.masterPid())], { stdio: ['ignore', 'ignore', 'pipe'] });
     try {
       await new Promise<void>((resolve, reject) => {
         tracer.once('error', reject);
+        tracer.once('close', (code) => reject(new Error(`strace exited ${code} before attaching`)));
         tracer.stderr.on('data', (chunk: Buffer) => (/attached/.test(chunk.toString()) ? resolve() : undefined));
       });
-      const line = 'Quarterly figures, line %: nothing to see here but the marker and some padding text.\n';
-      const m = message(at('bob'), ['bob'], { body: '' });
-      const lines = Array.from({ length: 5000 }, (_, i) => `${m.marker} ${line.replace('%', String(i))}`);
-      const big = { ...m, text: m.text + lines.join('') };
-      await send(big, [at('bob')]);
-      await assertEncryptedFor(await stored('bob', m.id), 'bob', m);
+      await send({ ...m, text: m.text + lines.join('') }, [at('bob')]);
+      mail = await stored('bob', m.id);
     } finally {
-      const closed = new Promise((r) => tracer.once('close', r));
-      tracer.kill('SIGINT');
-      await closed;
+      if (tracer.exitCode === null && tracer.signalCode === null) {
+        const closed = new Promise((r) => tracer.once('close', r));
+        tracer.kill('SIGINT');
+        await closed;
+      }
     }
     const trace = readFileSync(traceFile, 'latin1').split('\n');
     rmSync(traceFile);
@@ -324,9 +327,10 @@ describe('pgpipe deliver end to end: Postfix, Dovecot LMTP, spamd, PostgreSQL', 
       else if (open) spooled += /^\d+ (?:write|pwrite64)\(\d+, "((?:[^"\\]|\\.)*)"/.exec(l)?.[1] ?? '';
     }
     assert.ok(spooled.length > 128 * 1024, `the temp file got the message (${spooled.length} bytes written)`);
-    assert.match(spooled, /-----BEGIN PGP MESSAGE-----/);
     for (const marker of markers.bob) assert.ok(!spooled.includes(marker), `plaintext ${marker} in the temp file`);
+    assert.match(spooled, /-----BEGIN PGP MESSAGE-----/);
     assert.deepEqual(readdirSync(dovecot.tempDir), [], 'nothing left in mail_temp_dir');
+    await assertEncryptedFor(mail as Buffer, 'bob', m);
   });
 
   it("dovecot.index.cache after IMAP clients fetched all: the outer '[...]', not the protected Subject", async () => {
@@ -339,8 +343,8 @@ describe('pgpipe deliver end to end: Postfix, Dovecot LMTP, spamd, PostgreSQL', 
       assert.match(out, /^b OK Fetch completed/m);
     }
     const cache = readFileSync(join(dovecot.home('bob'), 'Maildir', 'dovecot.index.cache'));
-    assert.ok(cache.includes('[...]'), 'the cache holds the outer Subject (so it holds headers at all)');
     for (const marker of markers.bob) assert.ok(!cache.includes(marker), `plaintext ${marker} in dovecot.index.cache`);
+    assert.ok(cache.includes('Subject: [...]'), 'the cache holds the outer Subject (so it holds headers at all)');
   });
 
   it("no file under a keyed user's home holds a plaintext marker of their mail", () => {
