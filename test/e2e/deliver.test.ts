@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -28,15 +28,13 @@ const WAIT_MS = 30_000;
 const KEYED = ['bob', 'carol'] as const;
 type Keyed = (typeof KEYED)[number];
 
+// Skipped only outside CI: there (.ci/run, root, every package installed) a missing piece must fail, not hide.
 const skipReason = ((): string | false => {
+  if (process.env.CI === 'true') return false;
   if (process.getuid?.() !== 0) return 'needs root (Postfix and Dovecot instances, useradd, pipe user=)';
   for (const tool of ['/usr/sbin/postfix', '/usr/sbin/dovecot', '/usr/lib/dovecot/lmtp', '/usr/lib/dovecot/imap',
     '/usr/sbin/spamd', '/usr/bin/spamc', '/usr/bin/strace', '/usr/lib/postgresql/15/bin/initdb']) {
-    try {
-      readFileSync(tool, { flag: 'r' }).subarray(0, 1);
-    } catch {
-      return `${tool} not installed`;
-    }
+    if (!existsSync(tool)) return `${tool} not installed`;
   }
   return false;
 })();
