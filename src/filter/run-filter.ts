@@ -111,7 +111,7 @@ export async function runFilter(input: FilterInput, deps: FilterDeps, signal: Ab
         if (left === 0) sent.add(r);
       }
     }
-    return { kind: 'delivered', recipients: results(), spam, sendmailCalls: calls };
+    return { kind: 'delivered', recipients: results(), spam, handOffs: calls };
   } catch (error) {
     const base = { recipients: results(), spam };
     if (signal.aborted) return failure('deferred', 'deadline.exceeded', 'internal deadline exceeded', base);
