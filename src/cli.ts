@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import { registerAdmin } from './admin/register-admin.js';
 import { registerEncrypt } from './commands/register-encrypt.js';
+import { registerMailbox } from './mailbox/register-mailbox.js';
 import { runHandCommand } from './hand-boundary.js';
 import { PIPE_MODES, type Mode } from './modes.js';
 import { registerSetup } from './setup/register-setup.js';
@@ -38,6 +39,7 @@ Examples:
   if (first !== 'encrypt' && !Object.hasOwn(PIPE_MODES, first ?? '')) {
     registerAdmin(program);
     registerSetup(program);
+    registerMailbox(program);
   }
   return program;
 }

@@ -22,6 +22,7 @@ export type FailureCode =
   | 'signal'
   | 'not-found' // admin: a user/alias/key that does not exist
   | 'conflict' // admin: already exists
+  | 'dovecot.failed' // mailbox encrypt: doveadm or the IMAP session failed (the run can be repeated)
   | 'internal';
 
 export class PgpipeError extends Error {

@@ -35,8 +35,11 @@ export interface DovecotInstance {
   messages(localPart: string): Buffer[];
   /** Every regular file below the user's home, with its path (for leak checks). */
   files(localPart: string): { path: string; content: Buffer }[];
-  /** One IMAP session as the user (`doveadm exec imap`): the commands, tagged by the caller; returns the output. */
-  imap(localPart: string, commands: readonly string[]): Promise<string>;
+  /**
+   * One IMAP session as the user (`doveadm exec imap`): the commands, tagged by the caller; returns the output. A
+   * Buffer goes in byte for byte (an APPEND literal with 8-bit data).
+   */
+  imap(localPart: string, commands: readonly (string | Buffer)[]): Promise<string>;
   doveadm(...args: string[]): Promise<string>;
   /** The master process id while running (for strace -p). */
   masterPid(): number | undefined;
@@ -170,7 +173,8 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotInst
       // imap refuses a socket on stdin (Node's stdio pipes are socketpairs: "started from inetd") and panics on a
       // file (no epoll): a shell pipe in, a file out.
       const base = join(dir, `imap-${process.hrtime.bigint()}`);
-      writeFileSync(`${base}.in`, `${commands.join('\r\n')}\r\nzz LOGOUT\r\n`);
+      writeFileSync(`${base}.in`, Buffer.concat([...commands, 'zz LOGOUT']
+        .flatMap((c) => [Buffer.isBuffer(c) ? c : Buffer.from(c, 'utf8'), Buffer.from('\r\n')])));
       try {
         const result = spawnSync('sh', ['-c', 'cat "$1" | doveadm -c "$2" exec imap -u "$3" >"$4" 2>&1', 'imap',
           `${base}.in`, configFile, `${user}@${options.domain}`, `${base}.out`], { stdio: 'ignore', timeout: 20_000 });
