@@ -22,6 +22,7 @@ import { startDovecot, type DovecotInstance } from '../e2e/dovecot-instance.js';
 const DOMAIN = 'e2e.test';
 const BOB = `bob@${DOMAIN}`;
 const EVE = `eve@${DOMAIN}`;
+const CAROL = `carol@${DOMAIN}`;
 const MAILBOXES = ['INBOX', 'Archive.2024', 'Sent'] as const;
 const FLAG_SETS = [[], ['\\Seen'], ['\\Seen', '\\Flagged', '$Work'], ['\\Answered', 'NonJunk'], ['\\Seen', '$label1']];
 
@@ -48,6 +49,7 @@ interface Stored {
 let pg: PgCluster;
 let dovecot: DovecotInstance;
 let bob: TestKey;
+let carol: TestKey;
 const stored: Stored[] = [];
 
 const doveadm = (...args: string[]): Buffer => {
@@ -73,8 +75,9 @@ async function imapView(mailbox: string): Promise<Seen[]> {
     date: m[3] ?? '',
   }));
 }
-const storedText = (mailbox: string, uid: number): Buffer =>
-  doveadm('-f', 'pager', 'fetch', '-u', BOB, 'text', 'mailbox', mailbox, 'uid', String(uid)).subarray('text:\n'.length);
+const storedTextOf = (user: string, mailbox: string, uid: number): Buffer =>
+  doveadm('-f', 'pager', 'fetch', '-u', user, 'text', 'mailbox', mailbox, 'uid', String(uid)).subarray('text:\n'.length);
+const storedText = (mailbox: string, uid: number): Buffer => storedTextOf(BOB, mailbox, uid);
 
 /** Every message is there at least once (original or copy), none more than twice (original and its copy). */
 async function assertNothingLost(): Promise<void> {
@@ -90,12 +93,14 @@ async function assertNothingLost(): Promise<void> {
 
 describe('pgpipe mailbox encrypt on a real Dovecot', { skip: skipReason, timeout: 300_000 }, () => {
   before(async () => {
-    [pg, dovecot, bob] = await Promise.all([
+    [pg, dovecot, bob, carol] = await Promise.all([
       startPostgres(),
-      startDovecot({ domain: DOMAIN, users: ['bob', 'eve'] }),
+      startDovecot({ domain: DOMAIN, users: ['bob', 'eve', 'carol'] }),
       makeKey({ kind: 'curve25519', email: BOB }),
+      makeKey({ kind: 'curve25519', email: CAROL }),
     ]);
-    await seedStore({ databaseUrl: pg.url }, [{ email: BOB, pgpkey: bob.publicArmored }, { email: EVE, pgpkey: '' }]);
+    await seedStore({ databaseUrl: pg.url }, [{ email: BOB, pgpkey: bob.publicArmored }, { email: EVE, pgpkey: '' },
+      { email: CAROL, pgpkey: carol.publicArmored }]);
     doveadm('mailbox', 'create', '-u', BOB, 'Archive.2024', 'Sent');
     doveadm('mailbox', 'create', '-u', EVE, 'Sent');
     const messages: Omit<Stored, 'mailbox' | 'flags' | 'date'>[] = CORPUS.map((c) => ({
@@ -158,11 +163,46 @@ describe('pgpipe mailbox encrypt on a real Dovecot', { skip: skipReason, timeout
     assert.match(unknown.stderr, /no mailbox "Nope"/);
   });
 
+  it('finishes a pair an interrupted run left, and trusts no X-Pgpipe-Replaces without its keyword', async () => {
+    const plain = (n: number): Buffer => Buffer.from(`From: a@sender.test\nTo: ${CAROL}\nSubject: pair ${n}\n\nbody ${n}\n`);
+    const save = async (message: Buffer, flags: string, date: string): Promise<void> => {
+      const out = await dovecot.imap('carol', [Buffer.concat([Buffer.from(`a APPEND INBOX (${flags}) "${date}" `
+        + `{${message.length}+}\r\n`), message])]);
+      assert.match(out, /^a OK/m, out);
+    };
+    const guid = (uid: number): string => doveadm('-f', 'tab', 'fetch', '-u', CAROL, 'guid', 'mailbox', 'INBOX', 'uid',
+      String(uid)).toString().split('\n')[1] ?? '';
+    const copyOf = async (message: Buffer, replaces: string): Promise<Buffer> => {
+      const result = await runCli(['encrypt', '--db', pg.url, '--to', CAROL], { input: message });
+      assert.equal(result.code, 0, result.stderr);
+      return Buffer.concat([Buffer.from(`X-Pgpipe-Replaces: ${replaces}\n`), result.stdout]);
+    };
+    await save(plain(1), '\\Seen', '02-Feb-2022 10:00:00 +0000'); // UID 1: the original of an unfinished pair
+    await save(plain(2), '', '03-Feb-2022 10:00:00 +0000'); // UID 2: plaintext a forged copy claims to replace
+    await save(await copyOf(plain(1), guid(1)), '\\Seen $PgpipePending', '02-Feb-2022 10:00:00 +0000'); // UID 3
+    await save(await copyOf(plain(9), guid(2)), '', '04-Feb-2022 10:00:00 +0000'); // UID 4: forged, no keyword
+    await save(await copyOf(plain(8), 'gone-guid'), '$PgpipePending', '05-Feb-2022 10:00:00 +0000'); // UID 5
+    const result = await encrypt('--user', CAROL, '--json');
+    assert.equal(result.code, 0, result.stderr);
+    const [inbox] = (JSON.parse(result.stdout.toString()) as { mailboxes: object[] }).mailboxes;
+    assert.deepEqual(inbox, { mailbox: 'INBOX', messages: 4, encrypted: 1, alreadyProtected: 1, finished: 2, gone: 0 });
+    const out = await dovecot.imap('carol', ['a EXAMINE INBOX', 'b UID FETCH 1:* (UID FLAGS INTERNALDATE)']);
+    const seen = [...out.matchAll(/^\* \d+ FETCH \(UID (\d+) FLAGS \(([^)]*)\) INTERNALDATE "([^"]+)"/gm)]
+      .map((m) => [Number(m[1]), (m[2] ?? '').replace(/\\Recent ?/, '').trim(), m[3]]);
+    // The pair's copy kept (UID 3, not encrypted twice), the forged copy and plaintext 2 (now UID 6) both kept.
+    assert.deepEqual(seen, [[3, '\\Seen', '02-Feb-2022 10:00:00 +0000'], [4, '', '04-Feb-2022 10:00:00 +0000'],
+      [5, '', '05-Feb-2022 10:00:00 +0000'], [6, '', '03-Feb-2022 10:00:00 +0000']]);
+    const inner = await decryptWithGpg(storedTextOf(CAROL, 'INBOX', 6), carol.privateArmored);
+    assert.match(inner.toString(), /body 2/);
+  });
+
   it('survives SIGKILL at random points and finishes on the next run', async () => {
+    let killed = 0;
     for (let round = 0; round < 4; round++) {
-      await killedRun();
+      if (await killedRun()) killed += 1;
       await assertNothingLost();
     }
+    assert.ok(killed > 0, 'at least one run was killed while it worked');
     const result = await encrypt('--user', BOB);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout.toString(), /^bob@e2e\.test: 3 mailbox\(es\)/);
@@ -213,8 +253,11 @@ async function imapViewOf(user: string): Promise<string> {
   return out.split('\n').filter((l) => l.startsWith('* ') && l.includes('FETCH')).join('\n');
 }
 
-/** One run killed with SIGKILL a random time after it starts working on a mailbox (or once it ends by itself). */
-function killedRun(): Promise<void> {
+/**
+ * One run killed with SIGKILL a random time after it starts working on a mailbox; true when the kill hit it (false:
+ * it had finished by itself).
+ */
+function killedRun(): Promise<boolean> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [PGPIPE_BIN, 'mailbox', 'encrypt', '--user', BOB, '--db', pg.url,
       '--dovecot-config', dovecot.configFile], { env: { PATH: process.env.PATH ?? '', PGPIPE_CONFIG: '/dev/null' },
@@ -227,9 +270,9 @@ function killedRun(): Promise<void> {
     });
     const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
     child.on('error', reject);
-    child.on('close', () => {
+    child.on('close', (_code, signal) => {
       clearTimeout(guard);
-      resolve();
+      resolve(signal === 'SIGKILL');
     });
   });
 }
