@@ -10,7 +10,7 @@ import { encryptMessage } from '../encrypt/encrypt-message.js';
 import { detectProtection } from '../message/detect-protection.js';
 import { splitMessage } from '../message/split-message.js';
 import type { HeaderProtectionOptions } from '../message/types.js';
-import { fetchStoredMessage, type DovecotTools } from './doveadm.js';
+import { fetchStoredMessages, type DovecotTools } from './doveadm.js';
 import type { ImapSession } from './imap-session.js';
 import { fetchAttributes, quote, type ImapValue } from './imap-tokens.js';
 import { PENDING_KEYWORD, REPLACES_FIELD, replacesOf, withReplacesField } from './replaces-field.js';
@@ -52,10 +52,15 @@ interface StoredMessage {
   readonly guid: string;
   readonly flags: readonly string[];
   readonly internalDate: string;
+  /** RFC822.SIZE (CRLF): what a batch of fetched messages may add up to. */
+  readonly size: number;
   readonly replaces: string | null;
 }
 
-const SCAN_ITEMS = `(UID X-GUID FLAGS INTERNALDATE BODY.PEEK[HEADER.FIELDS (${REPLACES_FIELD})])`;
+const SCAN_ITEMS = `(UID X-GUID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS (${REPLACES_FIELD})])`;
+/** Messages fetched per doveadm call: at most this many, and at most BATCH_BYTES together (beyond the first). */
+const BATCH_MESSAGES = 200;
+const BATCH_BYTES = 16 * 1024 * 1024;
 
 const text = (value: ImapValue | undefined): string | null =>
   typeof value === 'string' ? value : Buffer.isBuffer(value) ? value.toString('latin1') : null;
@@ -72,6 +77,7 @@ function storedMessage(attributes: Map<string, ImapValue>): StoredMessage | null
     guid,
     flags: flags.filter((flag): flag is string => typeof flag === 'string'),
     internalDate,
+    size: Number(text(attributes.get('RFC822.SIZE'))) || 0,
     replaces: Buffer.isBuffer(header) ? replacesOf(header) : null,
   };
 }
@@ -123,6 +129,22 @@ async function appendCopy(work: MailboxWork, mailbox: Mailbox, original: StoredM
   return Number(uid);
 }
 
+/** Consecutive runs of messages to fetch together (BATCH_MESSAGES, BATCH_BYTES). */
+function* batches(messages: readonly StoredMessage[]): Generator<StoredMessage[]> {
+  let batch: StoredMessage[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    if (batch.length > 0 && (batch.length >= BATCH_MESSAGES || bytes + message.size > BATCH_BYTES)) {
+      yield batch;
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(message);
+    bytes += message.size;
+  }
+  if (batch.length > 0) yield batch;
+}
+
 /** Null for a mailbox that cannot be selected (a \Noselect parent such as `Archive` of `Archive.2024`). */
 export async function encryptMailbox(work: MailboxWork, mailbox: Mailbox): Promise<MailboxSummary | null> {
   const counts = { encrypted: 0, alreadyProtected: 0, finished: 0, gone: 0 };
@@ -135,34 +157,39 @@ export async function encryptMailbox(work: MailboxWork, mailbox: Mailbox): Promi
   const total = originals.length;
   work.progress(0, total);
   let done = 0;
-  for (const original of originals) {
-    const copy = copyOf.get(original.guid);
-    if (copy !== undefined) {
-      copyOf.delete(original.guid);
-      counts.finished += 1;
-      if (!work.dryRun) {
-        await verifyCopy(work, mailbox, copy.uid, original.guid);
-        await expunge(work, mailbox, original.uid);
-        await clearPending(work, mailbox, copy.uid);
-      }
-    } else {
-      const raw = await fetchStoredMessage(work.tools, work.user, mailbox.name, original.uid);
-      const message = raw === null ? null : splitMessage(raw);
-      if (message === null) counts.gone += 1;
-      else if (detectProtection(message).kind !== 'none') counts.alreadyProtected += 1;
-      else {
-        counts.encrypted += 1;
+  for (const batch of batches(originals)) {
+    const texts = await fetchStoredMessages(work.tools, work.user, mailbox.name,
+      batch.filter((m) => !copyOf.has(m.guid)).map((m) => m.uid));
+    for (const original of batch) {
+      const copy = copyOf.get(original.guid);
+      if (copy !== undefined) {
+        copyOf.delete(original.guid);
+        counts.finished += 1;
         if (!work.dryRun) {
-          const copy = withReplacesField(await encryptMessage(message, work.keys, work.hp), original.guid);
-          const uid = await appendCopy(work, mailbox, original, copy);
-          await verifyCopy(work, mailbox, uid, original.guid);
+          await verifyCopy(work, mailbox, copy.uid, original.guid);
           await expunge(work, mailbox, original.uid);
-          await clearPending(work, mailbox, uid);
+          await clearPending(work, mailbox, copy.uid);
+        }
+      } else {
+        const raw = texts.get(original.uid);
+        texts.delete(original.uid); // released as the batch goes on
+        const message = raw === undefined ? null : splitMessage(raw);
+        if (message === null) counts.gone += 1;
+        else if (detectProtection(message).kind !== 'none') counts.alreadyProtected += 1;
+        else {
+          counts.encrypted += 1;
+          if (!work.dryRun) {
+            const encrypted = withReplacesField(await encryptMessage(message, work.keys, work.hp), original.guid);
+            const uid = await appendCopy(work, mailbox, original, encrypted);
+            await verifyCopy(work, mailbox, uid, original.guid);
+            await expunge(work, mailbox, original.uid);
+            await clearPending(work, mailbox, uid);
+          }
         }
       }
+      done += 1;
+      work.progress(done, total);
     }
-    done += 1;
-    work.progress(done, total);
   }
   // Pending copies whose original is already gone: only the keyword is left to clear.
   for (const copy of copyOf.values()) {
