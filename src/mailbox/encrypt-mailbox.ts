@@ -1,9 +1,10 @@
-// One mailbox of `pgpipe mailbox encrypt`. For each stored message that is not already protected: encrypt it,
-// APPEND the copy (same flags and keywords, same INTERNALDATE, plus PENDING_KEYWORD and an outer
-// X-Pgpipe-Replaces field naming the original's GUID), fetch the copy back and check it is that encrypted copy,
-// then expunge the original, then clear PENDING_KEYWORD. Killed anywhere, the mailbox holds the original, or both,
-// or the pending copy alone: never neither. The next run finishes a pair (a pending copy whose original is still
-// there: expunge the original, never encrypt it twice) and clears a pending copy whose original is gone.
+// One mailbox of `pgpipe mailbox encrypt`, in batches of up to 200 messages. For each stored message that is not
+// already protected: encrypt it; store the batch's copies in one MULTIAPPEND (each with its original's flags,
+// keywords and INTERNALDATE, plus PENDING_KEYWORD and an outer X-Pgpipe-Replaces field naming the original's GUID);
+// fetch the copies back and check each is its original's encrypted copy; then expunge the originals; then clear
+// PENDING_KEYWORD. Killed anywhere, the mailbox holds each original, or it and its copy, or the pending copy alone:
+// never neither. The next run finishes a pair (a pending copy whose original is still there: expunge the original,
+// never encrypt it twice) and clears a pending copy whose original is gone.
 import type { PublicKey } from 'openpgp';
 import { temporary } from '../errors.js';
 import { encryptMessage } from '../encrypt/encrypt-message.js';
@@ -90,7 +91,7 @@ async function scan(work: MailboxWork, mailbox: Mailbox): Promise<StoredMessage[
   if (selected.status !== 'OK') return null; // \Noselect or gone: nothing stored in it
   const exists = selected.untagged.map((r) => /^\* (\d+) EXISTS/i.exec(r.toString('latin1'))?.[1]).find(Boolean);
   if (exists === undefined || Number(exists) === 0) return [];
-  const reply = await work.session.ok(`UID FETCH 1:* ${SCAN_ITEMS}`, `listing ${mailbox.name}`);
+  const reply = await work.session.ok(`listing ${mailbox.name}`, `UID FETCH 1:* ${SCAN_ITEMS}`);
   const messages: StoredMessage[] = [];
   for (const raw of reply.untagged) {
     const attributes = fetchAttributes(raw);
@@ -100,33 +101,65 @@ async function scan(work: MailboxWork, mailbox: Mailbox): Promise<StoredMessage[
   return messages.sort((a, b) => a.uid - b.uid);
 }
 
-/** The copy at `uid` is an encrypted message naming `guid`; anything else stops the run before an expunge. */
-async function verifyCopy(work: MailboxWork, mailbox: Mailbox, uid: number, guid: string): Promise<void> {
-  const reply = await work.session.ok(`UID FETCH ${uid} (UID BODY.PEEK[])`, `reading back the copy in ${mailbox.name}`);
-  const attributes = reply.untagged.map(fetchAttributes).find((a) => a !== null && Number(text(a.get('UID'))) === uid);
-  const body = attributes?.get('BODY[]');
-  const ok = Buffer.isBuffer(body) && replacesOf(body) === guid && detectProtection(splitMessage(body)).kind !== 'none';
-  if (!ok) throw temporary('dovecot.failed', `${mailbox.name}: the copy of UID ${uid} is not the encrypted one; original kept`);
+/** The copies at `uids` are encrypted messages naming their originals; anything else stops before an expunge. */
+async function verifyCopies(work: MailboxWork, mailbox: Mailbox, copies: ReadonlyMap<number, string>): Promise<void> {
+  if (copies.size === 0) return;
+  const reply = await work.session.ok(`reading back the copies in ${mailbox.name}`,
+    `UID FETCH ${[...copies.keys()].join(',')} (UID BODY.PEEK[])`);
+  const bodies = new Map<number, ImapValue | undefined>();
+  for (const attributes of reply.untagged.map(fetchAttributes)) {
+    if (attributes !== null) bodies.set(Number(text(attributes.get('UID'))), attributes.get('BODY[]'));
+  }
+  for (const [uid, guid] of copies) {
+    const body = bodies.get(uid);
+    const ok = Buffer.isBuffer(body) && replacesOf(body) === guid && detectProtection(splitMessage(body)).kind !== 'none';
+    if (!ok) throw temporary('dovecot.failed', `${mailbox.name}: the copy at UID ${uid} is not the encrypted one; original kept`);
+  }
 }
 
-async function expunge(work: MailboxWork, mailbox: Mailbox, uid: number): Promise<void> {
-  await work.session.ok(`UID STORE ${uid} +FLAGS.SILENT (\\Deleted)`, `expunging UID ${uid} in ${mailbox.name}`);
-  await work.session.ok(`UID EXPUNGE ${uid}`, `expunging UID ${uid} in ${mailbox.name}`);
+async function expunge(work: MailboxWork, mailbox: Mailbox, uids: readonly number[]): Promise<void> {
+  if (uids.length === 0) return;
+  const set = uids.join(',');
+  await work.session.ok(`expunging originals in ${mailbox.name}`, `UID STORE ${set} +FLAGS.SILENT (\\Deleted)`);
+  await work.session.ok(`expunging originals in ${mailbox.name}`, `UID EXPUNGE ${set}`);
 }
 
-async function clearPending(work: MailboxWork, mailbox: Mailbox, uid: number): Promise<void> {
-  await work.session.ok(`UID STORE ${uid} -FLAGS.SILENT (${PENDING_KEYWORD})`, `finishing UID ${uid} in ${mailbox.name}`);
+async function clearPending(work: MailboxWork, mailbox: Mailbox, uids: readonly number[]): Promise<void> {
+  if (uids.length === 0) return;
+  await work.session.ok(`finishing copies in ${mailbox.name}`,
+    `UID STORE ${uids.join(',')} -FLAGS.SILENT (${PENDING_KEYWORD})`);
 }
 
-/** Stores the encrypted copy of `original`; returns its UID from APPENDUID. */
-async function appendCopy(work: MailboxWork, mailbox: Mailbox, original: StoredMessage, copy: Buffer): Promise<number> {
-  const flags = [...original.flags.filter((f) => f.toLowerCase() !== '\\recent'), PENDING_KEYWORD];
-  // literal8 (~{N+}, RFC 3516): outer header fields are copied byte for byte and may hold a NUL.
-  const reply = await work.session.ok(`APPEND ${quote(mailbox.imap)} (${flags.join(' ')}) ${quote(original.internalDate)}`,
-    `storing the encrypted copy of UID ${original.uid} in ${mailbox.name}`, copy);
-  const uid = /\[APPENDUID \d+ (\d+)\]/i.exec(reply.text)?.[1];
-  if (uid === undefined) throw temporary('dovecot.failed', `${mailbox.name}: no APPENDUID for the copy; original kept`);
-  return Number(uid);
+/** Pure: the UIDs of an APPENDUID uid-set (`7`, `7:9`, `7,9:10`), in order. */
+export function uidSet(set: string): number[] {
+  return set.split(',').flatMap((range) => {
+    const [from, to] = range.split(':').map(Number) as [number, number | undefined];
+    if (to === undefined) return [from];
+    const [low, high] = from <= to ? [from, to] : [to, from];
+    return Array.from({ length: high - low + 1 }, (_, i) => low + i);
+  });
+}
+
+/**
+ * Stores the encrypted copies in one MULTIAPPEND (RFC 3502): one transaction and one Maildir sync for the batch,
+ * all or none stored. Each keeps its original's flags, keywords and INTERNALDATE, plus PENDING_KEYWORD. Returns the
+ * copies' UIDs from APPENDUID, in order.
+ */
+async function appendCopies(
+  work: MailboxWork, mailbox: Mailbox, copies: readonly { original: StoredMessage; copy: Buffer }[],
+): Promise<number[]> {
+  const parts: (string | Buffer)[] = [`APPEND ${quote(mailbox.imap)}`];
+  for (const { original, copy } of copies) {
+    const flags = [...original.flags.filter((f) => f.toLowerCase() !== '\\recent'), PENDING_KEYWORD];
+    parts.push(` (${flags.join(' ')}) ${quote(original.internalDate)} `, copy);
+  }
+  const reply = await work.session.ok(`storing encrypted copies in ${mailbox.name}`, ...parts);
+  const set = /\[APPENDUID \d+ ([\d:,]+)\]/i.exec(reply.text)?.[1];
+  const uids = set === undefined ? [] : uidSet(set);
+  if (uids.length !== copies.length) {
+    throw temporary('dovecot.failed', `${mailbox.name}: no APPENDUID for the copies; originals kept`);
+  }
+  return uids;
 }
 
 /** Consecutive runs of messages to fetch together (BATCH_MESSAGES, BATCH_BYTES). */
@@ -160,41 +193,48 @@ export async function encryptMailbox(work: MailboxWork, mailbox: Mailbox): Promi
   for (const batch of batches(originals)) {
     const texts = await fetchStoredMessages(work.tools, work.user, mailbox.name,
       batch.filter((m) => !copyOf.has(m.guid)).map((m) => m.uid));
+    /** copy UID → the GUID it must name; the originals to expunge once every copy is checked. */
+    const check = new Map<number, string>();
+    const expunged: number[] = [];
+    const fresh: { original: StoredMessage; copy: Buffer }[] = [];
     for (const original of batch) {
       const copy = copyOf.get(original.guid);
+      const raw = texts.get(original.uid);
+      texts.delete(original.uid); // released as the batch goes on
+      const message = raw === undefined ? null : splitMessage(raw);
       if (copy !== undefined) {
         copyOf.delete(original.guid);
         counts.finished += 1;
-        if (!work.dryRun) {
-          await verifyCopy(work, mailbox, copy.uid, original.guid);
-          await expunge(work, mailbox, original.uid);
-          await clearPending(work, mailbox, copy.uid);
-        }
+        check.set(copy.uid, original.guid);
+        expunged.push(original.uid);
+      } else if (message === null) {
+        counts.gone += 1;
+      } else if (detectProtection(message).kind !== 'none') {
+        counts.alreadyProtected += 1;
       } else {
-        const raw = texts.get(original.uid);
-        texts.delete(original.uid); // released as the batch goes on
-        const message = raw === undefined ? null : splitMessage(raw);
-        if (message === null) counts.gone += 1;
-        else if (detectProtection(message).kind !== 'none') counts.alreadyProtected += 1;
-        else {
-          counts.encrypted += 1;
-          if (!work.dryRun) {
-            const encrypted = withReplacesField(await encryptMessage(message, work.keys, work.hp), original.guid);
-            const uid = await appendCopy(work, mailbox, original, encrypted);
-            await verifyCopy(work, mailbox, uid, original.guid);
-            await expunge(work, mailbox, original.uid);
-            await clearPending(work, mailbox, uid);
-          }
+        counts.encrypted += 1;
+        if (!work.dryRun) {
+          fresh.push({ original, copy: withReplacesField(await encryptMessage(message, work.keys, work.hp), original.guid) });
         }
       }
       done += 1;
       work.progress(done, total);
     }
+    if (work.dryRun) continue;
+    if (fresh.length > 0) {
+      const uids = await appendCopies(work, mailbox, fresh);
+      fresh.forEach(({ original }, i) => {
+        check.set(uids[i] as number, original.guid);
+        expunged.push(original.uid);
+      });
+    }
+    // Killed anywhere from here on, each original is still there or its checked, pending copy is.
+    await verifyCopies(work, mailbox, check);
+    await expunge(work, mailbox, expunged);
+    await clearPending(work, mailbox, [...check.keys()]);
   }
   // Pending copies whose original is already gone: only the keyword is left to clear.
-  for (const copy of copyOf.values()) {
-    counts.finished += 1;
-    if (!work.dryRun) await clearPending(work, mailbox, copy.uid);
-  }
+  counts.finished += copyOf.size;
+  if (!work.dryRun) await clearPending(work, mailbox, [...copyOf.values()].map((copy) => copy.uid));
   return { mailbox: mailbox.name, messages: total + copyOf.size, ...counts };
 }

@@ -54,25 +54,29 @@ export class ImapSession {
     return session;
   }
 
-  /** Sends one command (the tag is added) and waits for its tagged reply. `literal` follows as `{N+}` (LITERAL+). */
-  command(text: string, literal?: Buffer): Promise<ImapReply> {
+  /**
+   * Sends one command (the tag is added) and waits for its tagged reply. `parts` alternate text and literals; each
+   * literal goes as `~{N+}` (literal8 with LITERAL+, RFC 3516/7888: no round trip, and a NUL is allowed).
+   */
+  command(...parts: (string | Buffer)[]): Promise<ImapReply> {
     if (this.failure !== null) return Promise.reject(this.failure);
     this.counter += 1;
     const tag = `p${this.counter}`;
-    const line = literal === undefined ? `${tag} ${text}\r\n` : `${tag} ${text} ~{${literal.length}+}\r\n`;
+    const chunks: Buffer[] = [Buffer.from(`${tag} `, 'latin1')];
+    for (const part of parts) {
+      if (typeof part === 'string') chunks.push(Buffer.from(part, 'latin1'));
+      else chunks.push(Buffer.from(`~{${part.length}+}\r\n`, 'latin1'), part);
+    }
+    chunks.push(CRLF);
     return new Promise<ImapReply>((resolve, reject) => {
       this.waiting = { tag, resolve, reject };
-      this.child.stdin?.write(line);
-      if (literal !== undefined) {
-        this.child.stdin?.write(literal);
-        this.child.stdin?.write(CRLF);
-      }
+      for (const chunk of chunks) this.child.stdin?.write(chunk);
     });
   }
 
   /** Like command(), but anything except OK is an error naming `what`. */
-  async ok(text: string, what: string, literal?: Buffer): Promise<ImapReply> {
-    const reply = await this.command(text, literal);
+  async ok(what: string, ...parts: (string | Buffer)[]): Promise<ImapReply> {
+    const reply = await this.command(...parts);
     if (reply.status !== 'OK') throw temporary('dovecot.failed', `${what}: ${reply.status} ${reply.text}`);
     return reply;
   }

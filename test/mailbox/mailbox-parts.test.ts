@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseFetchedTexts } from '../../src/mailbox/doveadm.js';
+import { uidSet } from '../../src/mailbox/encrypt-mailbox.js';
 import { fetchAttributes, parseValues, quote } from '../../src/mailbox/imap-tokens.js';
 import { replacesOf, withReplacesField } from '../../src/mailbox/replaces-field.js';
 
@@ -54,5 +55,13 @@ describe('X-Pgpipe-Replaces', () => {
     assert.equal(replacesOf(mbox), 'g,2=3');
     assert.equal(replacesOf(Buffer.from('From: a\n\n')), null);
     assert.throws(() => withReplacesField(Buffer.from('x'), 'a b\nX-Evil: 1'));
+  });
+});
+
+describe('APPENDUID uid sets', () => {
+  it('expands ranges and lists in order', () => {
+    assert.deepEqual(uidSet('7'), [7]);
+    assert.deepEqual(uidSet('7:9'), [7, 8, 9]);
+    assert.deepEqual(uidSet('3,7:8,12'), [3, 7, 8, 12]);
   });
 });
