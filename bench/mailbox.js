@@ -21,10 +21,11 @@ const { values: opts } = parseArgs({
 });
 const { tsImport } = await import('tsx/esm/api');
 const load = (path) => tsImport(join(root, path), import.meta.url);
-const [{ startDovecot }, { startPostgres }, { makeKey }, { seedStore }, { CORPUS }] = await Promise.all([
+const [{ startDovecot }, { startPostgres }, { makeKey }, { seedStore }, { CORPUS }, { ensureUser }] = await Promise.all([
   load('test/e2e/dovecot-instance.ts'), load('test/helpers/pg-cluster.ts'), load('test/helpers/keys.ts'),
-  load('test/helpers/seed.ts'), load('test/helpers/corpus.ts'),
+  load('test/helpers/seed.ts'), load('test/helpers/corpus.ts'), load('test/e2e/pgpipe-install.ts'),
 ]);
+await ensureUser('pgpipe'); // the owner of the LMTP listener in postfix-snippets/dovecot.conf
 
 const DOMAIN = 'bench.test';
 const [dovecot, pg, key] = await Promise.all([
@@ -32,13 +33,15 @@ const [dovecot, pg, key] = await Promise.all([
   startPostgres(),
   makeKey({ kind: 'curve25519', email: `corpus@${DOMAIN}` }),
 ]);
-await seedStore({ databaseUrl: pg.url }, ['corpus', 'small'].map((u) => ({ email: `${u}@${DOMAIN}`, pgpkey: key.publicArmored })));
+await seedStore({ databaseUrl: pg.url },
+  ['corpus', 'small'].map((u) => ({ email: `${u}@${DOMAIN}`, pgpkey: key.publicArmored })));
 
 function encrypt(user) {
   const started = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, [join(root, 'bin/pgpipe'), 'mailbox', 'encrypt', '--user', `${user}@${DOMAIN}`,
-    '--db', pg.url, '--dovecot-config', dovecot.configFile, '--json'], {
-    env: { PATH: process.env.PATH, PGPIPE_CONFIG: '/dev/null' }, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26,
+  const result = spawnSync(process.execPath, [join(root, 'bin/pgpipe'), 'mailbox', 'encrypt',
+    '--user', `${user}@${DOMAIN}`, '--db', pg.url, '--dovecot-config', dovecot.configFile, '--json'], {
+    env: { PATH: process.env.PATH, PGPIPE_CONFIG: '/dev/null' }, stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 26,
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (result.status !== 0) throw new Error(`mailbox encrypt exited ${result.status}`);
@@ -53,7 +56,8 @@ try {
   const corpus = CORPUS.map((c) => readFileSync(c.file));
   const commands = [];
   for (let copy = 0; copy < Number(opts.copies); copy++) {
-    corpus.forEach((m, i) => commands.push(Buffer.concat([Buffer.from(`a${copy}-${i} APPEND INBOX (\\Seen) {${m.length}+}\r\n`), m])));
+    corpus.forEach((m, i) => commands.push(
+      Buffer.concat([Buffer.from(`a${copy}-${i} APPEND INBOX (\\Seen) {${m.length}+}\r\n`), m])));
   }
   await dovecot.imap('corpus', commands);
   const a = encrypt('corpus');

@@ -42,7 +42,9 @@ export async function listMailboxes(tools: DovecotTools, user: string): Promise<
   const names = lines(await doveadm(tools, ['mailbox', 'list', '-8', '-u', user]));
   if (names.length === 0) return [];
   const imap = lines(await doveadm(tools, ['mailbox', 'mutf7', '-8', ...names]));
-  if (imap.length !== names.length) throw temporary('dovecot.failed', 'doveadm mailbox mutf7 gave an unexpected answer');
+  if (imap.length !== names.length) {
+    throw temporary('dovecot.failed', 'doveadm mailbox mutf7 gave an unexpected answer');
+  }
   return names.map((name, i) => ({ name, imap: imap[i] as string }));
 }
 
@@ -57,7 +59,8 @@ const RECORD_HEAD = /^uid: (\d+)\nsize\.physical: (\d+)\ntext:\n/;
 export async function fetchStoredMessage(
   tools: DovecotTools, user: string, mailbox: string, uid: number,
 ): Promise<Buffer | null> {
-  const out = await doveadm(tools, ['-f', 'pager', 'fetch', '-u', user, 'text', 'mailbox', mailbox, 'uid', String(uid)]);
+  const out = await doveadm(tools,
+    ['-f', 'pager', 'fetch', '-u', user, 'text', 'mailbox', mailbox, 'uid', String(uid)]);
   if (out.length === 0) return null;
   if (!out.subarray(0, TEXT_PREFIX.length).equals(TEXT_PREFIX)) {
     throw temporary('dovecot.failed', 'doveadm fetch text gave an unexpected answer');

@@ -112,8 +112,11 @@ async function verifyCopies(work: MailboxWork, mailbox: Mailbox, copies: Readonl
   }
   for (const [uid, guid] of copies) {
     const body = bodies.get(uid);
-    const ok = Buffer.isBuffer(body) && replacesOf(body) === guid && detectProtection(splitMessage(body)).kind !== 'none';
-    if (!ok) throw temporary('dovecot.failed', `${mailbox.name}: the copy at UID ${uid} is not the encrypted one; original kept`);
+    const ok = Buffer.isBuffer(body) && replacesOf(body) === guid
+      && detectProtection(splitMessage(body)).kind !== 'none';
+    if (!ok) {
+      throw temporary('dovecot.failed', `${mailbox.name}: the copy at UID ${uid} is not the encrypted one; kept`);
+    }
   }
 }
 
@@ -214,7 +217,8 @@ export async function encryptMailbox(work: MailboxWork, mailbox: Mailbox): Promi
       } else {
         counts.encrypted += 1;
         if (!work.dryRun) {
-          fresh.push({ original, copy: withReplacesField(await encryptMessage(message, work.keys, work.hp), original.guid) });
+          const encrypted = await encryptMessage(message, work.keys, work.hp);
+          fresh.push({ original, copy: withReplacesField(encrypted, original.guid) });
         }
       }
       done += 1;

@@ -55,6 +55,7 @@ Examples:
       dryRun: options.dryRun === true,
       tools: { doveadm: options.doveadm, configFile: options.dovecotConfig },
     }, config, createProgress(process.stderr));
-    await writeAll(process.stdout, options.json === true ? `${JSON.stringify(result, null, 2)}\n` : formatResult(result));
+    const text = options.json === true ? `${JSON.stringify(result, null, 2)}\n` : formatResult(result);
+    await writeAll(process.stdout, text);
   }));
 }

@@ -18,6 +18,7 @@ import { PGPIPE_BIN, runCli, type CliResult } from '../helpers/run-cli.js';
 import { seedStore } from '../helpers/seed.js';
 import { checkPayload } from '../roundtrip/check-encrypted.js';
 import { startDovecot, type DovecotInstance } from '../e2e/dovecot-instance.js';
+import { ensureUser } from '../e2e/pgpipe-install.js';
 
 const DOMAIN = 'e2e.test';
 const BOB = `bob@${DOMAIN}`;
@@ -58,7 +59,8 @@ const doveadm = (...args: string[]): Buffer => {
   return result.stdout;
 };
 const encrypt = (...args: string[]): Promise<CliResult> =>
-  runCli(['mailbox', 'encrypt', '--db', pg.url, '--dovecot-config', dovecot.configFile, ...args], { timeoutMs: 120_000 });
+  runCli(['mailbox', 'encrypt', '--db', pg.url, '--dovecot-config', dovecot.configFile, ...args],
+    { timeoutMs: 120_000 });
 
 interface Seen {
   readonly uid: number;
@@ -76,7 +78,8 @@ async function imapView(mailbox: string): Promise<Seen[]> {
   }));
 }
 const storedTextOf = (user: string, mailbox: string, uid: number): Buffer =>
-  doveadm('-f', 'pager', 'fetch', '-u', user, 'text', 'mailbox', mailbox, 'uid', String(uid)).subarray('text:\n'.length);
+  doveadm('-f', 'pager', 'fetch', '-u', user, 'text', 'mailbox', mailbox, 'uid', String(uid))
+    .subarray('text:\n'.length);
 const storedText = (mailbox: string, uid: number): Buffer => storedTextOf(BOB, mailbox, uid);
 
 /**
@@ -99,6 +102,7 @@ async function assertNothingLost(): Promise<number> {
 
 describe('pgpipe mailbox encrypt on a real Dovecot', { skip: skipReason, timeout: 300_000 }, () => {
   before(async () => {
+    await ensureUser('pgpipe'); // the owner of the LMTP listener in postfix-snippets/dovecot.conf
     [pg, dovecot, bob, carol] = await Promise.all([
       startPostgres(),
       startDovecot({ domain: DOMAIN, users: ['bob', 'eve', 'carol'] }),
@@ -152,7 +156,8 @@ describe('pgpipe mailbox encrypt on a real Dovecot', { skip: skipReason, timeout
       const mine = stored.filter((s) => s.mailbox === mailbox);
       const got = summary.mailboxes.find((m) => m.mailbox === mailbox);
       assert.deepEqual(got && [got.messages, got.encrypted, got.alreadyProtected],
-        [mine.length, mine.filter((s) => s.expect === 'encrypt').length, mine.filter((s) => s.expect === 'pass').length]);
+        [mine.length, mine.filter((s) => s.expect === 'encrypt').length,
+          mine.filter((s) => s.expect === 'pass').length]);
     }
     const after = dovecot.files('bob').filter((f) => !f.path.includes('dovecot.index')).map((f) => f.path).sort();
     assert.deepEqual(after, before);
@@ -170,7 +175,8 @@ describe('pgpipe mailbox encrypt on a real Dovecot', { skip: skipReason, timeout
   });
 
   it('finishes a pair an interrupted run left, and trusts no X-Pgpipe-Replaces without its keyword', async () => {
-    const plain = (n: number): Buffer => Buffer.from(`From: a@sender.test\nTo: ${CAROL}\nSubject: pair ${n}\n\nbody ${n}\n`);
+    const plain = (n: number): Buffer =>
+      Buffer.from(`From: a@sender.test\nTo: ${CAROL}\nSubject: pair ${n}\n\nbody ${n}\n`);
     const save = async (message: Buffer, flags: string, date: string): Promise<void> => {
       const out = await dovecot.imap('carol', [Buffer.concat([Buffer.from(`a APPEND INBOX (${flags}) "${date}" `
         + `{${message.length}+}\r\n`), message])]);
