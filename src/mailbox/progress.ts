@@ -19,12 +19,13 @@ export function createProgress(stream: NodeJS.WriteStream, now: () => number = D
   const tty = stream.isTTY === true;
   let started = now();
   let current = '';
-  let drawn = 0;
+  let drawn = -Infinity;
   return {
     update(mailbox, done, total) {
       if (mailbox !== current) {
         current = mailbox;
         started = now();
+        drawn = -Infinity;
         if (!tty) stream.write(`pgpipe: ${mailbox}: ${total} message(s)\n`);
       }
       const elapsed = (now() - started) / 1000;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseFetchedTexts } from '../../src/mailbox/doveadm.js';
 import { uidSet } from '../../src/mailbox/encrypt-mailbox.js';
+import { createProgress } from '../../src/mailbox/progress.js';
 import { fetchAttributes, parseValues, quote } from '../../src/mailbox/imap-tokens.js';
 import { replacesOf, withReplacesField } from '../../src/mailbox/replaces-field.js';
 
@@ -63,5 +64,37 @@ describe('APPENDUID uid sets', () => {
     assert.deepEqual(uidSet('7'), [7]);
     assert.deepEqual(uidSet('7:9'), [7, 8, 9]);
     assert.deepEqual(uidSet('3,7:8,12'), [3, 7, 8, 12]);
+  });
+});
+
+describe('progress on stderr', () => {
+  const stream = (tty: boolean) => {
+    const written: string[] = [];
+    return { written, stream: { isTTY: tty, write: (s: string) => written.push(s) } as unknown as NodeJS.WriteStream };
+  };
+  it('on a terminal: one redrawn line with counts, rate and ETA, made permanent at the end', () => {
+    let now = 0;
+    const out = stream(true);
+    const progress = createProgress(out.stream, () => now);
+    progress.update('INBOX', 0, 100);
+    now = 10_000;
+    progress.update('INBOX', 50, 100);
+    progress.finish('INBOX', 'pgpipe: INBOX: done');
+    assert.deepEqual(out.written, ['\r\x1b[Kpgpipe: INBOX: 0/100, 0.0 msg/s',
+      '\r\x1b[Kpgpipe: INBOX: 50/100, 5.0 msg/s ETA 0:10', '\r\x1b[Kpgpipe: INBOX: done\n']);
+  });
+  it('elsewhere: plain lines, one per mailbox and every 1,000 messages', () => {
+    let now = 0;
+    const out = stream(false);
+    const progress = createProgress(out.stream, () => now);
+    progress.update('Sent', 0, 2500);
+    for (let done = 1; done <= 2500; done++) {
+      now += 10;
+      progress.update('Sent', done, 2500);
+    }
+    progress.finish('Sent', 'pgpipe: Sent: done');
+    assert.deepEqual(out.written, ['pgpipe: Sent: 2500 message(s)\n',
+      'pgpipe: Sent: 1000/2500, 100.0 msg/s ETA 0:15\n', 'pgpipe: Sent: 2000/2500, 100.0 msg/s ETA 0:05\n',
+      'pgpipe: Sent: done\n']);
   });
 });
