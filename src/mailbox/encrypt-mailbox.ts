@@ -108,7 +108,8 @@ async function verifyCopies(work: MailboxWork, mailbox: Mailbox, copies: Readonl
     `UID FETCH ${[...copies.keys()].join(',')} (UID BODY.PEEK[])`);
   const bodies = new Map<number, ImapValue | undefined>();
   for (const attributes of reply.untagged.map(fetchAttributes)) {
-    if (attributes !== null) bodies.set(Number(text(attributes.get('UID'))), attributes.get('BODY[]'));
+    // Only the answers with a body: another client's flag change comes as a FETCH too, without one.
+    if (attributes?.has('BODY[]') === true) bodies.set(Number(text(attributes.get('UID'))), attributes.get('BODY[]'));
   }
   for (const [uid, guid] of copies) {
     const body = bodies.get(uid);

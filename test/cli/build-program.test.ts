@@ -10,7 +10,7 @@ describe('buildProgram', () => {
   it('defines every command for help, admin commands and no argument', async () => {
     for (const first of [undefined, '--help', 'help', 'user', 'doctor', 'Filter']) {
       const all = await names(first);
-      const commands = ['encrypt', 'filter', 'deliver', 'db', 'user', 'key', 'alias', 'doctor', 'setup'];
+      const commands = ['encrypt', 'filter', 'deliver', 'db', 'user', 'key', 'alias', 'doctor', 'setup', 'mailbox'];
       for (const command of commands) assert.ok(all.includes(command), `${String(first)}: ${command}`);
     }
   });
