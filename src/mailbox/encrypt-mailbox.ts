@@ -44,6 +44,8 @@ export interface MailboxWork {
   readonly keys: readonly PublicKey[];
   readonly hp: HeaderProtectionOptions;
   readonly dryRun: boolean;
+  /** Messages per batch (`--batch`, default 200). */
+  readonly batch: number;
   /** Called once the mailbox's messages are counted, and after each message. */
   readonly progress: (done: number, total: number) => void;
 }
@@ -59,8 +61,7 @@ interface StoredMessage {
 }
 
 const SCAN_ITEMS = `(UID X-GUID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS (${REPLACES_FIELD})])`;
-/** Messages fetched per doveadm call: at most this many, and at most BATCH_BYTES together (beyond the first). */
-const BATCH_MESSAGES = 200;
+/** A batch holds at most `--batch` messages (default 200), and at most this many bytes beyond its first. */
 const BATCH_BYTES = 16 * 1024 * 1024;
 
 const text = (value: ImapValue | undefined): string | null =>
@@ -134,6 +135,23 @@ async function clearPending(work: MailboxWork, mailbox: Mailbox, uids: readonly 
     `UID STORE ${uids.join(',')} -FLAGS.SILENT (${PENDING_KEYWORD})`);
 }
 
+/** The flags of the messages at `uids` that are still there. */
+async function currentFlags(
+  work: MailboxWork, mailbox: Mailbox, uids: readonly number[],
+): Promise<Map<number, string[]>> {
+  const flags = new Map<number, string[]>();
+  if (uids.length === 0) return flags;
+  const reply = await work.session.ok(`reading flags in ${mailbox.name}`, `UID FETCH ${uids.join(',')} (UID FLAGS)`);
+  for (const attributes of reply.untagged.map(fetchAttributes)) {
+    const list = attributes?.get('FLAGS');
+    const uid = Number(text(attributes?.get('UID')));
+    if (Array.isArray(list) && uids.includes(uid)) {
+      flags.set(uid, list.filter((flag): flag is string => typeof flag === 'string'));
+    }
+  }
+  return flags;
+}
+
 /** Pure: the UIDs of an APPENDUID uid-set (`7`, `7:9`, `7,9:10`), in order. */
 export function uidSet(set: string): number[] {
   return set.split(',').flatMap((range) => {
@@ -166,12 +184,12 @@ async function appendCopies(
   return uids;
 }
 
-/** Consecutive runs of messages to fetch together (BATCH_MESSAGES, BATCH_BYTES). */
-function* batches(messages: readonly StoredMessage[]): Generator<StoredMessage[]> {
+/** Consecutive runs of messages to work on together (`size` of them at most, BATCH_BYTES). */
+function* batches(messages: readonly StoredMessage[], size: number): Generator<StoredMessage[]> {
   let batch: StoredMessage[] = [];
   let bytes = 0;
   for (const message of messages) {
-    if (batch.length > 0 && (batch.length >= BATCH_MESSAGES || bytes + message.size > BATCH_BYTES)) {
+    if (batch.length > 0 && (batch.length >= size || bytes + message.size > BATCH_BYTES)) {
       yield batch;
       batch = [];
       bytes = 0;
@@ -194,7 +212,7 @@ export async function encryptMailbox(work: MailboxWork, mailbox: Mailbox): Promi
   const total = originals.length;
   work.progress(0, total);
   let done = 0;
-  for (const batch of batches(originals)) {
+  for (const batch of batches(originals, work.batch)) {
     const texts = await fetchStoredMessages(work.tools, work.user, mailbox.name,
       batch.filter((m) => !copyOf.has(m.guid)).map((m) => m.uid));
     /** copy UID → the GUID it must name; the originals to expunge once every copy is checked. */
@@ -226,9 +244,18 @@ export async function encryptMailbox(work: MailboxWork, mailbox: Mailbox): Promi
       work.progress(done, total);
     }
     if (work.dryRun) continue;
-    if (fresh.length > 0) {
-      const uids = await appendCopies(work, mailbox, fresh);
-      fresh.forEach(({ original }, i) => {
+    // Flags as they are now, not as the scan saw them (a client may have read or flagged one since), and without
+    // the originals a client expunged meanwhile.
+    const current = await currentFlags(work, mailbox, fresh.map(({ original }) => original.uid));
+    const still = fresh.flatMap(({ original, copy }) => {
+      const flags = current.get(original.uid);
+      return flags === undefined ? [] : [{ original: { ...original, flags }, copy }];
+    });
+    counts.encrypted -= fresh.length - still.length;
+    counts.gone += fresh.length - still.length;
+    if (still.length > 0) {
+      const uids = await appendCopies(work, mailbox, still);
+      still.forEach(({ original }, i) => {
         check.set(uids[i] as number, original.guid);
         expunged.push(original.uid);
       });

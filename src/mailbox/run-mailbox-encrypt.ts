@@ -17,6 +17,8 @@ export interface MailboxEncryptOptions {
   /** Names as `doveadm mailbox list` shows them; empty: every mailbox. */
   readonly mailboxes: readonly string[];
   readonly dryRun: boolean;
+  /** Messages per batch (one fetch, one APPEND, one expunge). */
+  readonly batch: number;
   readonly tools: DovecotTools;
 }
 
@@ -62,7 +64,7 @@ export async function runMailboxEncrypt(
     for (const mailbox of chosen) {
       const summary = await encryptMailbox({
         session, tools: options.tools, user: options.user, keys, hp: headerProtectionFrom(config),
-        dryRun: options.dryRun, progress: (done, total) => progress.update(mailbox.name, done, total),
+        dryRun: options.dryRun, batch: options.batch, progress: (done, total) => progress.update(mailbox.name, done, total),
       }, mailbox);
       if (summary === null) continue;
       // Always, also when this run changed nothing: an earlier run may have died between expunge and purge.
