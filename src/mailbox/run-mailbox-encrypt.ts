@@ -10,6 +10,7 @@ import { permanent } from '../errors.js';
 import { listMailboxes, purgeCache, type DovecotTools } from './doveadm.js';
 import { encryptMailbox, type MailboxSummary } from './encrypt-mailbox.js';
 import { ImapSession } from './imap-session.js';
+import { parseValues } from './imap-tokens.js';
 import type { Progress } from './progress.js';
 
 export interface MailboxEncryptOptions {
@@ -46,25 +47,44 @@ export async function userKeys(config: Config, user: string): Promise<{ keys: Pu
   return { keys: usable.map((report) => report.key as PublicKey), fingerprints: usable.map((r) => r.fingerprint) };
 }
 
+/** The prefixes of the "other users" and "shared" namespaces (RFC 2342) the session announces. */
+export async function foreignPrefixes(session: ImapSession): Promise<string[]> {
+  const reply = await session.ok('asking for the namespaces', 'NAMESPACE');
+  const line = reply.untagged.find((raw) => /^\* NAMESPACE /i.test(raw.toString('latin1')));
+  return line === undefined ? [] : namespacePrefixes(line);
+}
+
+/** Pure: the non-personal prefixes of a `* NAMESPACE personal others shared` response. */
+export function namespacePrefixes(line: Buffer): string[] {
+  const [, , , others, shared] = parseValues(line);
+  return [others, shared].flatMap((list) => (Array.isArray(list) ? list : []))
+    .flatMap((entry) => (Array.isArray(entry) && typeof entry[0] === 'string' ? [entry[0]] : []))
+    .filter((prefix) => prefix !== '');
+}
+
 export async function runMailboxEncrypt(
   options: MailboxEncryptOptions, config: Config, progress: Progress,
 ): Promise<MailboxEncryptResult> {
   const started = Date.now();
   const { keys, fingerprints } = await userKeys(config, options.user);
-  const all = await listMailboxes(options.tools, options.user);
-  const unknown = options.mailboxes.filter((name) => !all.some((box) => box.name === name));
-  if (unknown.length > 0) {
-    throw permanent('usage', `no mailbox ${unknown.map((n) => JSON.stringify(n)).join(', ')} for ${options.user} `
-      + `(doveadm mailbox list -u ${options.user} names them)`);
-  }
-  const chosen = options.mailboxes.length === 0 ? all : all.filter((box) => options.mailboxes.includes(box.name));
+  const listed = await listMailboxes(options.tools, options.user);
   const session = await ImapSession.open(options.tools, options.user);
   const summaries: MailboxSummary[] = [];
   try {
+    // Only the user's own mail: another user's shared mailbox must never be encrypted to this user's key.
+    const foreign = await foreignPrefixes(session);
+    const all = listed.filter((box) => !foreign.some((prefix) => box.imap.startsWith(prefix)));
+    const unknown = options.mailboxes.filter((name) => !all.some((box) => box.name === name));
+    if (unknown.length > 0) {
+      throw permanent('usage', `no mailbox ${unknown.map((n) => JSON.stringify(n)).join(', ')} of ${options.user}'s `
+        + `own (doveadm mailbox list -u ${options.user} names them)`);
+    }
+    const chosen = options.mailboxes.length === 0 ? all : all.filter((box) => options.mailboxes.includes(box.name));
     for (const mailbox of chosen) {
       const summary = await encryptMailbox({
         session, tools: options.tools, user: options.user, keys, hp: headerProtectionFrom(config),
-        dryRun: options.dryRun, batch: options.batch, progress: (done, total) => progress.update(mailbox.name, done, total),
+        dryRun: options.dryRun, batch: options.batch,
+        progress: (done, total) => progress.update(mailbox.name, done, total),
       }, mailbox);
       if (summary === null) continue;
       // Always, also when this run changed nothing: an earlier run may have died between expunge and purge.

@@ -277,8 +277,8 @@ function killedRun(nth: number): Promise<boolean> {
   return new Promise((resolve, reject) => {
     // Batches of 2: many points where a kill can land (between APPEND and EXPUNGE among them).
     const child = spawn(process.execPath, [PGPIPE_BIN, 'mailbox', 'encrypt', '--user', BOB, '--db', pg.url,
-      '--dovecot-config', dovecot.configFile, '--batch', '2'], { env: { PATH: process.env.PATH ?? '', PGPIPE_CONFIG: '/dev/null' },
-      stdio: ['ignore', 'ignore', 'pipe'] });
+      '--dovecot-config', dovecot.configFile, '--batch', '2'],
+    { env: { PATH: process.env.PATH ?? '', PGPIPE_CONFIG: '/dev/null' }, stdio: ['ignore', 'ignore', 'pipe'] });
     let started = 0;
     child.stderr.on('data', (chunk: Buffer) => {
       const before = started;

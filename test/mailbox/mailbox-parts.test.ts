@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { parseFetchedTexts } from '../../src/mailbox/doveadm.js';
 import { uidSet } from '../../src/mailbox/encrypt-mailbox.js';
 import { createProgress } from '../../src/mailbox/progress.js';
+import { namespacePrefixes } from '../../src/mailbox/run-mailbox-encrypt.js';
 import { fetchAttributes, parseValues, quote } from '../../src/mailbox/imap-tokens.js';
 import { replacesOf, withReplacesField } from '../../src/mailbox/replaces-field.js';
 
@@ -96,5 +97,13 @@ describe('progress on stderr', () => {
     assert.deepEqual(out.written, ['pgpipe: Sent: 2500 message(s)\n',
       'pgpipe: Sent: 1000/2500, 100.0 msg/s ETA 0:15\n', 'pgpipe: Sent: 2000/2500, 100.0 msg/s ETA 0:05\n',
       'pgpipe: Sent: done\n']);
+  });
+});
+
+describe('namespaces', () => {
+  it('names the other users\' and shared prefixes, never the personal one', () => {
+    const line = Buffer.from('* NAMESPACE (("" ".")) (("shared." "." "X-PARAM" ("a"))) (("Public/" "/"))\r\n');
+    assert.deepEqual(namespacePrefixes(line), ['shared.', 'Public/']);
+    assert.deepEqual(namespacePrefixes(Buffer.from('* NAMESPACE (("" ".")) NIL NIL\r\n')), []);
   });
 });
