@@ -31,7 +31,7 @@ export interface DovecotInstance {
   readonly tempDir: string;
   /** The user's home: Maildir/ (messages, tmp/, dovecot.index*, dovecot-uidlist) lives below it. */
   home(localPart: string): string;
-  /** Stored messages of a user's INBOX (new/ and cur/), oldest first by file name. */
+  /** Stored messages of a user's INBOX (new/ and cur/), oldest first (by the time in the file name). */
   messages(localPart: string): Buffer[];
   /** Every regular file below the user's home, with its path (for leak checks). */
   files(localPart: string): { path: string; content: Buffer }[];
@@ -84,6 +84,15 @@ protocol lmtp {
   hostname = mx.${options.domain}
 }
 `;
+}
+
+/**
+ * When Dovecot stored a Maildir file, from its name (`SECS.M<usec>P<pid>.host`): the microseconds are not
+ * zero-padded, so two files of the same second do not sort by name (M99999 comes after M100000).
+ */
+function arrival(name: string): number {
+  const match = /^(\d+)\.M(\d+)P/.exec(name);
+  return match === null ? 0 : Number(match[1]) * 1e6 + Number(match[2]);
 }
 
 export async function startDovecot(options: DovecotOptions): Promise<DovecotInstance> {
@@ -163,7 +172,7 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotInst
       return ['new', 'cur'].flatMap((sub) => {
         const d = join(box, sub);
         return existsSync(d) ? readdirSync(d).map((f) => ({ f, path: join(d, f) })) : [];
-      }).sort((a, b) => a.f.localeCompare(b.f)).map((m) => readFileSync(m.path));
+      }).sort((a, b) => arrival(a.f) - arrival(b.f) || a.f.localeCompare(b.f)).map((m) => readFileSync(m.path));
     },
     files: (user) => walk(join(homes, user)).map((path) => ({ path, content: readFileSync(path) })),
     async imap(user, commands) {
