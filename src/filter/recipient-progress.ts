@@ -4,7 +4,9 @@
 import type { RecipientResult } from '../mail-path/outcome.js';
 import type { Delivery } from './plan-deliveries.js';
 
-const notSent = (recipient: string): RecipientResult => ({ recipient, action: 'not-sent', why: null, fingerprints: [] });
+const notSent = (recipient: string): RecipientResult => ({
+  recipient, action: 'not-sent', why: null, fingerprints: [],
+});
 
 export class RecipientProgress {
   private planned: readonly RecipientResult[];
