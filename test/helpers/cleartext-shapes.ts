@@ -1,7 +1,10 @@
 // Issue 11 item 1: messages that look "already encrypted" but carry readable text somewhere a reader can see it.
 // Built from real gpg/openssl output (test/unit/message/real-crypto.ts) plus the text; each must be encrypted.
 // `positives` are the real shapes that must still pass unchanged. Shared by the detection, filter and CLI tests.
+import assert from 'node:assert/strict';
+import { splitMessage } from '../../src/message/split-message.js';
 import { realCrypto } from '../unit/message/real-crypto.js';
+import { decryptWithOpenpgpJs, parsePgpMime } from './decrypt.js';
 
 export interface Shape {
   /** Issue class, for grouping: control | preamble | after-armor | der | base64 | armor | ambiguous. */
@@ -13,6 +16,8 @@ export interface Shape {
 const HEAD = 'From: a@example.net\nTo: alice@example.org\nSubject: s\nMessage-ID: <shape@example.net>\nMIME-Version: 1.0\n';
 const b64 = (bytes: Buffer | string): string =>
   `${Buffer.from(bytes as string, typeof bytes === 'string' ? 'latin1' : undefined).toString('base64').replace(/.{76}/g, '$&\n')}\n`;
+/** `text` with LFs added so that its base64 ends in `=` padding (the gpg armor's length varies from run to run). */
+const padded = (text: string): string => (text.length % 3 === 0 ? `${text}\n` : text);
 const SECRET = (id: string): string => `SECRET-${id} the merger closes Friday`;
 const THUNDERBIRD = 'This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)\n';
 
@@ -125,12 +130,11 @@ export function cleartextShapes(): Shape[] {
     Buffer.from(real.smimeEnvelopedStreamed, 'base64'), Buffer.from(SECRET('d7'))]))));
 
   // 5. base64 / quoted-printable inline PGP with more than the armor.
-  add('base64', 'base64 inline PGP, text after the padding', single(`${b64(armor)}${b64(` ${SECRET('b1')}`)}`,
-    'Content-Type: text/plain\nContent-Transfer-Encoding: base64\n'));
-  add('base64', 'base64 inline PGP padded at the end, then a second base64 block', single(`${b64(`${armor}\n`)}\n${b64(SECRET('b2'))}`,
-    'Content-Type: text/plain\nContent-Transfer-Encoding: base64\n'));
-  add('base64', 'base64 with junk characters readers skip', single(`${b64(armor)}*${b64(SECRET('b3'))}`,
-    'Content-Type: text/plain\nContent-Transfer-Encoding: base64\n'));
+  const B64_TEXT = 'Content-Type: text/plain\nContent-Transfer-Encoding: base64\n';
+  add('base64', 'base64 inline PGP, text after the padding', single(`${b64(padded(armor))}${b64(` ${SECRET('b1')}`)}`, B64_TEXT));
+  add('base64', 'base64 inline PGP, CRLF, a blank line, then text after the padding',
+    single(`${b64(padded(armor))}\n${b64(SECRET('b2'))}`.replace(/\n/g, '\r\n'), B64_TEXT));
+  add('base64', 'base64 with junk characters readers skip', single(`${b64(padded(armor))}*${b64(SECRET('b3'))}`, B64_TEXT));
   add('base64', 'quoted-printable armor then text', single(`${armor.replace(/=/g, '=3D')}=0A${SECRET('b4')}=\n`,
     'Content-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n'));
   add('base64', 'quoted-printable armor with stray "=" text', single(`${armor.replace(/=/g, '=3D')}=${SECRET('b5')}\n`,
@@ -189,4 +193,19 @@ export function protectedShapes(): Shape[] {
       'application/pkcs7-mime; smime-type=authEnveloped-data; name="smime.p7m"') },
     { group: 'smime', name: 'synthetic EnvelopedData (the DER writer the negatives use)', raw: smime(b64(envelopedDer())) },
   ];
+}
+
+const lf = (bytes: Buffer): string => bytes.toString('latin1').replace(/\r\n/g, '\n');
+
+/**
+ * `output` is pgpipe's PGP/MIME for `shape`: no SECRET marker outside the armor, and the decrypted payload holds
+ * every byte of the input body (line endings aside).
+ */
+export async function assertShapeEncrypted(shape: Shape, output: Buffer, privateArmored: string): Promise<void> {
+  const { armor } = parsePgpMime(output);
+  const outside = output.toString('latin1').replace(armor, '');
+  assert.doesNotMatch(outside, /SECRET-/, `${shape.name}: marker outside the encryption`);
+  const inner = await decryptWithOpenpgpJs(armor, privateArmored);
+  const body = splitMessage(Buffer.from(shape.raw, 'latin1')).body;
+  assert.ok(lf(inner).includes(lf(body)), `${shape.name}: the decrypted payload lacks the input body`);
 }
