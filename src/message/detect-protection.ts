@@ -8,7 +8,9 @@
 // Bounded: big parts are decoded in full only when their start looks encrypted; the walk is capped; never throws.
 import { contentTypeOf, dispositionOf, transferEncodingOf, type ContentType } from './content-type.js';
 import { mimeLeaves, multipartSections, type MultipartFrame } from './mime-parts.js';
-import { isEncryptedMessage, isEncryptedOpenPgp, mayBeEncryptedOpenPgp, parseArmor, startsWithArmor } from './openpgp-data.js';
+import {
+  isEncryptedMessage, isEncryptedOpenPgp, mayBeEncryptedOpenPgp, parseArmor, startsWithArmor,
+} from './openpgp-data.js';
 import { isSmimeEnveloped } from './smime-data.js';
 import { splitMessage } from './split-message.js';
 import { decodeTransfer, decodeTransferStrict } from './transfer-decoding.js';
@@ -35,8 +37,10 @@ const normalized = (bytes: Buffer): string => bytes.toString('latin1').replace(/
  * itself; "multi-part message" for the multipart/mixed around inline PGP). Any other preamble text is readable
  * at rest; a reader may show it. The epilogue must be blank.
  */
-const KNOWN_PREAMBLE =
-  /^(?:This is an OpenPGP\/MIME encrypted message \(RFC (?:2440|4880|9580) and 3156\)|This is a multi-?part message in MIME format\.?)$/;
+const KNOWN_PREAMBLE = new RegExp(
+  '^(?:This is an OpenPGP/MIME encrypted message \\(RFC (?:2440|4880|9580) and 3156\\)' +
+    '|This is a multi-?part message in MIME format\\.?)$',
+);
 
 const preambleIsHarmless = (bytes: Buffer): boolean =>
   isBlank(bytes) || (bytes.length < 200 && KNOWN_PREAMBLE.test(normalized(bytes)));
@@ -65,7 +69,8 @@ function frameIsHarmless(frame: MultipartFrame): boolean {
  * Charsets in which ASCII armor reads as something else: UTF-7 decodes every `+...` run of base64 characters as
  * text, UTF-16/32 pair the armor's bytes into other characters. A text part in one of them is never inline PGP.
  */
-const NON_ASCII_CHARSET = /^(?:(?:x-)?(?:unicode-1-1-)?utf-?(?:7|16|32)|x-imap4-modified-utf7|ucs-?[24]|unicode|csunicode|iso-10646-ucs)/;
+const NON_ASCII_CHARSET =
+  /^(?:(?:x-)?(?:unicode-1-1-)?utf-?(?:7|16|32)|x-imap4-modified-utf7|ucs-?[24]|unicode|csunicode|iso-10646-ucs)/;
 
 const isPkcs7Type = (type: string): boolean =>
   type === 'application/pkcs7-mime' || type === 'application/x-pkcs7-mime';
@@ -113,7 +118,8 @@ function holdsEncryptedOpenPgp(fields: readonly HeaderField[], body: Buffer, con
 function isControlPart(part: SplitMessage): boolean {
   if (contentTypeOf(part.fields).type !== 'application/pgp-encrypted' || !isUnambiguous(part.fields)) return false;
   const content = decodeTransferStrict(part.body, transferEncodingOf(part.fields));
-  return content !== undefined && content.length < 200 && /^[ \t\r\n]*Version: 1[ \t\r\n]*$/.test(content.toString('latin1'));
+  if (content === undefined || content.length >= 200) return false;
+  return /^[ \t\r\n]*Version: 1[ \t\r\n]*$/.test(content.toString('latin1'));
 }
 
 /**

@@ -166,7 +166,9 @@ function readPacket(bytes: Buffer, at: number): Packet | undefined {
 }
 
 /** Session-key sizes by symmetric algorithm id (IDEA, 3DES, CAST5, Blowfish, AES, Twofish, Camellia). */
-const KEY_LENGTH: Record<number, number> = { 1: 16, 2: 24, 3: 16, 4: 16, 7: 16, 8: 24, 9: 32, 10: 32, 11: 16, 12: 24, 13: 32 };
+const KEY_LENGTH: Record<number, number> = {
+  1: 16, 2: 24, 3: 16, 4: 16, 7: 16, 8: 24, 9: 32, 10: 32, 11: 16, 12: 24, 13: 32,
+};
 const BLOCK_128 = new Set([7, 8, 9, 10, 11, 12, 13]);
 /** Nonce sizes of the AEAD modes: EAX, OCB, GCM. */
 const IV_LENGTH: Record<number, number> = { 1: 16, 2: 15, 3: 12 };
@@ -252,11 +254,13 @@ function isEncryptedData(packet: Packet): boolean {
   const iv = IV_LENGTH[head[2] ?? 0];
   if (!BLOCK_128.has(cipher) || iv === undefined) return false;
   if (packet.tag === 18 && head[0] === 2) return (head[3] ?? 99) <= 16 && length >= 4 + 32 + 16 + 16 + 1;
-  if (packet.tag === 20 && head[0] === 1) return head[2] !== 3 && (head[3] ?? 99) <= 56 && length >= 4 + iv + 16 + 16 + 1;
+  if (packet.tag === 20 && head[0] === 1) {
+    return head[2] !== 3 && (head[3] ?? 99) <= 56 && length >= 4 + iv + 16 + 16 + 1; // EAX or OCB only
+  }
   return false;
 }
 
-/** Exactly one encrypted OpenPGP message: session-key packets (and Markers), one encrypted-data packet, nothing after. */
+/** Exactly one encrypted message: session-key packets (and Markers), one encrypted-data packet, nothing after. */
 export function isEncryptedMessage(bytes: Buffer): boolean {
   let sessionKeys = 0;
   let at = 0;

@@ -21,7 +21,8 @@ describe('pgpipe encrypt: "already encrypted" only when every byte is ciphertext
 
   for (const shape of cleartextShapes()) {
     it(`encrypted: ${shape.group}: ${shape.name}`, async () => {
-      const result = await runCli(['encrypt', '--to', 'alice@example.org', '--db', pg.url], { input: Buffer.from(shape.raw, 'latin1') });
+      const input = Buffer.from(shape.raw, 'latin1');
+      const result = await runCli(['encrypt', '--to', 'alice@example.org', '--db', pg.url], { input });
       assert.equal(result.code, 0, result.stderr);
       await assertShapeEncrypted(shape, result.stdout, alice.privateArmored);
     });
@@ -29,7 +30,8 @@ describe('pgpipe encrypt: "already encrypted" only when every byte is ciphertext
   for (const shape of protectedShapes()) {
     it(`unchanged: ${shape.group}: ${shape.name}`, async () => {
       const input = Buffer.from(shape.raw, 'latin1');
-      const result = await runCli(['encrypt', '--to', 'alice@example.org', '--db', 'postgresql://nobody@127.0.0.1:1/none'], { input });
+      const noDatabase = 'postgresql://nobody@127.0.0.1:1/none';
+      const result = await runCli(['encrypt', '--to', 'alice@example.org', '--db', noDatabase], { input });
       assert.equal(result.code, 0, result.stderr);
       assert.ok(result.stdout.equals(input), 'byte for byte');
     });

@@ -10,7 +10,8 @@ export function packet(tag: number, body: Buffer, partial = false): Buffer {
     : n < 8384 ? Buffer.from([((n - 192) >> 8) + 192, (n - 192) & 0xff])
       : Buffer.from([255, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
   if (partial && body.length > 512) {
-    return Buffer.concat([Buffer.from([0xc0 | tag, 224 + 9]), body.subarray(0, 512), lengthOf(body.length - 512), body.subarray(512)]);
+    const first = Buffer.from([0xc0 | tag, 224 + 9]); // a 512-byte partial chunk
+    return Buffer.concat([first, body.subarray(0, 512), lengthOf(body.length - 512), body.subarray(512)]);
   }
   return Buffer.concat([Buffer.from([0xc0 | tag]), lengthOf(body.length), body]);
 }
@@ -29,7 +30,8 @@ export function encryptedPackets(rng: Rng): Buffer {
     const roll = rng.int(3);
     if (roll === 0) esks.push(packet(1, Buffer.concat([Buffer.from([3]), keyId, Buffer.from([1]), mpi(rng, 256)])));
     else if (roll === 1) {
-      esks.push(packet(1, Buffer.concat([Buffer.from([3]), keyId, Buffer.from([18]), mpi(rng, 33), Buffer.from([48]), rng.bytes(48)])));
+      const ecdh = [mpi(rng, 33), Buffer.from([48]), rng.bytes(48)];
+      esks.push(packet(1, Buffer.concat([Buffer.from([3]), keyId, Buffer.from([18]), ...ecdh])));
     } else esks.push(packet(3, Buffer.concat([Buffer.from([4, 9, 3, 8]), rng.bytes(8), Buffer.from([0x60])])));
   }
   const body = Buffer.concat([Buffer.from([1]), rng.bytes(rng.range(40, 3000))]);
@@ -60,18 +62,21 @@ export function armor(data: Buffer, eol: string, rng: Rng): string {
 const tlv = (tag: number, ...content: Buffer[]): Buffer => {
   const body = Buffer.concat(content);
   const n = body.length;
-  const length = n < 0x80 ? Buffer.from([n]) : n < 0x100 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]);
+  const length = n < 0x80 ? Buffer.from([n])
+    : n < 0x100 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]);
   return Buffer.concat([Buffer.from([tag]), length, body]);
 };
 const oid = (hex: string): Buffer => tlv(0x06, Buffer.from(hex, 'hex'));
 
 /** A definite-length EnvelopedData ContentInfo: one RSA recipient, AES-256-CBC content of random bytes. */
 export function envelopedDer(rng: Rng): Buffer {
-  const recipient = tlv(0x30, tlv(0x02, Buffer.from([0])), tlv(0x30, tlv(0x30), tlv(0x02, Buffer.from([1 + rng.int(100)]))),
+  const issuerAndSerial = tlv(0x30, tlv(0x30), tlv(0x02, Buffer.from([1 + rng.int(100)])));
+  const recipient = tlv(0x30, tlv(0x02, Buffer.from([0])), issuerAndSerial,
     tlv(0x30, oid('2a864886f70d010101'), tlv(0x05)), tlv(0x04, rng.bytes(256)));
   const content = tlv(0x30, oid('2a864886f70d010701'), tlv(0x30, oid('60864801650304012a'), tlv(0x04, rng.bytes(16))),
     tlv(0x80, rng.bytes(16 * rng.range(2, 40))));
-  return tlv(0x30, oid('2a864886f70d010703'), tlv(0xa0, tlv(0x30, tlv(0x02, Buffer.from([0])), tlv(0x31, recipient), content)));
+  const enveloped = tlv(0x30, tlv(0x02, Buffer.from([0])), tlv(0x31, recipient), content);
+  return tlv(0x30, oid('2a864886f70d010703'), tlv(0xa0, enveloped));
 }
 
 export const base64Lines = (bytes: Buffer, eol: string): string =>

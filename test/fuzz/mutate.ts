@@ -80,7 +80,8 @@ const armorBlocks = (b: Buffer): [number, number][] => {
 
 /** Packet sequences that are readable: literal data, or literal data beside session keys / encrypted data. */
 const readablePackets = (r: Rng, token: string): Buffer => {
-  const literal = packet(11, Buffer.concat([Buffer.from('b\x00\x00\x00\x00\x00', 'latin1'), Buffer.from(` ${token} `)]));
+  const literalHeader = Buffer.from('b\x00\x00\x00\x00\x00', 'latin1'); // binary, no file name, no date
+  const literal = packet(11, Buffer.concat([literalHeader, Buffer.from(` ${token} `)]));
   const esk = packet(1, Buffer.concat([Buffer.from([3]), r.bytes(8), Buffer.from([1, 0x08, 0x00]), r.bytes(256)]));
   const seipd = packet(18, Buffer.concat([Buffer.from([1]), r.bytes(64)]));
   return r.pick([
@@ -177,7 +178,8 @@ const ISSUE_11_MUTATORS: readonly Mutator[] = [
       const userId = packet(13, Buffer.from(`Alice ${plant(r)} <alice@example.org>`));
       const replacement = r.chance(0.5)
         ? armor(userId, eol, r).replace(/PGP MESSAGE/g, 'PGP PUBLIC KEY BLOCK')
-        : ['-----BEGIN PGP SIGNED MESSAGE-----', 'Hash: SHA256', '', `- ${secretText(r)}`, '-----BEGIN PGP SIGNATURE-----', '',
+        : ['-----BEGIN PGP SIGNED MESSAGE-----', 'Hash: SHA256', '', `- ${secretText(r)}`,
+          '-----BEGIN PGP SIGNATURE-----', '',
           'iHUEARYKAB0WIQQAAAAA', '-----END PGP SIGNATURE-----', ''].join(eol);
       if (blocks.length === 0) return splice(b, r.pick(lineStarts(b)), 0, Buffer.from(replacement, 'latin1'));
       const [start, end] = r.pick(blocks);

@@ -43,7 +43,8 @@ export interface CaseRun {
   readonly diagnostics: string;
 }
 
-export type OutcomeLabel = 'exit0-encrypted' | 'exit0-passthrough-protected' | 'exit0-plain-unkeyed-only' | 'exit75-deferred';
+export type OutcomeLabel = 'exit0-encrypted' | 'exit0-passthrough-protected' | 'exit0-plain-unkeyed-only'
+  | 'exit75-deferred';
 export type Verdict = { ok: true; outcome: OutcomeLabel; notes: string[] } | { ok: false; reason: string };
 
 const fail = (reason: string): Verdict => ({ ok: false, reason });
@@ -173,7 +174,9 @@ export async function judge(run: CaseRun, options: OracleOptions): Promise<Verdi
     // byte is ciphertext; the Subject of passed-through mail stays visible by design).
     if (options.isProtected(run.input) && checkPlainCopy(run.input, h.data, options) === null) {
       const readable = [...secretTokens(run.input, false).cr];
-      if (readable.length > 0) return fail(`keyed ${r.address}: readable token ${readable[0]} passed through unchanged`);
+      if (readable.length > 0) {
+        return fail(`keyed ${r.address}: readable token ${readable[0]} passed through unchanged`);
+      }
       passthrough += 1;
       notes.push(`passthrough (${enc})`);
       continue;

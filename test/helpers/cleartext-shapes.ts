@@ -13,9 +13,12 @@ export interface Shape {
   readonly raw: string;
 }
 
-const HEAD = 'From: a@example.net\nTo: alice@example.org\nSubject: s\nMessage-ID: <shape@example.net>\nMIME-Version: 1.0\n';
-const b64 = (bytes: Buffer | string): string =>
-  `${Buffer.from(bytes as string, typeof bytes === 'string' ? 'latin1' : undefined).toString('base64').replace(/.{76}/g, '$&\n')}\n`;
+const HEAD =
+  'From: a@example.net\nTo: alice@example.org\nSubject: s\nMessage-ID: <shape@example.net>\nMIME-Version: 1.0\n';
+const b64 = (bytes: Buffer | string): string => {
+  const data = typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes;
+  return `${data.toString('base64').replace(/.{76}/g, '$&\n')}\n`;
+};
 /** `text` with LFs added so that its base64 ends in `=` padding (the gpg armor's length varies from run to run). */
 const padded = (text: string): string => (text.length % 3 === 0 ? `${text}\n` : text);
 const SECRET = (id: string): string => `SECRET-${id} the merger closes Friday`;
@@ -34,28 +37,33 @@ interface PgpMimeParts {
 
 function pgpMime(p: PgpMimeParts): string {
   const armor = realCrypto().pgpEncryptedArmor;
-  return `${HEAD}Content-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary="b1"\n${p.outerExtra ?? ''}\n` +
+  return `${HEAD}Content-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary="b1"\n` +
+    `${p.outerExtra ?? ''}\n` +
     `${p.preamble ?? THUNDERBIRD}--b1\nContent-Type: application/pgp-encrypted\n${p.controlHeaders ?? ''}\n` +
     `${p.control ?? 'Version: 1\n'}\n--b1\nContent-Type: application/octet-stream; name="encrypted.asc"\n` +
     `${p.dataHeaders ?? ''}\n${p.data ?? armor}\n${p.close === false ? '' : '--b1--\n'}${p.epilogue ?? ''}`;
 }
 
 const mixed = (preamble: string, parts: string[], epilogue = ''): string =>
-  `${HEAD}Content-Type: multipart/mixed; boundary="mx"\n\n${preamble}${parts.map((part) => `--mx\n${part}\n`).join('')}` +
+  `${HEAD}Content-Type: multipart/mixed; boundary="mx"\n\n${preamble}` +
+  `${parts.map((part) => `--mx\n${part}\n`).join('')}` +
   `--mx--\n${epilogue}`;
 const text = (body: string, headers = ''): string => `Content-Type: text/plain; charset=us-ascii\n${headers}\n${body}`;
 const attachment = (body: string, headers = 'Content-Transfer-Encoding: base64\n'): string =>
   `Content-Type: application/octet-stream; name="map.png.pgp"\n${headers}` +
   `Content-Disposition: attachment; filename="map.png.pgp"\n\n${body}`;
-const single = (body: string, headers = 'Content-Type: text/plain; charset=us-ascii\n'): string => `${HEAD}${headers}\n${body}`;
+const single = (body: string, headers = 'Content-Type: text/plain; charset=us-ascii\n'): string =>
+  `${HEAD}${headers}\n${body}`;
 const smime = (body: string, type = 'application/pkcs7-mime; smime-type=enveloped-data; name="smime.p7m"'): string =>
-  `${HEAD}Content-Type: ${type}\nContent-Disposition: attachment; filename="smime.p7m"\nContent-Transfer-Encoding: base64\n\n${body}`;
+  `${HEAD}Content-Type: ${type}\nContent-Disposition: attachment; filename="smime.p7m"\n` +
+  `Content-Transfer-Encoding: base64\n\n${body}`;
 
 // ---- a tiny DER writer for S/MIME variants (definite lengths) ----
 const tlv = (tag: number, ...content: Buffer[]): Buffer => {
   const body = Buffer.concat(content);
   const n = body.length;
-  const length = n < 0x80 ? Buffer.from([n]) : n < 0x100 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]);
+  const length = n < 0x80 ? Buffer.from([n])
+    : n < 0x100 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]);
   return Buffer.concat([Buffer.from([tag]), length, body]);
 };
 const hex = (h: string): Buffer => Buffer.from(h, 'hex');
@@ -86,9 +94,11 @@ export function cleartextShapes(): Shape[] {
   add('control', 'base64 control part with a second line', pgpMime({
     controlHeaders: 'Content-Transfer-Encoding: base64\n', control: b64(`Version: 1\r\n${SECRET('c4')}\r\n`) }));
   add('control', 'base64 control part, text after its padding', pgpMime({
-    controlHeaders: 'Content-Transfer-Encoding: base64\n', control: `${b64('Version: 1')}${b64(` ${SECRET('c5')}`)}` }));
+    controlHeaders: 'Content-Transfer-Encoding: base64\n',
+    control: `${b64('Version: 1')}${b64(` ${SECRET('c5')}`)}` }));
   add('control', 'Exchange layout, text in the control part', mixed('', [text(''),
-    `Content-Type: application/pgp-encrypted\n\nVersion: 1\n${SECRET('c6')}`, `Content-Type: application/octet-stream\n\n${armor}`]));
+    `Content-Type: application/pgp-encrypted\n\nVersion: 1\n${SECRET('c6')}`,
+    `Content-Type: application/octet-stream\n\n${armor}`]));
 
   // 2. Preamble / epilogue of a multipart.
   add('preamble', 'PGP/MIME preamble text', pgpMime({ preamble: `${SECRET('p1')}\n` }));
@@ -107,34 +117,42 @@ export function cleartextShapes(): Shape[] {
   add('after-armor', 'PGP/MIME data part: armor then text', pgpMime({ data: `${armor}\n${SECRET('a1')}\n` }));
   add('after-armor', 'PGP/MIME data part: text then armor', pgpMime({ data: `${SECRET('a2')}\n${armor}` }));
   add('after-armor', 'PGP/MIME data part, base64 binary packets then text', pgpMime({
-    dataHeaders: 'Content-Transfer-Encoding: base64\n', data: b64(Buffer.concat([binary, Buffer.from(SECRET('a3'))])) }));
+    dataHeaders: 'Content-Transfer-Encoding: base64\n',
+    data: b64(Buffer.concat([binary, Buffer.from(SECRET('a3'))])) }));
   add('after-armor', 'PGP/MIME data part, base64 of armor then text', pgpMime({
     dataHeaders: 'Content-Transfer-Encoding: base64\n', data: b64(`${armor}${SECRET('a4')}\n`) }));
-  add('after-armor', 'Enigmail .pgp attachment: armor then text', mixed('', [text(armor), attachment(`${armor}${SECRET('a5')}\n`, '')]));
+  add('after-armor', 'Enigmail .pgp attachment: armor then text',
+    mixed('', [text(armor), attachment(`${armor}${SECRET('a5')}\n`, '')]));
   add('after-armor', '.pgp attachment: binary packets then text', mixed('', [text(armor),
     attachment(b64(Buffer.concat([binary, Buffer.from(`\n${SECRET('a6')}\n`)])))]));
-  add('after-armor', 'binary packets then a literal packet', pgpMime({ dataHeaders: 'Content-Transfer-Encoding: base64\n',
-    data: b64(Buffer.concat([binary, Buffer.from([0xcb, 6 + SECRET('a7').length, 0x62, 0, 0, 0, 0, 0]), Buffer.from(SECRET('a7'))])) }));
+  add('after-armor', 'binary packets then a literal packet',
+    pgpMime({ dataHeaders: 'Content-Transfer-Encoding: base64\n',
+    data: b64(Buffer.concat([binary, Buffer.from([0xcb, 6 + SECRET('a7').length, 0x62, 0, 0, 0, 0, 0]),
+      Buffer.from(SECRET('a7'))])) }));
 
   // 4. S/MIME whose DER only starts like enveloped data.
   add('der', 'enveloped DER then text', smime(b64(Buffer.concat([der, Buffer.from(`\n${SECRET('d1')}\n`)]))));
   add('der', 'the ContentInfo header of enveloped data, then plaintext', smime(b64(Buffer.concat([der.subarray(0, 40),
     Buffer.from(`${SECRET('d2')}\n`)]))));
   add('der', 'enveloped DER, base64 text after its padding', smime(`${real.smimeEnveloped}${b64(` ${SECRET('d3')}`)}`));
-  add('der', 'smime.p7m attachment: enveloped DER then text', `${HEAD}Content-Type: application/octet-stream; name="smime.p7m"\n` +
+  add('der', 'smime.p7m attachment: enveloped DER then text',
+    `${HEAD}Content-Type: application/octet-stream; name="smime.p7m"\n` +
     `Content-Transfer-Encoding: base64\n\n${b64(Buffer.concat([der, Buffer.from(SECRET('d4'))]))}`);
   add('der', 'EnvelopedData with unprotectedAttrs in clear', smime(b64(envelopedDer([tlv(0xa1, tlv(0x30, OID('2a03'),
     tlv(0x31, UTF8(SECRET('d5')))))]))));
-  add('der', 'EnvelopedData with originatorInfo certificates', smime(b64(envelopedDer([], [tlv(0xa0, tlv(0xa0, UTF8(SECRET('d6'))))]))));
+  add('der', 'EnvelopedData with originatorInfo certificates',
+    smime(b64(envelopedDer([], [tlv(0xa0, tlv(0xa0, UTF8(SECRET('d6'))))]))));
   add('der', 'BER enveloped data (indefinite lengths) then text', smime(b64(Buffer.concat([
     Buffer.from(real.smimeEnvelopedStreamed, 'base64'), Buffer.from(SECRET('d7'))]))));
 
   // 5. base64 / quoted-printable inline PGP with more than the armor.
   const B64_TEXT = 'Content-Type: text/plain\nContent-Transfer-Encoding: base64\n';
-  add('base64', 'base64 inline PGP, text after the padding', single(`${b64(padded(armor))}${b64(` ${SECRET('b1')}`)}`, B64_TEXT));
+  add('base64', 'base64 inline PGP, text after the padding',
+    single(`${b64(padded(armor))}${b64(` ${SECRET('b1')}`)}`, B64_TEXT));
   add('base64', 'base64 inline PGP, CRLF, a blank line, then text after the padding',
     single(`${b64(padded(armor))}\n${b64(SECRET('b2'))}`.replace(/\n/g, '\r\n'), B64_TEXT));
-  add('base64', 'base64 with junk characters readers skip', single(`${b64(padded(armor))}*${b64(SECRET('b3'))}`, B64_TEXT));
+  add('base64', 'base64 with junk characters readers skip',
+    single(`${b64(padded(armor))}*${b64(SECRET('b3'))}`, B64_TEXT));
   add('base64', 'quoted-printable armor then text', single(`${armor.replace(/=/g, '=3D')}=0A${SECRET('b4')}=\n`,
     'Content-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n'));
   add('base64', 'quoted-printable armor with stray "=" text', single(`${armor.replace(/=/g, '=3D')}=${SECRET('b5')}\n`,
@@ -148,7 +166,8 @@ export function cleartextShapes(): Shape[] {
   add('armor', 'armor header in the PGP/MIME data part', pgpMime({ data: withHeader(`Comment: ${SECRET('r4')}`) }));
   add('armor', 'text before -----BEGIN', single(`${SECRET('r5')}\n${armor}`));
   add('armor', 'a wrong CRC line', single(armor.replace(/\n=[A-Za-z0-9+/]{4}\n/, '\n=U0VD\n')));
-  add('armor', 'dash-escaped text inside the armor', single(armor.replace('\n-----END', `\n- ${SECRET('r7')}\n-----END`)));
+  add('armor', 'dash-escaped text inside the armor',
+    single(armor.replace('\n-----END', `\n- ${SECRET('r7')}\n-----END`)));
   add('armor', 'a cleartext signature', single(real.pgpClearsigned));
   add('armor', 'gpg --store (a literal packet)', single(real.pgpStoredArmor));
   add('armor', 'gpg --store in the PGP/MIME data part', pgpMime({ data: real.pgpStoredArmor }));
@@ -159,11 +178,14 @@ export function cleartextShapes(): Shape[] {
   // 7. Headers or encodings readers may take two ways.
   add('ambiguous', 'inline PGP with two Content-Transfer-Encoding fields',
     single(armor, 'Content-Type: text/plain\nContent-Transfer-Encoding: 7bit\nContent-Transfer-Encoding: base64\n'));
-  add('ambiguous', 'PGP/MIME data part with two Content-Type fields', pgpMime({ dataHeaders: 'Content-Type: text/plain\n' }));
+  add('ambiguous', 'PGP/MIME data part with two Content-Type fields',
+    pgpMime({ dataHeaders: 'Content-Type: text/plain\n' }));
   add('ambiguous', 'multipart/encrypted with a Content-Transfer-Encoding: base64', pgpMime({
     outerExtra: 'Content-Transfer-Encoding: base64\n' }));
-  add('ambiguous', 'inline PGP in a UTF-7 text part (+... decodes as text)', single(armor, 'Content-Type: text/plain; charset=utf-7\n'));
-  add('ambiguous', 'data part with an unknown transfer encoding', pgpMime({ dataHeaders: 'Content-Transfer-Encoding: x-uuencode\n' }));
+  add('ambiguous', 'inline PGP in a UTF-7 text part (+... decodes as text)',
+    single(armor, 'Content-Type: text/plain; charset=utf-7\n'));
+  add('ambiguous', 'data part with an unknown transfer encoding',
+    pgpMime({ dataHeaders: 'Content-Transfer-Encoding: x-uuencode\n' }));
   return shapes;
 }
 
@@ -176,22 +198,27 @@ export function protectedShapes(): Shape[] {
     { group: 'pgp-mime', name: 'no preamble, CRLF', raw: pgpMime({ preamble: '' }).replace(/\n/g, '\r\n') },
     { group: 'pgp-mime', name: 'RFC 2440 preamble (GPGTools), blank epilogue', raw: pgpMime({
       preamble: 'This is an OpenPGP/MIME encrypted message (RFC 2440 and 3156)\n', epilogue: '\n\n' }) },
-    { group: 'pgp-mime', name: 'base64 binary data part', raw: pgpMime({ dataHeaders: 'Content-Transfer-Encoding: base64\n',
+    { group: 'pgp-mime', name: 'base64 binary data part',
+      raw: pgpMime({ dataHeaders: 'Content-Transfer-Encoding: base64\n',
       data: real.pgpEncryptedBinaryB64 }) },
-    { group: 'pgp-mime', name: 'base64 control part (Exchange)', raw: pgpMime({ controlHeaders: 'Content-Transfer-Encoding: base64\n',
+    { group: 'pgp-mime', name: 'base64 control part (Exchange)',
+      raw: pgpMime({ controlHeaders: 'Content-Transfer-Encoding: base64\n',
       control: b64('Version: 1\r\n') }) },
     { group: 'pgp-mime', name: 'symmetric (gpg --symmetric)', raw: pgpMime({ data: real.pgpSymmetricArmor }) },
     { group: 'pgp-inline', name: 'single part', raw: single(armor) },
-    { group: 'pgp-inline', name: 'base64 encoded', raw: single(b64(armor), 'Content-Type: text/plain\nContent-Transfer-Encoding: base64\n') },
+    { group: 'pgp-inline', name: 'base64 encoded',
+      raw: single(b64(armor), 'Content-Type: text/plain\nContent-Transfer-Encoding: base64\n') },
     { group: 'pgp-inline', name: 'quoted-printable', raw: single(armor.replace(/=/g, '=3D'),
       'Content-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n') },
     { group: 'pgp-inline', name: 'mixed with a known preamble and a .pgp attachment',
-      raw: mixed('This is a multi-part message in MIME format.\n', [text(armor), attachment(real.pgpEncryptedBinaryB64)]) },
+      raw: mixed('This is a multi-part message in MIME format.\n',
+        [text(armor), attachment(real.pgpEncryptedBinaryB64)]) },
     { group: 'smime', name: 'enveloped-data', raw: smime(real.smimeEnveloped) },
     { group: 'smime', name: 'BER streamed (openssl cms -stream)', raw: smime(real.smimeEnvelopedStreamed) },
     { group: 'smime', name: 'authEnveloped-data', raw: smime(real.smimeAuthEnveloped,
       'application/pkcs7-mime; smime-type=authEnveloped-data; name="smime.p7m"') },
-    { group: 'smime', name: 'synthetic EnvelopedData (the DER writer the negatives use)', raw: smime(b64(envelopedDer())) },
+    { group: 'smime', name: 'synthetic EnvelopedData (the DER writer the negatives use)',
+      raw: smime(b64(envelopedDer())) },
   ];
 }
 

@@ -24,7 +24,8 @@ const PGP_ATTACHMENT =
   `Content-Disposition: attachment; filename="map.png.pgp"\n\n${real.pgpEncryptedBinaryB64}`;
 
 const mixed = (...parts: string[]): string =>
-  `From: a@example.org\nContent-Type: multipart/mixed; boundary="mx"\n\nThis is a multi-part message in MIME format.\n` +
+  'From: a@example.org\nContent-Type: multipart/mixed; boundary="mx"\n\n' +
+  'This is a multi-part message in MIME format.\n' +
   `${parts.map((part) => `--mx\n${part}\n`).join('')}--mx--\n`;
 
 const kind = (raw: string | Buffer): Protection['kind'] =>
@@ -135,8 +136,10 @@ describe('detectProtection: not protected', () => {
   const cases: [string, string][] = [
     ['plain text', 'Subject: x\n\nhello\n'],
     // Issue 11: armor headers are readable text the sender's client wrote (Mailvelope, GnuPG 1.x): encrypted again.
-    ['inline PGP with armor headers (Version/Comment)', `Subject: x\n\n${ARMOR.replace('\n\n', '\nVersion: GnuPG v2\nComment: https://gnupg.org\n\n')}`],
-    ['inline PGP under a text preamble of multipart/mixed', mixed(`Content-Type: text/plain\n\n${ARMOR}`).replace('This is a multi-part message in MIME format.', 'preamble')],
+    ['inline PGP with armor headers (Version/Comment)',
+      `Subject: x\n\n${ARMOR.replace('\n\n', '\nVersion: GnuPG v2\nComment: https://gnupg.org\n\n')}`],
+    ['inline PGP under a text preamble of multipart/mixed',
+      mixed(`Content-Type: text/plain\n\n${ARMOR}`).replace('This is a multi-part message in MIME format.', 'hi')],
     // Review 2, M1: readable text beside a real armor is cleartext at rest; the whole part gets encrypted.
     ['inline PGP with a list footer after the armor', `Subject: x\n\n${ARMOR}\n--\nlist footer\n`],
     ['inline PGP followed by a secret in the same part', `Subject: x\n\n${ARMOR}\nSECRET PLAINTEXT: launch code 1234\n`],
@@ -300,8 +303,12 @@ describe('detectProtection: 20 MB single-part bodies', () => {
     ['plain text', () => Buffer.from(`Subject: big\n\n${bigText}`, 'latin1'), 'none'],
     ['plain text starting like an armor but without end', () => Buffer.from(`Subject: big\n\n-----BEGIN PGP MESSAGE-----\n${bigText}`, 'latin1'), 'none'],
     ['armored, gpg PKESK + a 20 MB SEIPD', () => Buffer.from(`Subject: big\n\n${bigArmor()}`, 'latin1'), 'pgp-inline'],
-    ['the same 20 MB armor with a line of text after it', () => Buffer.from(`Subject: big\n\n${bigArmor()}SECRET\n`, 'latin1'), 'none'],
-    ['armored, PKESK first, then 20 MB of text', () => Buffer.from(`Subject: big\n\n-----BEGIN PGP MESSAGE-----\n\nhF4DTdGhCFKW1m8SAQdAsO9Gx8V1kqbDq+5vR3Bqk4bKJp1w0i5tL2gJVt3DvFcw\n${bigText}-----END PGP MESSAGE-----\n`, 'latin1'), 'none'],
+    ['the same 20 MB armor with a line of text after it',
+      () => Buffer.from(`Subject: big\n\n${bigArmor()}SECRET\n`, 'latin1'), 'none'],
+    ['armored, PKESK first, then 20 MB of text',
+      () => Buffer.from('Subject: big\n\n-----BEGIN PGP MESSAGE-----\n\n' +
+        `hF4DTdGhCFKW1m8SAQdAsO9Gx8V1kqbDq+5vR3Bqk4bKJp1w0i5tL2gJVt3DvFcw\n` +
+        `${bigText}-----END PGP MESSAGE-----\n`, 'latin1'), 'none'],
     ['armored but not encrypted', () => Buffer.from(`Subject: big\n\n-----BEGIN PGP MESSAGE-----\n\n${bigText}-----END PGP MESSAGE-----\n`, 'latin1'), 'none'],
     ['base64 plain text', () => Buffer.from(`Content-Transfer-Encoding: base64\n\n${b64(bigText)}`, 'latin1'), 'none'],
     ['multipart with a huge attachment', () => Buffer.from(mixed('Content-Type: text/plain\n\nhi', `Content-Type: application/pdf; name=a.pdf\n\n${bigText}`), 'latin1'), 'none'],
@@ -318,7 +325,9 @@ describe('detectProtection: hostile header values', () => {
 });
 
 describe('detectProtection: issue 11, readable text beside the ciphertext is encrypted', () => {
-  for (const shape of cleartextShapes()) test(`${shape.group}: ${shape.name}`, () => assert.equal(kind(shape.raw), 'none'));
+  for (const shape of cleartextShapes()) {
+    test(`${shape.group}: ${shape.name}`, () => assert.equal(kind(shape.raw), 'none'));
+  }
 });
 
 describe('detectProtection: issue 11, real encrypted mail still passes', () => {

@@ -30,7 +30,8 @@ function partialPacket(tag: number, body: Buffer, powers: number[]): Buffer {
   return Buffer.concat(out);
 }
 const random = (n: number): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (i * 131 + 17) & 0xff));
-const mpi = (bytes: number): Buffer => Buffer.concat([Buffer.from([(bytes * 8) >> 8, (bytes * 8) & 0xff]), random(bytes)]);
+const mpi = (bytes: number): Buffer =>
+  Buffer.concat([Buffer.from([(bytes * 8) >> 8, (bytes * 8) & 0xff]), random(bytes)]);
 const KEY_ID = 'b35126ac143104aa';
 const PKESK_RSA = packet(1, Buffer.concat([hex(`03 ${KEY_ID} 01`), mpi(256)]));
 const PKESK_ECDH = packet(1, Buffer.concat([hex(`03 ${KEY_ID} 12`), mpi(33), hex('30'), random(48)]));
@@ -60,13 +61,15 @@ describe('isEncryptedMessage: real client output', () => {
   });
   const encrypt = async (options: Partial<openpgp.EncryptOptions>, text: unknown = 'hello'): Promise<Buffer> => {
     const message = await openpgp.createMessage({ text: text as string });
-    const out = await openpgp.encrypt({ message, format: 'binary', ...options } as openpgp.EncryptOptions & { format: 'binary' });
+    type BinaryOptions = openpgp.EncryptOptions & { format: 'binary' };
+    const out = await openpgp.encrypt({ message, format: 'binary', ...options } as BinaryOptions);
     if (out instanceof Uint8Array) return Buffer.from(out);
     const chunks: Uint8Array[] = [];
     for await (const chunk of out as AsyncIterable<Uint8Array>) chunks.push(chunk);
     return Buffer.concat(chunks);
   };
-  test('OpenPGP.js, public key, SEIPDv1', async () => assert.equal(isEncryptedMessage(await encrypt({ encryptionKeys: key })), true));
+  test('OpenPGP.js, public key, SEIPDv1', async () =>
+    assert.equal(isEncryptedMessage(await encrypt({ encryptionKeys: key })), true));
   test('OpenPGP.js, password with AEAD (SKESK v6 + SEIPDv2)', async () => {
     const data = await encrypt({ passwords: ['pw'], config: { aeadProtect: true } });
     assert.equal(data[0], 0xc3);
@@ -110,21 +113,27 @@ describe('isEncryptedMessage: packet grammar', () => {
     ['PKESK then a literal packet (no encryption at all)', Buffer.concat([PKESK_RSA, LITERAL])],
     ['a literal packet (gpg --store)', LITERAL],
     ['legacy SED (tag 9): no integrity, nothing to check', Buffer.concat([PKESK_RSA, packet(9, random(100))])],
-    ['SEIPD length one byte longer than the data', Buffer.concat([PKESK_RSA, SEIPD_V1.subarray(0, SEIPD_V1.length - 1)])],
+    ['SEIPD length one byte longer than the data',
+      Buffer.concat([PKESK_RSA, SEIPD_V1.subarray(0, SEIPD_V1.length - 1)])],
     ['PKESK whose RSA MPI leaves bytes over (text hidden in it)',
       Buffer.concat([packet(1, Buffer.concat([hex(`03 ${KEY_ID} 01`), mpi(256), Buffer.from('SECRET')])), SEIPD_V1])],
-    ['PKESK with an MPI longer than the packet', Buffer.concat([packet(1, Buffer.concat([hex(`03 ${KEY_ID} 01 0900`), random(20)])), SEIPD_V1])],
-    ['PKESK with an unknown algorithm', Buffer.concat([packet(1, Buffer.concat([hex(`03 ${KEY_ID} 63`), mpi(32)])), SEIPD_V1])],
+    ['PKESK with an MPI longer than the packet',
+      Buffer.concat([packet(1, Buffer.concat([hex(`03 ${KEY_ID} 01 0900`), random(20)])), SEIPD_V1])],
+    ['PKESK with an unknown algorithm',
+      Buffer.concat([packet(1, Buffer.concat([hex(`03 ${KEY_ID} 63`), mpi(32)])), SEIPD_V1])],
     ['PKESK with a partial length', Buffer.concat([hex('c1 e9'), random(512), hex('00'), SEIPD_V1])],
-    ['SKESK v4 with text as its "encrypted session key"', Buffer.concat([packet(3, Buffer.concat([hex('04 09 03 08 0011223344556677 60'), Buffer.from('SECRET: launch')])), SEIPD_V1])],
+    ['SKESK v4 with text as its "encrypted session key"', Buffer.concat([
+      packet(3, Buffer.concat([hex('04 09 03 08 0011223344556677 60'), Buffer.from('SECRET: launch')])), SEIPD_V1])],
     ['SKESK with an unknown S2K type', Buffer.concat([packet(3, hex('04 09 07 08')), SEIPD_V1])],
     ['SEIPD with an unknown version', Buffer.concat([PKESK_RSA, packet(18, Buffer.concat([hex('07'), random(80)]))])],
     ['SEIPDv1 too short to hold a prefix and an MDC', Buffer.concat([PKESK_RSA, packet(18, hex('01 0203'))])],
-    ['first partial chunk under 512 bytes', Buffer.concat([PKESK_RSA, partialPacket(18, Buffer.concat([hex('01'), random(1000)]), [8])])],
+    ['first partial chunk under 512 bytes',
+      Buffer.concat([PKESK_RSA, partialPacket(18, Buffer.concat([hex('01'), random(1000)]), [8])])],
     ['partial chunks running past the data', Buffer.concat([PKESK_RSA, hex('d2 ea'), random(600)])],
     ['old-format indeterminate length', Buffer.concat([hex('87'), PKESK_RSA.subarray(3), SEIPD_V1])],
     ['Marker that is not "PGP"', Buffer.concat([packet(10, Buffer.from('TXT')), PKESK_RSA, SEIPD_V1])],
-    ['a padding packet (tag 21) after it: free bytes', Buffer.concat([PKESK_RSA, SEIPD_V1, packet(21, Buffer.from('SECRET'))])],
+    ['a padding packet (tag 21) after it: free bytes',
+      Buffer.concat([PKESK_RSA, SEIPD_V1, packet(21, Buffer.from('SECRET'))])],
     ['compressed data (gpg --sign)', fromB64(real.pgpSignedBinaryB64)],
     ['empty', Buffer.alloc(0)],
     ['plain ASCII', Buffer.from('Hello')],
@@ -170,7 +179,8 @@ describe('parseArmor', () => {
     assert.ok(data !== undefined);
     assert.equal(isEncryptedMessage(data), false);
   });
-  test('a PUBLIC KEY BLOCK is not a message', () => assert.equal(parseArmor(Buffer.from(real.pgpPublicKeyArmor)), undefined));
+  test('a PUBLIC KEY BLOCK is not a message', () =>
+    assert.equal(parseArmor(Buffer.from(real.pgpPublicKeyArmor)), undefined));
 });
 
 describe('isEncryptedOpenPgp', () => {

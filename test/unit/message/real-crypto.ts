@@ -72,8 +72,8 @@ export function realCrypto(): RealCrypto {
       pgpPublicKeyArmor: run('gpg', ['--armor', '--export', 't@example.org']).toString('latin1'),
       pgpClearsigned: run('gpg', ['--batch', '--passphrase', '', '--pinentry-mode', 'loopback', '--clearsign'], content)
         .toString('latin1'),
-      pgpEncryptedSignedArmor: run('gpg', ['--armor', ...enc, '--sign', '--passphrase', '', '--pinentry-mode', 'loopback'],
-        content).toString('latin1'),
+      pgpEncryptedSignedArmor: run('gpg', ['--armor', ...enc, '--sign', '--passphrase', '', '--pinentry-mode',
+        'loopback'], content).toString('latin1'),
     };
     return cached;
   } finally {

@@ -61,7 +61,9 @@ describe('strict decoding (the bytes checked are all the bytes any reader sees)'
     ['three padding characters', 'QQ==='],
     ['a dash line (an armor or boundary left in)', `${b64('abc')}\n-----END PGP MESSAGE-----`],
   ];
-  for (const [name, input] of bad) test(`base64 refused: ${name}`, () => assert.equal(decodeBase64Strict(latin1(input)), undefined));
+  for (const [name, input] of bad) {
+    test(`base64 refused: ${name}`, () => assert.equal(decodeBase64Strict(latin1(input)), undefined));
+  }
   test('Node alone would have hidden the text after the padding', () => {
     const input = `${b64('hi')}\n${b64(' SECRET plaintext')}`;
     assert.doesNotMatch(decodeTransfer(latin1(input), 'base64').toString('latin1'), /SECRET/);
@@ -71,10 +73,15 @@ describe('strict decoding (the bytes checked are all the bytes any reader sees)'
     assert.equal(decodeQuotedPrintableStrict(latin1('caf=E9 =\r\nsoft=3D'))?.toString('latin1'), 'caf\xe9 soft=');
     assert.equal(decodeQuotedPrintableStrict(latin1('a=ZZb')), undefined);
     assert.equal(decodeQuotedPrintableStrict(latin1('a=\rb')), undefined);
-    assert.deepEqual(decodeQuotedPrintableStrict(latin1('-----END PGP MESSAGE-----\n=\n')), latin1('-----END PGP MESSAGE-----\n'));
+    const softBreakAtEnd = decodeQuotedPrintableStrict(latin1('-----END PGP MESSAGE-----\n=\n'));
+    assert.deepEqual(softBreakAtEnd, latin1('-----END PGP MESSAGE-----\n'));
   });
   test('identity encodings pass as they are; unknown encodings are refused', () => {
-    for (const encoding of ['7bit', '8bit', 'binary']) assert.equal(decodeTransferStrict(latin1('x'), encoding)?.toString(), 'x');
-    for (const encoding of ['x-uuencode', 'uuencode', 'x-bogus', '']) assert.equal(decodeTransferStrict(latin1('x'), encoding), undefined);
+    for (const encoding of ['7bit', '8bit', 'binary']) {
+      assert.equal(decodeTransferStrict(latin1('x'), encoding)?.toString(), 'x');
+    }
+    for (const encoding of ['x-uuencode', 'uuencode', 'x-bogus', '']) {
+      assert.equal(decodeTransferStrict(latin1('x'), encoding), undefined);
+    }
   });
 });
