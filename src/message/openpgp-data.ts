@@ -7,8 +7,9 @@
 //   Legacy SED (tag 9) is refused: no current client writes it, GnuPG refuses to decrypt it, and it has no
 //   structure to check at all. `gpg --sign`/`--store` output (compressed or literal data) is not encrypted.
 // - Armored: BEGIN line, blank line, canonical base64, an optional CRC line that must match, END line, and only
-//   whitespace around it. Armor headers (Version:, Comment:, any Key: value) are readable text the sender wrote,
-//   so an armor that carries any is not "only ciphertext". Pure and linear in the input.
+//   whitespace around it. Armor headers are readable text, so only the fixed product strings clients write pass
+//   (`Version: GnuPG v1`, `Version: ProtonMail`, `Comment: https://gpgtools.org`, ...: version digits at most);
+//   any other Comment:, Version: or Key: value line makes the armor "not only ciphertext". Pure and linear.
 import { decodeBase64Strict } from './transfer-decoding.js';
 
 const BEGIN_MESSAGE = Buffer.from('-----BEGIN PGP MESSAGE-----', 'latin1');
@@ -65,6 +66,24 @@ const lineEquals = (text: Buffer, line: Line, expected: Buffer): boolean =>
   line.end - line.start === expected.length && text.subarray(line.start, line.end).equals(expected);
 
 const BASE64_LINE = /^[A-Za-z0-9+/]+={0,2}$/;
+
+const NUMBER = '\\d{1,2}(?:\\.\\d{1,2}){1,2}';
+/**
+ * Armor header lines that carry no text of the sender's: the product strings of GnuPG 1.x/2.0, ProtonMail
+ * (GopenPGP), OpenPGP.js, Mailvelope, Bouncy Castle, Keybase, and the project URLs of their Comment lines.
+ */
+const KNOWN_ARMOR_HEADER = new RegExp('^(?:' + [
+  'Version: GnuPG v[12](?:\\.\\d{1,2}){0,2}(?: \\((?:GNU/Linux|MingW32|Darwin|Cygwin|FreeBSD|OpenBSD|NetBSD)\\))?',
+  'Version: ProtonMail',
+  `Version: (?:OpenPGP\\.js|Mailvelope|BCPG(?: C#)?|Keybase OpenPGP) v${NUMBER}`,
+  `Version: GopenPGP ${NUMBER}`,
+  'Comment: (?:GPGTools - )?https?://(?:www\\.)?(?:gnupg\\.org|gpgtools\\.org|openpgpjs\\.org|mailvelope\\.com|' +
+    'protonmail\\.com|proton\\.me|gopenpgp\\.org|keybase\\.io/crypto|openkeychain\\.org)/?',
+  'Comment: Using GnuPG with (?:Thunderbird|Mozilla|SeaMonkey|Icedove) - https?://(?:www\\.)?enigmail\\.net/?',
+  'Charset: (?:UTF-8|US-ASCII|ISO-8859-\\d{1,2})',
+].join('|') + ')$', 'i');
+/** More header lines than any client writes: refused. */
+const MAX_ARMOR_HEADERS = 4;
 const CRC_LINE = /^=[A-Za-z0-9+/]{4}$/;
 
 /**
@@ -74,8 +93,12 @@ const CRC_LINE = /^=[A-Za-z0-9+/]{4}$/;
 export function parseArmor(text: Buffer): Buffer | undefined {
   let line = lineAt(text, skipWhitespace(text));
   if (!lineEquals(text, line, BEGIN_MESSAGE)) return undefined;
-  line = lineAt(text, line.next);
-  if (line.end !== line.start || line.next >= text.length) return undefined; // a header line, or nothing after
+  for (let headers = 0; ; headers += 1) {
+    line = lineAt(text, line.next);
+    if (line.end === line.start || headers === MAX_ARMOR_HEADERS) break;
+    if (!KNOWN_ARMOR_HEADER.test(text.toString('latin1', line.start, line.end))) return undefined;
+  }
+  if (line.end !== line.start || line.next >= text.length) return undefined; // no blank line, or nothing after
   const data: Buffer[] = [];
   let crc: string | undefined;
   for (line = lineAt(text, line.next); ; line = lineAt(text, line.next)) {

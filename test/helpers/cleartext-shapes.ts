@@ -206,6 +206,8 @@ export function protectedShapes(): Shape[] {
       control: b64('Version: 1\r\n') }) },
     { group: 'pgp-mime', name: 'symmetric (gpg --symmetric)', raw: pgpMime({ data: real.pgpSymmetricArmor }) },
     { group: 'pgp-inline', name: 'single part', raw: single(armor) },
+    { group: 'pgp-inline', name: 'ProtonMail armor headers',
+      raw: single(armor.replace('-----\n\n', '-----\nVersion: ProtonMail\nComment: https://protonmail.com\n\n')) },
     { group: 'pgp-inline', name: 'base64 encoded',
       raw: single(b64(armor), 'Content-Type: text/plain\nContent-Transfer-Encoding: base64\n') },
     { group: 'pgp-inline', name: 'quoted-printable', raw: single(armor.replace(/=/g, '=3D'),

@@ -50,6 +50,12 @@ describe('detectProtection: already protected', () => {
     ['inline PGP, only part, no Content-Type', `Subject: x\n\n${ARMOR}`, 'pgp-inline'],
     ['inline PGP, real gpg --encrypt --armor output', `Subject: x\n\n${real.pgpEncryptedArmor}`, 'pgp-inline'],
     ['inline PGP, real gpg --symmetric (SKESK) output', `Subject: x\n\n${real.pgpSymmetricArmor}`, 'pgp-inline'],
+    [
+      'inline PGP with the armor headers GnuPG 2.0 and Enigmail wrote',
+      `Subject: x\n\n${ARMOR.replace('\n\n',
+        '\nVersion: GnuPG v2\nComment: Using GnuPG with Thunderbird - http://www.enigmail.net/\n\n')}`,
+      'pgp-inline',
+    ],
     ['inline PGP after leading whitespace', `Subject: x\n\n \n\t\r\n${ARMOR}`, 'pgp-inline'],
     ['inline PGP, CRLF', `Subject: x\r\n\r\n${ARMOR.replace(/\n/g, '\r\n')}`, 'pgp-inline'],
     ['inline PGP, text/plain with charset', `Content-Type: text/plain; charset=utf-8\n\n${ARMOR}`, 'pgp-inline'],
@@ -135,9 +141,9 @@ describe('detectProtection: already protected', () => {
 describe('detectProtection: not protected', () => {
   const cases: [string, string][] = [
     ['plain text', 'Subject: x\n\nhello\n'],
-    // Issue 11: armor headers are readable text the sender's client wrote (Mailvelope, GnuPG 1.x): encrypted again.
-    ['inline PGP with armor headers (Version/Comment)',
-      `Subject: x\n\n${ARMOR.replace('\n\n', '\nVersion: GnuPG v2\nComment: https://gnupg.org\n\n')}`],
+    // Issue 11: armor headers other than the fixed product strings clients write are readable text.
+    ['inline PGP with a free-text Comment armor header',
+      `Subject: x\n\n${ARMOR.replace('\n\n', '\nVersion: GnuPG v2\nComment: meet at noon\n\n')}`],
     ['inline PGP under a text preamble of multipart/mixed',
       mixed(`Content-Type: text/plain\n\n${ARMOR}`).replace('This is a multi-part message in MIME format.', 'hi')],
     // Review 2, M1: readable text beside a real armor is cleartext at rest; the whole part gets encrypted.

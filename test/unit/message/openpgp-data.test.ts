@@ -154,12 +154,16 @@ describe('parseArmor', () => {
     assert.equal(ok(armor.replace(/\n/g, ' \t\n')), true, 'trailing transport blanks');
   });
   test('gpg armor with a CRC line (gpg 2.2 writes one)', () => assert.match(armor, /\n=[A-Za-z0-9+/]{4}\n-----END/));
+  const withHeaders = (headers: string): string => armor.replace('-----\n\n', `-----\n${headers}\n\n`);
   const withCrc = (crc: string): string => armor.replace(/\n=[A-Za-z0-9+/]{4}\n/, `\n${crc}\n`);
   const no: [string, string][] = [
     ['text after the END line', `${armor}SECRET plaintext\n`],
     ['text before the BEGIN line', `SECRET plaintext\n${armor}`],
     ['a Comment: armor header', armor.replace('-----\n\n', '-----\nComment: SECRET plaintext\n\n')],
-    ['a Version: armor header', armor.replace('-----\n\n', '-----\nVersion: GnuPG v1\n\n')],
+    ['a Version: header with text after the product', withHeaders('Version: GnuPG v1 SECRET')],
+    ['a Comment: header with another URL', withHeaders('Comment: https://example.org/SECRET')],
+    ['five known headers (no client writes so many)',
+      armor.replace('-----\n\n', `-----\n${'Version: ProtonMail\n'.repeat(5)}\n`)],
     ['an arbitrary Key: value armor header', armor.replace('-----\n\n', '-----\nX-Note: meet at noon\n\n')],
     ['a wrong CRC (the 3 bytes could carry anything)', withCrc('=AAAA')],
     ['a CRC line that is not 4 characters', withCrc('=SECRET')],
@@ -179,6 +183,20 @@ describe('parseArmor', () => {
     assert.ok(data !== undefined);
     assert.equal(isEncryptedMessage(data), false);
   });
+  const knownHeaders = [
+    'Version: GnuPG v1', 'Version: GnuPG v1.4.12 (GNU/Linux)', 'Version: GnuPG v2',
+    'Version: ProtonMail', 'Comment: https://protonmail.com', 'Version: GopenPGP 2.7.4',
+    'Comment: https://gopenpgp.org',
+    'Version: OpenPGP.js v4.10.10', 'Comment: https://openpgpjs.org', 'Version: Mailvelope v4.4.1',
+    'Comment: https://mailvelope.com', 'Comment: GPGTools - https://gpgtools.org',
+    'Comment: Using GnuPG with Thunderbird - https://www.enigmail.net/', 'Charset: UTF-8',
+  ];
+  for (const header of knownHeaders) {
+    test(`a client's fixed armor header passes: ${header}`, () =>
+      assert.equal(ok(withHeaders(header)), true));
+  }
+  test('two known headers, as ProtonMail writes them', () =>
+    assert.equal(ok(withHeaders('Version: ProtonMail\nComment: https://protonmail.com')), true));
   test('a PUBLIC KEY BLOCK is not a message', () =>
     assert.equal(parseArmor(Buffer.from(real.pgpPublicKeyArmor)), undefined));
 });
