@@ -66,7 +66,8 @@ export function decodeBase64Strict(src: Buffer): Buffer | undefined {
   const compact = Buffer.allocUnsafe(src.length);
   let length = 0;
   let padding = 0;
-  for (const byte of src) {
+  for (let at = 0; at < src.length; at += 1) {
+    const byte = src[at] ?? 0;
     if (isSpace(byte)) continue;
     if (byte === EQUALS) padding += 1;
     else if (padding > 0 || !isBase64Char(byte)) return undefined;
