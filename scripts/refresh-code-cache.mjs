@@ -29,6 +29,9 @@ if (!existsSync(loader)) {
   const before = cacheState();
   if (before === 'used') {
     say('code cache is current');
+  } else if (before !== 'rejected' && before !== 'absent') {
+    // bin/pgpipe does not load the bundle here (it runs dist/cli.js), so a cache would not be read either.
+    say(`bundle not in use (code cache ${before}), nothing to refresh`);
   } else {
     // The loader's own build-time mode: runs the warm-up (throwaway keys, a synthetic message) and writes the cache.
     const made = spawnSync(process.execPath, [loader, '--write-code-cache'], { env, encoding: 'utf8', timeout: 300_000 });
