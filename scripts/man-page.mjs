@@ -62,7 +62,8 @@ function list(entries) {
 }
 
 function examples(lines) {
-  return lines.length === 0 ? [] : ['.PP', lines.length > 1 ? 'Examples:' : 'Example:', '.PP', '.RS', '.nf', ...lines.map(roff), '.fi', '.RE'];
+  if (lines.length === 0) return [];
+  return ['.PP', lines.length > 1 ? 'Examples:' : 'Example:', '.PP', '.RS', '.nf', ...lines.map(roff), '.fi', '.RE'];
 }
 
 export function manPage(bin, { version, date }) {
@@ -85,7 +86,8 @@ export function manPage(bin, { version, date }) {
     '.SH NAME',
     `pgpipe \\- ${roff(description)}`,
     '.SH SYNOPSIS',
-    ...rest.filter(({ help }) => !(help.lists.Commands ?? []).length).flatMap(({ help }) => ['.br', `.B ${roff(help.usage)}`]),
+    ...rest.filter(({ help }) => !(help.lists.Commands ?? []).length)
+      .flatMap(({ help }) => ['.br', `.B ${roff(help.usage)}`]),
     '.SH DESCRIPTION',
     ...top.help.paragraphs.slice(1).flatMap((p) => ['.PP', roff(p)]),
     '.PP',
@@ -102,7 +104,9 @@ export function manPage(bin, { version, date }) {
     for (const p of help.paragraphs) out.push('.PP', roff(p));
     const own = (help.lists.Options ?? []).filter((entry) => !isShared(entry) && !/^-h, --help$/.test(entry[0]));
     if (own.length > 0) out.push('.PP', 'Options:', '.RS', ...list(own), '.RE');
-    if ((help.lists.Options ?? []).some(isShared)) out.push('.PP', 'Takes the common options (see', '.BR "COMMON OPTIONS" ).');
+    if ((help.lists.Options ?? []).some(isShared)) {
+      out.push('.PP', 'Takes the common options (see', '.BR "COMMON OPTIONS" ).');
+    }
     if ((help.lists.Commands ?? []).length > 0) {
       out.push('.PP', 'Commands:', '.RS', ...list(help.lists.Commands.filter(([t]) => !t.startsWith('help ')).map(
         ([term, desc]) => [`${words.join(' ')} ${term}`, desc])), '.RE');
@@ -125,7 +129,8 @@ export function manPage(bin, { version, date }) {
     'the configuration file (every setting, commented out with its default)',
     '.TP',
     '.I /usr/share/doc/pgpipe/examples/',
-    'Postfix master.cf and main.cf lines, PostgreSQL access (pg_hba.conf, pg_ident.conf, GRANTs), a step-by-step README',
+    'Postfix master.cf and main.cf lines, PostgreSQL access (pg_hba.conf, pg_ident.conf, GRANTs),',
+    'a step-by-step README',
     '.SH EXIT STATUS',
     'In the per-message commands (filter, encrypt): 0 done; 69 a deliberate policy rejection (Postfix bounces);',
     '75 a temporary failure, with one 4.x.x line on stderr (Postfix defers and retries). Administration commands:',
@@ -142,7 +147,7 @@ export function manPage(bin, { version, date }) {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const bin = process.argv[2] ?? fileURLToPath(new URL('../bin/pgpipe', import.meta.url));
-  const version = helpOf(bin, []).length > 0 ? execFileSync(process.execPath, [bin, '--version'], { encoding: 'utf8' }).trim() : '';
+  const version = execFileSync(process.execPath, [bin, '--version'], { encoding: 'utf8' }).trim();
   const date = new Date(Number(process.env.SOURCE_DATE_EPOCH ?? Date.now() / 1000) * 1000).toISOString().slice(0, 10);
   process.stdout.write(manPage(bin, { version, date }));
 }

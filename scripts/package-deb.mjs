@@ -39,7 +39,8 @@ const LIB = 'usr/lib/pgpipe';
 const DOC = 'usr/share/doc/pgpipe';
 const CACHE_DIR = '/var/cache/pgpipe';
 
-const run = (cmd, argv, options = {}) => execFileSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], ...options });
+const run = (cmd, argv, options = {}) =>
+  execFileSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], ...options });
 // Reproducible output: every timestamp (changelog, man page, file mtimes clamped by dpkg-deb) is the commit's.
 const epoch = process.env.SOURCE_DATE_EPOCH ?? (() => {
   try {
@@ -61,18 +62,19 @@ const write = (path, text, mode = 0o644) => {
 
 try {
   // 1. The npm package, unpacked as /usr/lib/pgpipe, and its production dependencies (no scripts run: none need to).
-  const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work, ...(args['no-build'] ? ['--ignore-scripts'] : [])], {
-    cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'],
-  }).replace(/^[^[]*/s, ''))[0];
+  const packArgs = ['pack', '--json', '--pack-destination', work, ...(args['no-build'] ? ['--ignore-scripts'] : [])];
+  // Anything the build prints before npm's JSON is skipped.
+  const packed = JSON.parse(run('npm', packArgs, { cwd: ROOT }).replace(/^[^[]*/s, ''))[0];
   mkdirSync(at(LIB), { recursive: true });
   run('tar', ['-xzf', join(work, packed.filename), '-C', at(LIB), '--strip-components=1', '--no-same-owner']);
   cpSync(join(ROOT, 'package-lock.json'), at(LIB, 'package-lock.json'));
-  run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], {
-    cwd: at(LIB), stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const ciArgs = ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'];
+  ciArgs.push('--loglevel=error');
+  run('npm', ciArgs, { cwd: at(LIB), stdio: ['ignore', 'ignore', 'inherit'] });
   rmSync(at(LIB, 'package-lock.json'));
   removeDevFiles(at(LIB, 'node_modules'));
   // The README is documentation: /usr/share/doc, not the program directory.
+  const readme = readFileSync(at(LIB, 'README.md'));
   rmSync(at(LIB, 'README.md'));
 
   // 2. The code cache lives in /var/cache/pgpipe, made by postinst for the installed Node (the build machine's may
@@ -93,7 +95,7 @@ try {
   const man = manPage(at(LIB, 'bin/pgpipe'), { version, date: date.toISOString().slice(0, 10) });
   write('usr/share/man/man1/pgpipe.1.gz', gzipSync(man, { level: 9 }));
   cpSync(at(LIB, 'postfix-snippets'), at(DOC, 'examples'), { recursive: true });
-  write(`${DOC}/README.md.gz`, gzipSync(readFileSync(join(ROOT, 'README.md')), { level: 9 }));
+  write(`${DOC}/README.md.gz`, gzipSync(readme, { level: 9 }));
   write(`${DOC}/changelog.gz`, gzipSync(changelog(), { level: 9 }));
   write(`${DOC}/copyright`, copyright());
 
@@ -109,7 +111,8 @@ try {
   }
   writeFileSync(join(debian, 'conffiles'), '/etc/pgpipe/pgpipe.conf\n');
   writeFileSync(join(debian, 'md5sums'), md5sums(stage, new Set(['DEBIAN', 'etc/pgpipe/pgpipe.conf'])));
-  writeFileSync(join(debian, 'control'), control(run('du', ['-sk', '--apparent-size', '--exclude=DEBIAN', stage]).split('\t')[0]));
+  const installedSize = run('du', ['-sk', '--apparent-size', '--exclude=DEBIAN', stage]).split('\t')[0];
+  writeFileSync(join(debian, 'control'), control(installedSize));
 
   const out = resolve(args.out, `pgpipe_${version}_all.deb`);
   mkdirSync(args.out, { recursive: true });
@@ -160,8 +163,12 @@ function changelog() {
 
 /** DEP-5 copyright: pgpipe itself, then every bundled npm module with its own license text. */
 function copyright() {
-  const indent = (text) => text.trim().split('\n').map((line) => (line.trim() === '' ? ' .' : ` ${line.trimEnd()}`)).join('\n');
-  const common = { 'Apache-2.0': 'Apache-2.0', 'LGPL-3.0+': 'LGPL-3', 'LGPL-3.0-or-later': 'LGPL-3', 'GPL-3.0-or-later': 'GPL-3' };
+  const indent = (text) =>
+    text.trim().split('\n').map((line) => (line.trim() === '' ? ' .' : ` ${line.trimEnd()}`)).join('\n');
+  // Licenses Debian ships in /usr/share/common-licenses are referred to, not copied.
+  const common = {
+    'Apache-2.0': 'Apache-2.0', 'LGPL-3.0+': 'LGPL-3', 'LGPL-3.0-or-later': 'LGPL-3', 'GPL-3.0+': 'GPL-3',
+  };
   const paragraphs = [`Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
 Upstream-Name: pgpipe
 Comment: ${LIB}/node_modules holds pgpipe's npm dependencies at the exact versions of its
@@ -179,9 +186,9 @@ License: GPL-3+
     const meta = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
     const license = typeof meta.license === 'string' ? meta.license : 'see below';
     const file = readdirSync(dir).find((name) => /^(licen[cs]e|copying)/i.test(name));
-    const text = file ? readFileSync(join(dir, file), 'utf8') : `${meta.name} ${meta.version} states its license as ${license}.`;
+    const text = file ? readFileSync(join(dir, file), 'utf8') : `${meta.name} states its license as ${license}.`;
     const body = common[license]
-      ? `On Debian systems, the complete text of this license can be found in /usr/share/common-licenses/${common[license]}.`
+      ? `On Debian systems, the complete text of this license is in /usr/share/common-licenses/${common[license]}.`
       : text;
     paragraphs.push(`Files: ${relative(stage, dir)}/*
 Copyright: ${meta.author?.name ?? (typeof meta.author === 'string' ? meta.author : `the ${meta.name} authors`)}
@@ -209,7 +216,8 @@ function moduleDirs(nodeModules) {
 function removeDevFiles(dir) {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
-    if (name.startsWith('.') && name !== '.bin' && name !== '.package-lock.json') rmSync(path, { recursive: true, force: true });
+    const dev = name.startsWith('.') && name !== '.bin' && name !== '.package-lock.json';
+    if (dev) rmSync(path, { recursive: true, force: true });
     else if (lstatSync(path).isDirectory()) removeDevFiles(path);
   }
 }
@@ -229,6 +237,8 @@ function normalizeModes(dir) {
   }
 }
 
+const md5 = (file) => createHash('md5').update(readFileSync(file)).digest('hex');
+
 function md5sums(dir, skip) {
   const lines = [];
   const walk = (sub) => {
@@ -237,7 +247,7 @@ function md5sums(dir, skip) {
       const stat = lstatSync(join(dir, rel));
       if (skip.has(rel)) continue;
       if (stat.isDirectory()) walk(rel);
-      else if (stat.isFile()) lines.push(`${createHash('md5').update(readFileSync(join(dir, rel))).digest('hex')}  ${rel}`);
+      else if (stat.isFile()) lines.push(`${md5(join(dir, rel))}  ${rel}`);
     }
   };
   walk('');

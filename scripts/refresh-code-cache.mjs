@@ -34,7 +34,7 @@ if (!existsSync(loader)) {
     say(`bundle not in use (code cache ${before}), nothing to refresh`);
   } else {
     // The loader's own build-time mode: runs the warm-up (throwaway keys, a synthetic message) and writes the cache.
-    const made = spawnSync(process.execPath, [loader, '--write-code-cache'], { env, encoding: 'utf8', timeout: 300_000 });
+    const made = spawnSync(process.execPath, [loader, '--write-code-cache'], { env, encoding: 'utf8', timeout: 300e3 });
     const after = made.status === 0 ? cacheState() : `not written (${(made.stderr ?? '').trim().split('\n')[0]})`;
     if (after === 'used') say(`code cache ${before}, re-made for node ${process.version}`);
     else process.stderr.write(`pgpipe: warning: code cache ${before} and ${after}; pgpipe works, but starts slower\n`);

@@ -6,7 +6,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,13 +23,16 @@ const CACHE_DIR = '/var/cache/pgpipe';
 
 const ok = (cmd: string, args: string[]): boolean => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
 /** dpkg's "want ok state version" for pgpipe, '' when dpkg never heard of it. */
-const status = (): string => spawnSync('dpkg-query', ['-W', '-f=${Status} ${Version}', 'pgpipe'], { encoding: 'utf8' }).stdout;
+const status = (): string =>
+  spawnSync('dpkg-query', ['-W', '-f=${Status} ${Version}', 'pgpipe'], { encoding: 'utf8' }).stdout;
 /** Anything of the package on disk: installed, half-way, or removed with its config left. */
-const present = (): boolean => / (installed|config-files|half-installed|half-configured|unpacked|triggers-\w+) /.test(status());
+const present = (): boolean =>
+  / (installed|config-files|half-installed|half-configured|unpacked|triggers-\w+) /.test(status());
 const skipReason = ((): string | false => {
-  if (process.getuid?.() !== 0) return 'needs root: installs, upgrades and purges the .deb with apt-get (CI runs as root)';
+  if (process.getuid?.() !== 0) return 'needs root: installs, upgrades and purges the .deb (CI runs as root)';
   for (const tool of ['dpkg-deb', 'apt-get', 'lintian', 'postfix', 'spamd']) {
-    if (!ok('sh', ['-c', `command -v ${tool} || test -x /usr/sbin/${tool}`])) return `${tool} not installed (.ci/run installs it)`;
+    const found = ok('sh', ['-c', `command -v ${tool} || test -x /usr/sbin/${tool}`]);
+    if (!found) return `${tool} not installed (.ci/run installs it)`;
   }
   if (present()) return 'the package pgpipe is installed here (or its config is left); this test would purge it';
   return false;
@@ -54,8 +59,9 @@ describe('Debian package', { skip: skipReason }, () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pgpipe-deb-test-'));
     // test/run.js has just built dist/ from these sources: pack that (npm run package:deb rebuilds first).
-    deb = (await sh(process.execPath, [join(ROOT, 'scripts/package-deb.mjs'), '--out', dir, '--no-build', '--compression', 'gzip']))
-      .trim().split('\n').at(-1) ?? '';
+    const built = await sh(process.execPath,
+      [join(ROOT, 'scripts/package-deb.mjs'), '--out', dir, '--no-build', '--compression', 'gzip']);
+    deb = built.trim().split('\n').at(-1) ?? '';
     // The previous version: the same package with a lower version number.
     const tree = join(dir, 'previous');
     await sh('dpkg-deb', ['-R', deb, tree]);
@@ -65,7 +71,8 @@ describe('Debian package', { skip: skipReason }, () => {
     await sh('dpkg-deb', ['--root-owner-group', '-Zgzip', '-b', tree, previousDeb]);
     rmSync(tree, { recursive: true, force: true });
     const contents = await sh('dpkg-deb', ['--contents', deb]);
-    preexisting = new Set(contents.split('\n').map((l) => /\s\.(\/\S*?)\/?(?: -> .*)?$/.exec(l)?.[1] ?? '').filter((p) => p !== '' && existsSync(p)));
+    const paths = contents.split('\n').map((line) => /\s\.(\/\S*?)\/?(?: -> .*)?$/.exec(line)?.[1] ?? '');
+    preexisting = new Set(paths.filter((p) => p !== '' && existsSync(p)));
     // A leftover pgpipe user (test/e2e creates one with useradd) would hide whether postinst creates it.
     if (hasUser('pgpipe')) await sh('userdel', ['pgpipe']);
     if (hasGroup('pgpipe')) await sh('groupdel', ['pgpipe']);
@@ -89,8 +96,8 @@ describe('Debian package', { skip: skipReason }, () => {
     assert.ok(hasUser('pgpipe') && hasGroup('pgpipe'), 'no pgpipe user/group');
     assert.match(await sh('getent', ['passwd', 'pgpipe']), /:\/nonexistent:\/usr\/sbin\/nologin$/m);
     const conf = statSync(CONF);
-    assert.equal([conf.mode & 0o777, conf.uid, Number((await sh('getent', ['group', 'pgpipe'])).split(':')[2])].join(' '),
-      `${0o640} 0 ${conf.gid}`);
+    const gid = Number((await sh('getent', ['group', 'pgpipe'])).split(':')[2]);
+    assert.deepEqual([conf.mode & 0o777, conf.uid, conf.gid], [0o640, 0, gid], 'config not root:pgpipe 0640');
     const text = readFileSync(CONF, 'utf8');
     assert.match(text, /^#database_url =$/m);
     assert.ok(text.split('\n').every((l) => l === '' || l.startsWith('#')), 'the installed config sets something');

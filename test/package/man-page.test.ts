@@ -11,17 +11,21 @@ import { manPage, parseHelp } from '../../scripts/man-page.mjs';
 const BIN = fileURLToPath(new URL('../../bin/pgpipe', import.meta.url));
 let page = '';
 before(() => {
-  page = (manPage as (bin: string, o: { version: string; date: string }) => string)(BIN, { version: '0', date: '2026-01-01' });
+  const make = manPage as (bin: string, o: { version: string; date: string }) => string;
+  page = make(BIN, { version: '0', date: '2026-01-01' });
 });
 
 it('has a section for every command --help lists', () => {
   const help = (words: string[]) => spawnSync(process.execPath, [BIN, ...words, '--help'], { encoding: 'utf8' }).stdout;
   const commands = (words: string[]): string[][] =>
     ((parseHelp as (t: string) => { lists: Record<string, string[][]> })(help(words)).lists.Commands ?? [])
-      .map(([term]) => term!.split(' ')[0]!).filter((name) => name !== 'help').flatMap((name) => [[...words, name], ...commands([...words, name])]);
+      .map(([term]) => term!.split(' ')[0]!).filter((name) => name !== 'help')
+      .flatMap((name) => [[...words, name], ...commands([...words, name])]);
   const all = commands([]);
   assert.ok(all.length >= 10, `only ${all.length} commands found`);
-  for (const words of all) assert.match(page, new RegExp(`^\\.SS "pgpipe ${words.join(' ')}[ "]`, 'm'), words.join(' '));
+  for (const words of all) {
+    assert.match(page, new RegExp(`^\\.SS "pgpipe ${words.join(' ')}[ "]`, 'm'), words.join(' '));
+  }
 });
 
 it('names every setting flag', () => {
@@ -30,7 +34,8 @@ it('names every setting flag', () => {
 });
 
 it('renders without warnings', { skip: spawnSync('man', ['--version']).status !== 0 && 'man-db not installed' }, () => {
-  const result = spawnSync('man', ['--warnings', '-l', '-'], { input: page, encoding: 'utf8', env: { ...process.env, MANWIDTH: '80' } });
+  const env = { ...process.env, MANWIDTH: '80' };
+  const result = spawnSync('man', ['--warnings', '-l', '-'], { input: page, encoding: 'utf8', env });
   assert.equal(result.status, 0);
   assert.equal(result.stderr, '');
   assert.match(result.stdout, /NAME\s+pgpipe\s+-\s+encrypt\s+incoming\s+mail/);

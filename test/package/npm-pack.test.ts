@@ -25,21 +25,23 @@ interface PackedFile {
 
 /** `npm pack` of the dist/ test/run.js just built (the build itself is prepack/prepare, run by a real pack). */
 async function pack(args: string[]): Promise<{ filename: string; files: PackedFile[] }> {
-  const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', ...args], { cwd: ROOT, maxBuffer: 1 << 24 });
+  const options = { cwd: ROOT, maxBuffer: 2 ** 24 };
+  const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', ...args], options);
   return (JSON.parse(stdout) as { filename: string; files: PackedFile[] }[])[0]!;
 }
 
 describe('npm pack', () => {
-  it('ships bin, the built dist (bundle and code cache included), the snippets and the cache refresher, only', async () => {
+  it('ships bin, the built dist (bundle and code cache), snippets, cache refresher: nothing else', async () => {
     const { files } = await pack(['--dry-run']);
     const paths = files.map((f) => f.path);
-    const allowed = /^(bin\/pgpipe|dist\/.+|postfix-snippets\/[^/]+|scripts\/refresh-code-cache\.mjs|package\.json|README\.md)$/;
+    const allowed =
+      /^(bin\/pgpipe|dist\/.+|postfix-snippets\/[^/]+|scripts\/refresh-code-cache\.mjs|package\.json|README\.md)$/;
     assert.deepEqual(paths.filter((p) => !allowed.test(p)), [], 'files outside the runtime set');
-    for (const needed of ['bin/pgpipe', 'dist/cli.js', 'dist/pgpipe-cached.cjs', 'dist/pgpipe-bundle.cjs', 'postfix-snippets/master.cf']) {
-      assert.ok(paths.includes(needed), `${needed} missing`);
-    }
+    const needed = ['bin/pgpipe', 'dist/cli.js', 'dist/pgpipe-cached.cjs', 'dist/pgpipe-bundle.cjs'];
+    for (const path of [...needed, 'postfix-snippets/master.cf']) assert.ok(paths.includes(path), `${path} missing`);
     assert.ok(paths.some((p) => p.endsWith('.v8-cache')), 'no code cache');
-    assert.deepEqual(paths.filter((p) => /\.(ts|mts|map|tsbuildinfo)$|(^|\/)test\//.test(p)), [], 'sources or tests shipped');
+    const sources = paths.filter((p) => /\.(ts|mts|map|tsbuildinfo)$|(^|\/)test\//.test(p));
+    assert.deepEqual(sources, [], 'sources or tests shipped');
     assert.equal((files.find((f) => f.path === 'bin/pgpipe')?.mode ?? 0) & 0o111, 0o111, 'bin/pgpipe not executable');
   });
 });
@@ -58,7 +60,9 @@ describe('npm install -g --omit=dev of the tarball', () => {
 
   it('installs no dev dependency and no build tool', () => {
     const modules = join(dir, 'prefix/lib/node_modules/pgpipe/node_modules');
-    for (const dev of ['typescript', 'esbuild', 'tsx', '@types/node']) assert.ok(!existsSync(join(modules, dev)), `${dev} installed`);
+    for (const dev of ['typescript', 'esbuild', 'tsx', '@types/node']) {
+      assert.ok(!existsSync(join(modules, dev)), `${dev} installed`);
+    }
     assert.ok(existsSync(join(modules, 'openpgp')), 'runtime dependency missing');
   });
 
@@ -80,8 +84,10 @@ describe('npm install -g --omit=dev of the tarball', () => {
   // bundle before dist/cli.js), so an npm-installed pgpipe starts from dist/cli.js. The build id that replaces
   // the date rule makes this pass; until then it is reported as todo.
   const dateRule = readFileSync(join(ROOT, 'bin/pgpipe'), 'utf8').includes('mtimeMs');
-  it('starts from the bundle with its code cache, as fast as the checkout', { todo: dateRule && 'bin/pgpipe date rule' }, () => {
-    const probe = spawnSync(bin, ['--version'], { encoding: 'utf8', env: { ...process.env, PGPIPE_DEBUG_CODE_CACHE: '1' } });
+  const todo = dateRule && 'bin/pgpipe date rule';
+  it('starts from the bundle with its code cache, like the checkout', { todo }, () => {
+    const env = { ...process.env, PGPIPE_DEBUG_CODE_CACHE: '1' };
+    const probe = spawnSync(bin, ['--version'], { encoding: 'utf8', env });
     assert.match(probe.stderr, /code cache used/);
   });
 });
