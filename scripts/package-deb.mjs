@@ -237,7 +237,9 @@ function normalizeModes(dir) {
   }
 }
 
-const md5 = (file) => createHash('md5').update(readFileSync(file)).digest('hex');
+function md5(file) {
+  return createHash('md5').update(readFileSync(file)).digest('hex');
+}
 
 function md5sums(dir, skip) {
   const lines = [];
