@@ -35,7 +35,7 @@ describe('npm pack', () => {
     const { files } = await pack(['--dry-run']);
     const paths = files.map((f) => f.path);
     const allowed =
-      /^(bin\/pgpipe|dist\/.+|postfix-snippets\/[^/]+|scripts\/refresh-code-cache\.mjs|package\.json|README\.md)$/;
+      /^(bin\/[^/]+|dist\/.+|postfix-snippets\/[^/]+|scripts\/refresh-code-cache\.mjs|package\.json|README\.md)$/;
     assert.deepEqual(paths.filter((p) => !allowed.test(p)), [], 'files outside the runtime set');
     const needed = ['bin/pgpipe', 'dist/cli.js', 'dist/pgpipe-cached.cjs', 'dist/pgpipe-bundle.cjs'];
     for (const path of [...needed, 'postfix-snippets/master.cf']) assert.ok(paths.includes(path), `${path} missing`);
