@@ -73,8 +73,12 @@ async function ensureUser(name: string): Promise<void> {
   }
 }
 
-/** The filter runs as user pgpipe/gpgit: use the checkout in place if they can read it, else a readable copy. */
+/**
+ * The filter runs as user pgpipe/gpgit: use the checkout in place if they can read it, else a readable copy.
+ * PGPIPE_E2E_BIN names an installed pgpipe instead (test/package runs this file against /usr/bin/pgpipe).
+ */
 async function pgpipeBin(): Promise<string> {
+  if (process.env.PGPIPE_E2E_BIN) return process.env.PGPIPE_E2E_BIN;
   const bin = join(REPO, 'bin/pgpipe');
   try {
     await run('runuser', ['-u', 'pgpipe', '--', 'test', '-r', join(REPO, 'dist/cli.js')]);
