@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const quiet = process.argv.includes('--quiet');
 const say = (line) => quiet || process.stdout.write(`pgpipe: ${line}\n`);
-const loader = `${root}dist/pgpipe-cached.cjs`;
+const loader = `${root}dist/bundle/load-bundle.cjs`;
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', PGPIPE_CONFIG: '/dev/null', HOME: '/nonexistent' };
 
 /** What the real start (bin/pgpipe) does with the cache: 'used', 'rejected', 'absent', or the failure. */
@@ -33,8 +33,11 @@ if (!existsSync(loader)) {
     // bin/pgpipe does not load the bundle here (it runs dist/cli.js), so a cache would not be read either.
     say(`bundle not in use (code cache ${before}), nothing to refresh`);
   } else {
-    // The loader's own build-time mode: runs the warm-up (throwaway keys, a synthetic message) and writes the cache.
-    const made = spawnSync(process.execPath, [loader, '--write-code-cache'], { env, encoding: 'utf8', timeout: 300e3 });
+    // The loader's build-time entry (as scripts/build-bundle.mjs calls it): runs the warm-up (throwaway keys, a
+    // synthetic message) and writes the cache.
+    const write = `require(${JSON.stringify(loader)}).writeCodeCache()` +
+      '.catch((error) => { console.error(error); process.exitCode = 1; });';
+    const made = spawnSync(process.execPath, ['-e', write], { env, encoding: 'utf8', timeout: 300e3 });
     const after = made.status === 0 ? cacheState() : `not written (${(made.stderr ?? '').trim().split('\n')[0]})`;
     if (after === 'used') say(`code cache ${before}, re-made for node ${process.version}`);
     else process.stderr.write(`pgpipe: warning: code cache ${before} and ${after}; pgpipe works, but starts slower\n`);

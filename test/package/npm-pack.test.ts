@@ -37,7 +37,7 @@ describe('npm pack', () => {
     const allowed =
       /^(bin\/[^/]+|dist\/.+|postfix-snippets\/[^/]+|scripts\/refresh-code-cache\.mjs|package\.json|README\.md)$/;
     assert.deepEqual(paths.filter((p) => !allowed.test(p)), [], 'files outside the runtime set');
-    const needed = ['bin/pgpipe', 'dist/cli.js', 'dist/pgpipe-cached.cjs', 'dist/pgpipe-bundle.cjs'];
+    const needed = ['bin/pgpipe', 'dist/cli.js', 'dist/bundle/load-bundle.cjs', 'dist/pgpipe-bundle.cjs'];
     for (const path of [...needed, 'postfix-snippets/master.cf']) assert.ok(paths.includes(path), `${path} missing`);
     assert.ok(paths.some((p) => p.endsWith('.v8-cache')), 'no code cache');
     const sources = paths.filter((p) => /\.(ts|mts|map|tsbuildinfo)$|(^|\/)test\//.test(p));
@@ -80,12 +80,8 @@ describe('npm install -g --omit=dev of the tarball', () => {
     assert.match((await decryptWithGpg(result.stdout, key.privateArmored)).toString(), /Installed from the tarball\./);
   });
 
-  // bin/pgpipe still picks the bundle by file dates, and npm's extraction dates each file as it writes it (the
-  // bundle before dist/cli.js), so an npm-installed pgpipe starts from dist/cli.js. The build id that replaces
-  // the date rule makes this pass; until then it is reported as todo.
-  const dateRule = readFileSync(join(ROOT, 'bin/pgpipe'), 'utf8').includes('mtimeMs');
-  const todo = dateRule && 'bin/pgpipe date rule';
-  it('starts from the bundle with its code cache, like the checkout', { todo }, () => {
+  // bin/pgpipe picks the bundle by its build id, not file dates: npm's extraction dates each file as it writes it.
+  it('starts from the bundle with its code cache, like the checkout', () => {
     const env = { ...process.env, PGPIPE_DEBUG_CODE_CACHE: '1' };
     const probe = spawnSync(bin, ['--version'], { encoding: 'utf8', env });
     assert.match(probe.stderr, /code cache used/);
