@@ -138,7 +138,9 @@ function sentCopyCommands(options: WiringOptions, postconf: readonly string[]): 
   const [map] = wiringFiles(options);
   const commands = [[...postconf, '-e', `${SENT_RESTRICTIONS} = check_sasl_access regexp:${map?.path ?? ''}`]];
   for (const smtpd of options.sentServices ?? DEFAULT_SENT_SERVICES) {
-    if (!/^[^\s/]+\/(inet|unix|pass)$/.test(smtpd)) throw permanent('usage', `--sent-service must be name/type, not ${JSON.stringify(smtpd)}`);
+    if (!/^[^\s/]+\/(inet|unix|pass)$/.test(smtpd)) {
+      throw permanent('usage', `--sent-service must be name/type, not ${JSON.stringify(smtpd)}`);
+    }
     commands.push([...postconf, '-P', `${smtpd}/smtpd_data_restrictions=$${SENT_RESTRICTIONS}`]);
   }
   return commands;

@@ -49,7 +49,8 @@ export function registerSetup(program: Command): void {
       .choices(['mailbox_transport', 'virtual_transport']).default('mailbox_transport'))
     .option('--smtpd-service <name/type...>', 'filter: smtpd services that get -o content_filter (default: smtp/inet submission/inet smtps/inet)')
     .option('--sent-copies', 'deliver: file a copy of what authenticated users submit into their Sent, encrypted')
-    .option('--sent-service <name/type...>', 'with --sent-copies: the submission services (default: submission/inet smtps/inet)')
+    .option('--sent-service <name/type...>',
+      'with --sent-copies: the submission services (default: submission/inet smtps/inet)')
     .option('--max-processes <n>', 'pipe(8) process limit', '10')
     .option('--time-limit <seconds>', 'Postfix\'s time limit for the service; keep it above pgpipe\'s deadline', '300s')
     .option('--apply', 'save main.cf/master.cf (once) as *.before-pgpipe, then run the commands')

@@ -74,7 +74,10 @@ function message(to: string, keyedFor: readonly Keyed[], options: { from?: strin
     + `Date: Tue, 01 Dec 2026 07:00:00 +0000\nMessage-ID: ${id}\n\n${body}`;
   return { id, subject, marker, text };
 }
-const hasId = (m: TestMessage) => (mail: Buffer): boolean => outerHeader(mail, 'message-id').some((f) => f.includes(m.id));
+const hasId = (m: TestMessage) => (mail: Buffer): boolean =>
+  outerHeader(mail, 'message-id').some((f) => f.includes(m.id));
+const sentCopy = (user: string, m: TestMessage): Promise<Buffer> =>
+  waitFor(`the copy in ${user}'s Sent`, () => dovecot.messages(user, 'Sent').find(hasId(m)), WAIT_MS, logs);
 /** Submission as a mail client does it: logged in as `user` (the Dovecot password), sender `from`. */
 const submit = async (m: TestMessage, user: string, from: string, to: readonly string[]): Promise<string> =>
   queueIdOf(await sendMail({ port: submissionPort, from, to, data: m.text, auth: { user, password: 'e2e-password' } }));
@@ -375,7 +378,7 @@ describe('pgpipe deliver end to end: Postfix, Dovecot LMTP, spamd, PostgreSQL', 
     assert.ok(cache.includes('Subject: [...]'), 'the cache holds the outer Subject (so it holds headers at all)');
   });
 
-  it('Sent copies: what bob submits after logging in reaches carol, and his Sent gets one encrypted, read copy', async () => {
+  it('Sent copies: what bob submits logged in reaches carol, and his Sent gets one encrypted, read copy', async () => {
     // DATA, then BDAT (CHUNKING, which Postfix offers and some clients use): the copy must not depend on which.
     for (const [i, bdat] of [false, true].entries()) {
       const m = message(`${at('carol')}, outside@sender.test`, ['bob', 'carol'], { from: `Bob <${at('bob')}>` });
@@ -383,7 +386,7 @@ describe('pgpipe deliver end to end: Postfix, Dovecot LMTP, spamd, PostgreSQL', 
       const queueId = queueIdOf(await sendMail({ port: submissionPort, from: at('bob'), to, data: m.text, bdat,
         auth: { user: at('bob'), password: 'e2e-password' } }));
       await assertEncryptedFor(await stored('carol', m.id), 'carol', m);
-      const copy = await waitFor("the copy in bob's Sent", () => dovecot.messages('bob', 'Sent').find(hasId(m)), WAIT_MS, logs);
+      const copy = await sentCopy('bob', m);
       await assertEncryptedFor(copy, 'bob', m);
       await assert.rejects(decryptWithGpg(copy, keys.carol.privateArmored), 'encrypted to the sender only');
       assert.equal(findStored('bob', m.id), undefined, 'not in his INBOX');
@@ -400,13 +403,13 @@ describe('pgpipe deliver end to end: Postfix, Dovecot LMTP, spamd, PostgreSQL', 
     for (const marker of markers.bob) assert.ok(!out.includes(marker), `plaintext ${marker} served over IMAP`);
   });
 
-  it('Sent copies follow the login, not the envelope sender: dave logged in, sending as bob, fills dave\'s Sent', async () => {
+  it("Sent copies follow the login, not the envelope sender: dave, logged in, sending as bob fills dave's Sent", async () => {
     const before = dovecot.messages('bob', 'Sent').length;
     const m = message(at('carol'), ['carol'], { from: `Bob <${at('bob')}>` });
     const queueId = await submit(m, at('dave'), at('bob'), [at('carol')]);
     await assertEncryptedFor(await stored('carol', m.id), 'carol', m);
     // dave has no key: his copy is stored as sent, like everything else he receives.
-    const copy = await waitFor("the copy in dave's Sent", () => dovecot.messages('dave', 'Sent').find(hasId(m)), WAIT_MS, logs);
+    const copy = await sentCopy('dave', m);
     assert.deepEqual(outerHeader(copy, 'subject'), [`Subject: ${m.subject}`]);
     await logShows(new RegExp(`${queueId}: to=<dave\\+Sent@${DOMAIN}>, .*status=sent`));
     assert.doesNotMatch(postfix.maillog(), new RegExp(`${queueId}: to=<bob\\+Sent@`));

@@ -177,7 +177,9 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotInst
   try {
     execFileSync('doveconf', ['-c', configFile, '-n'], { stdio: 'ignore' });
     // As the snippet says: compiled once by the administrator (the lmtp process may not write beside it).
-    if (options.sentCopies === true) execFileSync('sievec', ['-c', configFile, join(dir, 'sieve', 'pgpipe-sent.sieve')]);
+    if (options.sentCopies === true) {
+      execFileSync('sievec', ['-c', configFile, join(dir, 'sieve', 'pgpipe-sent.sieve')]);
+    }
     await start();
   } catch (error) {
     await stop().catch(() => undefined);
