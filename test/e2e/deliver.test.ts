@@ -35,7 +35,7 @@ const skipReason = ((): string | false => {
   if (process.env.CI === 'true') return false;
   if (process.getuid?.() !== 0) return 'needs root (Postfix and Dovecot instances, useradd, pipe user=)';
   for (const tool of ['/usr/sbin/postfix', '/usr/sbin/dovecot', '/usr/lib/dovecot/lmtp', '/usr/lib/dovecot/imap',
-    '/usr/sbin/spamd', '/usr/bin/spamc', '/usr/bin/strace', '/usr/lib/postgresql/15/bin/initdb']) {
+    '/usr/bin/sievec', '/usr/sbin/spamd', '/usr/bin/spamc', '/usr/bin/strace', '/usr/lib/postgresql/15/bin/initdb']) {
     if (!existsSync(tool)) return `${tool} not installed`;
   }
   return false;
