@@ -426,6 +426,22 @@ describe('pgpipe deliver end to end: Postfix, Dovecot LMTP, spamd, PostgreSQL', 
     assert.equal(dovecot.messages('bob', 'Sent').length, before);
   });
 
+  it("with the Sent ACL, a client's own upload into Sent is refused before it sends the message", async () => {
+    const m = message(at('carol'), ['bob'], { from: `Bob <${at('bob')}>` });
+    const upload = m.text.replace(/\r?\n/g, '\r\n');
+    const before = dovecot.messages('bob', 'Sent').length;
+    // A synchronising literal: the client waits for "+" before it sends the message, so a NO means none was sent.
+    const out = await dovecot.imap('bob', [`a APPEND Sent (\\Seen) {${Buffer.byteLength(upload)}}`, upload,
+      'b SELECT INBOX', 'c COPY 1:* Sent', 'd MOVE 1:* Sent']);
+    assert.match(out, /^a NO \[NOPERM\] Permission denied/m, out);
+    assert.doesNotMatch(out, /^\+ /m, 'no go-ahead for the literal');
+    assert.match(out, /^c NO \[NOPERM\]/m);
+    assert.match(out, /^d NO \[NOPERM\]/m);
+    assert.equal(dovecot.messages('bob', 'Sent').length, before);
+    // The copies Postfix makes still arrive there (the earlier cases, under the same ACL).
+    assert.ok(before >= 2);
+  });
+
   it("no file under a keyed user's home holds a plaintext marker of their mail", () => {
     for (const user of KEYED) {
       const files = dovecot.files(user);

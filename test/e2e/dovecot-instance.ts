@@ -21,7 +21,7 @@ export interface DovecotOptions {
   readonly domain: string;
   readonly users: readonly string[];
   /**
-   * postfix-snippets/dovecot-sent.conf and its Sieve rule (only /etc/dovecot/sieve/ moves), plus an auth socket
+   * postfix-snippets/dovecot-sent.conf, its Sieve rule and the Sent ACL (only /etc/dovecot/ moves), an auth socket
    * for Postfix's SASL, as the tutorial's private/auth: the users log in on the submission port with e2e-password.
    */
   readonly sentCopies?: boolean;
@@ -94,7 +94,9 @@ ${options.sentCopies === true ? sentConfig(dir) : ''}`;
 }
 
 function sentConfig(dir: string): string {
-  return `${snippet('dovecot-sent.conf').replaceAll('/etc/dovecot/sieve/', `${dir}/sieve/`)}
+  // The ACL first, so that the lmtp process loads it too: the copies must still arrive in Sent.
+  return `${snippet('dovecot-sent-acl.conf').replaceAll('/etc/dovecot/', `${dir}/`)}
+${snippet('dovecot-sent.conf').replaceAll('/etc/dovecot/sieve/', `${dir}/sieve/`)}
 service auth {
   unix_listener ${dir}/private/auth {
     user = postfix
@@ -123,6 +125,7 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotInst
   if (options.sentCopies === true) {
     mkdirSync(join(dir, 'sieve'));
     writeFileSync(join(dir, 'sieve', 'pgpipe-sent.sieve'), snippet('pgpipe-sent.sieve'));
+    writeFileSync(join(dir, 'dovecot-acl'), snippet('dovecot-acl'));
   }
   const homes = join(dir, 'home');
   chownSync(homes, MAIL_ID, MAIL_ID);
