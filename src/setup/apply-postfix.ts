@@ -5,7 +5,7 @@ import { copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { permanent, temporary } from '../errors.js';
-import { SENT_MAP_FILE, shellLine, type WiringFile } from './postfix-wiring.js';
+import { SENT_MAP_FILE, SENT_RESTRICTIONS, shellLine, type WiringFile } from './postfix-wiring.js';
 
 const run = promisify(execFile);
 
@@ -58,6 +58,28 @@ export async function applyWiring(
   }
   lines.push(`now: postfix${dir === '/etc/postfix' ? '' : ` -c ${dir}`} check && postfix${dir === '/etc/postfix' ? '' : ` -c ${dir}`} reload`);
   return { lines };
+}
+
+/**
+ * --sent-copies sets smtpd_data_restrictions on the submission services, which replaces what those services had
+ * there, their own -o or main.cf's. Names what will no longer apply, read before --apply changes anything.
+ */
+export async function sentCopyNotes(dir: string, services: readonly string[]): Promise<string[]> {
+  const value = async (args: string[]): Promise<string> =>
+    (await run('postconf', ['-c', dir, ...args], { timeout: 30_000 }).catch(() => ({ stdout: '' }))).stdout.trim();
+  const ours = `$${SENT_RESTRICTIONS}`;
+  const notes: string[] = [];
+  const global = await value(['-h', 'smtpd_data_restrictions']);
+  for (const service of services) {
+    if (await value(['-M', service]) === '') continue; // not in this master.cf: postconf -P warns about it already
+    const own = (await value(['-P', `${service}/smtpd_data_restrictions`])).replace(/^\S+ = /, '');
+    const dropped = own !== '' ? own : global;
+    if (dropped !== '' && dropped !== ours) {
+      notes.push(`note: ${service} loses smtpd_data_restrictions = ${dropped} (${own !== '' ? 'its -o' : 'main.cf'}); `
+        + `to keep it, add it after check_sasl_access ... in ${SENT_RESTRICTIONS}`);
+    }
+  }
+  return notes;
 }
 
 export function undoWiring(dir: string): ApplyReport {

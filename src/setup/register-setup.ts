@@ -68,9 +68,10 @@ Examples:
   pgpipe setup postfix --mode deliver --sent-copies --apply
   pgpipe setup postfix --mode deliver --undo`);
   postfix.action(runAction(async (options: SetupPostfixOptions) => {
-    const { applyWiring, undoWiring } = await import('./apply-postfix.js');
-    const { DEFAULT_SERVICE, DEFAULT_SMTPD_SERVICES, fileLines, shellLine, wiringCommands, wiringFiles } =
-      await import('./postfix-wiring.js');
+    const { applyWiring, sentCopyNotes, undoWiring } = await import('./apply-postfix.js');
+    const {
+      DEFAULT_SENT_SERVICES, DEFAULT_SERVICE, DEFAULT_SMTPD_SERVICES, fileLines, shellLine, wiringCommands, wiringFiles,
+    } = await import('./postfix-wiring.js');
     if (options.apply === true && options.undo === true) throw permanent('usage', '--apply and --undo exclude each other');
     if (options.undo === true) {
       await writeAll(process.stdout, `${undoWiring(options.postfixConfig).lines.join('\n')}\n`);
@@ -103,7 +104,10 @@ Examples:
       await writeAll(process.stdout, `${[...files.map(fileLines), ...commands.map(shellLine)].join('\n')}\n`);
       return 0;
     }
-    await writeAll(process.stdout, `${(await applyWiring(options.postfixConfig, commands, files)).lines.join('\n')}\n`);
+    const notes = options.sentCopies === true
+      ? await sentCopyNotes(options.postfixConfig, options.sentService ?? DEFAULT_SENT_SERVICES) : [];
+    const report = await applyWiring(options.postfixConfig, commands, files);
+    await writeAll(process.stdout, `${[...report.lines, ...notes].join('\n')}\n`);
     return 0;
   }));
 }

@@ -180,6 +180,27 @@ describe('setup postfix: the command line and real postconf', () => {
     }
   });
 
+  it('--sent-copies --apply names the smtpd_data_restrictions it replaces (the service\'s own, or main.cf\'s)', async () => {
+    const master = BASE_MASTER.replace('  -o syslog_name=postfix/submission\n',
+      '  -o syslog_name=postfix/submission\n  -o smtpd_data_restrictions=reject_multi_recipient_bounce\n');
+    const dir = configDir(master, `${BASE_MAIN}smtpd_data_restrictions = reject_unauth_pipelining\n`);
+    try {
+      const args = ['setup', 'postfix', '--mode', 'deliver', ...SNIPPET_INSTALL, '--sent-copies', '--postfix-config', dir];
+      const first = await runCli([...args, '--apply']);
+      assert.equal(first.code, 0, first.stderr);
+      const notes = first.stdout.toString().split('\n').filter((l) => l.startsWith('note: '));
+      assert.deepEqual(notes.map((l) => /^note: (\S+) loses smtpd_data_restrictions = (.*) \((.*)\);/.exec(l)?.slice(1)), [
+        ['submission/inet', 'reject_multi_recipient_bounce', 'its -o'],
+        ['smtps/inet', 'reject_unauth_pipelining', 'main.cf'],
+      ]);
+      const again = await runCli([...args, '--apply']);
+      assert.equal(again.code, 0, again.stderr);
+      assert.doesNotMatch(again.stdout.toString(), /^note: /m, 'nothing more to lose once it is ours');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('--apply twice changes nothing more and keeps the first copies; --undo restores them byte for byte', async () => {
     const dir = configDir();
     chmodSync(join(dir, 'main.cf'), 0o640);
