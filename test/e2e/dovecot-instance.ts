@@ -20,6 +20,8 @@ export interface DovecotOptions {
   /** Mailboxes are `<local part>@<domain>`. */
   readonly domain: string;
   readonly users: readonly string[];
+  /** Appended to the config file as is (e.g. the Sieve plugin settings of test/e2e/sieve.test.ts). */
+  readonly extraConfig?: string;
 }
 
 export interface DovecotInstance {
@@ -83,7 +85,7 @@ protocol lmtp {
   postmaster_address = postmaster@${options.domain}
   hostname = mx.${options.domain}
 }
-`;
+${options.extraConfig ?? ''}`;
 }
 
 /**
