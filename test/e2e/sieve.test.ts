@@ -119,9 +119,9 @@ describe('pgpipe encrypt as a Dovecot Sieve filter (LMTP)', { skip: skipReason }
   });
   after(async () => {
     await dovecot?.destroy();
-    if (process.env.KEEP !== "1") await pg?.stop();
+    await pg?.stop();
     app?.remove();
-    if (dir !== undefined && process.env.KEEP !== "1") rmSync(dir, { recursive: true, force: true });
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
   it('stores the message encrypted to the recipient\'s key; gpg decrypts it', async () => {
