@@ -37,6 +37,8 @@ export interface ImportedKey {
   /** no-user: no users row carries any of its addresses; unusable: refused by key set's validation. */
   readonly status: 'usable' | 'unusable' | 'no-user';
   readonly reason: string | null;
+  /** Addresses of its user IDs that have users rows (for an unusable key: whom it would have gone to). */
+  readonly users: readonly string[];
   readonly targets: readonly ImportTarget[];
 }
 
@@ -77,7 +79,7 @@ export async function runImportKeys(options: ImportOptions, deps: AdminDeps): Pr
     for (const c of checked) {
       const matched = c.addresses.filter((a) => (rowsOf.get(a) ?? []).length > 0);
       if (c.validated === null || matched.length === 0) {
-        keys.push({ fingerprint: c.key.fingerprint, userIds: c.key.userIds, targets: [],
+        keys.push({ fingerprint: c.key.fingerprint, userIds: c.key.userIds, users: matched, targets: [],
           status: c.validated === null ? 'unusable' : 'no-user', reason: c.reason ?? 'no users row has any of its addresses' });
         continue;
       }
@@ -96,7 +98,8 @@ export async function runImportKeys(options: ImportOptions, deps: AdminDeps): Pr
         plan.incoming.push(c.validated);
         targets.push({ email: row.email, address, action: 'set', replaces: [] }); // decided below, once all keys are known
       }
-      keys.push({ fingerprint: c.key.fingerprint, userIds: c.key.userIds, status: 'usable', reason: null, targets });
+      keys.push({ fingerprint: c.key.fingerprint, userIds: c.key.userIds, users: matched, status: 'usable', reason: null,
+        targets });
     }
 
     let usersChanged = 0;
@@ -156,8 +159,9 @@ export function formatImportKeys(result: ImportResult): string {
   for (const key of result.keys) {
     if (key.status !== 'usable') {
       const uids = key.userIds.length > 0 ? key.userIds.join(', ') : 'no user ID';
-      lines.push(`${key.fingerprint}  ${key.status === 'no-user' ? 'no matching user' : 'unusable'}: ` +
-        `${key.status === 'no-user' ? uids : key.reason ?? ''}`);
+      const whom = key.users.length > 0 ? ` (not stored for ${key.users.join(', ')})` : '';
+      lines.push(key.status === 'no-user' ? `${key.fingerprint}  no matching user: ${uids}`
+        : `${key.fingerprint}  unusable${whom}: ${key.reason ?? ''}`);
       continue;
     }
     for (const target of key.targets) {

@@ -126,6 +126,7 @@ forEachStore('key import --gnupg-home', (store) => {
     const reason = (name: string) => result.keys.find((k) => k.fingerprint === fpr[name])?.reason ?? '';
     assert.match(reason('dave'), new RegExp(`^key ${fpr.dave} expired on \\d{4}-\\d\\d-\\d\\d: extend it`));
     assert.match(reason('erin'), new RegExp(`^key ${fpr.erin} is revoked`));
+    assert.deepEqual(result.keys.find((k) => k.fingerprint === fpr.dave)?.users, ['dave@example.org']);
     assert.equal(result.usersChanged, 5); // alice, bob, team1, team2, carol
     assert.equal(await s.dump(), tables);
     assert.equal(snapshot(home.home), files, 'gpg wrote into the GnuPG home');
@@ -207,7 +208,7 @@ it('the CLI prints one line per key and user, and --json the same result', async
     assert.equal(dry.code, 0, dry.stderr);
     const text = dry.stdout.toString('utf8');
     assert.match(text, new RegExp(`^${fpr.alice}  already there alice@example\\.org$`, 'm'));
-    assert.match(text, new RegExp(`^${fpr.dave}  unusable: key ${fpr.dave} expired on `, 'm'));
+    assert.match(text, new RegExp(`^${fpr.dave}  unusable: key ${fpr.dave} expired on `, 'm')); // no dave row here
     assert.match(text, new RegExp(`^${fpr.stranger}  no matching user: Test <stranger@elsewhere\\.example>$`, 'm'));
     assert.match(text, /^dry run: 0 user\(s\) would change; nothing was written \(run again with --apply\)$/m);
     const json = JSON.parse((await runCli(['key', 'import', '--gnupg-home', home.home, '--json'], { env })).stdout.toString('utf8'));
