@@ -80,7 +80,8 @@ export async function runImportKeys(options: ImportOptions, deps: AdminDeps): Pr
       const matched = c.addresses.filter((a) => (rowsOf.get(a) ?? []).length > 0);
       if (c.validated === null || matched.length === 0) {
         keys.push({ fingerprint: c.key.fingerprint, userIds: c.key.userIds, users: matched, targets: [],
-          status: c.validated === null ? 'unusable' : 'no-user', reason: c.reason ?? 'no users row has any of its addresses' });
+          status: c.validated === null ? 'unusable' : 'no-user',
+          reason: c.reason ?? 'no users row has any of its addresses' });
         continue;
       }
       const targets: (ImportTarget & { address: string })[] = [];
@@ -93,18 +94,20 @@ export async function runImportKeys(options: ImportOptions, deps: AdminDeps): Pr
             '(remove the duplicates first: pgpipe db init lists them)');
           continue;
         }
-        const plan = plans.get(address) ?? { row, incoming: [] };
-        plans.set(address, plan);
+        // Keyed by the row itself: two user IDs that the database folds to one address reach one row once.
+        const plan = plans.get(row.email) ?? { row, incoming: [] };
+        plans.set(row.email, plan);
+        if (plan.incoming.some((k) => k.fingerprint === c.key.fingerprint)) continue;
         plan.incoming.push(c.validated);
-        targets.push({ email: row.email, address, action: 'set', replaces: [] }); // decided below, once all keys are known
+        targets.push({ email: row.email, address: row.email, action: 'set', replaces: [] }); // decided below
       }
-      keys.push({ fingerprint: c.key.fingerprint, userIds: c.key.userIds, users: matched, status: 'usable', reason: null,
-        targets });
+      keys.push({ fingerprint: c.key.fingerprint, userIds: c.key.userIds, users: matched, status: 'usable',
+        reason: null, targets });
     }
 
     let usersChanged = 0;
     const decided = new Map<string, { action: ImportAction; replaces: string[] }>();
-    for (const [address, plan] of plans) {
+    for (const [rowEmail, plan] of plans) {
       const stored = (await splitStoredKeys(plan.row.pgpkey)).filter((k) => k.armored.trim() !== '');
       const incomingFprs = new Set(plan.incoming.map((k) => k.fingerprint));
       const fresh = plan.incoming.filter((k) => !stored.some((s) => s.fingerprint === k.fingerprint));
@@ -112,7 +115,8 @@ export async function runImportKeys(options: ImportOptions, deps: AdminDeps): Pr
       for (const k of plan.incoming) {
         const action: ImportAction = !fresh.includes(k) ? 'already'
           : others.length === 0 ? 'set' : replace ? 'replace' : 'add';
-        decided.set(`${k.fingerprint} ${address}`, { action, replaces: action === 'replace' ? others.map((s) => s.fingerprint) : [] });
+        const replaces = action === 'replace' ? others.map((s) => s.fingerprint) : [];
+        decided.set(`${k.fingerprint} ${rowEmail}`, { action, replaces });
       }
       const changes = fresh.length > 0 || (replace && others.length > 0);
       if (!changes) continue;
@@ -167,7 +171,8 @@ export function formatImportKeys(result: ImportResult): string {
     for (const target of key.targets) {
       const verb = VERB[target.action][result.applied ? 1 : 0];
       const tail = target.action === 'add' ? ' (its other keys are kept; --replace drops them)'
-        : target.action === 'replace' ? ` (drops ${target.replaces.map((f) => f || 'an unparsable block').join(', ')})` : '';
+        : target.action === 'replace'
+          ? ` (drops ${target.replaces.map((f) => f || 'an unparsable block').join(', ')})` : '';
       lines.push(`${key.fingerprint}  ${verb} ${target.email}${tail}`);
     }
   }

@@ -29,7 +29,8 @@ function gpg(home: string, args: readonly string[]): Promise<string> {
         if (error === null) return resolve(stdout);
         const spawnFailed = typeof error.code === 'string';
         const why = spawnFailed ? `cannot run gpg (${String(error.code)}): install gnupg`
-          : stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '').slice(-1)[0] ?? `exit ${String(error.code)}`;
+          : stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '').slice(-1)[0]
+            ?? `exit ${String(error.code)}`;
         reject(permanent('input.read-failed', `reading the GnuPG home ${home} failed: ${why.slice(0, 200)}`, error));
       });
     child.stdin?.destroy(); // gpg must never wait for input

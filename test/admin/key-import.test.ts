@@ -31,7 +31,8 @@ async function importPublic(name: string, armored: string): Promise<void> {
 }
 
 const primaries = async (): Promise<string[]> =>
-  [...(await gpgOk(['--with-colons', '--list-keys'])).matchAll(/^pub:.*\nfpr:+([0-9A-F]{40}):/gm)].map((m) => m[1] ?? '');
+  [...(await gpgOk(['--with-colons', '--list-keys'])).matchAll(/^pub:.*\nfpr:+([0-9A-F]{40}):/gm)]
+    .map((m) => m[1] ?? '');
 
 /** A new key made in the keyring (secret half included); its fingerprint. */
 async function generated(uid: string): Promise<string> {
@@ -132,7 +133,7 @@ forEachStore('key import --gnupg-home', (store) => {
     assert.equal(snapshot(home.home), files, 'gpg wrote into the GnuPG home');
   });
 
-  it('--apply stores public keys only, keeps a different stored key, and a second run finds everything there', async () => {
+  it('--apply stores public keys only, keeps a different stored key; a second run finds all there', async () => {
     const s = store();
     const carolOld = await makeKey({ kind: 'rsa2048', email: 'carol@example.org' });
     await seed(s, carolOld.publicArmored);
@@ -170,7 +171,8 @@ forEachStore('key import --gnupg-home', (store) => {
     const s = store();
     await seed(s, '');
     // A real database refusal on the last row written (team2), after alice, bob and team1 were updated.
-    await s.db.query("ALTER TABLE users ADD CONSTRAINT import_test CHECK (email <> 'team2@example.org' OR pgpkey = '')");
+    await s.db.query(
+      "ALTER TABLE users ADD CONSTRAINT import_test CHECK (email <> 'team2@example.org' OR pgpkey = '')");
     try {
       const tables = await s.dump();
       await assert.rejects(runImportKeys({ gnupgHome: home.home, apply: true }, s.deps));
@@ -183,7 +185,8 @@ forEachStore('key import --gnupg-home', (store) => {
   it('duplicate users rows for an address get nothing; a missing home is a usage error', async () => {
     const s = store();
     await seed(s, '');
-    await s.db.query("INSERT INTO users (email, pgpkey, password, maildir) VALUES ('BOB@example.org', '', 'x', 'bob/')");
+    await s.db.query(
+      "INSERT INTO users (email, pgpkey, password, maildir) VALUES ('BOB@example.org', '', 'x', 'bob/')");
     const result = await runImportKeys({ gnupgHome: home.home, apply: true }, s.deps);
     assert.equal(actions(result).bob1, 'ambiguous bob@example.org');
     assert.match(result.warnings.join('\n'), /bob@example\.org has 2 rows in users/);
@@ -202,7 +205,8 @@ it('the CLI prints one line per key and user, and --json the same result', async
     assert.equal((await runCli(['db', 'init'], { env })).code, 0);
     const keyFile = join(home.home, 'alice-public.asc');
     writeFileSync(keyFile, await gpgOk(['--armor', '--export', fpr.alice ?? '']));
-    const add = await runCli(['user', 'add', 'alice@example.org', '--key', keyFile, '--password-stdin'], { env, input: 'pw\n' });
+    const add = await runCli(['user', 'add', 'alice@example.org', '--key', keyFile, '--password-stdin'],
+      { env, input: 'pw\n' });
     assert.equal(add.code, 0, add.stderr);
     const dry = await runCli(['key', 'import', '--gnupg-home', home.home], { env });
     assert.equal(dry.code, 0, dry.stderr);
@@ -211,8 +215,8 @@ it('the CLI prints one line per key and user, and --json the same result', async
     assert.match(text, new RegExp(`^${fpr.dave}  unusable: key ${fpr.dave} expired on `, 'm')); // no dave row here
     assert.match(text, new RegExp(`^${fpr.stranger}  no matching user: Test <stranger@elsewhere\\.example>$`, 'm'));
     assert.match(text, /^dry run: 0 user\(s\) would change; nothing was written \(run again with --apply\)$/m);
-    const json = JSON.parse((await runCli(['key', 'import', '--gnupg-home', home.home, '--json'], { env })).stdout.toString('utf8'));
-    assert.equal(json.keys.length, 8);
+    const json = await runCli(['key', 'import', '--gnupg-home', home.home, '--json'], { env });
+    assert.equal(JSON.parse(json.stdout.toString('utf8')).keys.length, 8);
   } finally {
     await cluster.stop();
   }

@@ -7,7 +7,9 @@ export interface LmtpResult {
   readonly replies: readonly string[];
 }
 
-export function sendLmtp(socketPath: string, from: string, to: readonly string[], message: Buffer): Promise<LmtpResult> {
+export function sendLmtp(
+  socketPath: string, from: string, to: readonly string[], message: Buffer,
+): Promise<LmtpResult> {
   return new Promise((resolve, reject) => {
     const socket = connect(socketPath);
     let buffer = '';

@@ -73,7 +73,9 @@ plugin {
 function testMessage(size = 0): { marker: string; bytes: Buffer } {
   const marker = `sieve-marker-${process.pid}-${++counter}`;
   const filler = size > 0 ? `${'x'.repeat(75)}\n`.repeat(Math.ceil(size / 76)) : '';
-  const text = `From: alice@elsewhere.example\nTo: ${BOB}\nSubject: ${marker} subject\nMessage-ID: <m${counter}.${process.pid}@test>\n` +
+  // The marker is in the Subject and body only: Message-ID stays outside the encryption.
+  const text = `From: alice@elsewhere.example\nTo: ${BOB}\nSubject: ${marker} subject\n` +
+    `Message-ID: <m${counter}.${process.pid}@test>\n` +
     `Date: Tue, 01 Dec 2026 12:00:00 +0000\nContent-Type: text/plain; charset=us-ascii\n\nbody ${marker}\n${filler}`;
   return { marker, bytes: Buffer.from(text) };
 }
@@ -81,7 +83,8 @@ function testMessage(size = 0): { marker: string; bytes: Buffer } {
 async function deliverToBob(size = 0): Promise<{ marker: string; stored: Buffer; reply: string }> {
   const before = dovecot.messages('bob');
   const message = testMessage(size);
-  const { replies } = await sendLmtp(dovecot.lmtpUnix.slice('unix:'.length), 'alice@elsewhere.example', [BOB], message.bytes);
+  const socket = dovecot.lmtpUnix.slice('unix:'.length);
+  const { replies } = await sendLmtp(socket, 'alice@elsewhere.example', [BOB], message.bytes);
   // By content: Maildir names do not sort by arrival within a second (M<microseconds> is not zero-padded).
   const stored = dovecot.messages('bob').filter((m) => !before.some((b) => b.equals(m)));
   assert.equal(stored.length, 1, dovecot.log().slice(-2000));
@@ -151,7 +154,9 @@ describe('pgpipe encrypt as a Dovecot Sieve filter (LMTP)', { skip: skipReason }
     try {
       const { marker, stored, reply } = await deliverToBob();
       assert.match(reply, /^250 2\.0\.0 /);
-      assert.ok(stored.includes(`body ${marker}`), `Dovecot was expected to keep the plaintext:\n${stored.toString('latin1').slice(0, 1500)}\n${dovecot.log().slice(-1500)}`);
+      assert.ok(stored.includes(`body ${marker}`),
+        `Dovecot was expected to keep the plaintext:\n${stored.toString('latin1').slice(0, 1500)}\n` +
+        dovecot.log().slice(-1500));
       assert.doesNotMatch(stored.toString('latin1'), /multipart\/encrypted/);
       assert.match(dovecot.log(), /pgpipe/);
     } finally {
@@ -159,7 +164,7 @@ describe('pgpipe encrypt as a Dovecot Sieve filter (LMTP)', { skip: skipReason }
     }
   });
 
-  it('LIMITATION: under Dovecot\'s default vsz_limit (256M) Node cannot start, and the plaintext is stored', async () => {
+  it('LIMITATION: under Dovecot\'s default vsz_limit (256M) Node cannot start; the plaintext is stored', async () => {
     await setVszLimit('256M');
     try {
       const { marker, stored } = await deliverToBob();
