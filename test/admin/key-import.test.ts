@@ -49,6 +49,10 @@ before(async () => {
   fpr.bob2 = await generated('bob@example.org');
   fpr.team = await generated('Team One <team1@example.org>');
   await gpgOk(['--quick-add-uid', fpr.team, 'Team Two <team2@example.org>']);
+  // A ':' in a user ID (gpg lists it as \x3a), and a revoked user ID naming a user: that one does not count.
+  fpr.gina = await generated('Gina: ops <gina@example.org>');
+  await gpgOk(['--quick-add-uid', fpr.gina, 'frank@example.org']);
+  await gpgOk(['--quick-revoke-uid', fpr.gina, 'frank@example.org']);
   const carol = await makeKey({ kind: 'curve25519', email: 'carol@example.org' });
   fpr.carol = carol.fingerprint;
   await importPublic('carol', carol.publicArmored);
@@ -119,6 +123,7 @@ forEachStore('key import --gnupg-home', (store) => {
       bob1: 'set bob@example.org',
       bob2: 'set bob@example.org',
       team: 'set team1@example.org, set team2@example.org',
+      gina: 'no-user',
       carol: 'add carol@example.org',
       dave: 'unusable',
       erin: 'unusable',
@@ -128,6 +133,7 @@ forEachStore('key import --gnupg-home', (store) => {
     assert.match(reason('dave'), new RegExp(`^key ${fpr.dave} expired on \\d{4}-\\d\\d-\\d\\d: extend it`));
     assert.match(reason('erin'), new RegExp(`^key ${fpr.erin} is revoked`));
     assert.deepEqual(result.keys.find((k) => k.fingerprint === fpr.dave)?.users, ['dave@example.org']);
+    assert.deepEqual(result.keys.find((k) => k.fingerprint === fpr.gina)?.userIds, ['Gina: ops <gina@example.org>']);
     assert.equal(result.usersChanged, 5); // alice, bob, team1, team2, carol
     assert.equal(await s.dump(), tables);
     assert.equal(snapshot(home.home), files, 'gpg wrote into the GnuPG home');
@@ -216,7 +222,7 @@ it('the CLI prints one line per key and user, and --json the same result', async
     assert.match(text, new RegExp(`^${fpr.stranger}  no matching user: Test <stranger@elsewhere\\.example>$`, 'm'));
     assert.match(text, /^dry run: 0 user\(s\) would change; nothing was written \(run again with --apply\)$/m);
     const json = await runCli(['key', 'import', '--gnupg-home', home.home, '--json'], { env });
-    assert.equal(JSON.parse(json.stdout.toString('utf8')).keys.length, 8);
+    assert.equal(JSON.parse(json.stdout.toString('utf8')).keys.length, 9);
   } finally {
     await cluster.stop();
   }
