@@ -122,7 +122,8 @@ export async function runImportKeys(options: ImportOptions, deps: AdminDeps): Pr
       if (!changes) continue;
       usersChanged++;
       if (!apply) continue;
-      const kept = replace ? [] : stored.map((s) => s.armored);
+      // As `key add`: the existing text is kept as it is (not re-armored); --replace drops it as `key set` does.
+      const kept = replace || plan.row.pgpkey.trim() === '' ? [] : [plan.row.pgpkey.trim()];
       const written = replace ? plan.incoming : fresh;
       await writeUserKeys(db, plan.row.email, joinArmored([...kept, ...written.map((k) => k.armored)]));
     }

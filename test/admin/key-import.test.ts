@@ -150,6 +150,8 @@ forEachStore('key import --gnupg-home', (store) => {
     assert.deepEqual(await stored(s, 'team1@example.org'), [fpr.team]);
     assert.deepEqual(await stored(s, 'team2@example.org'), [fpr.team]);
     assert.deepEqual(await stored(s, 'carol@example.org'), [carolOld.fingerprint, fpr.carol]);
+    const carolRow = await s.db.query<{ pgpkey: string }>("SELECT pgpkey FROM users WHERE email = 'carol@example.org'");
+    assert.ok(carolRow.rows[0]?.pgpkey.startsWith(carolOld.publicArmored.trim()), 'the stored key text was rewritten');
     assert.deepEqual(await stored(s, 'dave@example.org'), []);
     assert.deepEqual(await stored(s, 'erin@example.org'), []);
     assert.deepEqual(await stored(s, 'frank@example.org'), []);
