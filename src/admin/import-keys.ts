@@ -113,8 +113,9 @@ export async function runImportKeys(options: ImportOptions, deps: AdminDeps): Pr
       const fresh = plan.incoming.filter((k) => !stored.some((s) => s.fingerprint === k.fingerprint));
       const others = stored.filter((s) => !incomingFprs.has(s.fingerprint));
       for (const k of plan.incoming) {
-        const action: ImportAction = !fresh.includes(k) ? 'already'
-          : others.length === 0 ? 'set' : replace ? 'replace' : 'add';
+        // Under --replace every key of the row's new set reports what goes, the one already stored too.
+        const action: ImportAction = replace && others.length > 0 ? 'replace'
+          : !fresh.includes(k) ? 'already' : others.length === 0 ? 'set' : 'add';
         const replaces = action === 'replace' ? others.map((s) => s.fingerprint) : [];
         decided.set(`${k.fingerprint} ${rowEmail}`, { action, replaces });
       }
