@@ -85,7 +85,7 @@ async function deliverToBob(size = 0): Promise<{ marker: string; stored: Buffer;
   const message = testMessage(size);
   const socket = dovecot.lmtpUnix.slice('unix:'.length);
   const { replies } = await sendLmtp(socket, 'alice@elsewhere.example', [BOB], message.bytes);
-  // By content: Maildir names do not sort by arrival within a second (M<microseconds> is not zero-padded).
+  // The new message is the one whose content was not there before (independent of how files are ordered).
   const stored = dovecot.messages('bob').filter((m) => !before.some((b) => b.equals(m)));
   assert.equal(stored.length, 1, dovecot.log().slice(-2000));
   return { marker: message.marker, stored: stored[0] ?? Buffer.alloc(0), reply: replies[0] ?? '' };
