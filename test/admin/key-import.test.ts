@@ -4,8 +4,9 @@
 // transaction, --replace is needed to drop a different stored key, and the home itself is never written to.
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runImportKeys, type ImportResult } from '../../src/admin/import-keys.js';
 import { splitStoredKeys } from '../../src/admin/split-stored-keys.js';
@@ -226,6 +227,39 @@ it('the CLI prints one line per key and user, and --json the same result', async
     const json = await runCli(['key', 'import', '--gnupg-home', home.home, '--json'], { env });
     assert.equal(JSON.parse(json.stdout.toString('utf8')).keys.length, 9);
   } finally {
+    await cluster.stop();
+  }
+});
+
+// gpgit's home belongs to gpgit (0700) and pgpipe must not need to write it: a copy nobody but root could write,
+// read by another Unix user, works as well.
+it('reads a GnuPG home it cannot write (as another user, on a read-only copy)', {
+  skip: process.getuid?.() === 0 ? false : 'needs root (runuser)',
+}, async () => {
+  const { startPostgres } = await import('../helpers/pg-cluster.js');
+  const { installedPgpipe } = await import('../e2e/pgpipe-install.js');
+  const cluster = await startPostgres();
+  const app = await installedPgpipe(['nobody']);
+  const copy = mkdtempSync(join(tmpdir(), 'pgpipe-ro-gnupg-'));
+  try {
+    chmodSync(cluster.socketDir, 0o755);
+    for (const name of ['pubring.kbx', 'trustdb.gpg']) {
+      if (existsSync(join(home.home, name))) cpSync(join(home.home, name), join(copy, name));
+      if (existsSync(join(copy, name))) chmodSync(join(copy, name), 0o444);
+    }
+    chmodSync(copy, 0o555);
+    await cluster.psql("INSERT INTO users (email, pgpkey, password, maildir) VALUES ('bob@example.org', '', 'x', 'b')");
+    const before = snapshot(copy);
+    const result = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, app.bin, 'key', 'import',
+      '--gnupg-home', copy, '--db', cluster.url],
+    { encoding: 'utf8', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', PGPIPE_CONFIG: '/dev/null' } });
+    assert.equal(result.status, 0, `${String(result.error ?? '')} ${result.stderr}`);
+    assert.match(result.stdout, new RegExp(`^${fpr.bob1}  would set bob@example\\.org$`, 'm'));
+    assert.equal(snapshot(copy), before);
+  } finally {
+    chmodSync(copy, 0o755);
+    rmSync(copy, { recursive: true, force: true });
+    app.remove();
     await cluster.stop();
   }
 });
