@@ -25,6 +25,8 @@ export interface DovecotOptions {
    * for Postfix's SASL, as the tutorial's private/auth: the users log in on the submission port with e2e-password.
    */
   readonly sentCopies?: boolean;
+  /** Appended to the config file as is (e.g. the Sieve plugin settings of test/e2e/sieve.test.ts). */
+  readonly extraConfig?: string;
 }
 
 export interface DovecotInstance {
@@ -90,7 +92,7 @@ protocol lmtp {
   postmaster_address = postmaster@${options.domain}
   hostname = mx.${options.domain}
 }
-${options.sentCopies === true ? sentConfig(dir) : ''}`;
+${options.sentCopies === true ? sentConfig(dir) : ''}${options.extraConfig ?? ''}`;
 }
 
 function sentConfig(dir: string): string {
