@@ -84,7 +84,8 @@ Examples:
     if (bad !== undefined) throw permanent('usage', `not a recipient address: "${bad.slice(0, 40)}"`);
     const to = [...options.to, ...recipients];
     // Checked before stdin is read: gpgit prints its help on stdout here, which in a filter replaces the message.
-    if (to.length === 0) throw permanent('usage', 'encrypt needs a recipient: pgpipe encrypt [options] RECIPIENT... or --to ADDRESS');
+    const usage = 'encrypt needs a recipient: pgpipe encrypt [options] RECIPIENT... or --to ADDRESS';
+    if (to.length === 0) throw permanent('usage', usage);
     const config = configFor(command);
     const { runEncrypt } = await import('./run-encrypt.js');
     const raw = await readAll(process.stdin);

@@ -67,7 +67,8 @@ export async function runEncrypt(
     return { output, notes: [...notes, `encrypted to ${keys.size} key(s) as ${how}`] };
   }
   if (choices.mode === 'inline-or-plain') {
-    return { output: raw, notes: [...notes, 'not a single text/plain part: passed through UNENCRYPTED (inline-or-plain)'] };
+    const note = 'not a single text/plain part: passed through UNENCRYPTED (inline-or-plain)';
+    return { output: raw, notes: [...notes, note] };
   }
   const output = await encryptPgpMime(message, [...keys.values()], headerProtectionFrom(config));
   return { output, notes: [...notes, `encrypted to ${keys.size} key(s) as PGP/MIME`] };

@@ -75,7 +75,8 @@ export async function encryptPgpMime(
   return buildOuterMessage(message, armored, hp);
 }
 
-/** Encrypts `message` to every key in `keys`: inline PGP when `options.mode` allows and the message fits, else PGP/MIME. */
+/** Encrypts `message` to every key in `keys`: inline PGP when `options.mode` allows and the message fits, else
+ * PGP/MIME. */
 export async function encryptMessage(
   message: SplitMessage,
   keys: readonly PublicKey[],

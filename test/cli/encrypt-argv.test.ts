@@ -3,14 +3,18 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { orderEncryptArgv } from '../../src/commands/encrypt-argv.js';
 
-const table = { known: new Set(['--to', '--db', '-v', '--verbose', '-h', '--help', '--encrypt-mode']), valued: new Set(['--to', '--db', '--encrypt-mode']) };
+const table = {
+  known: new Set(['--to', '--db', '-v', '--verbose', '-h', '--help', '--encrypt-mode']),
+  valued: new Set(['--to', '--db', '--encrypt-mode']),
+};
 const order = (...args: string[]): string[] => orderEncryptArgv(args, table);
 
 describe('orderEncryptArgv', () => {
   it('leaves ordinary command lines as they are', () => {
     assert.deepEqual(order('--to', 'a@x', 'b@y', '-v'), ['--to', 'a@x', 'b@y', '-v']);
     assert.deepEqual(order('--', '-a@x'), ['--', '-a@x']);
-    assert.deepEqual(order('--frob', 'a@x'), ['--frob', 'a@x'], 'an unknown option without @ stays for commander to refuse');
+    // An unknown option without @ stays for commander to refuse.
+    assert.deepEqual(order('--frob', 'a@x'), ['--frob', 'a@x']);
   });
 
   it('moves dash-looking addresses behind --, keeping what was already after it', () => {
@@ -21,7 +25,8 @@ describe('orderEncryptArgv', () => {
 
   it('never takes an option\'s value for a recipient, or a recipient for an option\'s value', () => {
     assert.deepEqual(order('--to', '-a@x', '-b@y'), ['--to', '-a@x', '--', '-b@y']);
-    assert.deepEqual(order('--encrypt-mode', 'prefer-inline', '-b@y'), ['--encrypt-mode', 'prefer-inline', '--', '-b@y']);
+    const mode = ['--encrypt-mode', 'prefer-inline'];
+    assert.deepEqual(order(...mode, '-b@y'), [...mode, '--', '-b@y']);
     assert.deepEqual(order('--db=postgresql://u@h/d', '-b@y'), ['--db=postgresql://u@h/d', '--', '-b@y']);
   });
 });

@@ -9,11 +9,14 @@ import { runCli, type CliResult } from '../helpers/run-cli.js';
 import { decryptWithGpg, decryptWithOpenpgpJs, parsePgpMime } from '../helpers/decrypt.js';
 import { splitMessage } from '../../src/message/split-message.js';
 
-const plain = 'From: a@example.net\nTo: alice@example.org\nSubject: gpgit argv\nContent-Type: text/plain; charset=utf-8\n'
-  + 'Content-Transfer-Encoding: quoted-printable\n\nHello =C3=A9 world\n';
-const html = 'From: a@example.net\nSubject: html\nMIME-Version: 1.0\nContent-Type: text/html; charset=utf-8\n\n<p>hi</p>\n';
-const alternative = 'From: a@example.net\nSubject: alt\nMIME-Version: 1.0\nContent-Type: multipart/alternative; boundary="b"\n\n'
-  + '--b\nContent-Type: text/plain; charset=utf-8\n\nSee you at ten, Alice.\n--b\nContent-Type: text/html\n\n<p>See you</p>\n--b--\n';
+const plain = 'From: a@example.net\nTo: alice@example.org\nSubject: gpgit argv\n'
+  + 'Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\nHello =C3=A9 world\n';
+const html = 'From: a@example.net\nSubject: html\nMIME-Version: 1.0\n'
+  + 'Content-Type: text/html; charset=utf-8\n\n<p>hi</p>\n';
+const alternative = 'From: a@example.net\nSubject: alt\nMIME-Version: 1.0\n'
+  + 'Content-Type: multipart/alternative; boundary="b"\n\n'
+  + '--b\nContent-Type: text/plain; charset=utf-8\n\nSee you at ten, Alice.\n'
+  + '--b\nContent-Type: text/html\n\n<p>See you</p>\n--b--\n';
 
 describe('pgpipe encrypt takes gpgit.pl\'s command line', () => {
   let pg: PgCluster;
@@ -54,32 +57,37 @@ describe('pgpipe encrypt takes gpgit.pl\'s command line', () => {
   });
 
   it('keeps a recipient that looks like an option a recipient: after --, and even without it', async () => {
-    for (const args of [['--', '-odd@example.org'], ['-odd@example.org'], ['--verbose', '-odd@example.org', 'alice@example.org']]) {
+    const forms = [
+      ['--', '-odd@example.org'], ['-odd@example.org'], ['--verbose', '-odd@example.org', 'alice@example.org'],
+    ];
+    for (const args of forms) {
       const result = await encrypt(args, plain);
       assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
       await decryptWithOpenpgpJs(parsePgpMime(result.stdout).armor, odd.privateArmored);
     }
   });
 
-  it('--encrypt-mode prefer-inline: a text/plain message becomes inline PGP of its decoded text, Subject kept', async () => {
+  it('--encrypt-mode prefer-inline: text/plain becomes inline PGP of its decoded text, Subject kept', async () => {
     const result = await encrypt(['--encrypt-mode', 'prefer-inline', 'alice@example.org'], plain);
     assert.equal(result.code, 0, result.stderr);
     const out = result.stdout.toString('latin1');
     assert.match(out, /^Subject: gpgit argv$/m);
-    assert.match(out, /^Content-Type: text\/plain; charset=utf-8\nContent-Transfer-Encoding: 7bit\n\n-----BEGIN PGP MESSAGE-----\n/m);
+    const head = /^Content-Type: text\/plain; charset=utf-8\nContent-Transfer-Encoding: 7bit\n\n-----BEGIN PGP MESSAGE/m;
+    assert.match(out, head);
     assert.equal((await decryptWithGpg(inlineArmor(result), alice.privateArmored)).toString('utf8'), 'Hello é world\n');
   });
 
   it('a second pass leaves inline output unchanged, in every mode', async () => {
     const first = await encrypt(['--encrypt-mode', 'prefer-inline', 'alice@example.org'], plain);
     for (const mode of ['pgpmime', 'prefer-inline', 'inline-or-plain']) {
-      const again = await runCli(['encrypt', '--db', pg.url, '--encrypt-mode', mode, 'alice@example.org'], { input: first.stdout });
+      const args = ['encrypt', '--db', pg.url, '--encrypt-mode', mode, 'alice@example.org'];
+      const again = await runCli(args, { input: first.stdout });
       assert.equal(again.code, 0, again.stderr);
       assert.deepEqual(again.stdout, first.stdout, mode);
     }
   });
 
-  it('prefer-inline: HTML becomes PGP/MIME; inline-or-plain: HTML passes unchanged (the user chose plaintext)', async () => {
+  it('prefer-inline: HTML becomes PGP/MIME; inline-or-plain: HTML passes unchanged (plaintext chosen)', async () => {
     const pgpMime = await encrypt(['--encrypt-mode', 'prefer-inline', 'alice@example.org'], html);
     assert.equal(pgpMime.code, 0, pgpMime.stderr);
     parsePgpMime(pgpMime.stdout);
@@ -90,15 +98,18 @@ describe('pgpipe encrypt takes gpgit.pl\'s command line', () => {
   });
 
   it('--inline-flatten drops the HTML half of a text+HTML alternative so it goes inline', async () => {
-    const result = await encrypt(['--encrypt-mode', 'inline-or-plain', '--inline-flatten', 'alice@example.org'], alternative);
+    const args = ['--encrypt-mode', 'inline-or-plain', '--inline-flatten', 'alice@example.org'];
+    const result = await encrypt(args, alternative);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout.toString('latin1'), /^X-Pgpipe-Flattened-From: multipart\/alternative\(text\/plain,text\/html\)$/m);
-    assert.equal((await decryptWithGpg(inlineArmor(result), alice.privateArmored)).toString(), 'See you at ten, Alice.');
+    const marker = /^X-Pgpipe-Flattened-From: multipart\/alternative\(text\/plain,text\/html\)$/m;
+    assert.match(result.stdout.toString('latin1'), marker);
+    const text = await decryptWithGpg(inlineArmor(result), alice.privateArmored);
+    assert.equal(text.toString(), 'See you at ten, Alice.');
     const without = await encrypt(['--encrypt-mode', 'prefer-inline', 'alice@example.org'], alternative);
     parsePgpMime(without.stdout); // not flattened: the whole alternative, HTML included, as PGP/MIME
   });
 
-  it('encrypt_mode and inline_flatten from the environment apply; inline-or-plain there is refused (75, 4.3.5)', async () => {
+  it('encrypt_mode and inline_flatten from the environment apply; inline-or-plain there is 75, 4.3.5', async () => {
     const env = { PGPIPE_ENCRYPT_MODE: 'prefer-inline', PGPIPE_INLINE_FLATTEN: 'yes' };
     const result = await encrypt(['alice@example.org'], alternative, env);
     assert.equal(result.code, 0, result.stderr);
@@ -106,7 +117,8 @@ describe('pgpipe encrypt takes gpgit.pl\'s command line', () => {
     const refused = await encrypt(['alice@example.org'], plain, { PGPIPE_ENCRYPT_MODE: 'inline-or-plain' });
     assert.equal(refused.code, 75);
     assert.equal(refused.stdout.length, 0);
-    assert.match(refused.stderr, /^4\.3\.5 pgpipe: invalid PGPIPE_ENCRYPT_MODE: [^\n]*inline-or-plain only on pgpipe encrypt/);
+    const line = /^4\.3\.5 pgpipe: invalid PGPIPE_ENCRYPT_MODE: [^\n]*inline-or-plain only on pgpipe encrypt/;
+    assert.match(refused.stderr, line);
   });
 
   it('accepts --skip-smime and --skip-ms-bug (no effect)', async () => {
@@ -135,13 +147,14 @@ describe('pgpipe encrypt takes gpgit.pl\'s command line', () => {
 
 describe('pgpipe encrypt usage (no database needed)', () => {
   const usage = async (args: string[]): Promise<CliResult> => {
-    const result = await runCli(['encrypt', ...args], { input: plain, env: { PGPIPE_DATABASE_URL: 'postgresql://x@127.0.0.1:1/none' } });
+    const env = { PGPIPE_DATABASE_URL: 'postgresql://x@127.0.0.1:1/none' };
+    const result = await runCli(['encrypt', ...args], { input: plain, env });
     assert.equal(result.code, 64, `${args.join(' ')}: ${result.stderr}`);
     assert.equal(result.stdout.length, 0);
     return result;
   };
 
-  it('no recipient at all is a usage error (64), nothing on stdout: never gpgit\'s help in place of the message', async () => {
+  it('no recipient is a usage error (64), nothing on stdout: never gpgit\'s help in place of the message', async () => {
     assert.match((await usage([])).stderr, /^pgpipe: encrypt needs a recipient/);
     await usage(['--encrypt-mode', 'prefer-inline']);
     await usage(['--verbose', '--']);
@@ -149,7 +162,8 @@ describe('pgpipe encrypt usage (no database needed)', () => {
 
   it('refuses a bad --encrypt-mode, a positional word that is no address, and gpgit forks\' --gpg-home', async () => {
     await usage(['--encrypt-mode', 'smime', 'alice@example.org']);
-    assert.match((await usage(['prefer-inline', 'alice@example.org'])).stderr, /not a recipient address: "prefer-inline"/);
+    const notAddress = await usage(['prefer-inline', 'alice@example.org']);
+    assert.match(notAddress.stderr, /not a recipient address: "prefer-inline"/);
     assert.match((await usage(['--gpg-home', '/var/opt/gpgit/.gnupg', 'a@example.org'])).stderr, /users\.pgpkey/);
     await usage(['--frobnicate', 'alice@example.org']);
   });

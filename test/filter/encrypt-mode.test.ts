@@ -15,10 +15,12 @@ import { splitMessage } from '../../src/message/split-message.js';
 import { detectProtection } from '../../src/message/detect-protection.js';
 
 const bin = (name: string): string => fileURLToPath(new URL(`../fixtures/bin/${name}`, import.meta.url));
-const PLAIN = 'From: alice@example.net\nTo: bob@example.org\nSubject: inline please\nContent-Type: text/plain; charset=utf-8\n'
-  + 'Content-Transfer-Encoding: base64\n\n' + `${Buffer.from('Grüße from the filter\n').toString('base64')}\n`;
+const PLAIN = 'From: alice@example.net\nTo: bob@example.org\nSubject: inline please\n'
+  + 'Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n'
+  + `${Buffer.from('Grüße from the filter\n').toString('base64')}\n`;
 const ALTERNATIVE = 'From: alice@example.net\nTo: bob@example.org\nSubject: alt\nMIME-Version: 1.0\n'
-  + 'Content-Type: multipart/alternative; boundary="b"\n\n--b\nContent-Type: text/plain\n\nThe text half, long enough.\n'
+  + 'Content-Type: multipart/alternative; boundary="b"\n\n'
+  + '--b\nContent-Type: text/plain\n\nThe text half, long enough.\n'
   + '--b\nContent-Type: text/html\n\n<p>The HTML half</p>\n--b--\n';
 
 let pg: PgCluster;
@@ -42,8 +44,9 @@ const sent = (): Buffer[] => readdirSync(out).filter((f) => /^sendmail-\d/.test(
   .map((f) => Buffer.from((JSON.parse(readFileSync(join(out, f), 'utf8')) as { input: string }).input, 'base64'));
 
 function filter(args: string[], input: string, env: Record<string, string> = {}): Promise<CliResult> {
-  const argv = ['filter', '--db', pg.url, '--sendmail', bin('fake-sendmail.js'), '--spamc', bin('fake-spamc.js'), ...args];
-  return runCli([...argv, '-f', 'alice@example.net', '--', 'bob@example.org'], { input, env: { FAKE_OUT_DIR: out, ...env } });
+  const fakes = ['--sendmail', bin('fake-sendmail.js'), '--spamc', bin('fake-spamc.js')];
+  const argv = ['filter', '--db', pg.url, ...fakes, ...args, '-f', 'alice@example.net', '--', 'bob@example.org'];
+  return runCli(argv, { input, env: { FAKE_OUT_DIR: out, ...env } });
 }
 
 describe('pgpipe filter with encrypt_mode', () => {
@@ -57,7 +60,8 @@ describe('pgpipe filter with encrypt_mode', () => {
     assert.match(copy.toString('latin1'), /^Content-Transfer-Encoding: 7bit$/m);
     assert.equal(detectProtection(split).kind, 'pgp-inline');
     for (const decrypt of [decryptWithGpg, decryptWithRnp]) {
-      assert.equal((await decrypt(split.body.toString('latin1'), bob.privateArmored)).toString(), 'Grüße from the filter\n');
+      const text = await decrypt(split.body.toString('latin1'), bob.privateArmored);
+      assert.equal(text.toString(), 'Grüße from the filter\n');
     }
   });
 
@@ -68,7 +72,8 @@ describe('pgpipe filter with encrypt_mode', () => {
     for (const f of readdirSync(out)) rmSync(join(out, f));
     assert.equal((await filter([], ALTERNATIVE, { ...env, PGPIPE_INLINE_FLATTEN: 'yes' })).code, 0);
     const flat = splitMessage(sent()[0] as Buffer);
-    assert.equal((await decryptWithGpg(flat.body.toString('latin1'), bob.privateArmored)).toString(), 'The text half, long enough.');
+    const text = await decryptWithGpg(flat.body.toString('latin1'), bob.privateArmored);
+    assert.equal(text.toString(), 'The text half, long enough.');
   });
 
   it('the default stays PGP/MIME with the protected Subject', async () => {
@@ -80,7 +85,10 @@ describe('pgpipe filter with encrypt_mode', () => {
   });
 
   it('refuses inline-or-plain (it would hand a keyed recipient plaintext): defer 4.3.5, nothing sent', async () => {
-    for (const [args, env] of [[['--encrypt-mode', 'inline-or-plain'], {}], [[], { PGPIPE_ENCRYPT_MODE: 'inline-or-plain' }]] as const) {
+    const ways = [
+      [['--encrypt-mode', 'inline-or-plain'], {}], [[], { PGPIPE_ENCRYPT_MODE: 'inline-or-plain' }],
+    ] as const;
+    for (const [args, env] of ways) {
       const result = await filter([...args], PLAIN, env);
       assert.equal(result.code, 75);
       assert.match(result.stderr, /^4\.3\.5 pgpipe: [^\n]*inline-or-plain only on pgpipe encrypt/);
