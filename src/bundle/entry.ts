@@ -42,6 +42,7 @@ export async function warmUp(): Promise<void> {
     const message = splitMessage(raw);
     detectProtection(message);
     await encryptMessage(message, keys, encryptOptionsFrom(config));
+    await encryptMessage(message, keys, { ...encryptOptionsFrom(config), mode: 'prefer-inline' }); // inline path
     await encryptPayloadArmor(raw, keys, true); // the streamed path of large messages
   }
 }

@@ -27,6 +27,25 @@ const isStale = (field: HeaderField): boolean =>
   field.lower === 'content-transfer-encoding' || field.lower === 'content-length' ||
   field.lower === 'content-md5' || isPlaintextSignature(field);
 
+/**
+ * The armor's `Charset:` header for an ISO-8859 text. NeoMutt's classic PGP backend decodes decrypted inline text
+ * as UTF-8 unless the armor says otherwise (the part's own charset label is not used): it showed a latin1 "café" as
+ * "caf" and a replacement character without the header, and "café" with it. Only ISO-8859-n: that is the header
+ * GnuPG writes and the one pgpipe's "already encrypted" check accepts; UTF-8 and US-ASCII are the default anyway.
+ */
+function armorCharset(msg: SplitMessage): string | null {
+  const charset = contentTypeOf(msg.fields).params['charset']?.trim() ?? '';
+  const iso = /^iso[-_]?8859[-_](\d{1,2})$/i.exec(charset);
+  return iso === null ? null : `Charset: ISO-8859-${iso[1]}`;
+}
+
+/** `armor` with `header` as its first armor header line (after the BEGIN line). */
+function withArmorHeader(armor: Buffer, header: string | null): Buffer {
+  const lf = armor.indexOf(0x0a);
+  if (header === null || lf === -1) return armor;
+  return Buffer.concat([armor.subarray(0, lf + 1), Buffer.from(`${header}\n`, 'latin1'), armor.subarray(lf + 1)]);
+}
+
 const count = (fields: readonly HeaderField[], lower: string): number =>
   fields.reduce((n, field) => n + (field.lower === lower ? 1 : 0), 0);
 
@@ -50,7 +69,8 @@ export function inlineText(msg: SplitMessage): Buffer | null {
 /**
  * The inline PGP message: the original header fields in order (Subject included: an inline reader has no
  * protected copy to show, so hiding it would lose it), without the stale ones, Content-Transfer-Encoding 7bit
- * where the old one stood (or after Content-Type), then the armor as the body. Line endings follow msg.eol.
+ * where the old one stood (or after Content-Type), then the armor as the body (with a Charset: header for ISO-8859
+ * text, see armorCharset). Line endings follow msg.eol.
  * `armor` is what OpenPGP.js returned (LF line ends; a string or latin1 chunks).
  */
 export function buildInlineMessage(msg: SplitMessage, armor: string | readonly Buffer[]): Buffer {
@@ -74,7 +94,7 @@ export function buildInlineMessage(msg: SplitMessage, armor: string | readonly B
     }
   }
   // No Content-Type and no transfer encoding: a plain RFC 5322 message, already 7bit text/plain by default.
-  if (!cteWritten && (hadCte || hadType)) lines.push(cte);
+  if (!cteWritten && hadType) lines.push(cte);
   const text = typeof armor === 'string' ? Buffer.from(armor, 'latin1') : Buffer.concat([...armor]);
-  return Buffer.concat([...lines, eolBytes, withEol(text, eol)]);
+  return Buffer.concat([...lines, eolBytes, withEol(withArmorHeader(text, armorCharset(msg)), eol)]);
 }

@@ -71,7 +71,15 @@ describe('buildInlineMessage: the armor in place of the body', () => {
     const out = buildInlineMessage(msg(raw), ARMOR).toString('latin1');
     assert.equal(out, 'Received: from x\nFrom: a@x\nSubject: the real subject\nMIME-Version: 1.0\n'
       + 'Content-Type: text/plain; charset=iso-8859-1; format=flowed\nContent-Transfer-Encoding: 7bit\n'
-      + `X-Spam-Status: No\n\n${ARMOR}`);
+      + `X-Spam-Status: No\n\n${ARMOR.replace('\n', '\nCharset: ISO-8859-1\n')}`);
+  });
+
+  it('names an ISO-8859 charset in the armor (mutt reads that, not the part\'s label); no header for the rest', () => {
+    const armorOf = (charset: string): string =>
+      splitMessage(buildInlineMessage(msg(`Content-Type: text/plain; charset="${charset}"\n\nx\n`), ARMOR)).body
+        .toString('latin1');
+    assert.match(armorOf('iso_8859-15'), /^-----BEGIN PGP MESSAGE-----\nCharset: ISO-8859-15\n\n/);
+    for (const other of ['utf-8', 'us-ascii', 'windows-1252', 'koi8-r']) assert.equal(armorOf(other), ARMOR, other);
   });
 
   it('writes CRLF throughout for CRLF input (armor included) and adds 7bit after a Content-Type without one', () => {
