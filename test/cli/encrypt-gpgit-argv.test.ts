@@ -121,8 +121,8 @@ describe('pgpipe encrypt takes gpgit.pl\'s command line', () => {
     assert.match(refused.stderr, line);
   });
 
-  it('accepts --skip-smime and --skip-ms-bug (no effect)', async () => {
-    const result = await encrypt(['--skip-smime', '--skip-ms-bug', 'alice@example.org'], plain);
+  it('accepts --skip-smime, --skip-ms-bug and the forks\' --always-trust (no effect)', async () => {
+    const result = await encrypt(['--skip-smime', '--skip-ms-bug', '--always-trust', 'alice@example.org'], plain);
     assert.equal(result.code, 0, result.stderr);
     parsePgpMime(result.stdout);
   });
@@ -165,6 +165,7 @@ describe('pgpipe encrypt usage (no database needed)', () => {
     const notAddress = await usage(['prefer-inline', 'alice@example.org']);
     assert.match(notAddress.stderr, /not a recipient address: "prefer-inline"/);
     assert.match((await usage(['--gpg-home', '/var/opt/gpgit/.gnupg', 'a@example.org'])).stderr, /users\.pgpkey/);
+    assert.match((await usage(['--gpg-path', '/usr/bin/gpg', 'a@example.org'])).stderr, /key import --gnupg-home/);
     await usage(['--frobnicate', 'alice@example.org']);
   });
 
