@@ -75,6 +75,17 @@ export async function encryptPgpMime(
   return buildOuterMessage(message, armored, hp);
 }
 
+/**
+ * The least encryptMessage can return, without encrypting: armor is at least 4/3 of the bytes it encrypts, which
+ * for PGP/MIME is at least the body, and for inline PGP the decoded text (a base64 body decodes to 3/4 of itself,
+ * so the inline result can be smaller than the body: the PGP/MIME bound would refuse a message that fits).
+ */
+export function minimumEncryptedSize(message: SplitMessage, options: EncryptOptions): number {
+  const plan = planEncryption(message, options.mode, options.inlineFlatten);
+  const encrypted = plan.kind === 'inline' ? plan.text.length : message.body.length;
+  return Math.ceil((encrypted * 4) / 3);
+}
+
 /** Encrypts `message` to every key in `keys`: inline PGP when `options.mode` allows and the message fits, else
  * PGP/MIME. */
 export async function encryptMessage(

@@ -25,6 +25,10 @@ export function createFilterDeps(config: Config): FilterDeps {
         const { encryptMessage, encryptOptionsFrom } = await import('../encrypt/encrypt-message.js');
         return encryptMessage(message, keys, encryptOptionsFrom(config));
       },
+      async minimumSize(message) {
+        const { minimumEncryptedSize, encryptOptionsFrom } = await import('../encrypt/encrypt-message.js');
+        return minimumEncryptedSize(message, encryptOptionsFrom(config));
+      },
     },
     now: Date.now,
   };

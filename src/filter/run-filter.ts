@@ -68,12 +68,12 @@ export async function runFilter(input: FilterInput, deps: FilterDeps, signal: Ab
       const reason = `${who}${what} (about ${size} bytes, limit ${policy.messageSizeLimit})`;
       return failure(policy.oversize === 'reject' ? 'rejected' : 'deferred', 'size.exceeded', reason, { recipients: results(), spam });
     };
-    // Armor is at least 4/3 of the body it encrypts: a body that cannot fit is decided before spending the time
+    // Armor is at least 4/3 of what it encrypts: a message that cannot fit is decided before spending the time
     // and memory to encrypt it (a huge message must not exhaust the heap on its way to a certain refusal).
-    if (policy.messageSizeLimit > 0) {
-      const atLeast = Math.ceil((message.body.length * 4) / 3);
-      const doomed = deliveries.find((d) => d.kind === 'encrypt');
-      if (doomed !== undefined && atLeast > policy.messageSizeLimit) return tooBig(doomed, atLeast);
+    const doomed = deliveries.find((d) => d.kind === 'encrypt');
+    if (policy.messageSizeLimit > 0 && doomed !== undefined) {
+      const atLeast = await deps.encryptor.minimumSize(message);
+      if (atLeast > policy.messageSizeLimit) return tooBig(doomed, atLeast);
     }
 
     // Build every copy before the first sendmail call: a failure now leaves nothing half-sent.

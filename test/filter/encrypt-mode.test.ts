@@ -84,6 +84,22 @@ describe('pgpipe filter with encrypt_mode', () => {
     assert.match(copy.toString('latin1'), /^Subject: \[\.\.\.\]$/m);
   });
 
+  it('the size limit counts what inline PGP encrypts: a base64 text that fits inline is not refused', async () => {
+    // 84 KB of base64 decodes to 63 KB: inline armor ~86 KB fits 100 KB; PGP/MIME armor is at least 112 KB.
+    const text = Buffer.alloc(63_000, 'All work and no play. ').toString('base64').replace(/.{76}/g, '$&\n');
+    const big = 'From: alice@example.net\nTo: bob@example.org\nSubject: big\nContent-Type: text/plain\n'
+      + `Content-Transfer-Encoding: base64\n\n${text}\n`;
+    const limit = ['--message-size-limit', '100000'];
+    const inline = await filter([...limit, '--encrypt-mode', 'prefer-inline'], big);
+    assert.equal(inline.code, 0, inline.stderr);
+    assert.ok((sent()[0] as Buffer).length < 100_000);
+    for (const f of readdirSync(out)) rmSync(join(out, f));
+    const pgpMime = await filter(limit, big);
+    assert.equal(pgpMime.code, 69);
+    assert.match(pgpMime.stderr, /^5\.3\.4 pgpipe: [^\n]*message too big after encryption/);
+    assert.equal(sent().length, 0);
+  });
+
   it('refuses inline-or-plain (it would hand a keyed recipient plaintext): defer 4.3.5, nothing sent', async () => {
     const ways = [
       [['--encrypt-mode', 'inline-or-plain'], {}], [[], { PGPIPE_ENCRYPT_MODE: 'inline-or-plain' }],

@@ -57,6 +57,9 @@ export function fakeDeps(options: FakeOptions = {}): { deps: FilterDeps; calls: 
         const hp = { enabled: true, subjectPlaceholder: '[...]' };
         return encryptMessage(message, keys, { hp, mode: 'pgpmime', inlineFlatten: false });
       },
+      async minimumSize(message) {
+        return Math.ceil((message.body.length * 4) / 3);
+      },
     },
     sendmail: {
       async send(raw, envelope, signal) {

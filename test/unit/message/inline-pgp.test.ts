@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildInlineMessage, inlineText } from '../../../src/message/inline-pgp.js';
 import { flattenAlternative, FLATTENED_FIELD } from '../../../src/message/flatten-alternative.js';
-import { planEncryption } from '../../../src/encrypt/encrypt-message.js';
+import { minimumEncryptedSize, planEncryption } from '../../../src/encrypt/encrypt-message.js';
 import { splitMessage } from '../../../src/message/split-message.js';
 
 const msg = (text: string | Buffer) => splitMessage(typeof text === 'string' ? Buffer.from(text, 'latin1') : text);
@@ -135,5 +135,15 @@ describe('flattenAlternative (--inline-flatten): text/plain + text/html becomes 
     const flat = planEncryption(alt, 'inline-or-plain', true);
     assert.ok(flat.kind === 'inline' && flat.flattened);
     assert.equal(flat.text.toString(), 'Hello there, Bob');
+  });
+
+  it('minimumEncryptedSize: 4/3 of the body for PGP/MIME, 4/3 of the decoded text when it goes inline', () => {
+    const body = Buffer.alloc(3000, 'x').toString('base64'); // 4000 bytes, 3000 decoded
+    const m = msg(`Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\n${body}`);
+    const hp = { enabled: true, subjectPlaceholder: '[...]' };
+    assert.equal(minimumEncryptedSize(m, { hp, mode: 'pgpmime', inlineFlatten: false }), 5334);
+    assert.equal(minimumEncryptedSize(m, { hp, mode: 'prefer-inline', inlineFlatten: false }), 4000);
+    const html = msg(`Content-Type: text/html\nContent-Transfer-Encoding: base64\n\n${body}`);
+    assert.equal(minimumEncryptedSize(html, { hp, mode: 'prefer-inline', inlineFlatten: false }), 5334);
   });
 });
