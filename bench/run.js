@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // `npm run bench`: pgpipe against gpgit's PGP/MIME path (and plain gpg as a floor), side by side and alternating,
-// on synthetic messages; checks every pgpipe output decrypts; prints the tables and writes bench/RESULTS.md.
+// on synthetic messages, and pgpipe filter/deliver in their Postfix pipe(8) modes; checks every pgpipe output
+// decrypts; prints the tables and writes bench/RESULTS.md.
 // Options: --quick (smoke run, ~30 s on an idle 2-core machine; writes no file unless --out), --iterations N,
 //          --big-iterations N, --messages N, --only NAME[,NAME], --no-throughput, --out FILE, --no-write,
 //          --keep (keep the temp dir), --pgpipe "CMD ARGS" (measure another pgpipe entry, e.g. a snapshot build;
 //          it gets the same arguments as bin/pgpipe; words are split on spaces).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,7 +73,9 @@ const SENDER = 'alice@sender.example';
 
 let db = null;
 let gnupgHomes = [];
+const sinks = [];
 async function cleanUp() {
+  for (const sink of sinks.splice(0)) sink.stop();
   if (db) await db.stop().catch(() => undefined);
   db = null;
   // gpg starts a gpg-agent per home (key generation, decryption); stop ours before removing the homes.
@@ -147,19 +150,31 @@ async function main() {
     }
   }
 
-  const throughput = opts['no-throughput'] ? [] : await measureThroughput({ keys, secretHome, publicHome });
+  const { rows: throughput, pipeModes } = opts['no-throughput'] ? { rows: [], pipeModes: [] } : await measureThroughput({ keys, secretHome, publicHome });
 
   const machine = machineInfo(root);
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const settings = `${iterations} timed runs per small workload, ${bigIterations} for 20 MB, ${messages} messages per throughput run` +
     (opts.pgpipe ? `, pgpipe entry \`${opts.pgpipe}\`` : `; pgpipe starts from ${startPath}`);
-  const text = formatResults({ machine, command, settings, perMessage, throughput });
+  const text = formatResults({ machine, command, settings, perMessage, throughput, pipeModes });
   process.stdout.write(`\n${text}`);
   if (!opts['no-write'] && outFile) {
     writeFileSync(outFile, text);
     log(`bench: written to ${outFile}`);
   }
   log(`bench: done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+/** Starts bench/lmtp-sink.js (a separate process: runTimed blocks this event loop) and waits until it listens. */
+async function startSink(socket, capture) {
+  const child = spawn(process.execPath, [join(bench, 'lmtp-sink.js'), socket, ...(capture ? [capture] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new BenchFailure(`lmtp-sink exited ${code}`)));
+    child.stdout.once('data', () => resolve());
+  });
+  child.removeAllListeners('exit');
+  return { stop: () => child.kill('SIGTERM') };
 }
 
 async function measureThroughput({ keys, secretHome, publicHome }) {
@@ -171,14 +186,22 @@ async function measureThroughput({ keys, secretHome, publicHome }) {
   const discard = join(bench, 'sendmail-discard.sh');
   const envelope = ['-oi', '-f', SENDER, key.email]; // the tutorial's master.cf argv: -oi -f ${sender} ${recipient}
   const filterArgv = (sendmail) => [...pgpipeCommand, 'filter', '--db', db.url, '--sendmail', sendmail, '--no-spam-check', ...envelope];
+  // deliver as `pgpipe setup postfix --mode deliver` wires it, handing over to an LMTP sink instead of Dovecot.
+  const deliverArgv = (socket) => [...pgpipeCommand, 'deliver', '--db', db.url, '--lmtp', `unix:${socket}`, '--no-spam-check', '-f', SENDER, '--', key.email];
   const wrapperArgv = [join(bench, 'gpgit-wrapper.sh'), ...envelope];
   const refEnv = (sendmail) => ({ ...baseEnv, GPGIT_KEYDIR: publicHome, SENDMAIL: sendmail });
+  const sinkSocket = join(dir, 'lmtp-sink');
+  const captureSocket = join(dir, 'lmtp-capture');
 
-  // Correctness first: what each path hands to sendmail must decrypt.
+  // Correctness first: what each path hands to sendmail (or LMTP) must decrypt.
   const capture = join(dir, 'captured.eml');
   const sendmailCapture = join(bench, 'sendmail-capture.sh');
+  const captureSink = await startSink(captureSocket, capture);
+  const sink = await startSink(sinkSocket, null);
+  sinks.push(captureSink, sink);
   for (const [name, argv, env, exact] of [
     ['pgpipe filter', filterArgv(sendmailCapture), { ...baseEnv, BENCH_CAPTURE: capture }, true],
+    ['pgpipe deliver', deliverArgv(captureSocket), baseEnv, true],
     ['gpgit wrapper', wrapperArgv, { ...refEnv(sendmailCapture), BENCH_CAPTURE: capture }, false],
   ]) {
     rmSync(capture, { force: true });
@@ -193,17 +216,38 @@ async function measureThroughput({ keys, secretHome, publicHome }) {
 
   const systems = {
     pgpipe: { argv: filterArgv(discard), env: baseEnv },
+    deliver: { argv: deliverArgv(sinkSocket), env: baseEnv },
     reference: { argv: wrapperArgv, env: refEnv(discard) },
   };
+  const names = Object.keys(systems);
+
+  // Per message, as pipe(8) runs each: one process, wall and CPU time, peak RSS (the sinks are not counted).
+  const samples = Object.fromEntries(names.map((name) => [name, []]));
+  for (let round = -1; round < iterations; round += 1) {
+    for (let k = 0; k < names.length; k += 1) {
+      const name = names[(Math.max(round, 0) + k) % names.length];
+      const result = runTimed({ ...systems[name], input, output: join(dir, 'out-pipe'), rssFile: join(dir, 'rss') });
+      if (result.status !== 0) fail(`${name} (pipe mode) failed (exit ${result.status}): ${result.stderr.slice(0, 300)}`);
+      if (round >= 0) samples[name].push(result);
+    }
+  }
+  const pipeModes = names.map((name) => ({
+    name,
+    ms: median(samples[name].map((s) => s.ms)),
+    cpuMs: median(samples[name].map((s) => s.cpuMs)),
+    rssKb: Math.max(...samples[name].map((s) => s.rssKb)),
+  }));
+  log(`bench: pipe modes: ${pipeModes.map((m) => `${m.name} ${m.ms.toFixed(0)} ms (CPU ${m.cpuMs.toFixed(0)} ms)`).join(', ')}`);
+
   const rows = [];
   for (const parallel of [1, 2]) {
-    const elapsed = { pgpipe: 0, reference: 0 };
+    const elapsed = { pgpipe: 0, deliver: 0, reference: 0 };
     const block = Math.max(1, Math.min(25, Math.ceil(messages / 4)));
     let done = 0;
     let turn = 0;
     while (done < messages) {
       const count = Math.min(block, messages - done);
-      for (const name of turn % 2 ? ['reference', 'pgpipe'] : ['pgpipe', 'reference']) {
+      for (const name of names.map((_, k) => names[(turn + k) % names.length])) {
         let next = 0;
         const worker = async () => {
           while (next < count) {
@@ -219,11 +263,15 @@ async function measureThroughput({ keys, secretHome, publicHome }) {
       done += count;
       turn += 1;
     }
-    const row = { mode: parallel === 1 ? 'sequential' : `${parallel} in parallel`, messages, pgpipe: messages / elapsed.pgpipe, reference: messages / elapsed.reference };
+    const row = {
+      mode: parallel === 1 ? 'sequential' : `${parallel} in parallel`, messages,
+      pgpipe: messages / elapsed.pgpipe, deliver: messages / elapsed.deliver, reference: messages / elapsed.reference,
+    };
     rows.push(row);
-    log(`bench: throughput ${row.mode}: pgpipe ${row.pgpipe.toFixed(1)} msg/s, ref ${row.reference.toFixed(1)} msg/s`);
+    log(`bench: throughput ${row.mode}: pgpipe filter ${row.pgpipe.toFixed(1)} msg/s, deliver ${row.deliver.toFixed(1)} msg/s, ` +
+      `ref ${row.reference.toFixed(1)} msg/s`);
   }
-  return rows;
+  return { rows, pipeModes };
 }
 
 try {

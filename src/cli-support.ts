@@ -7,11 +7,11 @@ import { loadConfig, type Config } from './config/load-config.js';
 /** attribute name commander gives a flag → Config key, per command. */
 const settingKeys = new WeakMap<Command, Map<string, string>>();
 
-/** Adds a flag for every setting of the scope ('common' ones always), plus --config. */
-export function addSettingOptions(command: Command, scope: 'common' | 'filter'): Command {
+/** Adds a flag for every setting of the scope ('common' ones always; deliver takes filter's too), plus --config. */
+export function addSettingOptions(command: Command, scope: 'common' | 'filter' | 'deliver'): Command {
   const keys = new Map<string, string>();
   for (const s of SETTINGS as readonly Setting[]) {
-    if (s.scope !== 'common' && s.scope !== scope) continue;
+    if (s.scope !== 'common' && s.scope !== scope && !(scope === 'deliver' && s.scope === 'filter')) continue;
     const defaults = s.defaultText === undefined ? '' : ` (default: ${s.defaultText})`;
     const env = `; env ${s.env}, config ${s.file}`;
     const negatable = s.flag.startsWith('--[no-]');

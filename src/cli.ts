@@ -6,6 +6,7 @@ import { registerAdmin } from './admin/register-admin.js';
 import { registerEncrypt } from './commands/register-encrypt.js';
 import { runHandCommand } from './hand-boundary.js';
 import { PIPE_MODES, type Mode } from './modes.js';
+import { registerSetup } from './setup/register-setup.js';
 
 /**
  * The hand-run program. The pipe modes are defined only for `pgpipe --help` and `pgpipe help filter`; they never
@@ -34,7 +35,10 @@ Examples:
     program.addCommand(command);
     command.copyInheritedSettings(program);
   }
-  if (first !== 'encrypt' && !Object.hasOwn(PIPE_MODES, first ?? '')) registerAdmin(program);
+  if (first !== 'encrypt' && !Object.hasOwn(PIPE_MODES, first ?? '')) {
+    registerAdmin(program);
+    registerSetup(program);
+  }
   return program;
 }
 

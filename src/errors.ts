@@ -15,6 +15,8 @@ export type FailureCode =
   | 'encrypt.failed'
   | 'spam.check-failed'
   | 'sendmail.failed'
+  | 'lmtp.failed' // deliver: Dovecot unreachable, slow, 4xx, or the connection broke
+  | 'lmtp.rejected' // deliver: Dovecot's own 5xx for a recipient (its enhanced code becomes ours)
   | 'size.exceeded'
   | 'deadline.exceeded'
   | 'signal'

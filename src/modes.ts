@@ -9,6 +9,7 @@ import type { PipeMode } from './mail-path/pipe-mode.js';
  */
 export const PIPE_MODES = {
   filter: () => import('./filter/filter-mode.js'),
+  deliver: () => import('./deliver/deliver-mode.js'),
 } as const satisfies Record<string, () => Promise<{ readonly pipeMode: PipeMode }>>;
 
 export type PipeModeName = keyof typeof PIPE_MODES;
@@ -35,7 +36,8 @@ export function modeFor(argv: readonly string[]): Mode {
     const help = argv.length === 2 && (argv[1] === '--help' || argv[1] === '-h');
     return help ? { kind: 'hand' } : { kind: 'pipe', name: first };
   }
-  if (first === 'help') return { kind: 'hand' };
+  // `setup postfix --mode filter|deliver` is run by hand, never by pipe(8), though it names a pipe mode.
+  if (first === 'help' || first === 'setup') return { kind: 'hand' };
   const head = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
   const named = head.find(isPipeModeName);
   if (named !== undefined) return { kind: 'pipe-mistake', reason: `bad command line: "${named}" must come first` };

@@ -21,11 +21,16 @@ export async function warmUp(): Promise<void> {
   await import('../mail-path/pipe-mode.js');
   await import('../filter/run-filter.js');
   await import('../filter/create-filter-deps.js');
+  await import('../deliver/deliver-mode.js');
+  await import('../deliver/run-deliver.js');
+  await import('../deliver/create-deliver-deps.js');
+  await import('../adapters/lmtp.js');
+  await import('nodemailer/lib/smtp-connection/index.js'); // lazy in pgpipe (only deliver talks LMTP)
   await import('../adapters/key-lookup.js');
   await import('execa'); // lazy in pgpipe (only the filter starts children), but the filter needs it compiled
   await import('../store/pg-db.js');
   const { generateKey } = await import('openpgp');
-  for (const argv of [[], ['encrypt'], ['filter']]) {
+  for (const argv of [[], ['encrypt'], ['filter'], ['deliver']]) {
     modeFor(argv);
     await buildProgram(argv[0]);
   }

@@ -33,8 +33,8 @@ export interface Setting {
   /** Key in /etc/pgpipe/pgpipe.conf. */
   readonly file: string;
   readonly schema: z.ZodType;
-  /** Which commands take it as a flag: every command, or only `filter`. */
-  readonly scope: 'common' | 'filter';
+  /** Which commands take it as a flag: every command, `filter` (and `deliver`), or only `deliver`. */
+  readonly scope: 'common' | 'filter' | 'deliver';
   readonly description: string;
   /** Shown in help and the README; the schema holds the real default. */
   readonly defaultText?: string;
@@ -164,5 +164,19 @@ export const SETTINGS = [
     key: 'log', flag: '--log <target>', env: 'PGPIPE_LOG', file: 'log', scope: 'filter',
     schema: z.enum(['stderr', 'syslog', 'none']).default('stderr'),
     description: 'where the one-line-per-message log goes', defaultText: 'stderr',
+  }),
+  // ---- deliver (final delivery to Dovecot over LMTP); it also takes every filter setting above ----
+  setting({
+    key: 'lmtp', flag: '--lmtp <addr>', env: 'PGPIPE_LMTP', file: 'lmtp', scope: 'deliver',
+    schema: z.string().regex(/^(unix:\/\S+|inet:[^\s:]+:\d{1,5})$/, 'expected unix:/path or inet:host:port').optional(),
+    description: 'deliver: Dovecot\'s LMTP listener, unix:/path or inet:host:port (postfix-snippets/dovecot.conf)',
+  }),
+  setting({
+    key: 'deliverSpamCheck', flag: '--deliver-spam-check <when>', env: 'PGPIPE_DELIVER_SPAM_CHECK',
+    file: 'deliver_spam_check', scope: 'deliver',
+    schema: z.enum(['always', 'never', 'unless-scanned']).default('unless-scanned'),
+    description: 'deliver: run spamc always, never, or unless pgpipe filter (same Unix user) already scanned it '
+      + '(spam_check = no turns it off everywhere)',
+    defaultText: 'unless-scanned',
   }),
 ] as const satisfies readonly Setting[];

@@ -86,8 +86,11 @@ export function minimumEncryptedSize(message: SplitMessage, options: EncryptOpti
   return Math.ceil((encrypted * 4) / 3);
 }
 
-/** Encrypts `message` to every key in `keys`: inline PGP when `options.mode` allows and the message fits, else
- * PGP/MIME. */
+/**
+ * Encrypts `message` to every key in `keys` (one PKESK each): inline PGP when `options.mode` prefers it and the
+ * message is one text/plain part (planEncryption), else PGP/MIME. Never plaintext: that is inline-or-plain, which
+ * only `pgpipe encrypt` offers (src/commands/run-encrypt.ts).
+ */
 export async function encryptMessage(
   message: SplitMessage,
   keys: readonly PublicKey[],

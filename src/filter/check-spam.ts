@@ -16,6 +16,18 @@ export interface SpamCheck {
   readonly failure: string | null;
 }
 
+/** The verdict in spamd's own headers, or null without any. Only meaningful where every X-Spam-* is spamd's. */
+export function spamdVerdict(output: Buffer): SpamSummary | null {
+  const header = splitMessage(output);
+  const status = firstFieldValue(header, 'x-spam-status');
+  const checker = firstFieldValue(header, 'x-spam-checker-version');
+  if (status === null && checker === null) return null;
+  const flag = firstFieldValue(header, 'x-spam-flag');
+  const spam = /^yes\b/i.test(flag ?? '') || /^yes\b/i.test(status ?? '');
+  const score = /\bscore=(-?\d+(?:\.\d+)?)/.exec(status ?? '')?.[1] ?? null;
+  return { kind: 'scanned', spam, score };
+}
+
 /** Pure: what one spamc run (spamc -x, i.e. no silent fallback) means. */
 export function interpretSpamc(input: Buffer, result: ChildResult): SpamCheck {
   const unavailable = (why: string): SpamCheck => ({ raw: input, summary: { kind: 'unscanned', reason: 'unavailable' }, failure: why });
@@ -30,15 +42,8 @@ export function interpretSpamc(input: Buffer, result: ChildResult): SpamCheck {
   if (result.failure === 'io') return unavailable('spamc did not read the whole message');
   if (result.outputEnded === false) return unavailable('spamc output still held open after it exited');
   const output = result.stdout;
-  const header = splitMessage(output);
-  const status = firstFieldValue(header, 'x-spam-status');
-  const checker = firstFieldValue(header, 'x-spam-checker-version');
-  if (status !== null || checker !== null) {
-    const flag = firstFieldValue(header, 'x-spam-flag');
-    const spam = /^yes\b/i.test(flag ?? '') || /^yes\b/i.test(status ?? '');
-    const score = /\bscore=(-?\d+(?:\.\d+)?)/.exec(status ?? '')?.[1] ?? null;
-    return { raw: output, summary: { kind: 'scanned', spam, score }, failure: null };
-  }
+  const verdict = spamdVerdict(output);
+  if (verdict !== null) return { raw: output, summary: verdict, failure: null };
   // spamc -x exits 0 with the input unchanged only when the message is over its -s size limit (bug 5412).
   if (output.equals(input)) return { raw: input, summary: { kind: 'unscanned', reason: 'too-big' }, failure: null };
   return unavailable('spamc output carries no spamd headers');

@@ -21,11 +21,13 @@ export type SpamSummary =
   | { readonly kind: 'unscanned'; readonly reason: 'disabled' | 'too-big' | 'unavailable' | 'empty' };
 
 /**
- * The decisions allowed to bounce a message, each named by the setting that made it: missing_key=reject,
- * unusable_key=reject, oversize=reject. A new one (say, the final store's own 5xx) is one more name here.
+ * The decisions allowed to bounce a message: those named by the setting that made it (missing_key=reject,
+ * unusable_key=reject, oversize=reject), and the final store's own 5xx (deliver: Dovecot refused the recipient).
  */
-export type PolicyCode = 'key.missing' | 'key.unusable' | 'size.exceeded';
-const POLICY_CODES: ReadonlySet<FailureCode> = new Set<PolicyCode>(['key.missing', 'key.unusable', 'size.exceeded']);
+export type PolicyCode = 'key.missing' | 'key.unusable' | 'size.exceeded' | 'lmtp.rejected';
+const POLICY_CODES: ReadonlySet<FailureCode> = new Set<PolicyCode>([
+  'key.missing', 'key.unusable', 'size.exceeded', 'lmtp.rejected',
+]);
 
 interface OutcomeBase {
   readonly recipients: readonly RecipientResult[];
@@ -33,7 +35,8 @@ interface OutcomeBase {
 }
 
 export type Outcome =
-  | (OutcomeBase & { readonly kind: 'delivered'; readonly sendmailCalls: number })
+  /** handOffs: copies handed on (sendmail runs for filter, LMTP transactions for deliver). */
+  | (OutcomeBase & { readonly kind: 'delivered'; readonly handOffs: number })
   | (OutcomeBase & FailureDetail & { readonly kind: 'deferred'; readonly code: FailureCode })
   | (OutcomeBase & FailureDetail & { readonly kind: 'rejected'; readonly code: PolicyCode });
 
@@ -83,6 +86,15 @@ export function failure(
   const line = oneLine(reason);
   if (kind === 'rejected' && isPolicyCode(code)) return { ...base, kind, code, dsn: dsnFor(code, false), reason: line };
   return { ...base, kind: 'deferred', code, dsn: dsnFor(code, true), reason: line };
+}
+
+/**
+ * `outcome` with the DSN code the final store gave (deliver: Dovecot's enhanced code), when its class agrees with the
+ * kind (4 deferred, 5 rejected); otherwise it keeps its own, so a foreign code never turns a deferral into a bounce.
+ */
+export function withDsn(outcome: Failure, dsn: string): Failure {
+  const klass = outcome.kind === 'rejected' ? '5' : '4';
+  return /^[45]\.\d{1,3}\.\d{1,3}$/.test(dsn) && dsn[0] === klass ? { ...outcome, dsn } : outcome;
 }
 
 /**

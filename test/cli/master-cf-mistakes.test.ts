@@ -27,7 +27,13 @@ it('tells hand-run commands from Postfix argv', () => {
   assert.equal(kind(['encrypt', '--to', 'a@b', '--', '-f']), 'hand', 'words after -- never count');
   assert.equal(kind(['filter', '-f', 'a@b', '--', 'c@d']), 'pipe');
   assert.deepEqual(modeFor(['filter', '-oi', '-f', 'a@b', 'c@d']), { kind: 'pipe', name: 'filter' });
-  const mistakes = [['--config', 'x', 'filter', '-f', 'a', '--', 'b'], ['filtr', '-f', 'a', '--', 'b'], ['-oi', '-f', 'a', 'b']];
+  assert.deepEqual(modeFor(['deliver', '--lmtp', 'unix:/x', '-f', 'a@b', '--', 'c@d']), { kind: 'pipe', name: 'deliver' });
+  const mistakes = [
+    ['--config', 'x', 'filter', '-f', 'a', '--', 'b'],
+    ['filtr', '-f', 'a', '--', 'b'],
+    ['-oi', '-f', 'a', 'b'],
+    ['--lmtp', 'unix:/x', 'deliver', '-f', 'a@b', '--', 'c@d'],
+  ];
   for (const mistake of mistakes) {
     assert.equal(kind(mistake), 'pipe-mistake', mistake.join(' '));
   }
@@ -35,4 +41,14 @@ it('tells hand-run commands from Postfix argv', () => {
   assert.equal(kind(['filter', '--help']), 'hand');
   assert.equal(kind(['help', 'filter']), 'hand');
   assert.equal(kind(['filter', '--help', '-f', 'a', '--', 'b']), 'pipe');
+  // setup is run by hand, never by pipe(8): the word after --mode names a pipe mode, and -f may follow.
+  assert.equal(kind(['setup', 'postfix', '--mode', 'deliver']), 'hand', 'setup is run by hand');
+  assert.equal(kind(['setup', 'postfix', '--mode', 'filter']), 'hand');
+  assert.equal(kind(['setup', 'postfix', '--mode', 'filter', '--pgpipe', '/x', '-f']), 'hand');
+});
+
+it('a misspelt deliver command defers too', async () => {
+  const result = await runCli(['dliver', '-f', 'a@example.net', '--', 'x@example.org'], { input: message });
+  assert.equal(result.code, 75);
+  assert.match(result.stderr, /^4\.3\.5 pgpipe: [^\n]+\n$/);
 });

@@ -1,6 +1,8 @@
 // A private Postfix instance for the e2e test: its own config, queue and data directories in a temp dir, smtpd on
-// loopback ports, virtual(8) delivery to Maildirs, and the pgpipe services taken from postfix-snippets/ verbatim
-// (only the install path /opt/pgpipe/bin/pgpipe is replaced). Needs root. stop() always cleans up.
+// loopback ports, virtual(8) delivery to Maildirs (or, with `delivery: 'local'`, the tutorial's local domain:
+// local(8) with alias_maps, and mailbox_transport left to `pgpipe setup postfix`), and the pgpipe services taken
+// from postfix-snippets/ verbatim (only the install path /opt/pgpipe/bin/pgpipe is replaced). Needs root. stop()
+// always cleans up.
 import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,12 +24,24 @@ export interface PostfixOptions {
   /** Domain delivered by virtual(8) to Maildirs; every mailbox in `mailboxes` gets one. */
   readonly domain: string;
   readonly mailboxes: readonly string[];
-  /** smtpd port → the master.cf `-o content_filter=...` service it filters through. */
-  readonly listeners: readonly { port: number; contentFilter: string }[];
+  /** smtpd port → the master.cf `-o content_filter=...` service it filters through (none: unfiltered). */
+  readonly listeners: readonly { port: number; contentFilter?: string }[];
   /** The pgpipe command, put where the snippets say /opt/pgpipe/bin/pgpipe. */
   readonly pgpipeBin: string;
   /** pgpipe.conf contents (exported to the filter as PGPIPE_CONFIG through export_environment). */
   readonly pgpipeConf: string;
+  /**
+   * 'virtual' (default): virtual(8) Maildirs below the instance. 'local': `domain` is in mydestination, as in the
+   * tutorial; local(8) expands `aliases`, then hands each mailbox to mailbox_transport (unset here); every local
+   * part is accepted (local_recipient_maps empty), so the final store decides which mailboxes exist.
+   */
+  readonly delivery?: 'virtual' | 'local';
+  /** delivery 'local': alias → members (local parts or addresses), as /etc/aliases lines. */
+  readonly aliases?: Readonly<Record<string, readonly string[]>>;
+  /** transport_maps entries, e.g. `{ 'gone.test': 'error:5.1.2 no such domain' }`. */
+  readonly transports?: Readonly<Record<string, string>>;
+  /** Extra main.cf lines, appended last. */
+  readonly mainCf?: string;
 }
 
 export interface PostfixInstance {
@@ -36,6 +50,9 @@ export interface PostfixInstance {
   postconf(setting: string): Promise<void>;
   queue(): Promise<QueueEntry[]>;
   flush(): Promise<void>;
+  reload(): Promise<void>;
+  /** Postfix's sendmail(1) with this instance's MAIL_CONFIG, as `user` (default root), message on stdin. */
+  sendmail(args: readonly string[], message: string | Buffer, user?: string): Promise<void>;
   /** Delivered messages of one mailbox (Maildir new/), oldest first. */
   delivered(localPart: string): Buffer[];
   maillog(): string;
@@ -56,7 +73,8 @@ async function blessConfigDir(configDir: string): Promise<() => Promise<void>> {
 }
 
 function masterCf(options: PostfixOptions): string {
-  const listeners = options.listeners.map((l) => `127.0.0.1:${l.port} inet n - n - - smtpd\n  -o content_filter=${l.contentFilter}\n`);
+  const listeners = options.listeners.map((l) => `127.0.0.1:${l.port} inet n - n - - smtpd\n`
+    + (l.contentFilter === undefined ? '' : `  -o content_filter=${l.contentFilter}\n`));
   // Debian's master.cf runs most daemons chrooted into the queue directory; a temp instance runs none chrooted.
   const daemons = `
 pickup    unix  n       -       n       60      1       pickup
@@ -85,6 +103,25 @@ postlog   unix-dgram n  -       n       -       1       postlogd
   return `${listeners.join('')}${daemons}\n${install(snippet('master.cf'))}\n${install(snippet('master.cf.tutorial'))}`;
 }
 
+function deliveryCf(dir: string, options: PostfixOptions): string {
+  if (options.delivery === 'local') {
+    return `mydestination = ${options.domain}
+local_recipient_maps =
+alias_maps = hash:${dir}/etc/aliases
+alias_database = hash:${dir}/etc/aliases
+`;
+  }
+  return `mydestination =
+alias_maps =
+alias_database =
+virtual_mailbox_domains = ${options.domain}
+virtual_mailbox_base = ${dir}/vmail
+virtual_mailbox_maps = texthash:${dir}/etc/vmailbox
+virtual_uid_maps = static:65534
+virtual_gid_maps = static:65534
+`;
+}
+
 function mainCf(dir: string, options: PostfixOptions): string {
   return `compatibility_level = 3.6
 queue_directory = ${dir}/spool
@@ -94,23 +131,17 @@ maillog_file = ${dir}/maillog
 myhostname = mx.${options.domain}
 mydomain = ${options.domain}
 myorigin = ${options.domain}
-mydestination =
 inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
 mynetworks = 127.0.0.0/8
 smtpd_relay_restrictions = permit_mynetworks reject_unauth_destination
 relayhost =
-alias_maps =
-alias_database =
 smtputf8_enable = no
-virtual_mailbox_domains = ${options.domain}
-virtual_mailbox_base = ${dir}/vmail
-virtual_mailbox_maps = texthash:${dir}/etc/vmailbox
-virtual_uid_maps = static:65534
-virtual_gid_maps = static:65534
-# pipe(8) passes only these variables: this is how the filter finds its config file here.
+transport_maps = texthash:${dir}/etc/transport
+${deliveryCf(dir, options)}# pipe(8) passes only these variables: this is how the filter finds its config file here.
 export_environment = TZ MAIL_CONFIG LANG PGPIPE_CONFIG=${dir}/etc/pgpipe.conf
 ${snippet('main.cf')}
+${options.mainCf ?? ''}
 `;
 }
 
@@ -125,6 +156,12 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixInst
   writeFileSync(join(configDir, 'master.cf'), masterCf(options));
   writeFileSync(join(configDir, 'vmailbox'), options.mailboxes.map((m) => `${m}@${options.domain} ${options.domain}/${m}/\n`).join(''));
   writeFileSync(join(configDir, 'pgpipe.conf'), options.pgpipeConf, { mode: 0o644 });
+  const aliases = Object.entries(options.aliases ?? {}).map(([alias, members]) => `${alias}: ${members.join(', ')}\n`);
+  writeFileSync(join(configDir, 'aliases'), aliases.join(''));
+  const transports = Object.entries(options.transports ?? {}).map(([domain, transport]) => `${domain} ${transport}\n`);
+  writeFileSync(join(configDir, 'transport'), transports.join(''));
+  // /etc/aliases syntax ("name: member, member") needs postalias, as newaliases does for the tutorial's file.
+  if (options.delivery === 'local') await run('postalias', ['-c', configDir, `hash:${join(configDir, 'aliases')}`]);
   const unbless = await blessConfigDir(configDir);
   const postfix = (...args: string[]) => run('postfix', ['-c', configDir, ...args], { timeout: 60_000 });
   // If the test process dies first, the instance must not outlive it (synchronous: 'exit' allows nothing else).
@@ -162,6 +199,24 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixInst
     },
     async flush() {
       await run('postqueue', ['-c', configDir, '-f']);
+    },
+    async reload() {
+      await postfix('check');
+      await postfix('reload');
+    },
+    async sendmail(args, message, user) {
+      const argv = ['/usr/sbin/sendmail', ...args];
+      // runuser resets the environment: MAIL_CONFIG goes through env(1).
+      const asUser = user === undefined ? argv
+        : ['runuser', '-u', user, '--', 'env', `MAIL_CONFIG=${configDir}`, ...argv];
+      const env = { ...process.env, MAIL_CONFIG: configDir };
+      const child = execFile(asUser[0] as string, asUser.slice(1), { env, timeout: 30_000 });
+      let output = '';
+      child.stderr?.on('data', (chunk: Buffer | string) => (output += String(chunk)));
+      const done = new Promise<void>((resolve, reject) => child.once('close', (code) =>
+        (code === 0 ? resolve() : reject(new Error(`sendmail exited ${code}: ${output}`)))));
+      child.stdin?.end(message);
+      await done;
     },
     delivered(localPart) {
       const box = join(dir, 'vmail', options.domain, localPart, 'new');

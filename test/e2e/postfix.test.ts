@@ -2,25 +2,19 @@
 // mail sent over SMTP on loopback, filtered by `pgpipe filter` under pipe(8) as an unprivileged user, re-injected
 // with Postfix's own sendmail, delivered by virtual(8) to Maildirs, and read back with gpg.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { decryptWithGpg, parsePgpMime } from '../helpers/decrypt.js';
 import { makeKey, type TestKey } from '../helpers/keys.js';
 import { startPostgres, type PgCluster } from '../helpers/pg-cluster.js';
 import { splitRaw } from '../helpers/raw-mime.js';
 import { seedStore } from '../helpers/seed.js';
 import { freePort } from './free-port.js';
-import { snippet, startPostfix, waitFor, type PostfixInstance } from './postfix-instance.js';
+import { applyPostgresSnippets, ensureUser, installedPgpipe, pgpipeConf } from './pgpipe-install.js';
+import { startPostfix, waitFor, type PostfixInstance } from './postfix-instance.js';
 import { queueIdOf, sendMail } from './smtp-client.js';
 import { startSpamd, type Spamd } from './spamd.js';
 
-const run = promisify(execFile);
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const DOMAIN = 'e2e.test';
 const GTUBE = 'XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X';
 const WAIT_MS = 60_000;
@@ -40,7 +34,7 @@ const skipReason = ((): string | false => {
 let pg: PgCluster;
 let spamd: Spamd;
 let postfix: PostfixInstance;
-let appDir: string | null = null;
+let app: { bin: string; remove(): void } | undefined;
 let keys: Record<'bob' | 'carol', TestKey>;
 let port: number; // the recommended wiring (postfix-snippets/master.cf)
 let tutorialPort: number; // the tutorial's gpgit-pipe line with gpgit_postfix.sh replaced by pgpipe filter
@@ -65,53 +59,6 @@ const logShows = (pattern: RegExp): Promise<true> =>
 const outerHeader = (mail: Buffer, lower: string): string[] =>
   splitRaw(mail).fields.filter((f) => f.lower === lower).map((f) => f.raw.toString('latin1'));
 
-async function ensureUser(name: string): Promise<void> {
-  try {
-    await run('id', ['-u', name]);
-  } catch {
-    await run('useradd', ['--system', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', name]);
-  }
-}
-
-/** The filter runs as user pgpipe/gpgit: use the checkout in place if they can read it, else a readable copy. */
-async function pgpipeBin(): Promise<string> {
-  const bin = join(REPO, 'bin/pgpipe');
-  try {
-    await run('runuser', ['-u', 'pgpipe', '--', 'test', '-r', join(REPO, 'dist/cli.js')]);
-    await run('runuser', ['-u', 'gpgit', '--', 'test', '-x', bin]);
-    return bin;
-  } catch {
-    appDir = mkdtempSync(join(tmpdir(), 'pgpipe-app-'));
-    chmodSync(appDir, 0o755);
-    for (const part of ['bin', 'dist', 'node_modules', 'package.json']) cpSync(join(REPO, part), join(appDir, part), { recursive: true });
-    return join(appDir, 'bin/pgpipe');
-  }
-}
-
-/** The snippets' pg_hba/pg_ident lines (plus trust for the test's own superuser), and the snippet's GRANTs. */
-async function applyPostgresSnippets(cluster: PgCluster): Promise<void> {
-  chmodSync(cluster.socketDir, 0o755); // the filter user must reach the socket
-  const data = join(cluster.socketDir, 'data');
-  writeFileSync(join(data, 'pg_hba.conf'), `${snippet('pg_hba.conf')}\nlocal all all trust\n`);
-  writeFileSync(join(data, 'pg_ident.conf'), snippet('pg_ident.conf'));
-  const { stdout: uid } = await run('id', ['-u', 'postgres']);
-  for (const f of ['pg_hba.conf', 'pg_ident.conf']) chownSync(join(data, f), Number(uid), -1);
-  await cluster.psql(snippet('grants.sql'));
-  await cluster.psql('SELECT pg_reload_conf()', 'postgres');
-  // Fail early and clearly if peer authentication through the map does not work.
-  for (const user of ['pgpipe', 'gpgit']) {
-    await run('runuser', ['-u', user, '--', '/usr/lib/postgresql/15/bin/psql', '-X', '-h', cluster.socketDir, '-U', 'pgpipe',
-      '-d', 'mailstore_db', '-Atc', 'SELECT count(*) FROM users, aliases']);
-  }
-}
-
-function pgpipeConf(cluster: PgCluster, spamdPort: number): string {
-  return snippet('pgpipe.conf')
-    .replace(/^database_url = .*$/m, `database_url = postgresql:///mailstore_db?host=${cluster.socketDir}&user=pgpipe`)
-    .replace(/^spamc_args = .*$/m, `spamc_args = -d 127.0.0.1 -p ${spamdPort}`)
-    .replace(/^deadline = .*$/m, 'deadline = 60000');
-}
-
 describe('end to end through Postfix, spamd and PostgreSQL', { skip: skipReason }, () => {
   before(async () => {
     await Promise.all([ensureUser('pgpipe'), ensureUser('gpgit')]);
@@ -126,7 +73,7 @@ describe('end to end through Postfix, spamd and PostgreSQL', { skip: skipReason 
     if (failed) throw failed.reason;
     const [bob, carol] = started.map((r) => (r as PromiseFulfilledResult<TestKey>).value) as [TestKey, TestKey];
     keys = { bob, carol };
-    await applyPostgresSnippets(pg);
+    await applyPostgresSnippets(pg, ['pgpipe', 'gpgit']);
     // dave has a mailbox but no users row: the keyless case.
     await seedStore({ databaseUrl: pg.url }, [
       { email: at('bob'), pgpkey: bob.publicArmored },
@@ -137,7 +84,7 @@ describe('end to end through Postfix, spamd and PostgreSQL', { skip: skipReason 
       domain: DOMAIN,
       mailboxes: ['bob', 'carol', 'dave'],
       listeners: [{ port, contentFilter: 'pgpipe:dummy' }, { port: tutorialPort, contentFilter: 'gpgit-pipe' }],
-      pgpipeBin: await pgpipeBin(),
+      pgpipeBin: (app = await installedPgpipe(['pgpipe', 'gpgit'])).bin,
       pgpipeConf: pgpipeConf(pg, spamd.port),
     });
   }, { timeout: 180_000 });
@@ -146,7 +93,7 @@ describe('end to end through Postfix, spamd and PostgreSQL', { skip: skipReason 
     await postfix?.stop();
     await spamd?.stop();
     await pg?.stop();
-    if (appDir !== null) rmSync(appDir, { recursive: true, force: true });
+    app?.remove();
   }, { timeout: 60_000 });
 
   it('keyed user: arrives encrypted, decrypts with their key, body intact, spam verdict outside', async () => {

@@ -5,7 +5,7 @@ import { dsnFor, exitCodeFor, failure, outcomeFromError, type Outcome } from '..
 import { logLine, statusLine } from '../../src/mail-path/report-lines.js';
 
 const delivered: Outcome = {
-  kind: 'delivered', sendmailCalls: 2, spam: { kind: 'scanned', spam: false, score: '-1.0' },
+  kind: 'delivered', handOffs: 2, spam: { kind: 'scanned', spam: false, score: '-1.0' },
   recipients: [
     { recipient: 'a@x', action: 'encrypted', why: null, fingerprints: ['0123456789ABCDEF0123456789ABCDEF01234567'] },
     { recipient: 'b@x', action: 'as-sent', why: 'no-key', fingerprints: [] },

@@ -1,0 +1,50 @@
+// The interfaces runDeliver talks through. The key store, spamc and encryptor are the filter's own ports (same
+// adapters); only the hand-off differs: LMTP to Dovecot instead of sendmail. Types only.
+import type { Encryptor, Envelope, FilterPolicy, KeyLookup, Spamc } from '../filter/ports.js';
+
+/** One recipient's final answer from the LMTP server (RCPT TO, or its own reply after DATA). */
+export interface LmtpReply {
+  readonly recipient: string;
+  /** Basic reply code, e.g. 250, 451, 550. */
+  readonly code: number;
+  /** RFC 3463 enhanced code from the reply (e.g. 5.1.1), or null when the server sent none. */
+  readonly enhanced: string | null;
+  /** The rest of the server's text, one line, printable ASCII only, short. */
+  readonly text: string;
+}
+
+export type LmtpResult =
+  /** Every recipient of the transaction got an answer (2xx, 4xx or 5xx each). */
+  | { readonly kind: 'replied'; readonly replies: readonly LmtpReply[] }
+  /**
+   * No per-recipient answer for everyone: could not connect, timed out, the connection broke, a session-level
+   * refusal (greeting, LHLO, MAIL FROM, DATA). What was stored is unknown, so this is always temporary.
+   */
+  | { readonly kind: 'failed'; readonly reason: string };
+
+export interface Lmtp {
+  /** One LMTP transaction for `envelope`. Never throws; must close its connection when `signal` aborts. */
+  deliver(payload: Buffer, envelope: Envelope, signal: AbortSignal): Promise<LmtpResult>;
+}
+
+export interface DeliverPolicy extends FilterPolicy {
+  /** always; never; or skip spamc when the message carries our own filter's verdict (see scanned-by-filter.ts). */
+  readonly deliverSpamCheck: 'always' | 'never' | 'unless-scanned';
+}
+
+export interface DeliverDeps {
+  readonly keys: KeyLookup;
+  readonly spamc: Spamc;
+  readonly lmtp: Lmtp;
+  readonly encryptor: Encryptor;
+  readonly now: () => number;
+  /** Our Unix uid: pgpipe filter re-injects as the same user, which Postfix's pickup records in Received. */
+  readonly uid: number | null;
+}
+
+export interface DeliverInput {
+  readonly raw: Buffer;
+  readonly envelope: Envelope;
+  readonly policy: DeliverPolicy;
+  readonly deadlineAt: number;
+}

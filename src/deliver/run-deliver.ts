@@ -1,0 +1,122 @@
+// The deliver pipeline: spam check (or our filter's verdict) → recipient resolution → encryption → size decision →
+// LMTP hand-off to Dovecot. The same decisions as runFilter (check-spam, build-copies with plan-deliveries, the
+// encryptor and the key lookup); only the spam step's unless-scanned proof and the last step differ. Orchestration only, through ports; never throws, never exits.
+import { removeFields } from '../message/split-message.js';
+import { buildCopies } from '../filter/build-copies.js';
+import { RecipientProgress } from '../filter/recipient-progress.js';
+import { checkSpam, isSpamField } from '../filter/check-spam.js';
+import {
+  failure, outcomeFromError, withDsn, type Failure, type Outcome, type RecipientResult, type SpamSummary,
+} from '../mail-path/outcome.js';
+import { untilAborted } from '../mail-path/until-aborted.js';
+import { replyText, verdictOf, type Verdict } from './lmtp-replies.js';
+import type { DeliverDeps, DeliverInput, LmtpReply } from './ports.js';
+import { filterVerdict } from './scanned-by-filter.js';
+
+interface Spam {
+  readonly raw: Buffer;
+  readonly summary: SpamSummary;
+  /** spamd could not scan (only then may spamd_down=defer refuse). */
+  readonly failure: string | null;
+}
+
+async function spamStep(input: DeliverInput, deps: DeliverDeps, signal: AbortSignal): Promise<Spam> {
+  const { policy } = input;
+  const when = policy.spamCheck ? policy.deliverSpamCheck : 'never';
+  if (when === 'unless-scanned') {
+    // Re-injected by our own filter (same uid, first Received is pickup's): its X-Spam-* fields are spamd's.
+    const verdict = filterVerdict(input.raw, deps.uid);
+    if (verdict !== null) return { raw: input.raw, summary: verdict, failure: null };
+  }
+  // Anything else may carry a sender's forged verdict: removed, as filter does, scanned or not.
+  const raw = removeFields(input.raw, isSpamField);
+  if (when === 'never') return { raw, summary: { kind: 'unscanned', reason: 'disabled' }, failure: null };
+  const check = await untilAborted(checkSpam(raw, deps.spamc, input.deadlineAt - deps.now(), signal), signal);
+  return { raw: check.raw, summary: check.summary, failure: check.failure };
+}
+
+export async function runDeliver(input: DeliverInput, deps: DeliverDeps, signal: AbortSignal): Promise<Outcome> {
+  const { envelope, policy } = input;
+  let spam: SpamSummary | null = null;
+  const progress = new RecipientProgress(envelope.recipients);
+  const results = (): RecipientResult[] => progress.results();
+
+  try {
+    const checked = await spamStep(input, deps, signal);
+    spam = checked.summary;
+    if (checked.failure !== null && policy.spamdDown === 'defer') {
+      const reason = `spam check unavailable (${checked.failure})`;
+      return failure('deferred', 'spam.check-failed', reason, { recipients: results(), spam });
+    }
+    const raw = checked.raw;
+    signal.throwIfAborted();
+
+    // message_size_limit here is what a mailbox may receive: the bytes handed to Dovecot (no queue file).
+    const sizeOf = (payload: Buffer): number => payload.length;
+    const copies = await buildCopies(raw, envelope, policy, deps, signal, { sizeOf, handOff: 'deliver' });
+    progress.plan(copies.planned);
+    if (copies.kind === 'refused') {
+      return failure(copies.outcome, copies.code, copies.reason, { recipients: results(), spam });
+    }
+    const { deliveries, payloads } = copies;
+
+    // An envelope recipient counts as stored once every copy serving it (one per alias member group) got 2xx.
+    progress.expect(deliveries);
+    const served = servedBy(envelope.recipients, copies.planned);
+    let handOffs = 0;
+    const replies: LmtpReply[] = [];
+    for (const [index, delivery] of deliveries.entries()) {
+      signal.throwIfAborted();
+      const lmtpEnvelope = { sender: envelope.sender, recipients: delivery.recipients };
+      const result = await untilAborted(deps.lmtp.deliver(payloads[index] as Buffer, lmtpEnvelope, signal), signal);
+      signal.throwIfAborted();
+      handOffs++;
+      // Unknown what Dovecot stored: defer at once (the retry may duplicate what it did store).
+      if (result.kind === 'failed') {
+        return failure('deferred', 'lmtp.failed', result.reason, { recipients: results(), spam });
+      }
+      // Answers are named by the envelope recipient they serve: an alias member's address must not reach the
+      // sender's DSN (the line names the alias instead).
+      const named = result.replies.map((reply) => ({ ...reply, recipient: served(reply.recipient) }));
+      for (const r of delivery.serves) {
+        if (!named.every((reply) => reply.recipient !== r || (reply.code >= 200 && reply.code < 300))) continue;
+        progress.copyDone(r);
+      }
+      replies.push(...named);
+      // A 4xx: stop here, so fewer copies are repeated on the retry. After a 5xx the other copies still go out:
+      // the whole run then bounces, and a recipient never tried would be told "undeliverable" for nothing.
+      if (verdictOf(named).kind === 'deferred') break;
+    }
+    const verdict = verdictOf(replies);
+    if (verdict.kind === 'delivered') return { kind: 'delivered', recipients: results(), spam, handOffs };
+    return lmtpFailure(verdict, { recipients: markRefused(results(), verdict), spam });
+  } catch (error) {
+    const base = { recipients: results(), spam };
+    if (signal.aborted) return failure('deferred', 'deadline.exceeded', 'internal deadline exceeded', base);
+    return outcomeFromError(error, base);
+  }
+}
+
+/** Address → the envelope recipient it serves: itself, or for an expanded alias's member, the alias. */
+function servedBy(recipients: readonly string[], planned: readonly RecipientResult[]): (address: string) => string {
+  const envelope = new Set(recipients);
+  const aliasOf = new Map<string, string>();
+  for (const r of planned) for (const member of r.members ?? []) aliasOf.set(member.recipient, r.recipient);
+  return (address) => (envelope.has(address) ? address : (aliasOf.get(address) ?? 'an alias member'));
+}
+
+function markRefused(results: RecipientResult[], verdict: Exclude<Verdict, { kind: 'delivered' }>): RecipientResult[] {
+  const action = verdict.kind === 'deferred' ? 'deferred' : 'rejected';
+  const refused = verdict.reply.recipient;
+  return results.map((r) => (r.recipient === refused ? { ...r, action, why: null, fingerprints: [] } : r));
+}
+
+/** Dovecot's answer as ours: a 5xx keeps its own enhanced code (the one pipe(8) reads); a 4xx defers as 4.x.x. */
+function lmtpFailure(
+  verdict: Exclude<Verdict, { kind: 'delivered' }>,
+  base: Pick<Failure, 'recipients' | 'spam'>,
+): Failure {
+  const text = replyText(verdict.reply);
+  if (verdict.kind === 'rejected') return withDsn(failure('rejected', 'lmtp.rejected', text, base), verdict.dsn);
+  return withDsn(failure('deferred', 'lmtp.failed', text, base), verdict.reply.enhanced ?? '4.3.0');
+}

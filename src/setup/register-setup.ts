@@ -1,0 +1,93 @@
+// Defines `pgpipe setup postfix` (flags and help); the work is in postfix-wiring.ts (pure) and apply-postfix.ts.
+import { realpathSync } from 'node:fs';
+import { Option, type Command } from 'commander';
+import { runAction, writeAll } from '../cli-support.js';
+import { permanent } from '../errors.js';
+
+interface SetupPostfixOptions {
+  mode: 'filter' | 'deliver';
+  postfixConfig: string;
+  pgpipe?: string;
+  user: string;
+  databaseUrl?: string;
+  lmtp?: string;
+  service?: string;
+  transportSetting: 'mailbox_transport' | 'virtual_transport';
+  smtpdService?: string[];
+  maxProcesses: string;
+  timeLimit: string;
+  apply?: boolean;
+  undo?: boolean;
+}
+
+/** bin/pgpipe of this install (what the operator ran), resolved so master.cf does not depend on a symlink's PATH. */
+function thisPgpipe(): string {
+  const script = process.argv[1];
+  if (script === undefined) throw permanent('usage', 'cannot tell where pgpipe is installed: give --pgpipe PATH');
+  try {
+    return realpathSync(script);
+  } catch {
+    return script;
+  }
+}
+
+export function registerSetup(program: Command): void {
+  const setup = program.command('setup').description('print or apply the documented wiring for a mail server component');
+  const postfix = setup.command('postfix')
+    .description('print the postconf commands that wire pgpipe into Postfix (--apply runs them)')
+    .addOption(new Option('--mode <mode>', 'filter: content filter on smtpd; deliver: final delivery to Dovecot over LMTP')
+      .choices(['filter', 'deliver']).makeOptionMandatory())
+    .option('--postfix-config <dir>', 'Postfix configuration directory (postconf -c)', '/etc/postfix')
+    .option('--pgpipe <path>', 'the pgpipe program pipe(8) runs (default: this one)')
+    .option('--user <user>', 'Unix user pipe(8) runs pgpipe as', 'pgpipe')
+    .option('--database-url <url>', 'PostgreSQL URL put on the argv as --db (no password; default: pgpipe.conf says)')
+    .option('--lmtp <addr>', `deliver: Dovecot's LMTP listener, unix:/path or inet:host:port (default: unix:/run/dovecot/lmtp-pgpipe)`)
+    .option('--service <name>', 'master.cf service name (default: pgpipe, or pgpipe-deliver)')
+    .addOption(new Option('--transport-setting <name>', 'deliver: main.cf parameter that routes mailboxes to pgpipe')
+      .choices(['mailbox_transport', 'virtual_transport']).default('mailbox_transport'))
+    .option('--smtpd-service <name/type...>', 'filter: smtpd services that get -o content_filter (default: smtp/inet submission/inet smtps/inet)')
+    .option('--max-processes <n>', 'pipe(8) process limit', '10')
+    .option('--time-limit <seconds>', 'Postfix\'s time limit for the service; keep it above pgpipe\'s deadline', '300s')
+    .option('--apply', 'save main.cf/master.cf (once) as *.before-pgpipe, then run the commands')
+    .option('--undo', 'put the *.before-pgpipe copies back')
+    .addHelpText('after', `
+Without --apply it only prints the commands, one per line, for you to read or run. --apply is idempotent: the
+copies are made by the first --apply only, so --undo always returns to the configuration before pgpipe.
+Then run "postfix check && postfix reload". Dovecot's listener for deliver: postfix-snippets/dovecot.conf.
+
+Examples:
+  pgpipe setup postfix --mode filter
+  pgpipe setup postfix --mode deliver --lmtp unix:/run/dovecot/lmtp-pgpipe --apply
+  pgpipe setup postfix --mode deliver --undo`);
+  postfix.action(runAction(async (options: SetupPostfixOptions) => {
+    const { applyWiring, undoWiring } = await import('./apply-postfix.js');
+    const { DEFAULT_SERVICE, DEFAULT_SMTPD_SERVICES, shellLine, wiringCommands } = await import('./postfix-wiring.js');
+    if (options.apply === true && options.undo === true) throw permanent('usage', '--apply and --undo exclude each other');
+    if (options.undo === true) {
+      await writeAll(process.stdout, `${undoWiring(options.postfixConfig).lines.join('\n')}\n`);
+      return 0;
+    }
+    const maxProcesses = Number(options.maxProcesses);
+    if (!Number.isInteger(maxProcesses) || maxProcesses < 1) throw permanent('usage', '--max-processes must be a positive integer');
+    if (options.mode === 'filter' && options.lmtp !== undefined) throw permanent('usage', '--lmtp is for --mode deliver');
+    const commands = wiringCommands({
+      mode: options.mode,
+      postfixConfig: options.postfixConfig,
+      pgpipe: options.pgpipe ?? thisPgpipe(),
+      user: options.user,
+      databaseUrl: options.databaseUrl,
+      lmtp: options.lmtp,
+      service: options.service ?? DEFAULT_SERVICE[options.mode],
+      transportSetting: options.transportSetting,
+      smtpdServices: options.smtpdService ?? DEFAULT_SMTPD_SERVICES,
+      maxProcesses,
+      timeLimit: options.timeLimit,
+    });
+    if (options.apply !== true) {
+      await writeAll(process.stdout, `${commands.map(shellLine).join('\n')}\n`);
+      return 0;
+    }
+    await writeAll(process.stdout, `${(await applyWiring(options.postfixConfig, commands)).lines.join('\n')}\n`);
+    return 0;
+  }));
+}

@@ -1,0 +1,195 @@
+// `pgpipe setup postfix`: the printed commands, --apply/--undo on a real Postfix configuration directory (real
+// postconf), and proof that postfix-snippets/ (the readable form) and the command give the same configuration.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { wiringCommands, masterEntry, shellQuote, type WiringOptions } from '../../src/setup/postfix-wiring.js';
+import { runCli } from '../helpers/run-cli.js';
+
+const snippet = (name: string): string => readFileSync(new URL(`../../postfix-snippets/${name}`, import.meta.url), 'utf8');
+
+// Debian's stock smtpd services, as the tutorial's master.cf has them.
+const BASE_MASTER = `smtp      inet  n       -       y       -       -       smtpd
+submission inet n       -       y       -       -       smtpd
+  -o syslog_name=postfix/submission
+smtps     inet  n       -       y       -       -       smtpd
+  -o smtpd_tls_wrappermode=yes
+pickup    unix  n       -       y       60      1       pickup
+`;
+const BASE_MAIN = 'myhostname = mx.example.org\nmydestination = example.org, localhost\n';
+
+function configDir(master = BASE_MASTER, main = BASE_MAIN): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pgpipe-setup-'));
+  writeFileSync(join(dir, 'main.cf'), main);
+  writeFileSync(join(dir, 'master.cf'), master);
+  return dir;
+}
+
+const postconf = (dir: string, ...args: string[]): string => execFileSync('postconf', ['-c', dir, ...args], { encoding: 'utf8' });
+
+/** What Postfix itself reads from a directory: main.cf settings, master.cf entries and per-service overrides. */
+function effective(dir: string): { main: string; master: string; overrides: string } {
+  const main = postconf(dir, '-n').split('\n').filter((l) => !l.startsWith('config_directory')).sort().join('\n');
+  // -o overrides are compared through -P, sorted: their order within one entry does not matter to Postfix.
+  const master = postconf(dir, '-M').replace(/ -o \S+/g, '');
+  return { main, master, overrides: postconf(dir, '-P').split('\n').sort().join('\n') };
+}
+
+const SNIPPET_INSTALL = ['--pgpipe', '/opt/pgpipe/bin/pgpipe', '--user', 'pgpipe'];
+
+const defaults = (over: Partial<WiringOptions>): WiringOptions => ({
+  mode: 'deliver', postfixConfig: '/etc/postfix', pgpipe: '/opt/pgpipe/bin/pgpipe', user: 'pgpipe',
+  service: 'pgpipe-deliver', transportSetting: 'mailbox_transport', smtpdServices: [], maxProcesses: 10,
+  timeLimit: '300s', ...over,
+});
+
+describe('setup postfix: the commands (pure)', () => {
+  it('deliver: the pipe service with X and q, limit 1, time limit, mailbox_transport; all on postconf -c DIR', () => {
+    const commands = wiringCommands(defaults({ postfixConfig: '/srv/pf', lmtp: 'inet:127.0.0.1:24', databaseUrl: 'postgresql:///m?host=/run/postgresql' }));
+    assert.deepEqual(commands.map((c) => c.slice(0, 4)), [
+      ['postconf', '-c', '/srv/pf', '-M'], ['postconf', '-c', '/srv/pf', '-e'], ['postconf', '-c', '/srv/pf', '-e'], ['postconf', '-c', '/srv/pf', '-e'],
+    ]);
+    assert.equal(commands[0]?.[4], 'pgpipe-deliver/unix=pgpipe-deliver unix - n n - 10 pipe flags=Xq user=pgpipe null_sender= '
+      + 'argv=/opt/pgpipe/bin/pgpipe deliver --lmtp inet:127.0.0.1:24 --db postgresql:///m?host=/run/postgresql '
+      + '--queue-id ${queue_id} -f ${sender} -- ${recipient}');
+    assert.deepEqual(commands.slice(1).map((c) => c[4]), [
+      'pgpipe-deliver_destination_recipient_limit = 1', 'pgpipe-deliver_time_limit = 300s', 'mailbox_transport = pgpipe-deliver',
+    ]);
+  });
+
+  it('filter: content_filter only on the smtpd services, never in main.cf', () => {
+    const commands = wiringCommands(defaults({ mode: 'filter', service: 'pgpipe', smtpdServices: ['smtp/inet', 'submission/inet'] }));
+    assert.ok(commands.every((c) => !/content_filter/.test(c[4] ?? '') || c[3] === '-P'));
+    assert.deepEqual(commands.filter((c) => c[3] === '-P').map((c) => c[4]),
+      ['smtp/inet/content_filter=pgpipe:dummy', 'submission/inet/content_filter=pgpipe:dummy']);
+    assert.match(masterEntry(defaults({ mode: 'filter', service: 'pgpipe' })), / flags=q user=pgpipe null_sender= argv=\S+ filter --queue-id/);
+  });
+
+  it('refuses what would break master.cf or leak a password', () => {
+    for (const over of [
+      { pgpipe: 'bin/pgpipe' }, { pgpipe: '/opt/my pgpipe' }, { user: 'root' }, { user: 'postfix' },
+      { lmtp: '/run/dovecot/lmtp' }, { lmtp: 'unix:/x y' }, { databaseUrl: 'postgresql://u:secret@db/m' },
+      { databaseUrl: 'postgresql:///m?password=secret' }, { databaseUrl: 'postgresql:///m?x=${sender}' }, { timeLimit: '5m' },
+    ] satisfies Partial<WiringOptions>[]) {
+      assert.throws(() => wiringCommands(defaults(over)), (e: Error & { code?: string }) => e.code === 'usage', JSON.stringify(over));
+    }
+  });
+
+  it('quotes for a shell only what needs it', () => {
+    assert.equal(shellQuote('/etc/postfix'), '/etc/postfix');
+    assert.equal(shellQuote('a = b'), "'a = b'");
+    assert.equal(shellQuote("it's ${x}"), "'it'\\''s ${x}'");
+  });
+});
+
+describe('setup postfix: the command line and real postconf', () => {
+  it('prints one shell line per command; running them is the same as --apply', async () => {
+    const printedDir = configDir();
+    const appliedDir = configDir();
+    try {
+      const args = ['setup', 'postfix', '--mode', 'deliver', ...SNIPPET_INSTALL, '--lmtp', 'unix:/run/dovecot/lmtp-pgpipe'];
+      const printed = await runCli([...args, '--postfix-config', printedDir]);
+      assert.equal(printed.code, 0, printed.stderr);
+      const lines = printed.stdout.toString().trimEnd().split('\n');
+      assert.equal(lines.length, 4);
+      for (const line of lines) {
+        assert.match(line, new RegExp(`^postconf -c ${printedDir} -[Me] '`));
+        execFileSync('sh', ['-c', line]);
+      }
+      const applied = await runCli([...args, '--postfix-config', appliedDir, '--apply']);
+      assert.equal(applied.code, 0, applied.stderr);
+      assert.deepEqual(effective(appliedDir), effective(printedDir));
+    } finally {
+      rmSync(printedDir, { recursive: true, force: true });
+      rmSync(appliedDir, { recursive: true, force: true });
+    }
+  });
+
+  it('--apply twice changes nothing more and keeps the first copies; --undo restores them byte for byte', async () => {
+    const dir = configDir();
+    chmodSync(join(dir, 'main.cf'), 0o640);
+    try {
+      const args = ['setup', 'postfix', '--mode', 'filter', ...SNIPPET_INSTALL, '--postfix-config', dir];
+      const first = await runCli([...args, '--apply']);
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stdout.toString(), new RegExp(`saved ${dir}/main.cf as ${dir}/main.cf.before-pgpipe`));
+      const once = { main: readFileSync(join(dir, 'main.cf'), 'utf8'), master: readFileSync(join(dir, 'master.cf'), 'utf8') };
+      assert.match(once.master, /content_filter=pgpipe:dummy/);
+      const second = await runCli([...args, '--apply']);
+      assert.equal(second.code, 0, second.stderr);
+      assert.match(second.stdout.toString(), /kept .*main\.cf\.before-pgpipe/);
+      assert.deepEqual({ main: readFileSync(join(dir, 'main.cf'), 'utf8'), master: readFileSync(join(dir, 'master.cf'), 'utf8') }, once);
+      assert.equal(readFileSync(join(dir, 'main.cf.before-pgpipe'), 'utf8'), BASE_MAIN);
+
+      const undo = await runCli(['setup', 'postfix', '--mode', 'filter', '--postfix-config', dir, '--undo']);
+      assert.equal(undo.code, 0, undo.stderr);
+      assert.equal(readFileSync(join(dir, 'main.cf'), 'utf8'), BASE_MAIN);
+      assert.equal(readFileSync(join(dir, 'master.cf'), 'utf8'), BASE_MASTER);
+      assert.equal(statSync(join(dir, 'main.cf')).mode & 0o777, 0o640);
+      assert.equal(existsSync(join(dir, 'main.cf.before-pgpipe')), false);
+      const again = await runCli(['setup', 'postfix', '--mode', 'filter', '--postfix-config', dir, '--undo']);
+      assert.equal(again.code, 1);
+      assert.match(again.stderr, /^pgpipe: nothing to undo/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('bad options are a usage error (64) that changes nothing, never a silent half-wiring', async () => {
+    const dir = configDir();
+    try {
+      for (const extra of [['--pgpipe', 'relative/pgpipe'], ['--user', 'root'], ['--lmtp', 'localhost:24'], ['--mode', 'both']]) {
+        const result = await runCli(['setup', 'postfix', '--mode', 'deliver', '--postfix-config', dir, '--apply', ...extra]);
+        assert.equal(result.code, 64, `${extra.join(' ')}: ${result.stderr}`);
+        assert.equal(readFileSync(join(dir, 'main.cf'), 'utf8'), BASE_MAIN);
+        assert.equal(existsSync(join(dir, 'main.cf.before-pgpipe')), false);
+      }
+      const missing = await runCli(['setup', 'postfix', '--mode', 'deliver', '--postfix-config', join(dir, 'nope'), '--apply']);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /main\.cf does not exist/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('setup postfix agrees with postfix-snippets/', () => {
+  /** Installs the snippet files by hand, as postfix-snippets/README.md says. */
+  function bySnippets(mode: 'filter' | 'deliver'): string {
+    if (mode === 'deliver') return configDir(`${BASE_MASTER}${snippet('master-deliver.cf')}`, `${BASE_MAIN}${snippet('main-deliver.cf')}`);
+    // README step 5: one "-o content_filter=pgpipe:dummy" under each of smtp, submission and smtps.
+    const filterLine = /^#\s+(-o content_filter=\S+)$/m.exec(snippet('master.cf'))?.[1];
+    assert.ok(filterLine, 'master.cf snippet names the content_filter line');
+    const master = BASE_MASTER.replace(/^((?:smtp|submission|smtps)\s+inet .*)$/gm, `$1\n  ${filterLine}`);
+    return configDir(`${master}${snippet('master.cf')}`, `${BASE_MAIN}${snippet('main.cf')}`);
+  }
+
+  for (const mode of ['filter', 'deliver'] as const) {
+    it(`${mode}: the same main.cf settings, master.cf entries and service overrides`, async () => {
+      const manual = bySnippets(mode);
+      const commanded = configDir();
+      try {
+        const result = await runCli(['setup', 'postfix', '--mode', mode, ...SNIPPET_INSTALL, '--postfix-config', commanded, '--apply']);
+        assert.equal(result.code, 0, result.stderr);
+        const want = effective(manual);
+        assert.match(want.master, mode === 'deliver' ? /^pgpipe-deliver +unix/m : /^pgpipe +unix/m);
+        assert.deepEqual(effective(commanded), want);
+      } finally {
+        rmSync(manual, { recursive: true, force: true });
+        rmSync(commanded, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it('the Dovecot snippet has the listener the deliver snippet names, owned by its pipe user, mode 0600', () => {
+    const lmtp = /--lmtp unix:(\S+)/.exec(snippet('master-deliver.cf'))?.[1];
+    const user = /\buser=(\S+)/.exec(snippet('master-deliver.cf'))?.[1];
+    assert.equal(lmtp, '/run/dovecot/lmtp-pgpipe');
+    const listener = /unix_listener lmtp-pgpipe \{([^}]*)\}/.exec(snippet('dovecot.conf'))?.[1] ?? '';
+    assert.match(listener, new RegExp(`user = ${user}\\b`));
+    assert.match(listener, /mode = 0600/);
+  });
+});
