@@ -68,12 +68,13 @@ export async function buildCopies(
     const outcome = policy.oversize === 'reject' ? 'rejected' : 'deferred';
     return { kind: 'refused', outcome, code: 'size.exceeded', reason, planned };
   };
-  // Armor is at least 4/3 of the body it encrypts: a body that cannot fit is decided before spending the time
-  // and memory to encrypt it (a huge message must not exhaust the heap on its way to a certain refusal).
-  if (policy.messageSizeLimit > 0) {
-    const atLeast = Math.ceil((message.body.length * 4) / 3);
-    const doomed = deliveries.find((d) => d.kind === 'encrypt');
-    if (doomed !== undefined && atLeast > policy.messageSizeLimit) return tooBig(doomed, atLeast);
+  // Armor is at least 4/3 of what it encrypts (the encryptor knows what that is: the body, or inline PGP's decoded
+  // text): a message that cannot fit is decided before spending the time and memory to encrypt it (a huge message
+  // must not exhaust the heap on its way to a certain refusal).
+  const doomed = deliveries.find((d) => d.kind === 'encrypt');
+  if (policy.messageSizeLimit > 0 && doomed !== undefined) {
+    const atLeast = await deps.encryptor.minimumSize(message);
+    if (atLeast > policy.messageSizeLimit) return tooBig(doomed, atLeast);
   }
 
   const payloads: Buffer[] = [];
