@@ -15,7 +15,7 @@ export async function warmUp(): Promise<void> {
   const { detectProtection } = await import('../message/detect-protection.js');
   const { inspectKeys } = await import('../keys/inspect-keys.js');
   const { encryptPayloadArmor } = await import('../keys/encrypt-payload.js');
-  const { encryptMessage, headerProtectionFrom } = await import('../encrypt/encrypt-message.js');
+  const { encryptMessage, encryptOptionsFrom } = await import('../encrypt/encrypt-message.js');
   const { isSpamField } = await import('../filter/check-spam.js');
   await import('../commands/run-encrypt.js');
   await import('../mail-path/pipe-mode.js');
@@ -46,7 +46,8 @@ export async function warmUp(): Promise<void> {
     const keys = (await inspectKeys(publicKey)).map((r) => r.key).filter((k): k is PublicKey => k !== null);
     const message = splitMessage(raw);
     detectProtection(message);
-    await encryptMessage(message, keys, headerProtectionFrom(config));
+    await encryptMessage(message, keys, encryptOptionsFrom(config));
+    await encryptMessage(message, keys, { ...encryptOptionsFrom(config), mode: 'prefer-inline' }); // inline path
     await encryptPayloadArmor(raw, keys, true); // the streamed path of large messages
   }
 }

@@ -7,7 +7,9 @@ import type { RecipientKeys } from '../keys/recipient-keys.js';
 import { detectProtection } from '../message/detect-protection.js';
 import { splitMessage } from '../message/split-message.js';
 import { lookupRecipientKeys } from '../adapters/key-lookup.js';
-import { encryptMessage, headerProtectionFrom } from '../encrypt/encrypt-message.js';
+import {
+  encryptInline, encryptPgpMime, headerProtectionFrom, planEncryption, type EncryptMode,
+} from '../encrypt/encrypt-message.js';
 
 export interface EncryptResult {
   readonly output: Buffer;
@@ -23,7 +25,18 @@ export async function lookupKeys(config: Config, addresses: readonly string[]): 
   return (await lookupRecipientKeys(config, addresses)).flatMap((found) => found.members ?? [found.keys]);
 }
 
-export async function runEncrypt(raw: Buffer, to: readonly string[], config: Config): Promise<EncryptResult> {
+/** gpgit's --encrypt-mode (inline-or-plain included: a person chose it on the command line) and --inline-flatten. */
+export interface EncryptChoices {
+  readonly mode: EncryptMode | 'inline-or-plain';
+  readonly inlineFlatten: boolean;
+}
+
+export async function runEncrypt(
+  raw: Buffer,
+  to: readonly string[],
+  config: Config,
+  choices: EncryptChoices = { mode: config.encryptMode, inlineFlatten: config.inlineFlatten },
+): Promise<EncryptResult> {
   if (to.length === 0) throw permanent('usage', 'encrypt needs at least one --to ADDRESS');
   const message = splitMessage(raw);
   const protection = detectProtection(message);
@@ -47,6 +60,16 @@ export async function runEncrypt(raw: Buffer, to: readonly string[], config: Con
   }
   if (keys.size === 0) return { output: raw, notes: [...notes, 'no recipient has a key: passed through unchanged'] };
 
-  const output = await encryptMessage(message, [...keys.values()], headerProtectionFrom(config));
-  return { output, notes: [...notes, `encrypted to ${keys.size} key(s)`] };
+  const plan = planEncryption(message, choices.mode, choices.inlineFlatten);
+  if (plan.kind === 'inline') {
+    const output = await encryptInline(plan, [...keys.values()]);
+    const how = plan.flattened ? 'inline PGP (HTML alternative dropped)' : 'inline PGP';
+    return { output, notes: [...notes, `encrypted to ${keys.size} key(s) as ${how}`] };
+  }
+  if (choices.mode === 'inline-or-plain') {
+    const note = 'not a single text/plain part: passed through UNENCRYPTED (inline-or-plain)';
+    return { output: raw, notes: [...notes, note] };
+  }
+  const output = await encryptPgpMime(message, [...keys.values()], headerProtectionFrom(config));
+  return { output, notes: [...notes, `encrypted to ${keys.size} key(s) as PGP/MIME`] };
 }

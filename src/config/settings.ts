@@ -91,6 +91,24 @@ export const SETTINGS = [
   }),
   // ---- filter (the Postfix pipe transport) ----
   setting({
+    key: 'encryptMode', flag: '--encrypt-mode <mode>', env: 'PGPIPE_ENCRYPT_MODE', file: 'encrypt_mode',
+    scope: 'filter',
+    // gpgit's third mode, inline-or-plain, would hand a keyed recipient plaintext: only `pgpipe encrypt` takes it.
+    schema: z.enum(['pgpmime', 'prefer-inline'], {
+      error: 'expected pgpmime or prefer-inline (inline-or-plain only on pgpipe encrypt\'s command line)',
+    }).default('pgpmime'),
+    description: 'pgpmime (RFC 3156, protected Subject), or prefer-inline: inline PGP for a message that is one '
+      + 'text/plain part (its Subject stays visible), PGP/MIME for the rest',
+    defaultText: 'pgpmime',
+  }),
+  setting({
+    key: 'inlineFlatten', flag: '--[no-]inline-flatten', env: 'PGPIPE_INLINE_FLATTEN', file: 'inline_flatten',
+    scope: 'filter', schema: bool.default(false),
+    description: 'with prefer-inline: a multipart/alternative of a text/plain part (10+ characters) and a text/html '
+      + 'part loses the HTML and goes inline',
+    defaultText: 'no',
+  }),
+  setting({
     key: 'sendmailPath', flag: '--sendmail <path>', env: 'PGPIPE_SENDMAIL', file: 'sendmail', scope: 'filter',
     schema: z.string().min(1).default('/usr/sbin/sendmail'),
     description: 'sendmail used to re-inject mail', defaultText: '/usr/sbin/sendmail',

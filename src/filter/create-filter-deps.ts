@@ -22,8 +22,12 @@ export function createFilterDeps(config: Config): FilterDeps {
     sendmail: createSendmail(config),
     encryptor: {
       async encrypt(message, keys) {
-        const { encryptMessage, headerProtectionFrom } = await import('../encrypt/encrypt-message.js');
-        return encryptMessage(message, keys, headerProtectionFrom(config));
+        const { encryptMessage, encryptOptionsFrom } = await import('../encrypt/encrypt-message.js');
+        return encryptMessage(message, keys, encryptOptionsFrom(config));
+      },
+      async minimumSize(message) {
+        const { minimumEncryptedSize, encryptOptionsFrom } = await import('../encrypt/encrypt-message.js');
+        return minimumEncryptedSize(message, encryptOptionsFrom(config));
       },
     },
     now: Date.now,

@@ -69,6 +69,11 @@ export interface Sendmail {
 export interface Encryptor {
   /** The PGP/MIME message for `keys` (see src/encrypt/encrypt-message.ts). */
   encrypt(message: SplitMessage, keys: readonly PublicKey[]): Promise<Buffer>;
+  /**
+   * A lower bound on the size of encrypt()'s result, known without encrypting, so that a message that cannot fit
+   * is refused before the time and memory are spent (see minimumEncryptedSize).
+   */
+  minimumSize(message: SplitMessage): Promise<number>;
 }
 
 export interface FilterPolicy {

@@ -7,10 +7,9 @@
 // never encrypt it twice) and clears a pending copy whose original is gone.
 import type { PublicKey } from 'openpgp';
 import { temporary } from '../errors.js';
-import { encryptMessage } from '../encrypt/encrypt-message.js';
+import { encryptMessage, type EncryptOptions } from '../encrypt/encrypt-message.js';
 import { detectProtection } from '../message/detect-protection.js';
 import { splitMessage } from '../message/split-message.js';
-import type { HeaderProtectionOptions } from '../message/types.js';
 import { fetchStoredMessages, type DovecotTools } from './doveadm.js';
 import type { ImapSession } from './imap-session.js';
 import { fetchAttributes, quote, type ImapValue } from './imap-tokens.js';
@@ -42,7 +41,8 @@ export interface MailboxWork {
   readonly tools: DovecotTools;
   readonly user: string;
   readonly keys: readonly PublicKey[];
-  readonly hp: HeaderProtectionOptions;
+  /** As every other command encrypts (header protection, encrypt_mode). */
+  readonly encryption: EncryptOptions;
   readonly dryRun: boolean;
   /** Messages per batch (`--batch`, default 200). */
   readonly batch: number;
@@ -236,7 +236,7 @@ export async function encryptMailbox(work: MailboxWork, mailbox: Mailbox): Promi
       } else {
         counts.encrypted += 1;
         if (!work.dryRun) {
-          const encrypted = await encryptMessage(message, work.keys, work.hp);
+          const encrypted = await encryptMessage(message, work.keys, work.encryption);
           fresh.push({ original, copy: withReplacesField(encrypted, original.guid) });
         }
       }

@@ -5,7 +5,7 @@
 import type { PublicKey } from 'openpgp';
 import { lookupRecipientKeys } from '../adapters/key-lookup.js';
 import type { Config } from '../config/load-config.js';
-import { headerProtectionFrom } from '../encrypt/encrypt-message.js';
+import { encryptOptionsFrom } from '../encrypt/encrypt-message.js';
 import { permanent } from '../errors.js';
 import { listMailboxes, purgeCache, type DovecotTools } from './doveadm.js';
 import { encryptMailbox, type MailboxSummary } from './encrypt-mailbox.js';
@@ -82,7 +82,7 @@ export async function runMailboxEncrypt(
     const chosen = options.mailboxes.length === 0 ? all : all.filter((box) => options.mailboxes.includes(box.name));
     for (const mailbox of chosen) {
       const summary = await encryptMailbox({
-        session, tools: options.tools, user: options.user, keys, hp: headerProtectionFrom(config),
+        session, tools: options.tools, user: options.user, keys, encryption: encryptOptionsFrom(config),
         dryRun: options.dryRun, batch: options.batch,
         progress: (done, total) => progress.update(mailbox.name, done, total),
       }, mailbox);

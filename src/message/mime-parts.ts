@@ -35,11 +35,17 @@ function findDelimiter(body: Buffer, marker: Buffer, from: number): Delimiter | 
   return undefined;
 }
 
+export interface MultipartSection {
+  /** The text before the first delimiter, a body part, or the text after the closing delimiter. */
+  readonly kind: 'preamble' | 'part' | 'epilogue';
+  readonly bytes: Buffer;
+}
+
 /**
- * The body parts of a multipart body, lazily (only what the caller consumes is scanned). Preamble and epilogue
- * are skipped; a missing closing delimiter ends the last part at the end of the body.
+ * Preamble, body parts and epilogue of a multipart body, lazily (only what the caller consumes is scanned). The
+ * epilogue comes only after a closing delimiter; without one the last part ends at the end of the body.
  */
-export function* multipartChildren(body: Buffer, boundary: string): Generator<Buffer, void, undefined> {
+export function* multipartSections(body: Buffer, boundary: string): Generator<MultipartSection, void, undefined> {
   if (boundary === '') return;
   const marker = Buffer.from(`--${boundary}`, 'latin1');
   let partStart = -1;
@@ -47,14 +53,27 @@ export function* multipartChildren(body: Buffer, boundary: string): Generator<Bu
   for (;;) {
     const delimiter = findDelimiter(body, marker, from);
     if (delimiter === undefined) {
-      if (partStart >= 0) yield body.subarray(partStart);
+      yield partStart >= 0 ? { kind: 'part', bytes: body.subarray(partStart) } : { kind: 'preamble', bytes: body };
       return;
     }
-    if (partStart >= 0) yield body.subarray(partStart, Math.max(partStart, delimiter.contentEnd));
-    if (delimiter.closing) return;
+    const end = Math.max(partStart, delimiter.contentEnd);
+    if (partStart >= 0) yield { kind: 'part', bytes: body.subarray(partStart, end) };
+    else yield { kind: 'preamble', bytes: body.subarray(0, delimiter.contentEnd) };
+    if (delimiter.closing) {
+      yield { kind: 'epilogue', bytes: body.subarray(delimiter.next) };
+      return;
+    }
     partStart = delimiter.next;
     from = delimiter.next;
   }
+}
+
+/**
+ * The body parts of a multipart body, lazily (only what the caller consumes is scanned). Preamble and epilogue
+ * are skipped; a missing closing delimiter ends the last part at the end of the body.
+ */
+export function* multipartChildren(body: Buffer, boundary: string): Generator<Buffer, void, undefined> {
+  for (const section of multipartSections(body, boundary)) if (section.kind === 'part') yield section.bytes;
 }
 
 export interface MimeLeaf {
@@ -73,16 +92,26 @@ export interface WalkLimits {
 
 export const DEFAULT_WALK_LIMITS: WalkLimits = { maxDepth: 20, maxParts: 500 };
 
+/** What lies around the parts of one multipart entity the walk entered. */
+export interface MultipartFrame {
+  readonly fields: readonly HeaderField[];
+  readonly preamble: Buffer;
+  /** undefined when the body has no closing delimiter. */
+  readonly epilogue: Buffer | undefined;
+}
+
 /**
  * Leaf parts depth-first, starting from a header block and its body. A multipart without a usable boundary
  * counts as a leaf; message/rfc822 is not entered. Parts beyond the limits are not visited; `onLimit` is called
- * when that happens, so a caller that must see every part can tell an incomplete walk.
+ * when that happens, so a caller that must see every part can tell an incomplete walk. `onMultipart` gets each
+ * multipart entity's header, preamble and epilogue once its parts have been walked.
  */
 export function* mimeLeaves(
   fields: readonly HeaderField[],
   body: Buffer,
   limits: WalkLimits = DEFAULT_WALK_LIMITS,
   onLimit: () => void = () => undefined,
+  onMultipart: (frame: MultipartFrame) => void = () => undefined,
 ): Generator<MimeLeaf, void, undefined> {
   let budget = limits.maxParts;
   function* visit(partFields: readonly HeaderField[], partBody: Buffer, depth: number): Generator<MimeLeaf> {
@@ -97,14 +126,21 @@ export function* mimeLeaves(
       onLimit();
       return;
     }
-    for (const child of multipartChildren(partBody, boundary)) {
-      if (budget <= 0) {
-        onLimit();
-        return;
+    let preamble: Buffer = Buffer.alloc(0);
+    let epilogue: Buffer | undefined;
+    for (const section of multipartSections(partBody, boundary)) {
+      if (section.kind === 'preamble') preamble = section.bytes;
+      else if (section.kind === 'epilogue') epilogue = section.bytes;
+      else {
+        if (budget <= 0) {
+          onLimit();
+          return;
+        }
+        const split = splitMessage(section.bytes);
+        yield* visit(split.fields, split.body, depth + 1);
       }
-      const split = splitMessage(child);
-      yield* visit(split.fields, split.body, depth + 1);
     }
+    onMultipart({ fields: partFields, preamble, epilogue });
   }
   yield* visit(fields, body, 0);
 }

@@ -1,5 +1,8 @@
 // Undoes base64 / quoted-printable for the protection check only (the result is never emitted).
 // `limit` bounds how many raw bytes are decoded, so a huge part costs only what the caller asks for.
+// decodeTransferStrict is for the "already encrypted" verdict: it refuses every encoding on which readers could
+// disagree (junk characters, data after base64 padding, stray `=` in quoted-printable), so the bytes checked are
+// all the bytes any reader can see.
 
 const EQUALS = 0x3d;
 
@@ -47,4 +50,57 @@ export function decodeTransfer(body: Buffer, encoding: string, limit = Infinity)
   if (encoding === 'base64') return Buffer.from(raw.toString('latin1'), 'base64');
   if (encoding === 'quoted-printable') return decodeQuotedPrintable(raw);
   return raw;
+}
+
+const isSpace = (byte: number): boolean => byte === 0x20 || byte === 0x09 || byte === 0x0d || byte === 0x0a;
+const isBase64Char = (byte: number): boolean =>
+  (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x30 && byte <= 0x39) ||
+  byte === 0x2b || byte === 0x2f;
+
+/**
+ * Canonical base64 only: the alphabet and line whitespace, `=` padding only as the last one or two characters,
+ * a whole number of 4-character groups. Junk characters (RFC 2045 tells readers to skip them), data after the
+ * padding (Node stops at the first `=`, other readers go on) or a cut-off group give undefined.
+ */
+export function decodeBase64Strict(src: Buffer): Buffer | undefined {
+  const compact = Buffer.allocUnsafe(src.length);
+  let length = 0;
+  let padding = 0;
+  for (let at = 0; at < src.length; at += 1) {
+    const byte = src[at] ?? 0;
+    if (isSpace(byte)) continue;
+    if (byte === EQUALS) padding += 1;
+    else if (padding > 0 || !isBase64Char(byte)) return undefined;
+    compact[length++] = byte;
+  }
+  if (padding > 2 || length % 4 !== 0) return undefined;
+  return Buffer.from(compact.toString('latin1', 0, length), 'base64');
+}
+
+/**
+ * Quoted-printable where every `=` starts a hex pair or a soft line break (RFC 2045 §6.7); a literal `=` that
+ * readers may show, drop or decode differently gives undefined.
+ */
+export function decodeQuotedPrintableStrict(src: Buffer): Buffer | undefined {
+  for (let at = src.indexOf(EQUALS); at !== -1; at = src.indexOf(EQUALS, at + 1)) {
+    if (hexValue(src[at + 1]) >= 0 && hexValue(src[at + 2]) >= 0) {
+      at += 2;
+      continue;
+    }
+    let after = at + 1;
+    while (src[after] === 0x20 || src[after] === 0x09) after += 1;
+    const softBreak = after >= src.length || src[after] === 0x0a || (src[after] === 0x0d && src[after + 1] === 0x0a);
+    if (!softBreak) return undefined;
+  }
+  return decodeQuotedPrintable(src);
+}
+
+/** Identity encodings (RFC 2045 §6.1); anything else but base64/quoted-printable is unknown to readers too. */
+const IDENTITY = new Set(['7bit', '8bit', 'binary']);
+
+/** The whole decoded content, or undefined for an unknown or non-canonical Content-Transfer-Encoding. */
+export function decodeTransferStrict(body: Buffer, encoding: string): Buffer | undefined {
+  if (encoding === 'base64') return decodeBase64Strict(body);
+  if (encoding === 'quoted-printable') return decodeQuotedPrintableStrict(body);
+  return IDENTITY.has(encoding) ? body : undefined;
 }

@@ -59,6 +59,6 @@ describe('pgpipe encrypt exit codes', () => {
   it('prints help with an example and exits 0', async () => {
     const result = await runCli(['encrypt', '--help']);
     assert.equal(result.code, 0);
-    assert.match(result.stdout.toString(), /Example:\n {2}pgpipe encrypt --to alice@example.org/);
+    assert.match(result.stdout.toString(), /Examples:\n {2}pgpipe encrypt --to alice@example.org/);
   });
 });

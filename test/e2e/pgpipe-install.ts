@@ -26,6 +26,8 @@ export async function ensureUser(name: string): Promise<void> {
  * remove() deletes the copy (if one was made).
  */
 export async function installedPgpipe(users: readonly string[]): Promise<{ bin: string; remove(): void }> {
+  // PGPIPE_E2E_BIN names an installed pgpipe instead (test/package runs the e2e files against /usr/bin/pgpipe).
+  if (process.env.PGPIPE_E2E_BIN) return { bin: process.env.PGPIPE_E2E_BIN, remove: () => undefined };
   const bin = join(REPO, 'bin/pgpipe');
   try {
     for (const user of users) {

@@ -54,7 +54,11 @@ export function fakeDeps(options: FakeOptions = {}): { deps: FilterDeps; calls: 
       async encrypt(message, keys) {
         calls.encrypt.push(keys.map((k) => k.getFingerprint().toUpperCase()));
         if (options.encrypt) return options.encrypt(message, keys);
-        return encryptMessage(message, keys, { enabled: true, subjectPlaceholder: '[...]' });
+        const hp = { enabled: true, subjectPlaceholder: '[...]' };
+        return encryptMessage(message, keys, { hp, mode: 'pgpmime', inlineFlatten: false });
+      },
+      async minimumSize(message) {
+        return Math.ceil((message.body.length * 4) / 3);
       },
     },
     sendmail: {

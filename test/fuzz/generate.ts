@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { armor, base64Lines, encryptedPackets, envelopedDer } from './ciphertext.js';
 import { MUTATORS } from './mutate.js';
 import { caseSeed, createRng, type Rng } from './prng.js';
 
@@ -106,13 +107,34 @@ const TEMPLATES: Record<string, Template> = {
     'DKIM-Signature: v=1; a=rsa-sha256; d=example.org; s=s1; b=AAAA', 'Content-Type: text/plain']), '') + bodyText(c)),
   'special-lines': (c) => latin1(lines(c, ...stdHeaders(c), '', '.', '..', 'From me', '>From you', '--', '--x--',
     '\t', ' ', `${c.body}`, '-----', '=?utf-8?q?x?=')),
-  // Already protected: passes unchanged by design (the oracle checks exactly that).
+  // Already protected: structurally real ciphertext (ciphertext.ts) that passes unchanged by design; the
+  // mutators then add readable text around or inside it, which must make pgpipe encrypt (the oracle checks).
   'pgp-mime': (c) => latin1(lines(c, ...stdHeaders(c, ['MIME-Version: 1.0',
+    'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary="enc"']), '',
+  'This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)', '--enc', 'Content-Type: application/pgp-encrypted',
+  'Content-Description: PGP/MIME version identification', '', 'Version: 1', '', '--enc',
+  'Content-Type: application/octet-stream; name="encrypted.asc"', '',
+  armor(encryptedPackets(c.rng), c.eol, c.rng) + '--enc--')),
+  'pgp-mime-binary': (c) => latin1(lines(c, ...stdHeaders(c, ['MIME-Version: 1.0',
     'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary="enc"']), '', '--enc',
-  'Content-Type: application/pgp-encrypted', '', 'Version: 1', '', '--enc', 'Content-Type: application/octet-stream', '',
-  '-----BEGIN PGP MESSAGE-----', '', 'hQEMAxxxx', '-----END PGP MESSAGE-----', '', '--enc--')),
-  'pgp-inline': (c) => latin1(lines(c, ...stdHeaders(c), '', '-----BEGIN PGP MESSAGE-----', '', 'hQEMAyyyy',
-    '-----END PGP MESSAGE-----')),
+  'Content-Type: application/pgp-encrypted', 'Content-Transfer-Encoding: base64', '',
+  base64Lines(Buffer.from('Version: 1\r\n'), c.eol) + '--enc', 'Content-Type: application/octet-stream',
+  'Content-Transfer-Encoding: base64', '', base64Lines(encryptedPackets(c.rng), c.eol) + '--enc--')),
+  'pgp-inline': (c) => latin1(lines(c, ...stdHeaders(c), '') + armor(encryptedPackets(c.rng), c.eol, c.rng)),
+  'pgp-inline-base64': (c) => latin1(lines(c, ...stdHeaders(c, ['MIME-Version: 1.0', 'Content-Type: text/plain',
+    'Content-Transfer-Encoding: base64']), '') +
+    base64Lines(Buffer.from(armor(encryptedPackets(c.rng), '\r\n', c.rng)), c.eol)),
+  'pgp-inline-attachment': (c) => latin1(lines(c, ...stdHeaders(c, ['MIME-Version: 1.0',
+    'Content-Type: multipart/mixed; boundary="pgpmix"']), '', 'This is a multi-part message in MIME format.',
+  '--pgpmix',
+  'Content-Type: text/plain; charset=us-ascii', '', armor(encryptedPackets(c.rng), c.eol, c.rng) + '--pgpmix',
+  'Content-Type: application/octet-stream; name="plan.pdf.pgp"', 'Content-Transfer-Encoding: base64',
+  'Content-Disposition: attachment; filename="plan.pdf.pgp"', '',
+  base64Lines(encryptedPackets(c.rng), c.eol) + '--pgpmix--')),
+  smime: (c) => latin1(lines(c, ...stdHeaders(c, ['MIME-Version: 1.0',
+    'Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name="smime.p7m"',
+    'Content-Disposition: attachment; filename="smime.p7m"', 'Content-Transfer-Encoding: base64']), '') +
+    base64Lines(envelopedDer(c.rng), c.eol)),
 };
 
 // ---- structural extremes: deep nesting, huge and many header lines, long lines, no separator, garbage, bad

@@ -1,5 +1,6 @@
 // Byte-level mutators for fuzz inputs: each takes bytes and a seeded Rng and returns new bytes plus its name.
 // Pure and deterministic (same Rng state → same output); no I/O.
+import { armor, base64Lines, packet } from './ciphertext.js';
 import type { Rng } from './prng.js';
 
 export interface Mutator {
@@ -41,6 +42,151 @@ const headerEnd = (buf: Buffer): number => {
 };
 
 const eolOf = (buf: Buffer): string => (buf.includes('\r\n') ? '\r\n' : '\n');
+
+// ---- issue 11: readable text beside ciphertext. These plant their own body token (TOKEN_PATTERN's shape), so
+// the oracle can tell whether readable text ever passed through unchanged. ----
+
+/** A fresh body token: ZQB + m + base36 + n + digits + Z. */
+const plant = (r: Rng): string => `ZQBm${r.int(36 ** 5).toString(36)}n${r.int(1000)}Z`;
+const secretText = (r: Rng): string => `${r.pick(['SECRET: ', 'the plan is ', '', '> ', '- '])}${plant(r)}`;
+
+/** [start, end) of every line whose content (without EOL and trailing blanks) matches `re`. */
+const linesMatching = (buf: Buffer, re: RegExp): [number, number][] => {
+  const out: [number, number][] = [];
+  for (const start of lineStarts(buf)) {
+    const lf = buf.indexOf(0x0a, start);
+    const end = lf === -1 ? buf.length : lf + 1;
+    if (re.test(buf.toString('latin1', start, end).replace(/[ \t\r\n]+$/, ''))) out.push([start, end]);
+  }
+  return out;
+};
+const insertAfterLine = (b: Buffer, line: [number, number], text: string): Buffer => {
+  const eol = eolOf(b);
+  const needsEol = line[1] === b.length && b[b.length - 1] !== 0x0a;
+  return splice(b, line[1], 0, Buffer.from(`${needsEol ? eol : ''}${text}${eol}`, 'latin1'));
+};
+const BEGIN = /^-----BEGIN PGP MESSAGE-----$/;
+const END = /^-----END PGP MESSAGE-----$/;
+const BASE64_LINE = /^[A-Za-z0-9+/]{8,}={0,2}$/;
+
+/** The [start, end) of each whole armor block (BEGIN line through END line). */
+const armorBlocks = (b: Buffer): [number, number][] => {
+  const ends = linesMatching(b, END);
+  return linesMatching(b, BEGIN).flatMap(([start]) => {
+    const end = ends.find(([s]) => s > start);
+    return end === undefined ? [] : [[start, end[1]] as [number, number]];
+  });
+};
+
+/** Packet sequences that are readable: literal data, or literal data beside session keys / encrypted data. */
+const readablePackets = (r: Rng, token: string): Buffer => {
+  const literalHeader = Buffer.from('b\x00\x00\x00\x00\x00', 'latin1'); // binary, no file name, no date
+  const literal = packet(11, Buffer.concat([literalHeader, Buffer.from(` ${token} `)]));
+  const esk = packet(1, Buffer.concat([Buffer.from([3]), r.bytes(8), Buffer.from([1, 0x08, 0x00]), r.bytes(256)]));
+  const seipd = packet(18, Buffer.concat([Buffer.from([1]), r.bytes(64)]));
+  return r.pick([
+    literal, // gpg --store
+    Buffer.concat([esk, literal]), // a session key, then no encryption at all
+    packet(8, Buffer.concat([Buffer.from([0]), literal])), // "compressed" with algorithm 0 (uncompressed)
+    Buffer.concat([esk, seipd, literal]), // a literal packet after the encrypted data
+    Buffer.concat([esk, seipd, packet(21, Buffer.from(token))]), // a padding packet holding text
+    Buffer.concat([esk, packet(9, Buffer.concat([r.bytes(20), Buffer.from(token)]))]), // legacy SED
+  ]);
+};
+
+const ISSUE_11_MUTATORS: readonly Mutator[] = [
+  {
+    name: 'armor-trailing-text',
+    apply: (b, r) => {
+      const ends = linesMatching(b, END);
+      if (ends.length === 0) return Buffer.concat([b, Buffer.from(`${eolOf(b)}${secretText(r)}${eolOf(b)}`)]);
+      return insertAfterLine(b, r.pick(ends), secretText(r));
+    },
+  },
+  {
+    name: 'armor-leading-text',
+    apply: (b, r) => {
+      const begins = linesMatching(b, BEGIN);
+      return begins.length === 0 ? b : splice(b, r.pick(begins)[0], 0, Buffer.from(`${secretText(r)}${eolOf(b)}`));
+    },
+  },
+  {
+    name: 'armor-header-text',
+    apply: (b, r) => {
+      const begins = linesMatching(b, BEGIN);
+      if (begins.length === 0) return b;
+      const key = r.pick(['Comment', 'Version', 'Charset', 'MessageID', 'X-Note', 'Hash']);
+      return insertAfterLine(b, r.pick(begins), `${key}: ${plant(r)}`);
+    },
+  },
+  {
+    name: 'b64-trailing-data',
+    apply: (b, r) => {
+      // After the last line of a base64 run (armor data, a base64 part, S/MIME DER): more base64 that decodes to
+      // text, after a padded quantum ("AA==") or straight on (trailing data after the packets or the DER).
+      const runEnds = linesMatching(b, BASE64_LINE).filter(([, end], i, all) => all[i + 1]?.[0] !== end);
+      if (runEnds.length === 0) return b;
+      const text = base64Lines(Buffer.from(` ${secretText(r)} `), eolOf(b)).replace(/\r?\n$/, '');
+      return insertAfterLine(b, r.pick(runEnds), `${r.chance(0.5) ? `AA==${eolOf(b)}` : ''}${text}`);
+    },
+  },
+  {
+    name: 'control-part-text',
+    apply: (b, r) => {
+      const versions = linesMatching(b, /^Version: 1$/);
+      if (versions.length === 0) return b;
+      const line = r.pick(versions);
+      if (r.chance(0.5)) return insertAfterLine(b, line, secretText(r));
+      const end = line[0] + 'Version: 1'.length;
+      return splice(b, end, 0, Buffer.from(` ${plant(r)}`));
+    },
+  },
+  {
+    name: 'multipart-preamble-text',
+    apply: (b, r) => {
+      const bs = boundariesOf(b);
+      if (bs.length === 0) return b;
+      const marker = `--${r.pick(bs)}`;
+      const first = linesMatching(b, new RegExp(`^${marker.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`))[0];
+      return first === undefined ? b : splice(b, first[0], 0, Buffer.from(`${secretText(r)}${eolOf(b)}`));
+    },
+  },
+  {
+    name: 'multipart-epilogue-text',
+    apply: (b, r) => {
+      const bs = boundariesOf(b);
+      if (bs.length === 0) return b;
+      const marker = `--${r.pick(bs)}--`;
+      const closes = linesMatching(b, new RegExp(`^${marker.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+      return closes.length === 0 ? b : insertAfterLine(b, r.pick(closes), secretText(r));
+    },
+  },
+  {
+    name: 'armor-readable-packets',
+    apply: (b, r) => {
+      const blocks = armorBlocks(b);
+      if (blocks.length === 0) return b;
+      const [start, end] = r.pick(blocks);
+      return splice(b, start, end - start, Buffer.from(armor(readablePackets(r, plant(r)), eolOf(b), r), 'latin1'));
+    },
+  },
+  {
+    name: 'armor-to-key-or-clearsigned',
+    apply: (b, r) => {
+      const blocks = armorBlocks(b);
+      const eol = eolOf(b);
+      const userId = packet(13, Buffer.from(`Alice ${plant(r)} <alice@example.org>`));
+      const replacement = r.chance(0.5)
+        ? armor(userId, eol, r).replace(/PGP MESSAGE/g, 'PGP PUBLIC KEY BLOCK')
+        : ['-----BEGIN PGP SIGNED MESSAGE-----', 'Hash: SHA256', '', `- ${secretText(r)}`,
+          '-----BEGIN PGP SIGNATURE-----', '',
+          'iHUEARYKAB0WIQQAAAAA', '-----END PGP SIGNATURE-----', ''].join(eol);
+      if (blocks.length === 0) return splice(b, r.pick(lineStarts(b)), 0, Buffer.from(replacement, 'latin1'));
+      const [start, end] = r.pick(blocks);
+      return splice(b, start, end - start, Buffer.from(replacement, 'latin1'));
+    },
+  },
+];
 
 export const MUTATORS: readonly Mutator[] = [
   { name: 'truncate', apply: (b, r) => b.subarray(0, r.int(b.length + 1)) },
@@ -209,6 +355,7 @@ export const MUTATORS: readonly Mutator[] = [
       return splice(b, r.pick(starts), 0, Buffer.from(r.pick([' \t', '\t', ' ']) + 'folded' + eolOf(b)));
     },
   },
+  ...ISSUE_11_MUTATORS,
 ];
 
 export const mutatorByName = (name: string): Mutator => {

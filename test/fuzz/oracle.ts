@@ -45,8 +45,8 @@ export interface CaseRun {
   readonly diagnostics: string;
 }
 
-export type OutcomeLabel = 'exit0-encrypted' | 'exit0-passthrough-protected' | 'exit0-passthrough-protected-with-plain-text'
-  | 'exit0-plain-unkeyed-only' | 'exit75-deferred';
+export type OutcomeLabel = 'exit0-encrypted' | 'exit0-passthrough-protected' | 'exit0-plain-unkeyed-only'
+  | 'exit75-deferred';
 export type Verdict = { ok: true; outcome: OutcomeLabel; notes: string[] } | { ok: false; reason: string };
 
 const fail = (reason: string): Verdict => ({ ok: false, reason });
@@ -76,10 +76,42 @@ const bodyFromField = (fields: readonly OracleField[]): number => {
   return i === -1 ? fields.length : i;
 };
 
+const QP_ESCAPE = /=([0-9A-Fa-f]{2})/g;
+const BASE64_RUN_LINE = /^[A-Za-z0-9+/=]+[ \t]*$/;
+
+/**
+ * What a reader of `body` could see, as latin1 texts: the raw bytes; a quoted-printable reading; and a base64
+ * reading of every run of base64-looking lines, each piece between `=` padding decoded on its own and at all four
+ * alignments (readers that go on after padding, or that met a stray line first). A token hidden after base64
+ * padding, after DER or packets, or inside an armored literal packet is found this way.
+ */
+export function readableViews(body: Buffer): string[] {
+  const raw = latin1(body);
+  const qp = raw.replace(/=\r?\n/g, '').replace(QP_ESCAPE, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  const views = [raw, qp];
+  for (const text of [raw, qp]) {
+    let run: string[] = [];
+    const flush = () => {
+      for (const piece of run.join('').split(/=+/)) {
+        for (let shift = 0; shift < 4 && shift < piece.length; shift += 1) {
+          views.push(latin1(Buffer.from(piece.slice(shift, shift + ((piece.length - shift) & ~3)), 'base64')));
+        }
+      }
+      run = [];
+    };
+    for (const line of text.split(/\r?\n/)) {
+      if (BASE64_RUN_LINE.test(line)) run.push(line.trim());
+      else if (line.trim() !== '' || run.length === 0) flush();
+    }
+    flush();
+  }
+  return views;
+}
+
 function secretIn(input: Buffer, subjectHidden: boolean): Set<string> {
   const split = oracleSplit(input);
   const found = (b: Buffer) => new Set(latin1(b).match(TOKEN_PATTERN) ?? []);
-  const secret = found(split.body);
+  const secret = new Set(readableViews(split.body).flatMap((view) => view.match(TOKEN_PATTERN) ?? []));
   const visible = found(split.envelope); // an mbox envelope line is no content: sendmail strips it
   for (const f of split.fields) {
     const set = found(f.raw);
@@ -140,8 +172,14 @@ export async function judge(run: CaseRun, options: OracleOptions): Promise<Verdi
       encrypted += 1;
       continue;
     }
-    // Not a correct encryption: the only other acceptable result is the documented pass-through.
+    // Not a correct encryption: the only other acceptable result is the documented pass-through, and only when no
+    // readable token of the body reaches the keyed recipient with it (issue 11: "already encrypted" must mean every
+    // byte is ciphertext; the Subject of passed-through mail stays visible by design).
     if (options.isProtected(run.input) && checkPlainCopy(run.input, h.data, options) === null) {
+      const readable = [...secretTokens(run.input, false).cr];
+      if (readable.length > 0) {
+        return fail(`keyed ${r.address}: readable token ${readable[0]} passed through unchanged`);
+      }
       passthrough += 1;
       notes.push(`passthrough (${enc})`);
       continue;
@@ -149,11 +187,8 @@ export async function judge(run: CaseRun, options: OracleOptions): Promise<Verdi
     return fail(`keyed ${r.address}: ${enc}`);
   }
   if (seen.size > 0) return fail(`handed on to addresses not in the envelope: ${[...seen.keys()].join(', ')}`);
-  // A pass-through whose input also holds readable body text (e.g. a multipart/encrypted with an extra plain part)
-  // is the documented policy, but worth counting apart: that text reaches the keyed recipient unencrypted.
   const outcome: OutcomeLabel = encrypted > 0 ? 'exit0-encrypted'
-    : passthrough > 0 ? (secret.size > 0 ? 'exit0-passthrough-protected-with-plain-text' : 'exit0-passthrough-protected')
-      : 'exit0-plain-unkeyed-only';
+    : passthrough > 0 ? 'exit0-passthrough-protected' : 'exit0-plain-unkeyed-only';
   return { ok: true, outcome, notes };
 }
 

@@ -8,6 +8,31 @@ import { oracleOptions } from './fuzz-run.js';
 import { startFuzzStore, type FuzzStore } from './fuzz-store.js';
 import { inProcessHarness, type SpamMode } from './in-process.js';
 import { judge } from './oracle.js';
+import { armor, base64Lines, encryptedPackets } from './ciphertext.js';
+import { createRng } from './prng.js';
+
+// Issue 11: structurally real ciphertext with a readable token beside it (what the issue-11 mutators make).
+const rng = createRng(11);
+const ARMOR = armor(encryptedPackets(rng), '\n', rng);
+/** The armor with an LF added when needed so that its base64 ends in `=` padding. */
+const PADDED = ARMOR.length % 3 === 0 ? `${ARMOR}\n` : ARMOR;
+const pgpMime = (preamble: string, control: string, data: string, epilogue = ''): string =>
+  'From: a@example.org\nSubject: ZQSi11n0Z\n' +
+  'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary=e\n\n' +
+  `${preamble}--e\nContent-Type: application/pgp-encrypted\n\n${control}\n` +
+  `--e\nContent-Type: application/octet-stream\n\n` +
+  `${data}--e--\n${epilogue}`;
+const ISSUE_11: { name: string; raw: string; spam?: SpamMode }[] = [
+  { name: 'issue 11: preamble token', raw: pgpMime('ZQBi11n1Z\n', 'Version: 1', ARMOR) },
+  { name: 'issue 11: control-part token', raw: pgpMime('', 'Version: 1\nZQBi11n2Z', ARMOR) },
+  { name: 'issue 11: token after the armor', raw: pgpMime('', 'Version: 1', `${ARMOR}ZQBi11n3Z\n`) },
+  { name: 'issue 11: epilogue token', raw: pgpMime('', 'Version: 1', ARMOR, 'ZQBi11n4Z\n') },
+  { name: 'issue 11: base64 inline PGP, token after the padding',
+    raw: `Subject: x\nContent-Transfer-Encoding: base64\n\n${base64Lines(Buffer.from(PADDED), '\n')}` +
+      base64Lines(Buffer.from(' ZQBi11n5Z '), '\n') },
+  { name: 'issue 11: Comment armor header',
+    raw: `Subject: x\n\n${ARMOR.replace('-----\n\n', '-----\nComment: ZQBi11n6Z\n\n')}` },
+];
 
 const CASES: { name: string; raw: string; spam?: SpamMode }[] = [
   { name: 'D1: CR-only line ends (the whole message one "field")',
@@ -28,7 +53,7 @@ describe('fuzz regressions (fixed inputs)', () => {
     await store?.pg.stop();
   });
 
-  for (const c of CASES) {
+  for (const c of [...CASES, ...ISSUE_11]) {
     test(c.name, async () => {
       const harness = inProcessHarness(store.pg.url, 20_000);
       const recipients = [store.pool[0]!, store.pool[2]!]; // alice (keyed), carol (no key)

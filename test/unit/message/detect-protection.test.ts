@@ -5,11 +5,8 @@ import { splitMessage } from '../../../src/message/split-message.js';
 import type { Protection } from '../../../src/message/types.js';
 import { nestedMultipart, SAMPLES } from './corpus.js';
 import { realCrypto } from './real-crypto.js';
+import { cleartextShapes, protectedShapes } from '../../helpers/cleartext-shapes.js';
 
-// Begins with a real v3 PKESK header (84 5e 03 <key id> 12 = ECDH), as `gpg --encrypt --armor` writes it.
-const ARMOR =
-  '-----BEGIN PGP MESSAGE-----\n\nhF4DTdGhCFKW1m8SAQdAsO9Gx8V1kqbDq+5vR3Bqk4bKJp1w0i5tL2gJVt3DvFcw\n' +
-  '0sBIAV3pUqyp3v7cXg==\n=TQ3b\n-----END PGP MESSAGE-----\n';
 const SIGNED =
   '-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nhello\n-----BEGIN PGP SIGNATURE-----\n\niHUEARYK\n' +
   '-----END PGP SIGNATURE-----\n';
@@ -17,6 +14,8 @@ const b64 = (text: string): string => `${Buffer.from(text).toString('base64').re
 const qp = (text: string): string => text.replace(/=/g, '=3D').replace(/-/g, '=2D');
 
 const real = realCrypto();
+/** Real `gpg --encrypt --armor` output (cv25519 PKESK + SEIPDv1, with gpg's CRC line). */
+const ARMOR = real.pgpEncryptedArmor;
 /** `openssl smime -encrypt` output as a top-level body / part (base64 DER, smime-type given or not). */
 const smimePart = (type: string, der: string): string => `Content-Type: ${type}\nContent-Transfer-Encoding: base64\n\n${der}`;
 /** Enigmail-style binary encrypted attachment (`file.pgp`). */
@@ -25,7 +24,8 @@ const PGP_ATTACHMENT =
   `Content-Disposition: attachment; filename="map.png.pgp"\n\n${real.pgpEncryptedBinaryB64}`;
 
 const mixed = (...parts: string[]): string =>
-  `From: a@example.org\nContent-Type: multipart/mixed; boundary="mx"\n\npreamble\n` +
+  'From: a@example.org\nContent-Type: multipart/mixed; boundary="mx"\n\n' +
+  'This is a multi-part message in MIME format.\n' +
   `${parts.map((part) => `--mx\n${part}\n`).join('')}--mx--\n`;
 
 const kind = (raw: string | Buffer): Protection['kind'] =>
@@ -50,15 +50,16 @@ describe('detectProtection: already protected', () => {
     ['inline PGP, only part, no Content-Type', `Subject: x\n\n${ARMOR}`, 'pgp-inline'],
     ['inline PGP, real gpg --encrypt --armor output', `Subject: x\n\n${real.pgpEncryptedArmor}`, 'pgp-inline'],
     ['inline PGP, real gpg --symmetric (SKESK) output', `Subject: x\n\n${real.pgpSymmetricArmor}`, 'pgp-inline'],
+    [
+      'inline PGP with the armor headers GnuPG 2.0 and Enigmail wrote',
+      `Subject: x\n\n${ARMOR.replace('\n\n',
+        '\nVersion: GnuPG v2\nComment: Using GnuPG with Thunderbird - http://www.enigmail.net/\n\n')}`,
+      'pgp-inline',
+    ],
     ['inline PGP after leading whitespace', `Subject: x\n\n \n\t\r\n${ARMOR}`, 'pgp-inline'],
     ['inline PGP, CRLF', `Subject: x\r\n\r\n${ARMOR.replace(/\n/g, '\r\n')}`, 'pgp-inline'],
     ['inline PGP, text/plain with charset', `Content-Type: text/plain; charset=utf-8\n\n${ARMOR}`, 'pgp-inline'],
     ['inline PGP followed by blank lines only', `Subject: x\n\n\n${ARMOR}\n\n  \n`, 'pgp-inline'],
-    [
-      'inline PGP with armor headers (Version/Comment) before the data',
-      `Subject: x\n\n${ARMOR.replace('\n\n', '\nVersion: GnuPG v2\nComment: https://gnupg.org\n\n')}`,
-      'pgp-inline',
-    ],
     [
       'inline PGP as first text part of multipart/mixed, Enigmail .pgp attachment',
       mixed(`Content-Type: text/plain\n\n${ARMOR}`, PGP_ATTACHMENT),
@@ -140,6 +141,11 @@ describe('detectProtection: already protected', () => {
 describe('detectProtection: not protected', () => {
   const cases: [string, string][] = [
     ['plain text', 'Subject: x\n\nhello\n'],
+    // Issue 11: armor headers other than the fixed product strings clients write are readable text.
+    ['inline PGP with a free-text Comment armor header',
+      `Subject: x\n\n${ARMOR.replace('\n\n', '\nVersion: GnuPG v2\nComment: meet at noon\n\n')}`],
+    ['inline PGP under a text preamble of multipart/mixed',
+      mixed(`Content-Type: text/plain\n\n${ARMOR}`).replace('This is a multi-part message in MIME format.', 'hi')],
     // Review 2, M1: readable text beside a real armor is cleartext at rest; the whole part gets encrypted.
     ['inline PGP with a list footer after the armor', `Subject: x\n\n${ARMOR}\n--\nlist footer\n`],
     ['inline PGP followed by a secret in the same part', `Subject: x\n\n${ARMOR}\nSECRET PLAINTEXT: launch code 1234\n`],
@@ -286,12 +292,29 @@ describe('detectProtection: not protected', () => {
 });
 
 describe('detectProtection: 20 MB single-part bodies', () => {
+  /** gpg's PKESK, then a SEIPDv1 packet of 20 MB (5-byte length), armored in 64-column lines without CRC. */
+  const bigArmor = (): string => {
+    const data = Buffer.from(real.pgpEncryptedBinaryB64, 'base64');
+    const pkesk = data.subarray(0, 2 + (data[1] ?? 0));
+    const body = Buffer.alloc(20 * 1024 * 1024, 0xa5);
+    body[0] = 1;
+    const header = Buffer.from([0xd2, 0xff, 0, 0, 0, 0]);
+    header.writeUInt32BE(body.length, 2);
+    const b64 = Buffer.concat([pkesk, header, body]).toString('base64').replace(/.{64}/g, '$&\n');
+    return `-----BEGIN PGP MESSAGE-----\n\n${b64}\n-----END PGP MESSAGE-----\n`;
+  };
   const line = `${'z'.repeat(75)}\n`;
   const bigText = line.repeat(Math.ceil((20 * 1024 * 1024) / line.length));
   const cases: [string, () => Buffer, Protection['kind']][] = [
     ['plain text', () => Buffer.from(`Subject: big\n\n${bigText}`, 'latin1'), 'none'],
     ['plain text starting like an armor but without end', () => Buffer.from(`Subject: big\n\n-----BEGIN PGP MESSAGE-----\n${bigText}`, 'latin1'), 'none'],
-    ['armored, PKESK first', () => Buffer.from(`Subject: big\n\n-----BEGIN PGP MESSAGE-----\n\nhF4DTdGhCFKW1m8SAQdAsO9Gx8V1kqbDq+5vR3Bqk4bKJp1w0i5tL2gJVt3DvFcw\n${bigText}-----END PGP MESSAGE-----\n`, 'latin1'), 'pgp-inline'],
+    ['armored, gpg PKESK + a 20 MB SEIPD', () => Buffer.from(`Subject: big\n\n${bigArmor()}`, 'latin1'), 'pgp-inline'],
+    ['the same 20 MB armor with a line of text after it',
+      () => Buffer.from(`Subject: big\n\n${bigArmor()}SECRET\n`, 'latin1'), 'none'],
+    ['armored, PKESK first, then 20 MB of text',
+      () => Buffer.from('Subject: big\n\n-----BEGIN PGP MESSAGE-----\n\n' +
+        `hF4DTdGhCFKW1m8SAQdAsO9Gx8V1kqbDq+5vR3Bqk4bKJp1w0i5tL2gJVt3DvFcw\n` +
+        `${bigText}-----END PGP MESSAGE-----\n`, 'latin1'), 'none'],
     ['armored but not encrypted', () => Buffer.from(`Subject: big\n\n-----BEGIN PGP MESSAGE-----\n\n${bigText}-----END PGP MESSAGE-----\n`, 'latin1'), 'none'],
     ['base64 plain text', () => Buffer.from(`Content-Transfer-Encoding: base64\n\n${b64(bigText)}`, 'latin1'), 'none'],
     ['multipart with a huge attachment', () => Buffer.from(mixed('Content-Type: text/plain\n\nhi', `Content-Type: application/pdf; name=a.pdf\n\n${bigText}`), 'latin1'), 'none'],
@@ -305,4 +328,16 @@ describe('detectProtection: hostile header values', () => {
     assert.equal(kind(raw), 'pgp-inline');
     assert.equal(kind(mixed(`Content-Type: text/plain;${' '.repeat(200_000)}\n\nhello`)), 'none');
   });
+});
+
+describe('detectProtection: issue 11, readable text beside the ciphertext is encrypted', () => {
+  for (const shape of cleartextShapes()) {
+    test(`${shape.group}: ${shape.name}`, () => assert.equal(kind(shape.raw), 'none'));
+  }
+});
+
+describe('detectProtection: issue 11, real encrypted mail still passes', () => {
+  for (const shape of protectedShapes()) {
+    test(`${shape.group}: ${shape.name}`, () => assert.equal(kind(shape.raw), shape.group));
+  }
 });

@@ -9,6 +9,8 @@ export interface RealCrypto {
   /** base64 DER bodies (76-col lines) of `openssl smime`/`cms` output. */
   readonly smimeEnveloped: string;
   readonly smimeAuthEnveloped: string;
+  /** `openssl cms -encrypt -stream`: BER with indefinite lengths and a chunked encryptedContent (as NSS writes). */
+  readonly smimeEnvelopedStreamed: string;
   readonly smimeSigned: string;
   readonly smimeCertsOnly: string;
   /** Hand-built CMS compressedData header (OpenSSL here lacks zlib): `30 80 06 0b <1.2.840.113549.1.9.16.1.9>`. */
@@ -19,6 +21,14 @@ export interface RealCrypto {
   readonly pgpSymmetricArmor: string;
   readonly pgpSignedArmor: string;
   readonly pgpSignedBinaryB64: string;
+  /** `gpg --store --armor`: a literal packet, readable by anyone. */
+  readonly pgpStoredArmor: string;
+  /** `gpg --export --armor`: a public key block (user IDs in clear). */
+  readonly pgpPublicKeyArmor: string;
+  /** `gpg --clearsign`: a cleartext signature. */
+  readonly pgpClearsigned: string;
+  /** `gpg --encrypt --sign --armor`: encrypted (the signature is inside the encryption). */
+  readonly pgpEncryptedSignedArmor: string;
 }
 
 const b64Lines = (bytes: Buffer): string => `${bytes.toString('base64').replace(/.{76}/g, '$&\n')}\n`;
@@ -57,6 +67,13 @@ export function realCrypto(): RealCrypto {
       pgpSymmetricArmor: run('gpg', ['--batch', '--passphrase', 'x', '--armor', '--symmetric'], content).toString('latin1'),
       pgpSignedArmor: run('gpg', ['--armor', ...sign], content).toString('latin1'),
       pgpSignedBinaryB64: b64Lines(run('gpg', sign, content)),
+      smimeEnvelopedStreamed: smime(['cms', '-encrypt', '-stream', '-aes256', '-in', 'in.txt', '-recip', 'c.pem']),
+      pgpStoredArmor: run('gpg', ['--batch', '--armor', '-z', '0', '--store'], content).toString('latin1'),
+      pgpPublicKeyArmor: run('gpg', ['--armor', '--export', 't@example.org']).toString('latin1'),
+      pgpClearsigned: run('gpg', ['--batch', '--passphrase', '', '--pinentry-mode', 'loopback', '--clearsign'], content)
+        .toString('latin1'),
+      pgpEncryptedSignedArmor: run('gpg', ['--armor', ...enc, '--sign', '--passphrase', '', '--pinentry-mode',
+        'loopback'], content).toString('latin1'),
     };
     return cached;
   } finally {

@@ -1,6 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeQuotedPrintable, decodeTransfer } from '../../../src/message/transfer-decoding.js';
+import {
+  decodeBase64Strict, decodeQuotedPrintable, decodeQuotedPrintableStrict, decodeTransfer, decodeTransferStrict,
+} from '../../../src/message/transfer-decoding.js';
 
 const latin1 = (text: string): Buffer => Buffer.from(text, 'latin1');
 
@@ -40,4 +42,46 @@ describe('decodeTransfer', () => {
       if (limit === Infinity || encoding !== 'base64') assert.equal(decoded, expected);
     });
   }
+});
+
+describe('strict decoding (the bytes checked are all the bytes any reader sees)', () => {
+  const b64 = (text: string): string => Buffer.from(text, 'latin1').toString('base64');
+  const ok: [string, string, string][] = [
+    ['base64 with CRLF line breaks', `${b64('hello world!').replace(/(.{8})/g, '$1\r\n')}`, 'hello world!'],
+    ['base64 with padding at the very end', `${b64('hello')}\n\n`, 'hello'],
+    ['base64 with blanks at line ends', `${b64('hello')} \t\n`, 'hello'],
+  ];
+  for (const [name, input, expected] of ok) {
+    test(name, () => assert.equal(decodeBase64Strict(latin1(input))?.toString('latin1'), expected));
+  }
+  const bad: [string, string][] = [
+    ['data after the padding (Node stops at the first "=")', `${b64('hi')}\n${b64(' SECRET plaintext')}`],
+    ['junk characters RFC 2045 readers skip', `${b64('hello')}!*${b64('abc')}`],
+    ['a cut-off group', b64('hello').slice(0, -1)],
+    ['three padding characters', 'QQ==='],
+    ['a dash line (an armor or boundary left in)', `${b64('abc')}\n-----END PGP MESSAGE-----`],
+  ];
+  for (const [name, input] of bad) {
+    test(`base64 refused: ${name}`, () => assert.equal(decodeBase64Strict(latin1(input)), undefined));
+  }
+  test('Node alone would have hidden the text after the padding', () => {
+    const input = `${b64('hi')}\n${b64(' SECRET plaintext')}`;
+    assert.doesNotMatch(decodeTransfer(latin1(input), 'base64').toString('latin1'), /SECRET/);
+  });
+
+  test('quoted-printable: hex pairs and soft breaks decode; a literal "=" is refused', () => {
+    assert.equal(decodeQuotedPrintableStrict(latin1('caf=E9 =\r\nsoft=3D'))?.toString('latin1'), 'caf\xe9 soft=');
+    assert.equal(decodeQuotedPrintableStrict(latin1('a=ZZb')), undefined);
+    assert.equal(decodeQuotedPrintableStrict(latin1('a=\rb')), undefined);
+    const softBreakAtEnd = decodeQuotedPrintableStrict(latin1('-----END PGP MESSAGE-----\n=\n'));
+    assert.deepEqual(softBreakAtEnd, latin1('-----END PGP MESSAGE-----\n'));
+  });
+  test('identity encodings pass as they are; unknown encodings are refused', () => {
+    for (const encoding of ['7bit', '8bit', 'binary']) {
+      assert.equal(decodeTransferStrict(latin1('x'), encoding)?.toString(), 'x');
+    }
+    for (const encoding of ['x-uuencode', 'uuencode', 'x-bogus', '']) {
+      assert.equal(decodeTransferStrict(latin1('x'), encoding), undefined);
+    }
+  });
 });
