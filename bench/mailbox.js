@@ -21,10 +21,11 @@ const { values: opts } = parseArgs({
 });
 const { tsImport } = await import('tsx/esm/api');
 const load = (path) => tsImport(join(root, path), import.meta.url);
-const [{ startDovecot }, { startPostgres }, { makeKey }, { seedStore }, { CORPUS }, { ensureUser }] = await Promise.all([
+const modules = await Promise.all([
   load('test/e2e/dovecot-instance.ts'), load('test/helpers/pg-cluster.ts'), load('test/helpers/keys.ts'),
   load('test/helpers/seed.ts'), load('test/helpers/corpus.ts'), load('test/e2e/pgpipe-install.ts'),
 ]);
+const [{ startDovecot }, { startPostgres }, { makeKey }, { seedStore }, { CORPUS }, { ensureUser }] = modules;
 await ensureUser('pgpipe'); // the owner of the LMTP listener in postfix-snippets/dovecot.conf
 
 const DOMAIN = 'bench.test';
