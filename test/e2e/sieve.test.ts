@@ -48,10 +48,11 @@ export PGPIPE_CONFIG
 exec ${process.execPath} ${bin} "$@"
 `;
 
-// The README's global script: every delivery goes through pgpipe, to the envelope recipient.
+// The README's global script: every delivery goes through pgpipe, to the envelope recipient, in gpgit's argv form
+// (the recipient as a plain argument).
 const SCRIPT = `require ["vnd.dovecot.filter", "envelope", "variables"];
 if envelope :matches "to" "*" {
-  filter "pgpipe" ["encrypt", "--to", "\${1}"];
+  filter "pgpipe" ["encrypt", "\${1}"];
 }
 `;
 
