@@ -10,11 +10,11 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as openpgp from 'openpgp';
 import { makeKey } from '../helpers/keys.js';
-import { PGPIPE, recordDir } from '../fuzz/cli-harness.js';
+import { PGPIPE, recordDir } from '../helpers/recording-sendmail.js';
 import { insertUser } from '../fuzz/fuzz-store.js';
-import { inProcessHarness } from '../fuzz/in-process.js';
+import { inProcessHarness } from '../helpers/in-process.js';
 import { oracleOptions } from '../fuzz/fuzz-run.js';
-import { judge, type OracleRecipient } from '../fuzz/oracle.js';
+import { judge, type OracleRecipient } from '../helpers/oracle.js';
 import { assertOutcome, runFilterCli, startWorld, tokenMessage, type FaultWorld } from './support.js';
 
 const ARGV_SENDMAIL = fileURLToPath(new URL('./bin/argv-sendmail.sh', import.meta.url));
@@ -89,13 +89,13 @@ describe('hostile envelopes', () => {
     try {
       const m = tokenMessage();
       const child = spawn(process.execPath, [PGPIPE, 'filter', '--db', world.pg.url, '--sendmail',
-        fileURLToPath(new URL('../fuzz/bin/recording-sendmail.mjs', import.meta.url)), '--no-spam-check',
+        fileURLToPath(new URL('../fixtures/bin/recording-sendmail.mjs', import.meta.url)), '--no-spam-check',
         '-oi', '-f', 'sender@example.org', '-t@faults.test', world.alice.address],
       { env: { PATH: '/usr/bin:/bin', PGPIPE_CONFIG: '/dev/null', RECORD_DIR: rec.dir }, stdio: ['pipe', 'ignore', 'ignore'] });
       child.stdin.end(m.raw);
       const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
       assert.equal(code, 0);
-      const { readRecords } = await import('../fuzz/cli-harness.js');
+      const { readRecords } = await import('../helpers/recording-sendmail.js');
       const all = readRecords(rec.dir).flatMap((c) => c.argv.slice(c.argv.indexOf('--') + 1));
       assert.deepEqual(all.sort(), ['-t@faults.test', world.alice.address].sort());
     } finally {

@@ -7,7 +7,7 @@ import * as openpgp from 'openpgp';
 import { after, before, describe, test } from 'node:test';
 import { makeKey, type KeySpec } from '../helpers/keys.js';
 import { insertUser } from '../fuzz/fuzz-store.js';
-import type { OracleRecipient } from '../fuzz/oracle.js';
+import type { OracleRecipient } from '../helpers/oracle.js';
 import { assertOutcome, runFilterCli, startWorld, tokenMessage, type FaultWorld } from './support.js';
 
 const armorOf = (kind: 'PUBLIC KEY' | 'PRIVATE KEY', base64: string): string =>

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { makeKey } from '../helpers/keys.js';
 import { insertUser } from '../fuzz/fuzz-store.js';
-import { inProcessHarness } from '../fuzz/in-process.js';
+import { inProcessHarness } from '../helpers/in-process.js';
 import { closedPort } from './spamd-standin.js';
 import { assertOutcome, runFilterCli, startWorld, tokenMessage, type FaultWorld, type FilterCall } from './support.js';
 
@@ -100,7 +100,7 @@ describe('leak checks (unique token in Subject and body)', () => {
       tokens.push(m.subjectToken, m.bodyToken);
       const out = join(tmpdir(), `pgpipe-strace-${process.pid}.txt`);
       try {
-        const { recordDir, RECORDING_SENDMAIL, PGPIPE } = await import('../fuzz/cli-harness.js');
+        const { recordDir, RECORDING_SENDMAIL, PGPIPE } = await import('../helpers/recording-sendmail.js');
         const rec = recordDir();
         try {
           const result = spawnSync('strace', ['-f', '-qq', '-e', `trace=${TRACED}`, '-o', out, process.execPath, PGPIPE, 'filter',

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { recordDir } from '../fuzz/cli-harness.js';
+import { recordDir } from '../helpers/recording-sendmail.js';
 import { alive, assertOutcome, runFilterCli, startWorld, tokenMessage, type FaultWorld } from './support.js';
 
 async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {

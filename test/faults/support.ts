@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { makeKey } from '../helpers/keys.js';
 import { startPostgres, type PgCluster } from '../helpers/pg-cluster.js';
 import { handoffOf, readRecords, recordDir, RECORDING_SENDMAIL, spawnPgpipe, type CliRun, type RecordedCall }
-  from '../fuzz/cli-harness.js';
+  from '../helpers/recording-sendmail.js';
 import { oracleOptions } from '../fuzz/fuzz-run.js';
 import { insertUser } from '../fuzz/fuzz-store.js';
-import { judge, type Handoff, type OracleRecipient, type Verdict } from '../fuzz/oracle.js';
+import { judge, type Handoff, type OracleRecipient, type Verdict } from '../helpers/oracle.js';
 
 export const ALICE = 'alice@faults.test'; // keyed (curve25519)
 export const CAROL = 'carol@faults.test'; // no users row

@@ -4,11 +4,11 @@ import { isSpamField } from '../../src/filter/check-spam.js';
 import { detectProtection } from '../../src/message/detect-protection.js';
 import { removeFields, splitMessage } from '../../src/message/split-message.js';
 import type { HeaderProtectionOptions } from '../../src/message/types.js';
-import { handoffOf, readRecords, recordDir, RECORDING_SENDMAIL, spawnPgpipe } from './cli-harness.js';
+import { handoffOf, readRecords, recordDir, RECORDING_SENDMAIL, spawnPgpipe } from '../helpers/recording-sendmail.js';
 import { startFuzzStore } from './fuzz-store.js';
 import { generateCase, loadCorpus, type FuzzCase } from './generate.js';
-import { inProcessHarness, type InjectedFault, type SpamMode } from './in-process.js';
-import { judge, type OracleOptions, type OracleRecipient, type Verdict } from './oracle.js';
+import { inProcessHarness, type InjectedFault, type SpamMode } from '../helpers/in-process.js';
+import { judge, type OracleOptions, type OracleRecipient, type Verdict } from '../helpers/oracle.js';
 import { caseSeed, createRng } from './prng.js';
 
 export interface FuzzOptions {

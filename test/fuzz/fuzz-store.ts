@@ -3,7 +3,7 @@
 import * as openpgp from 'openpgp';
 import { startPostgres, type PgCluster } from '../helpers/pg-cluster.js';
 import { makeKey } from '../helpers/keys.js';
-import type { OracleRecipient } from './oracle.js';
+import type { OracleRecipient } from '../helpers/oracle.js';
 
 export interface FuzzStore {
   readonly pg: PgCluster;

@@ -1,9 +1,9 @@
 // Issue 11 item 1: messages that look "already encrypted" but carry readable text somewhere a reader can see it.
-// Built from real gpg/openssl output (test/unit/message/real-crypto.ts) plus the text; each must be encrypted.
+// Built from real gpg/openssl output (test/helpers/real-crypto.ts) plus the text; each must be encrypted.
 // `positives` are the real shapes that must still pass unchanged. Shared by the detection, filter and CLI tests.
 import assert from 'node:assert/strict';
 import { splitMessage } from '../../src/message/split-message.js';
-import { realCrypto } from '../unit/message/real-crypto.js';
+import { realCrypto } from './real-crypto.js';
 import { decryptWithOpenpgpJs, parsePgpMime } from './decrypt.js';
 
 export interface Shape {

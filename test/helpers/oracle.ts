@@ -2,7 +2,7 @@
 // private key, decides whether the run kept both promises (never lose mail, never leak plaintext). No I/O.
 import * as openpgp from 'openpgp';
 import { crlf, oracleSplit, type OracleField } from './oracle-split.js';
-import { TOKEN_PATTERN } from './generate.js';
+import { TOKEN_PATTERN } from '../fuzz/generate.js';
 
 /** One sendmail invocation as the recording stand-in saw it. */
 export interface Handoff {

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Handoff } from './oracle.js';
 
 export const PGPIPE = fileURLToPath(new URL('../../bin/pgpipe', import.meta.url));
-export const RECORDING_SENDMAIL = fileURLToPath(new URL('./bin/recording-sendmail.mjs', import.meta.url));
+export const RECORDING_SENDMAIL = fileURLToPath(new URL('../fixtures/bin/recording-sendmail.mjs', import.meta.url));
 
 export interface RecordedCall {
   readonly argv: readonly string[];
