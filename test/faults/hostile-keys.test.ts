@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import * as openpgp from 'openpgp';
 import { after, before, describe, test } from 'node:test';
 import { makeKey, type KeySpec } from '../helpers/keys.js';
-import { insertUser } from '../fuzz/fuzz-store.js';
+import { seedStore } from '../helpers/seed.js';
 import type { OracleRecipient } from '../helpers/oracle.js';
 import { assertOutcome, runFilterCli, startWorld, tokenMessage, type FaultWorld } from './support.js';
 
@@ -91,8 +91,8 @@ describe('hostile key rows (default --unusable-key defer)', () => {
   let world: FaultWorld;
   before(async () => {
     world = await startWorld();
-    const inserts = await Promise.all(ROWS.map(async (row) => insertUser(addressOf(row), await row.pgpkey())));
-    await world.pg.psql(inserts.join('\n'));
+    const users = await Promise.all(ROWS.map(async (row) => ({ email: addressOf(row), pgpkey: await row.pgpkey() })));
+    await seedStore({ databaseUrl: world.pg.url }, users);
   });
   after(async () => {
     await world?.close();

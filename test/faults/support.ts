@@ -8,11 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeKey } from '../helpers/keys.js';
 import { startPostgres, type PgCluster } from '../helpers/pg-cluster.js';
-import { handoffOf, readRecords, recordDir, RECORDING_SENDMAIL, spawnPgpipe, type CliRun, type RecordedCall }
-  from '../helpers/recording-sendmail.js';
-import { oracleOptions } from '../fuzz/fuzz-run.js';
-import { insertUser } from '../fuzz/fuzz-store.js';
-import { judge, type Handoff, type OracleRecipient, type Verdict } from '../helpers/oracle.js';
+import { handoffOf, readRecords, recordDir, RECORDING_SENDMAIL, type RecordedCall } from '../helpers/recording-sendmail.js';
+import { runCli, type CliResult } from '../helpers/run-cli.js';
+import { seedStore } from '../helpers/seed.js';
+import { judge, oracleOptions, type Handoff, type OracleRecipient, type Verdict } from '../helpers/oracle.js';
 
 export const ALICE = 'alice@faults.test'; // keyed (curve25519)
 export const CAROL = 'carol@faults.test'; // no users row
@@ -27,7 +26,7 @@ export interface FaultWorld {
 export async function startWorld(): Promise<FaultWorld> {
   const key = await makeKey({ kind: 'curve25519', email: ALICE });
   const pg = await startPostgres();
-  await pg.psql(insertUser(ALICE, key.publicArmored));
+  await seedStore({ databaseUrl: pg.url }, [{ email: ALICE, pgpkey: key.publicArmored }]);
   const privateKey = await openpgp.readPrivateKey({ armoredKey: key.privateArmored });
   return {
     pg,
@@ -51,7 +50,7 @@ export function tokenMessage(extraBody = ''): { raw: Buffer; subjectToken: strin
 }
 
 export interface FilterRun {
-  readonly run: CliRun;
+  readonly run: CliResult;
   readonly calls: RecordedCall[];
   readonly handoffs: Handoff[];
   /** The oracle's verdict on the run (exit 0 → correct ciphertext for keyed recipients; 75 → nothing handed on). */
@@ -87,10 +86,11 @@ export async function runFilterCli(call: FilterCall): Promise<FilterRun> {
     const args = ['filter', '--db', call.dbUrl ?? call.world.pg.url, '--sendmail', call.sendmail ?? RECORDING_SENDMAIL,
       ...(call.spamCheck === true ? [] : ['--no-spam-check']), '--deadline', String(deadlineMs), ...(call.flags ?? []),
       '-f', sender, '--', ...recipients.map((r) => r.address)];
-    const run = await spawnPgpipe(args, {
+    const run = await runCli(args, {
       input: call.input,
       env: { RECORD_DIR: rec.dir, ...call.env },
-      killAfterMs: call.killAfterMs ?? deadlineMs + 15_000,
+      pipe: true,
+      timeoutMs: call.killAfterMs ?? deadlineMs + 15_000,
       holdStdin: call.holdStdin ?? false,
       ...(call.onSpawn === undefined ? {} : { onSpawn: call.onSpawn }),
     });

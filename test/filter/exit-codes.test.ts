@@ -4,11 +4,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { startPostgres, type PgCluster } from '../helpers/pg-cluster.js';
 import { fileURLToPath } from 'node:url';
-import { PGPIPE_BIN, runCli, type CliResult } from '../helpers/run-cli.js';
+import { runCli, type CliResult } from '../helpers/run-cli.js';
 
 const bin = (name: string): string => fileURLToPath(new URL(`../fixtures/bin/${name}`, import.meta.url));
 const out = mkdtempSync(join(tmpdir(), 'pgpipe-exit-'));
@@ -63,18 +62,14 @@ describe('filter exit statuses are only 0, 69 or 75', () => {
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
     it(`${signal} mid-run → 75`, async () => {
       const dir = mkdtempSync(join(out, 'signal-'));
-      const child = spawn(process.execPath, [PGPIPE_BIN, ...base, '-f', 'a@x', '--', 'b@example.org'], {
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PGPIPE_CONFIG: '/dev/null', FAKE_OUT_DIR: dir, FAKE_SPAMC_MODE: 'hang' },
-        stdio: ['pipe', 'pipe', 'pipe'],
+      let pid = 0;
+      const running = runCli([...base, '-f', 'a@x', '--', 'b@example.org'], {
+        input: MESSAGE, env: { HOME: undefined, FAKE_OUT_DIR: dir, FAKE_SPAMC_MODE: 'hang' }, onSpawn: (p) => (pid = p),
       });
-      let stderr = '';
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-      child.stdin.end(MESSAGE);
       // Mid-run = spamc started (it records its argv first thing).
       for (let i = 0; i < 300 && !existsSync(join(dir, 'spamc-args')); i++) await new Promise((r) => setTimeout(r, 50));
-      child.kill(signal);
-      const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
-      check({ code, signal: null, stdout: Buffer.alloc(0), stderr }, [75]);
+      process.kill(pid, signal);
+      check(await running, [75]);
     });
   }
 
