@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as openpgp from 'openpgp';
 import { makeKey } from '../helpers/keys.js';
@@ -15,17 +15,16 @@ import { PGPIPE_BIN as PGPIPE, runCli } from '../helpers/run-cli.js';
 import { seedStore } from '../helpers/seed.js';
 import { inProcessHarness } from '../helpers/in-process.js';
 import { judge, oracleOptions, type OracleRecipient } from '../helpers/oracle.js';
-import { assertOutcome, runFilterCli, startWorld, tokenMessage, type FaultWorld } from './support.js';
+import { assertOutcome, runFilterCli, worldForSuite, tokenMessage } from './support.js';
 
 const ARGV_SENDMAIL = fileURLToPath(new URL('./bin/argv-sendmail.sh', import.meta.url));
 const plain = (address: string): OracleRecipient => ({ address, privateKey: null });
 
 describe('hostile envelopes', () => {
-  let world: FaultWorld;
+  const world = worldForSuite();
   let dash: OracleRecipient;
   let spaced: OracleRecipient;
   before(async () => {
-    world = await startWorld();
     const dashKey = await makeKey({ kind: 'curve25519', email: '-dash@faults.test' });
     const spacedKey = await makeKey({ kind: 'curve25519', email: 'john.doe@faults.test' }); // OpenPGP.js refuses the space in a UID
     await seedStore({ databaseUrl: world.pg.url }, [{ email: '-dash@faults.test', pgpkey: dashKey.publicArmored },
@@ -33,9 +32,6 @@ describe('hostile envelopes', () => {
     dash = { address: '-dash@faults.test', privateKey: await openpgp.readPrivateKey({ armoredKey: dashKey.privateArmored }) };
     // Postfix pipe flag q quotes a local part with a space; pgpipe unquotes it for the lookup only.
     spaced = { address: '"john doe"@faults.test', privateKey: await openpgp.readPrivateKey({ armoredKey: spacedKey.privateArmored }) };
-  });
-  after(async () => {
-    await world?.close();
   });
 
   test('SQL metacharacters and LIKE wildcards match nothing, inject nothing; the tables survive', async () => {

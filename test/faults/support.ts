@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import * as openpgp from 'openpgp';
 import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +34,27 @@ export async function startWorld(): Promise<FaultWorld> {
     alice: { address: ALICE, privateKey },
     carol: { address: CAROL, privateKey: null },
     close: () => pg.stop(),
+  };
+}
+
+/**
+ * One world for the enclosing suite: started in its before hook, closed in its after hook. The returned object reads
+ * through to it, so tests use it as a FaultWorld; hooks registered after this call see it started.
+ */
+export function worldForSuite(): FaultWorld {
+  let started: FaultWorld | undefined;
+  const get = (): FaultWorld => started ?? assert.fail('the fault world is used before its before hook ran');
+  before(async () => {
+    started = await startWorld();
+  });
+  after(async () => {
+    await started?.close();
+  });
+  return {
+    get pg() { return get().pg; },
+    get alice() { return get().alice; },
+    get carol() { return get().carol; },
+    close: async () => { await started?.close(); },
   };
 }
 
