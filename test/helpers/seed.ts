@@ -4,6 +4,7 @@
 import { loadConfig } from '../../src/config/load-config.js';
 import { insertAlias } from '../../src/store/aliases.js';
 import { openDb } from '../../src/store/open-db.js';
+import type { Db } from '../../src/store/types.js';
 import { insertUser } from '../../src/store/users.js';
 
 /** Where pgpipe will look: `{ dataDir }` for the embedded store, `{ databaseUrl }` for PostgreSQL. */
@@ -33,12 +34,18 @@ export async function seedStore(
   const config = loadConfig({ flags: { ...target }, env: {}, configPath: '/dev/null' });
   const db = await openDb(config);
   try {
-    for (const user of users) {
-      const maildir = `${user.email.split('@')[1] ?? 'local'}/${user.email.split('@')[0] ?? 'user'}/`;
-      await insertUser(db, { ...user, password: '{SHA512-CRYPT}$6$test$not-a-real-hash', maildir });
-    }
-    for (const alias of aliases) await insertAlias(db, alias);
+    await seedDb(db, users, aliases);
   } finally {
     await db.close();
   }
+}
+
+/** The same into a store the test has open already. */
+export async function seedDb(db: Db, users: readonly SeedUser[], aliases: readonly SeedAlias[] = []): Promise<void> {
+  for (const user of users) {
+    const maildir = `${user.email.split('@')[1] ?? 'local'}/${user.email.split('@')[0] ?? 'user'}/`;
+    await insertUser(db, { email: user.email, pgpkey: user.pgpkey, password: '{SHA512-CRYPT}$6$test$not-a-real-hash',
+      maildir });
+  }
+  for (const alias of aliases) await insertAlias(db, { alias: alias.alias, email: alias.email });
 }
