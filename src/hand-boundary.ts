@@ -57,6 +57,14 @@ export async function runHandCommand(program: Command, argv: readonly string[]):
   };
   process.on('uncaughtException', crash);
   process.on('unhandledRejection', crash);
+  // A reader that stops early (`pgpipe user list | head -1`) is not a crash. For encrypt, the result did not
+  // arrive whole, so it fails like any encrypt failure; for the rest, the reader had what it wanted.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') return crash(error);
+    if (argv[0] !== 'encrypt') process.exit(ExitCode.ok);
+    process.stderr.write('4.3.0 pgpipe: standard output closed before the whole result was written\n');
+    process.exit(ExitCode.tempFail);
+  });
   let code: number;
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -151,6 +151,18 @@ function registerKey(program: Command): void {
     await output(await withDb(add, (deps) => runAddKey({ email, key: data, allowOtherUid: options.allowOtherUid }, deps)), options, formatAddKey);
   }));
 
+  const importKeys = sub(key, 'import', 'migrate from gpgit: store the public keys of a GnuPG home for the users they name',
+    `\nEach key goes to every users row one of its user IDs names (case-insensitive), validated as "key set"\nvalidates. Without --apply nothing is written; with --apply all writes are one transaction. A row with a\ndifferent key keeps it too (as "key add"), unless --replace. gpg reads the home read-only (no lock or\ntrustdb writes) and exports public keys only; nothing is written to disk.\n${examples(
+      'pgpipe key import --gnupg-home /var/opt/gpgit/.gnupg', 'pgpipe key import --gnupg-home /var/opt/gpgit/.gnupg --apply')}`)
+    .requiredOption('--gnupg-home <dir>', 'the GnuPG home to read (gpgit\'s: /var/opt/gpgit/.gnupg)')
+    .option('--apply', 'write the keys (default: only report what would change)')
+    .option('--replace', 'a row holding other keys gets only the keyring\'s keys (default: keep both)');
+  importKeys.action(runAction(async (options: OutputOptions & { gnupgHome: string; apply?: boolean; replace?: boolean }) => {
+    const { runImportKeys, formatImportKeys } = await import('./import-keys.js');
+    const result = await withDb(importKeys, (deps) => runImportKeys(options, deps));
+    await output(result, options, formatImportKeys);
+  }));
+
   const remove = sub(key, 'remove <email> <fingerprint>', 'remove one key by fingerprint (or 16-digit key ID); the last usable key cannot be removed',
     `\nRemoving the last usable key is refused (users.pgpkey is NOT NULL, and a user without a key gets\nunencrypted mail): use "pgpipe key set" to replace it instead.\n${examples('pgpipe key remove alice@example.org 0123456789ABCDEF0123456789ABCDEF01234567')}`);
   remove.action(runAction(async (email: string, fingerprint: string, options: OutputOptions) => {

@@ -1,15 +1,14 @@
 // The deliver pipeline: spam check (or our filter's verdict) → recipient resolution → encryption → size decision →
-// LMTP hand-off to Dovecot. The same decisions as runFilter (check-spam, plan-deliveries, the encryptor, the key
-// lookup); only the last step differs. Orchestration only, through ports; never throws, never exits.
-import { detectProtection } from '../message/detect-protection.js';
-import { removeFields, splitMessage } from '../message/split-message.js';
+// LMTP hand-off to Dovecot. The same decisions as runFilter (check-spam, build-copies with plan-deliveries, the
+// encryptor and the key lookup); only the spam step's unless-scanned proof and the last step differ. Orchestration only, through ports; never throws, never exits.
+import { removeFields } from '../message/split-message.js';
+import { buildCopies } from '../filter/build-copies.js';
+import { RecipientProgress } from '../filter/recipient-progress.js';
 import { checkSpam, isSpamField } from '../filter/check-spam.js';
 import {
   failure, outcomeFromError, withDsn, type Failure, type Outcome, type RecipientResult, type SpamSummary,
 } from '../mail-path/outcome.js';
 import { untilAborted } from '../mail-path/until-aborted.js';
-import { planDeliveries, type Delivery } from '../filter/plan-deliveries.js';
-import { unquoteAddress } from '../filter/unquote-address.js';
 import { replyText, verdictOf, type Verdict } from './lmtp-replies.js';
 import type { DeliverDeps, DeliverInput, LmtpReply } from './ports.js';
 import { filterVerdict } from './scanned-by-filter.js';
@@ -39,15 +38,8 @@ async function spamStep(input: DeliverInput, deps: DeliverDeps, signal: AbortSig
 export async function runDeliver(input: DeliverInput, deps: DeliverDeps, signal: AbortSignal): Promise<Outcome> {
   const { envelope, policy } = input;
   let spam: SpamSummary | null = null;
-  let planned: readonly RecipientResult[] = envelope.recipients.map((recipient) => ({
-    recipient, action: 'not-sent', why: null, fingerprints: [],
-  }));
-  /** Envelope recipients whose every copy Dovecot answered 2xx for: they keep their planned action in the log. */
-  const stored = new Set<string>();
-  const results = (): RecipientResult[] =>
-    planned.map((r) => (stored.has(r.recipient) || r.action === 'deferred' || r.action === 'rejected'
-      ? r
-      : { ...r, action: 'not-sent', why: null, fingerprints: [] }));
+  const progress = new RecipientProgress(envelope.recipients);
+  const results = (): RecipientResult[] => progress.results();
 
   try {
     const checked = await spamStep(input, deps, signal);
@@ -59,57 +51,18 @@ export async function runDeliver(input: DeliverInput, deps: DeliverDeps, signal:
     const raw = checked.raw;
     signal.throwIfAborted();
 
-    const message = splitMessage(raw);
-    let deliveries: readonly Delivery[];
-    if (detectProtection(message).kind !== 'none') {
-      // Already end-to-end protected (e.g. pgpipe filter encrypted it before re-injection): stored unchanged.
-      deliveries = [{ kind: 'as-sent', recipients: envelope.recipients, serves: envelope.recipients }];
-      planned = envelope.recipients.map((recipient) => ({
-        recipient, action: 'unchanged', why: 'protected', fingerprints: [],
-      }));
-    } else {
-      const addresses = [...new Set(envelope.recipients.map(unquoteAddress))];
-      const states = await untilAborted(deps.keys.lookup(addresses, signal), signal);
-      const plan = planDeliveries(envelope.recipients, states, policy);
-      planned = plan.results;
-      if (plan.kind === 'refuse') return failure(plan.outcome, plan.code, plan.reason, { recipients: results(), spam });
-      deliveries = plan.deliveries;
-    }
-
     // message_size_limit here is what a mailbox may receive: the bytes handed to Dovecot (no queue file).
-    const tooBig = (delivery: Delivery, size: number): Outcome => {
-      // Named by the envelope recipient it serves: an alias member's address must not reach the sender's DSN.
-      const who = delivery.serves.length === 1 ? `<${delivery.serves[0]}>: ` : '';
-      const what = delivery.kind === 'encrypt' ? 'message too big after encryption' : 'message too big to deliver';
-      const reason = `${who}${what} (about ${size} bytes, limit ${policy.messageSizeLimit})`;
-      const kind = policy.oversize === 'reject' ? 'rejected' : 'deferred';
-      return failure(kind, 'size.exceeded', reason, { recipients: results(), spam });
-    };
-    if (policy.messageSizeLimit > 0) {
-      // Armor is at least 4/3 of the body: refuse before spending the time and memory to encrypt it.
-      const atLeast = Math.ceil((message.body.length * 4) / 3);
-      const doomed = deliveries.find((d) => d.kind === 'encrypt');
-      if (doomed !== undefined && atLeast > policy.messageSizeLimit) return tooBig(doomed, atLeast);
+    const sizeOf = (payload: Buffer): number => payload.length;
+    const copies = await buildCopies(raw, envelope, policy, deps, signal, { sizeOf, handOff: 'deliver' });
+    progress.plan(copies.planned);
+    if (copies.kind === 'refused') {
+      return failure(copies.outcome, copies.code, copies.reason, { recipients: results(), spam });
     }
-
-    // Every copy is built and checked before the first hand-off: a failure now leaves nothing half-delivered.
-    const payloads: Buffer[] = [];
-    for (const delivery of deliveries) {
-      const encrypted = delivery.kind === 'encrypt' ? deps.encryptor.encrypt(message, delivery.keys) : null;
-      payloads.push(encrypted === null ? raw : await untilAborted(encrypted, signal));
-      signal.throwIfAborted();
-    }
-    if (policy.messageSizeLimit > 0) {
-      for (const [index, delivery] of deliveries.entries()) {
-        const size = (payloads[index] as Buffer).length;
-        if (size > policy.messageSizeLimit) return tooBig(delivery, size);
-      }
-    }
+    const { deliveries, payloads } = copies;
 
     // An envelope recipient counts as stored once every copy serving it (one per alias member group) got 2xx.
-    const pending = new Map<string, number>();
-    for (const delivery of deliveries) for (const r of delivery.serves) pending.set(r, (pending.get(r) ?? 0) + 1);
-    const served = servedBy(envelope.recipients, planned);
+    progress.expect(deliveries);
+    const served = servedBy(envelope.recipients, copies.planned);
     let handOffs = 0;
     const replies: LmtpReply[] = [];
     for (const [index, delivery] of deliveries.entries()) {
@@ -127,9 +80,7 @@ export async function runDeliver(input: DeliverInput, deps: DeliverDeps, signal:
       const named = result.replies.map((reply) => ({ ...reply, recipient: served(reply.recipient) }));
       for (const r of delivery.serves) {
         if (!named.every((reply) => reply.recipient !== r || (reply.code >= 200 && reply.code < 300))) continue;
-        const left = (pending.get(r) ?? 1) - 1;
-        pending.set(r, left);
-        if (left === 0) stored.add(r);
+        progress.copyDone(r);
       }
       replies.push(...named);
       // A 4xx: stop here, so fewer copies are repeated on the retry. After a 5xx the other copies still go out:

@@ -1,11 +1,11 @@
 // `pgpipe setup postfix --apply | --undo`: saves main.cf/master.cf once, runs the postconf commands, or puts the
 // saved copies back. postconf -e/-M/-P replace what they set, so running --apply again changes nothing more.
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { permanent, temporary } from '../errors.js';
-import { shellLine } from './postfix-wiring.js';
+import { SENT_MAP_FILE, SENT_RESTRICTIONS, shellLine, type WiringFile } from './postfix-wiring.js';
 
 const run = promisify(execFile);
 
@@ -24,7 +24,9 @@ function checkConfigDir(dir: string): void {
   }
 }
 
-export async function applyWiring(dir: string, commands: readonly string[][]): Promise<ApplyReport> {
+export async function applyWiring(
+  dir: string, commands: readonly string[][], files: readonly WiringFile[] = [],
+): Promise<ApplyReport> {
   checkConfigDir(dir);
   const lines: string[] = [];
   for (const file of CONFIG_FILES) {
@@ -36,6 +38,11 @@ export async function applyWiring(dir: string, commands: readonly string[][]): P
       copyFileSync(from, to);
       lines.push(`saved ${from} as ${to}`);
     }
+  }
+  // Lookup tables first: a command may name one, and Postfix must never see a setting whose table is missing.
+  for (const file of files) {
+    writeFileSync(file.path, file.content, { mode: 0o644 });
+    lines.push(`wrote ${file.path}`);
   }
   for (const argv of commands) {
     const [file, ...args] = argv as [string, ...string[]];
@@ -53,6 +60,28 @@ export async function applyWiring(dir: string, commands: readonly string[][]): P
   return { lines };
 }
 
+/**
+ * --sent-copies sets smtpd_data_restrictions on the submission services, which replaces what those services had
+ * there, their own -o or main.cf's. Names what will no longer apply, read before --apply changes anything.
+ */
+export async function sentCopyNotes(dir: string, services: readonly string[]): Promise<string[]> {
+  const value = async (args: string[]): Promise<string> =>
+    (await run('postconf', ['-c', dir, ...args], { timeout: 30_000 }).catch(() => ({ stdout: '' }))).stdout.trim();
+  const ours = `$${SENT_RESTRICTIONS}`;
+  const notes: string[] = [];
+  const global = await value(['-h', 'smtpd_data_restrictions']);
+  for (const service of services) {
+    if (await value(['-M', service]) === '') continue; // not in this master.cf: postconf -P warns about it already
+    const own = (await value(['-P', `${service}/smtpd_data_restrictions`])).replace(/^\S+ = /, '');
+    const dropped = own !== '' ? own : global;
+    if (dropped !== '' && dropped !== ours) {
+      notes.push(`note: ${service} loses smtpd_data_restrictions = ${dropped} (${own !== '' ? 'its -o' : 'main.cf'}); `
+        + `to keep it, add it after check_sasl_access ... in ${SENT_RESTRICTIONS}`);
+    }
+  }
+  return notes;
+}
+
 export function undoWiring(dir: string): ApplyReport {
   const missing = CONFIG_FILES.filter((file) => !existsSync(join(dir, savedName(file))));
   if (missing.length > 0) {
@@ -64,6 +93,12 @@ export function undoWiring(dir: string): ApplyReport {
     copyFileSync(saved, join(dir, file));
     rmSync(saved);
     lines.push(`restored ${join(dir, file)} from ${saved}`);
+  }
+  // Only --apply writes a file of this name, and nothing in the restored configuration names it any more.
+  const map = join(dir, SENT_MAP_FILE);
+  if (existsSync(map)) {
+    rmSync(map);
+    lines.push(`removed ${map}`);
   }
   lines.push(`now: postfix${dir === '/etc/postfix' ? '' : ` -c ${dir}`} reload`);
   return { lines };

@@ -26,11 +26,25 @@ export interface WiringOptions {
   readonly maxProcesses: number;
   /** `<service>_time_limit`; must stay well above pgpipe's deadline (Postfix's own limit bounces). */
   readonly timeLimit: string;
+  /** deliver: copy each authenticated user's outgoing mail to `login+Sent@domain` (see sentCopyCommands). */
+  readonly sentCopies?: boolean | undefined;
+  /** sentCopies: the submission smtpd services (name/type) whose authenticated users get the copy. */
+  readonly sentServices?: readonly string[] | undefined;
 }
 
 export const DEFAULT_SERVICE: Record<WiringMode, string> = { filter: 'pgpipe', deliver: 'pgpipe-deliver' };
 export const DEFAULT_SMTPD_SERVICES = ['smtp/inet', 'submission/inet', 'smtps/inet'] as const;
 export const DEFAULT_LMTP = 'unix:/run/dovecot/lmtp-pgpipe';
+export const DEFAULT_SENT_SERVICES = ['submission/inet', 'smtps/inet'] as const;
+/** The main.cf parameter the submission services' smtpd_data_restrictions name (Debian's $mua_* idiom). */
+export const SENT_RESTRICTIONS = 'pgpipe_sent_copies';
+export const SENT_MAP_FILE = 'pgpipe-sent-copies.regexp';
+/**
+ * Keyed on the SASL login name (check_sasl_access), never on the envelope sender anyone can forge: the
+ * authenticated user `bob@example.org` gets a BCC to `bob+Sent@example.org`, which Dovecot files into Sent.
+ * regexp, not pcre: built into Debian's postfix package (pcre needs postfix-pcre).
+ */
+export const SENT_MAP = '/^([^@+]+)@([^@]+)$/ BCC ${1}+Sent@${2}\n';
 
 const LMTP = /^(unix:\/\S+|inet:[^\s:]+:\d{1,5})$/;
 
@@ -108,7 +122,45 @@ export function wiringCommands(options: WiringOptions): string[][] {
   } else {
     commands.push([...postconf, '-e', `${options.transportSetting} = ${service}`]);
   }
+  if (options.sentCopies === true) commands.push(...sentCopyCommands(options, postconf));
   return commands;
+}
+
+/**
+ * Sent copies: smtpd on the submission services looks the SASL login name up and adds a BCC recipient
+ * `login+Sent@domain` (access(5) BCC, a non-final action: the other restrictions still apply). Only there: on
+ * port 25 nobody is authenticated, and a forged envelope sender changes nothing because the sender is not the key.
+ * The copy then takes the ordinary delivery path (local(8), pgpipe deliver) and is encrypted like any mail.
+ */
+function sentCopyCommands(options: WiringOptions, postconf: readonly string[]): string[][] {
+  if (options.mode !== 'deliver') throw permanent('usage', '--sent-copies is for --mode deliver');
+  masterCfWord('--postfix-config', options.postfixConfig); // the map's path goes into a main.cf value
+  const [map] = wiringFiles(options);
+  const commands = [[...postconf, '-e', `${SENT_RESTRICTIONS} = check_sasl_access regexp:${map?.path ?? ''}`]];
+  for (const smtpd of options.sentServices ?? DEFAULT_SENT_SERVICES) {
+    if (!/^[^\s/]+\/(inet|unix|pass)$/.test(smtpd)) {
+      throw permanent('usage', `--sent-service must be name/type, not ${JSON.stringify(smtpd)}`);
+    }
+    commands.push([...postconf, '-P', `${smtpd}/smtpd_data_restrictions=$${SENT_RESTRICTIONS}`]);
+  }
+  return commands;
+}
+
+/** A file the wiring needs besides main.cf/master.cf (written by --apply, printed as a here-document). */
+export interface WiringFile {
+  readonly path: string;
+  readonly content: string;
+}
+
+/** Files to write before the commands run; only --sent-copies has one (its lookup table). */
+export function wiringFiles(options: WiringOptions): WiringFile[] {
+  if (options.sentCopies !== true) return [];
+  return [{ path: `${options.postfixConfig.replace(/\/+$/, '')}/${SENT_MAP_FILE}`, content: SENT_MAP }];
+}
+
+/** A here-document that writes `file`, for the printed form (the map's `$` must stay literal: quoted 'EOF'). */
+export function fileLines(file: WiringFile): string {
+  return `cat > ${shellQuote(file.path)} <<'EOF'\n${file.content}EOF`;
 }
 
 /** Quotes one word for a POSIX shell: plain words stay bare, anything else goes in single quotes. */

@@ -14,6 +14,8 @@ interface SetupPostfixOptions {
   service?: string;
   transportSetting: 'mailbox_transport' | 'virtual_transport';
   smtpdService?: string[];
+  sentCopies?: boolean;
+  sentService?: string[];
   maxProcesses: string;
   timeLimit: string;
   apply?: boolean;
@@ -46,6 +48,9 @@ export function registerSetup(program: Command): void {
     .addOption(new Option('--transport-setting <name>', 'deliver: main.cf parameter that routes mailboxes to pgpipe')
       .choices(['mailbox_transport', 'virtual_transport']).default('mailbox_transport'))
     .option('--smtpd-service <name/type...>', 'filter: smtpd services that get -o content_filter (default: smtp/inet submission/inet smtps/inet)')
+    .option('--sent-copies', 'deliver: file a copy of what authenticated users submit into their Sent, encrypted')
+    .option('--sent-service <name/type...>',
+      'with --sent-copies: the submission services (default: submission/inet smtps/inet)')
     .option('--max-processes <n>', 'pipe(8) process limit', '10')
     .option('--time-limit <seconds>', 'Postfix\'s time limit for the service; keep it above pgpipe\'s deadline', '300s')
     .option('--apply', 'save main.cf/master.cf (once) as *.before-pgpipe, then run the commands')
@@ -54,14 +59,19 @@ export function registerSetup(program: Command): void {
 Without --apply it only prints the commands, one per line, for you to read or run. --apply is idempotent: the
 copies are made by the first --apply only, so --undo always returns to the configuration before pgpipe.
 Then run "postfix check && postfix reload". Dovecot's listener for deliver: postfix-snippets/dovecot.conf.
+--sent-copies also writes the lookup table pgpipe-sent-copies.regexp into the Postfix directory (Dovecot's part:
+postfix-snippets/dovecot-sent.conf; README "Sent copies").
 
 Examples:
   pgpipe setup postfix --mode filter
   pgpipe setup postfix --mode deliver --lmtp unix:/run/dovecot/lmtp-pgpipe --apply
+  pgpipe setup postfix --mode deliver --sent-copies --apply
   pgpipe setup postfix --mode deliver --undo`);
   postfix.action(runAction(async (options: SetupPostfixOptions) => {
-    const { applyWiring, undoWiring } = await import('./apply-postfix.js');
-    const { DEFAULT_SERVICE, DEFAULT_SMTPD_SERVICES, shellLine, wiringCommands } = await import('./postfix-wiring.js');
+    const { applyWiring, sentCopyNotes, undoWiring } = await import('./apply-postfix.js');
+    const {
+      DEFAULT_SENT_SERVICES, DEFAULT_SERVICE, DEFAULT_SMTPD_SERVICES, fileLines, shellLine, wiringCommands, wiringFiles,
+    } = await import('./postfix-wiring.js');
     if (options.apply === true && options.undo === true) throw permanent('usage', '--apply and --undo exclude each other');
     if (options.undo === true) {
       await writeAll(process.stdout, `${undoWiring(options.postfixConfig).lines.join('\n')}\n`);
@@ -70,7 +80,10 @@ Examples:
     const maxProcesses = Number(options.maxProcesses);
     if (!Number.isInteger(maxProcesses) || maxProcesses < 1) throw permanent('usage', '--max-processes must be a positive integer');
     if (options.mode === 'filter' && options.lmtp !== undefined) throw permanent('usage', '--lmtp is for --mode deliver');
-    const commands = wiringCommands({
+    if (options.sentService !== undefined && options.sentCopies !== true) {
+      throw permanent('usage', '--sent-service goes with --sent-copies');
+    }
+    const wiring = {
       mode: options.mode,
       postfixConfig: options.postfixConfig,
       pgpipe: options.pgpipe ?? thisPgpipe(),
@@ -82,12 +95,19 @@ Examples:
       smtpdServices: options.smtpdService ?? DEFAULT_SMTPD_SERVICES,
       maxProcesses,
       timeLimit: options.timeLimit,
-    });
+      sentCopies: options.sentCopies,
+      sentServices: options.sentService,
+    };
+    const commands = wiringCommands(wiring);
+    const files = wiringFiles(wiring);
     if (options.apply !== true) {
-      await writeAll(process.stdout, `${commands.map(shellLine).join('\n')}\n`);
+      await writeAll(process.stdout, `${[...files.map(fileLines), ...commands.map(shellLine)].join('\n')}\n`);
       return 0;
     }
-    await writeAll(process.stdout, `${(await applyWiring(options.postfixConfig, commands)).lines.join('\n')}\n`);
+    const notes = options.sentCopies === true
+      ? await sentCopyNotes(options.postfixConfig, options.sentService ?? DEFAULT_SENT_SERVICES) : [];
+    const report = await applyWiring(options.postfixConfig, commands, files);
+    await writeAll(process.stdout, `${[...report.lines, ...notes].join('\n')}\n`);
     return 0;
   }));
 }

@@ -206,3 +206,42 @@ describe('runDeliver: refusals and Dovecot\'s answers', () => {
     assert.equal(outcome.kind !== 'delivered' && outcome.code, 'deadline.exceeded');
   });
 });
+
+describe('runDeliver: an alias whose members differ', () => {
+  const team = async () => {
+    const [alice, dave] = await Promise.all([userKey('alice@example.org'), userKey('dave@example.org')]);
+    const states: FakeOptions['states'] = {
+      'team@example.org': { kind: 'members', members: [
+        { address: 'alice@example.org', state: alice.state },
+        { address: 'carol@example.org', state: { kind: 'no-key' } },
+      ] },
+    };
+    return { alice, states };
+  };
+
+  it('hands each member its own copy, and the alias counts as stored once every copy got 2xx', async () => {
+    const { alice, states } = await team();
+    const { deps, handed } = deliverDeps({ states });
+    const outcome = await runDeliver(input(PLAIN, ['team@example.org']), deps, signal());
+    assert.equal(outcome.kind, 'delivered');
+    assert.deepEqual(handed.map((h) => h.envelope.recipients), [['alice@example.org'], ['carol@example.org']]);
+    assert.match((await decryptWithGpg(handed[0]!.raw, alice.privateArmored)).toString('latin1'), /meet at noon/);
+    assert.ok(handed[1]!.raw.includes('meet at noon'), 'the keyless member can read hers');
+    assert.deepEqual(outcome.recipients.map((r) => [r.recipient, r.action]), [['team@example.org', 'expanded']]);
+  });
+
+  it("a member's 5xx bounces named by the alias, never by the member, and the alias is not stored", async () => {
+    const { states } = await team();
+    const refuseCarol: Answer = (envelope) => ({ kind: 'replied', replies: envelope.recipients.map((recipient) =>
+      (recipient === 'carol@example.org'
+        ? { recipient, code: 550, enhanced: '5.2.2', text: 'Mailbox is full' }
+        : { recipient, code: 250, enhanced: '2.0.0', text: 'Saved' })) });
+    const { deps } = deliverDeps({ states, lmtp: refuseCarol });
+    const outcome = await runDeliver(input(PLAIN, ['team@example.org']), deps, signal());
+    assert.equal(exitCodeFor(outcome), 69);
+    const line = statusLine(outcome, 1, true);
+    assert.match(line, /^5\.2\.2 pgpipe: <team@example\.org>: LMTP 550 5\.2\.2 Mailbox is full$/);
+    assert.doesNotMatch(line, /alice|carol/);
+    assert.deepEqual(outcome.recipients.map((r) => [r.recipient, r.action]), [['team@example.org', 'rejected']]);
+  });
+});

@@ -2,6 +2,8 @@
 // wired by `pgpipe setup postfix --mode deliver --apply` (what users run is what CI runs), a real Dovecot 2.3 behind
 // it over LMTP, real spamd and PostgreSQL. Every case is checked in Dovecot's Maildir files, and at the end no file
 // under a keyed user's home (messages, tmp/, dovecot.index*, dovecot-uidlist) holds a plaintext marker.
+// The Sent wiring (--sent-copies) rides on the same instances: a submission port where users log in through
+// Dovecot's SASL, as in the tutorial.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -33,7 +35,7 @@ const skipReason = ((): string | false => {
   if (process.env.CI === 'true') return false;
   if (process.getuid?.() !== 0) return 'needs root (Postfix and Dovecot instances, useradd, pipe user=)';
   for (const tool of ['/usr/sbin/postfix', '/usr/sbin/dovecot', '/usr/lib/dovecot/lmtp', '/usr/lib/dovecot/imap',
-    '/usr/sbin/spamd', '/usr/bin/spamc', '/usr/bin/strace', '/usr/lib/postgresql/15/bin/initdb']) {
+    '/usr/bin/sievec', '/usr/sbin/spamd', '/usr/bin/spamc', '/usr/bin/strace', '/usr/lib/postgresql/15/bin/initdb']) {
     if (!existsSync(tool)) return `${tool} not installed`;
   }
   return false;
@@ -46,6 +48,8 @@ let postfix: PostfixInstance;
 let app: { bin: string; remove(): void } | undefined;
 let keys: Record<Keyed, TestKey>;
 let port: number;
+/** The submission service: SASL login required (the tutorial's), Sent copies wired on it by setup. */
+let submissionPort: number;
 
 const at = (user: string): string => `${user}@${DOMAIN}`;
 /** Plaintext markers of each keyed user's mail: none may appear in any file under that user's home. */
@@ -70,6 +74,13 @@ function message(to: string, keyedFor: readonly Keyed[], options: { from?: strin
     + `Date: Tue, 01 Dec 2026 07:00:00 +0000\nMessage-ID: ${id}\n\n${body}`;
   return { id, subject, marker, text };
 }
+const hasId = (m: TestMessage) => (mail: Buffer): boolean =>
+  outerHeader(mail, 'message-id').some((f) => f.includes(m.id));
+const sentCopy = (user: string, m: TestMessage): Promise<Buffer> =>
+  waitFor(`the copy in ${user}'s Sent`, () => dovecot.messages(user, 'Sent').find(hasId(m)), WAIT_MS, logs);
+/** Submission as a mail client does it: logged in as `user` (the Dovecot password), sender `from`. */
+const submit = async (m: TestMessage, user: string, from: string, to: readonly string[]): Promise<string> =>
+  queueIdOf(await sendMail({ port: submissionPort, from, to, data: m.text, auth: { user, password: 'e2e-password' } }));
 
 const outerHeader = (mail: Buffer, lower: string): string[] =>
   splitRaw(mail).fields.filter((f) => f.lower === lower).map((f) => f.raw.toString('latin1'));
@@ -131,7 +142,7 @@ async function assertWaitsThenArrives(down: () => Promise<void>, up: () => Promi
 async function wirePostfix(bin: string): Promise<void> {
   const { stdout } = await run(bin, ['setup', 'postfix', '--mode', 'deliver', '--postfix-config', postfix.configDir,
     '--pgpipe', bin, '--user', 'pgpipe', '--lmtp', dovecot.lmtpUnix, '--database-url', pgpipeDatabaseUrl(pg),
-    '--apply'],
+    '--sent-copies', '--sent-service', `127.0.0.1:${submissionPort}/inet`, '--apply'],
   { timeout: 60_000 });
   assert.match(stdout, /mailbox_transport/);
   await postfix.reload();
@@ -146,9 +157,10 @@ describe('pgpipe deliver end to end: Postfix, Dovecot LMTP, spamd, PostgreSQL', 
       makeKey({ kind: 'rsa3072', email: at('carol') }),
       startPostgres().then((cluster) => (pg = cluster)),
       startSpamd().then((daemon) => (spamd = daemon)),
-      startDovecot({ domain: DOMAIN, users: ['bob', 'carol', 'dave'] }).then((d) => (dovecot = d)),
+      startDovecot({ domain: DOMAIN, users: ['bob', 'carol', 'dave'], sentCopies: true }).then((d) => (dovecot = d)),
       installedPgpipe(['pgpipe']).then((installed) => (app = installed)),
       freePort().then((p) => (port = p)),
+      freePort().then((p) => (submissionPort = p)),
     ]);
     const failed = started.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -164,7 +176,13 @@ describe('pgpipe deliver end to end: Postfix, Dovecot LMTP, spamd, PostgreSQL', 
     postfix = await startPostfix({
       domain: DOMAIN,
       mailboxes: [],
-      listeners: [{ port }],
+      listeners: [{ port }, {
+        port: submissionPort,
+        // The tutorial's submission service (without TLS): log in through Dovecot, or nothing is accepted.
+        options: ['syslog_name=postfix/submission', 'smtpd_sasl_auth_enable=yes', 'smtpd_sasl_type=dovecot',
+          `smtpd_sasl_path=${dovecot.authSocket}`, 'smtpd_client_restrictions=permit_sasl_authenticated,reject',
+          'smtpd_recipient_restrictions=permit_sasl_authenticated,reject'],
+      }],
       pgpipeBin: bin,
       pgpipeConf: pgpipeConf(pg, spamd.port),
       delivery: 'local',
@@ -172,7 +190,9 @@ describe('pgpipe deliver end to end: Postfix, Dovecot LMTP, spamd, PostgreSQL', 
       // gone.test refuses everything (a remote 5xx, made locally); replies to the outside sender are dropped.
       transports: { 'gone.test': 'error:5.1.2 gone.test accepts no mail', 'sender.test': 'discard:' },
       // Deferred mail stays deferred until the test flushes the queue (no retry races the test's checks).
-      mainCf: 'queue_run_delay = 300s\nminimal_backoff_time = 300s\nmaximal_backoff_time = 600s\n',
+      // recipient_delimiter: the tutorial's, which the Sent copies' +Sent relies on.
+      mainCf: 'queue_run_delay = 300s\nminimal_backoff_time = 300s\nmaximal_backoff_time = 600s\n'
+        + 'recipient_delimiter = +\n',
     });
     await wirePostfix(bin);
   }, { timeout: 180_000 });
@@ -358,10 +378,75 @@ describe('pgpipe deliver end to end: Postfix, Dovecot LMTP, spamd, PostgreSQL', 
     assert.ok(cache.includes('Subject: [...]'), 'the cache holds the outer Subject (so it holds headers at all)');
   });
 
+  it('Sent copies: what bob submits logged in reaches carol, and his Sent gets one encrypted, read copy', async () => {
+    // DATA, then BDAT (CHUNKING, which Postfix offers and some clients use): the copy must not depend on which.
+    for (const [i, bdat] of [false, true].entries()) {
+      const m = message(`${at('carol')}, outside@sender.test`, ['bob', 'carol'], { from: `Bob <${at('bob')}>` });
+      const to = [at('carol'), 'outside@sender.test'];
+      const queueId = queueIdOf(await sendMail({ port: submissionPort, from: at('bob'), to, data: m.text, bdat,
+        auth: { user: at('bob'), password: 'e2e-password' } }));
+      await assertEncryptedFor(await stored('carol', m.id), 'carol', m);
+      const copy = await sentCopy('bob', m);
+      await assertEncryptedFor(copy, 'bob', m);
+      await assert.rejects(decryptWithGpg(copy, keys.carol.privateArmored), 'encrypted to the sender only');
+      assert.equal(findStored('bob', m.id), undefined, 'not in his INBOX');
+      // Exactly one BCC recipient for two RCPTs: carol, outside, bob+Sent.
+      await logShows(new RegExp(`${queueId}: from=<${at('bob')}>, size=\\d+, nrcpt=3 `));
+      await logShows(new RegExp(`${queueId}: to=<bob\\+Sent@${DOMAIN}>, .*relay=pgpipe-deliver, .*status=sent`));
+      assert.equal(dovecot.messages('bob', 'Sent').filter(hasId(m)).length, 1);
+      assert.equal(dovecot.messages('bob', 'Sent').length, i + 1);
+    }
+    // What bob's client sees: a \Sent mailbox holding the copies, already \Seen.
+    const out = await dovecot.imap('bob', ['a LIST (SPECIAL-USE) "" "*"', 'b SELECT Sent', 'c FETCH 1:* (FLAGS)']);
+    assert.match(out, /^\* LIST \([^)]*\\Sent[^)]*\) "[^"]*" "?Sent"?\r$/m);
+    assert.equal(out.match(/^\* \d+ FETCH \(FLAGS \([^)]*\\Seen[^)]*\)\)\r$/gm)?.length, 2, out);
+    for (const marker of markers.bob) assert.ok(!out.includes(marker), `plaintext ${marker} served over IMAP`);
+  });
+
+  it("Sent copies follow the login, not the envelope sender: dave, logged in, sending as bob fills dave's Sent", async () => {
+    const before = dovecot.messages('bob', 'Sent').length;
+    const m = message(at('carol'), ['carol'], { from: `Bob <${at('bob')}>` });
+    const queueId = await submit(m, at('dave'), at('bob'), [at('carol')]);
+    await assertEncryptedFor(await stored('carol', m.id), 'carol', m);
+    // dave has no key: his copy is stored as sent, like everything else he receives.
+    const copy = await sentCopy('dave', m);
+    assert.deepEqual(outerHeader(copy, 'subject'), [`Subject: ${m.subject}`]);
+    await logShows(new RegExp(`${queueId}: to=<dave\\+Sent@${DOMAIN}>, .*status=sent`));
+    assert.doesNotMatch(postfix.maillog(), new RegExp(`${queueId}: to=<bob\\+Sent@`));
+    assert.equal(dovecot.messages('bob', 'Sent').length, before);
+  });
+
+  it('a forged local sender on port 25 (nobody logs in there) makes no Sent copy', async () => {
+    const before = dovecot.messages('bob', 'Sent').length;
+    const m = message(at('carol'), ['carol'], { from: `Bob <${at('bob')}>` });
+    const queueId = await send(m, [at('carol')], at('bob'));
+    await assertEncryptedFor(await stored('carol', m.id), 'carol', m);
+    await logShows(new RegExp(`${queueId}: from=<${at('bob')}>, size=\\d+, nrcpt=1 `));
+    assert.doesNotMatch(postfix.maillog(), new RegExp(`${queueId}: to=<bob\\+Sent@`));
+    assert.equal(dovecot.messages('bob', 'Sent').length, before);
+  });
+
+  it("with the Sent ACL, a client's own upload into Sent is refused before it sends the message", async () => {
+    const m = message(at('carol'), ['bob'], { from: `Bob <${at('bob')}>` });
+    const upload = m.text.replace(/\r?\n/g, '\r\n');
+    const before = dovecot.messages('bob', 'Sent').length;
+    // A synchronising literal: the client waits for "+" before it sends the message, so a NO means none was sent.
+    const out = await dovecot.imap('bob', [`a APPEND Sent (\\Seen) {${Buffer.byteLength(upload)}}`, upload,
+      'b SELECT INBOX', 'c COPY 1:* Sent', 'd MOVE 1:* Sent']);
+    assert.match(out, /^a NO \[NOPERM\] Permission denied/m, out);
+    assert.doesNotMatch(out, /^\+ /m, 'no go-ahead for the literal');
+    assert.match(out, /^c NO \[NOPERM\]/m);
+    assert.match(out, /^d NO \[NOPERM\]/m);
+    assert.equal(dovecot.messages('bob', 'Sent').length, before);
+    // The copies Postfix makes still arrive there (the earlier cases, under the same ACL).
+    assert.ok(before >= 2);
+  });
+
   it("no file under a keyed user's home holds a plaintext marker of their mail", () => {
     for (const user of KEYED) {
       const files = dovecot.files(user);
       assert.ok(files.some((f) => f.path.endsWith('dovecot.index.cache')), `${user} has index files to check`);
+      if (user === 'bob') assert.ok(files.some((f) => f.path.includes('/.Sent/cur/')), 'bob has a Sent copy to check');
       assert.ok(markers[user].length >= 3, `${user} got several keyed messages`);
       for (const { path, content } of files) {
         for (const marker of markers[user]) assert.ok(!content.includes(marker), `${marker} in ${path}`);

@@ -20,6 +20,13 @@ export interface DovecotOptions {
   /** Mailboxes are `<local part>@<domain>`. */
   readonly domain: string;
   readonly users: readonly string[];
+  /**
+   * postfix-snippets/dovecot-sent.conf, its Sieve rule and the Sent ACL (only /etc/dovecot/ moves), an auth socket
+   * for Postfix's SASL, as the tutorial's private/auth: the users log in on the submission port with e2e-password.
+   */
+  readonly sentCopies?: boolean;
+  /** Appended to the config file as is (e.g. the Sieve plugin settings of test/e2e/sieve.test.ts). */
+  readonly extraConfig?: string;
 }
 
 export interface DovecotInstance {
@@ -29,10 +36,12 @@ export interface DovecotInstance {
   readonly lmtpUnix: string;
   /** Dovecot's temp-file directory for large LMTP messages (mail_temp_dir). */
   readonly tempDir: string;
+  /** sentCopies: the auth socket Postfix's smtpd_sasl_path names (smtpd_sasl_type = dovecot). */
+  readonly authSocket: string;
   /** The user's home: Maildir/ (messages, tmp/, dovecot.index*, dovecot-uidlist) lives below it. */
   home(localPart: string): string;
-  /** Stored messages of a user's INBOX (new/ and cur/), oldest first by file name. */
-  messages(localPart: string): Buffer[];
+  /** Stored messages of a user's mailbox (default INBOX; new/ and cur/), oldest first (by the file name's time). */
+  messages(localPart: string, mailbox?: string): Buffer[];
   /** Every regular file below the user's home, with its path (for leak checks). */
   files(localPart: string): { path: string; content: Buffer }[];
   /** One IMAP session as the user (`doveadm exec imap`): the commands, tagged by the caller; returns the output. */
@@ -83,7 +92,30 @@ protocol lmtp {
   postmaster_address = postmaster@${options.domain}
   hostname = mx.${options.domain}
 }
+${options.sentCopies === true ? sentConfig(dir) : ''}${options.extraConfig ?? ''}`;
+}
+
+function sentConfig(dir: string): string {
+  // The ACL first, so that the lmtp process loads it too: the copies must still arrive in Sent.
+  return `${snippet('dovecot-sent-acl.conf').replaceAll('/etc/dovecot/', `${dir}/`)}
+${snippet('dovecot-sent.conf').replaceAll('/etc/dovecot/sieve/', `${dir}/sieve/`)}
+service auth {
+  unix_listener ${dir}/private/auth {
+    user = postfix
+    group = postfix
+    mode = 0600
+  }
+}
 `;
+}
+
+/**
+ * When Dovecot stored a Maildir file, from its name (`SECS.M<usec>P<pid>.host`): the microseconds are not
+ * zero-padded, so two files of the same second do not sort by name (M99999 comes after M100000).
+ */
+function arrival(name: string): number {
+  const match = /^(\d+)\.M(\d+)P/.exec(name);
+  return match === null ? 0 : Number(match[1]) * 1e6 + Number(match[2]);
 }
 
 export async function startDovecot(options: DovecotOptions): Promise<DovecotInstance> {
@@ -92,6 +124,11 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotInst
   const configFile = join(dir, 'dovecot.conf');
   for (const sub of ['run', 'state', 'home', 'tmp', 'private']) mkdirSync(join(dir, sub));
   chmodSync(join(dir, 'tmp'), 0o1777);
+  if (options.sentCopies === true) {
+    mkdirSync(join(dir, 'sieve'));
+    writeFileSync(join(dir, 'sieve', 'pgpipe-sent.sieve'), snippet('pgpipe-sent.sieve'));
+    writeFileSync(join(dir, 'dovecot-acl'), snippet('dovecot-acl'));
+  }
   const homes = join(dir, 'home');
   chownSync(homes, MAIL_ID, MAIL_ID);
   writeFileSync(configFile, config(dir, options));
@@ -144,6 +181,10 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotInst
 
   try {
     execFileSync('doveconf', ['-c', configFile, '-n'], { stdio: 'ignore' });
+    // As the snippet says: compiled once by the administrator (the lmtp process may not write beside it).
+    if (options.sentCopies === true) {
+      execFileSync('sievec', ['-c', configFile, join(dir, 'sieve', 'pgpipe-sent.sieve')]);
+    }
     await start();
   } catch (error) {
     await stop().catch(() => undefined);
@@ -157,13 +198,15 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotInst
     configFile,
     lmtpUnix: `unix:${join(dir, 'run', 'lmtp-pgpipe')}`,
     tempDir: join(dir, 'tmp'),
+    authSocket: join(dir, 'private', 'auth'),
     home: (user) => join(homes, user),
-    messages(user) {
-      const box = join(homes, user, 'Maildir');
+    messages(user, mailbox = 'INBOX') {
+      // Maildir++: INBOX is the Maildir itself, every other mailbox a ".Name" directory in it.
+      const box = join(homes, user, 'Maildir', ...(mailbox === 'INBOX' ? [] : [`.${mailbox}`]));
       return ['new', 'cur'].flatMap((sub) => {
         const d = join(box, sub);
         return existsSync(d) ? readdirSync(d).map((f) => ({ f, path: join(d, f) })) : [];
-      }).sort((a, b) => a.f.localeCompare(b.f)).map((m) => readFileSync(m.path));
+      }).sort((a, b) => arrival(a.f) - arrival(b.f) || a.f.localeCompare(b.f)).map((m) => readFileSync(m.path));
     },
     files: (user) => walk(join(homes, user)).map((path) => ({ path, content: readFileSync(path) })),
     async imap(user, commands) {

@@ -24,8 +24,11 @@ export interface PostfixOptions {
   /** Domain delivered by virtual(8) to Maildirs; every mailbox in `mailboxes` gets one. */
   readonly domain: string;
   readonly mailboxes: readonly string[];
-  /** smtpd port → the master.cf `-o content_filter=...` service it filters through (none: unfiltered). */
-  readonly listeners: readonly { port: number; contentFilter?: string }[];
+  /**
+   * smtpd port → the master.cf `-o content_filter=...` service it filters through (none: unfiltered), and any
+   * further `-o name=value` overrides (e.g. a submission service's SASL settings).
+   */
+  readonly listeners: readonly { port: number; contentFilter?: string; options?: readonly string[] }[];
   /** The pgpipe command, put where the snippets say /opt/pgpipe/bin/pgpipe. */
   readonly pgpipeBin: string;
   /** pgpipe.conf contents (exported to the filter as PGPIPE_CONFIG through export_environment). */
@@ -74,7 +77,8 @@ async function blessConfigDir(configDir: string): Promise<() => Promise<void>> {
 
 function masterCf(options: PostfixOptions): string {
   const listeners = options.listeners.map((l) => `127.0.0.1:${l.port} inet n - n - - smtpd\n`
-    + (l.contentFilter === undefined ? '' : `  -o content_filter=${l.contentFilter}\n`));
+    + (l.contentFilter === undefined ? '' : `  -o content_filter=${l.contentFilter}\n`)
+    + (l.options ?? []).map((o) => `  -o ${o}\n`).join(''));
   // Debian's master.cf runs most daemons chrooted into the queue directory; a temp instance runs none chrooted.
   const daemons = `
 pickup    unix  n       -       n       60      1       pickup

@@ -1,5 +1,5 @@
-// A minimal SMTP client for the e2e test (loopback only): EHLO, MAIL FROM (null sender allowed), RCPT TO,
-// DATA with dot-stuffing, QUIT. Every reply is checked; every wait is bounded.
+// A minimal SMTP client for the e2e test (loopback only): EHLO, AUTH PLAIN, MAIL FROM (null sender allowed), RCPT
+// TO, DATA with dot-stuffing or BDAT, QUIT. Every reply is checked; every wait is bounded.
 import { connect } from 'node:net';
 
 export interface Submission {
@@ -9,6 +9,10 @@ export interface Submission {
   readonly to: readonly string[];
   /** The message; LF or CRLF line endings. */
   readonly data: Buffer | string;
+  /** SASL login (AUTH PLAIN) after EHLO, as a mail client on the submission port does. */
+  readonly auth?: { readonly user: string; readonly password: string };
+  /** Send the message with BDAT (RFC 3030 CHUNKING, one LAST chunk) instead of DATA. */
+  readonly bdat?: boolean;
 }
 
 /** Sends one message; resolves with the final "250 ... queued as ID" reply, rejects on any unexpected reply. */
@@ -48,12 +52,21 @@ export function sendMail(submission: Submission, timeoutMs = 20_000): Promise<st
     (async () => {
       await expect('220');
       await expect('250', 'EHLO client.e2e.test\r\n');
+      if (submission.auth !== undefined) {
+        const { user, password } = submission.auth;
+        await expect('235', `AUTH PLAIN ${Buffer.from(`\0${user}\0${password}`).toString('base64')}\r\n`);
+      }
       await expect('250', `MAIL FROM:<${submission.from}>\r\n`);
       for (const rcpt of submission.to) await expect('250', `RCPT TO:<${rcpt}>\r\n`);
-      await expect('354', 'DATA\r\n');
       const text = Buffer.from(submission.data).toString('latin1').replace(/\r?\n/g, '\r\n');
-      const stuffed = text.replace(/^\./gm, '..');
-      const queued = await expect('250', `${stuffed}${stuffed.endsWith('\r\n') ? '' : '\r\n'}.\r\n`);
+      let queued: string;
+      if (submission.bdat === true) {
+        queued = await expect('250', `BDAT ${Buffer.byteLength(text, 'latin1')} LAST\r\n${text}`);
+      } else {
+        await expect('354', 'DATA\r\n');
+        const stuffed = text.replace(/^\./gm, '..');
+        queued = await expect('250', `${stuffed}${stuffed.endsWith('\r\n') ? '' : '\r\n'}.\r\n`);
+      }
       await expect('221', 'QUIT\r\n');
       return queued;
     })().then(

@@ -6,7 +6,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { wiringCommands, masterEntry, shellQuote, type WiringOptions } from '../../src/setup/postfix-wiring.js';
+import {
+  wiringCommands, wiringFiles, masterEntry, shellQuote, SENT_MAP, type WiringOptions,
+} from '../../src/setup/postfix-wiring.js';
 import { runCli } from '../helpers/run-cli.js';
 
 const snippet = (name: string): string => readFileSync(new URL(`../../postfix-snippets/${name}`, import.meta.url), 'utf8');
@@ -68,11 +70,48 @@ describe('setup postfix: the commands (pure)', () => {
     assert.match(masterEntry(defaults({ mode: 'filter', service: 'pgpipe' })), / flags=q user=pgpipe null_sender= argv=\S+ filter --queue-id/);
   });
 
+  it('--sent-copies: the regexp table, the restriction in main.cf, on the submission services only', () => {
+    const options = defaults({ postfixConfig: '/srv/pf/', sentCopies: true });
+    assert.deepEqual(wiringFiles(options), [{ path: '/srv/pf/pgpipe-sent-copies.regexp', content: SENT_MAP }]);
+    assert.deepEqual(wiringCommands(options).slice(4).map((c) => c.slice(3)), [
+      ['-e', 'pgpipe_sent_copies = check_sasl_access regexp:/srv/pf/pgpipe-sent-copies.regexp'],
+      ['-P', 'submission/inet/smtpd_data_restrictions=$pgpipe_sent_copies'],
+      ['-P', 'smtps/inet/smtpd_data_restrictions=$pgpipe_sent_copies'],
+    ]);
+    assert.deepEqual(wiringCommands(defaults({ sentCopies: true, sentServices: ['127.0.0.1:587/inet'] })).at(-1)?.[4],
+      '127.0.0.1:587/inet/smtpd_data_restrictions=$pgpipe_sent_copies');
+    assert.deepEqual(wiringFiles(defaults({})), []);
+    assert.ok(wiringCommands(defaults({})).every((c) => !c.join(' ').includes('sent')));
+  });
+
+  it('the Sent table maps a login to its +Sent address and nothing else (real postmap)', () => {
+    const dir = configDir();
+    try {
+      writeFileSync(join(dir, 'sent.regexp'), SENT_MAP);
+      const query = (key: string): string => {
+        try {
+          const table = `regexp:${join(dir, 'sent.regexp')}`;
+          return execFileSync('postmap', ['-c', dir, '-q', key, table], { encoding: 'utf8' }).trim();
+        } catch {
+          return '(none)';
+        }
+      };
+      assert.equal(query('bob@example.org'), 'BCC bob+Sent@example.org');
+      assert.equal(query('Bob.Smith@mail.example.org'), 'BCC Bob.Smith+Sent@mail.example.org');
+      // A login without a domain, or with an extension already, gets no copy rather than a wrong address.
+      for (const key of ['bob', 'bob+x@example.org', 'a@b@example.org']) assert.equal(query(key), '(none)', key);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses what would break master.cf or leak a password', () => {
     for (const over of [
       { pgpipe: 'bin/pgpipe' }, { pgpipe: '/opt/my pgpipe' }, { user: 'root' }, { user: 'postfix' },
       { lmtp: '/run/dovecot/lmtp' }, { lmtp: 'unix:/x y' }, { databaseUrl: 'postgresql://u:secret@db/m' },
       { databaseUrl: 'postgresql:///m?password=secret' }, { databaseUrl: 'postgresql:///m?x=${sender}' }, { timeLimit: '5m' },
+      { mode: 'filter', service: 'pgpipe', sentCopies: true }, { sentCopies: true, sentServices: ['submission'] },
+      { sentCopies: true, postfixConfig: '/etc/my postfix' },
     ] satisfies Partial<WiringOptions>[]) {
       assert.throws(() => wiringCommands(defaults(over)), (e: Error & { code?: string }) => e.code === 'usage', JSON.stringify(over));
     }
@@ -105,6 +144,60 @@ describe('setup postfix: the command line and real postconf', () => {
     } finally {
       rmSync(printedDir, { recursive: true, force: true });
       rmSync(appliedDir, { recursive: true, force: true });
+    }
+  });
+
+  it('--sent-copies: the printed lines (here-document, postconf) do what --apply does; --undo drops the table', async () => {
+    const printedDir = configDir();
+    const appliedDir = configDir();
+    try {
+      const args = ['setup', 'postfix', '--mode', 'deliver', ...SNIPPET_INSTALL, '--sent-copies'];
+      const printed = await runCli([...args, '--postfix-config', printedDir]);
+      assert.equal(printed.code, 0, printed.stderr);
+      assert.match(printed.stdout.toString(), new RegExp(`^cat > ${printedDir}/pgpipe-sent-copies\\.regexp <<'EOF'\n`));
+      execFileSync('sh', ['-e'], { input: printed.stdout });
+      const applied = await runCli([...args, '--postfix-config', appliedDir, '--apply']);
+      assert.equal(applied.code, 0, applied.stderr);
+      assert.match(applied.stdout.toString(), new RegExp(`wrote ${appliedDir}/pgpipe-sent-copies\\.regexp`));
+      // The same configuration, each naming the table in its own directory.
+      const printedAsApplied = JSON.stringify(effective(printedDir)).replaceAll(printedDir, appliedDir);
+      assert.deepEqual(effective(appliedDir), JSON.parse(printedAsApplied));
+      for (const dir of [printedDir, appliedDir]) {
+        assert.equal(readFileSync(join(dir, 'pgpipe-sent-copies.regexp'), 'utf8'), SENT_MAP);
+      }
+      const undo = await runCli(['setup', 'postfix', '--mode', 'deliver', '--postfix-config', appliedDir, '--undo']);
+      assert.equal(undo.code, 0, undo.stderr);
+      assert.equal(existsSync(join(appliedDir, 'pgpipe-sent-copies.regexp')), false);
+      assert.equal(readFileSync(join(appliedDir, 'master.cf'), 'utf8'), BASE_MASTER);
+      const filter = await runCli(['setup', 'postfix', '--mode', 'filter', '--sent-copies']);
+      assert.equal(filter.code, 64, filter.stderr);
+      assert.match(filter.stderr, /--sent-copies is for --mode deliver/);
+      const stray = await runCli(['setup', 'postfix', '--mode', 'deliver', '--sent-service', 'submission/inet']);
+      assert.equal(stray.code, 64, stray.stderr);
+    } finally {
+      rmSync(printedDir, { recursive: true, force: true });
+      rmSync(appliedDir, { recursive: true, force: true });
+    }
+  });
+
+  it('--sent-copies --apply names the smtpd_data_restrictions it replaces (the service\'s own, or main.cf\'s)', async () => {
+    const master = BASE_MASTER.replace('  -o syslog_name=postfix/submission\n',
+      '  -o syslog_name=postfix/submission\n  -o smtpd_data_restrictions=reject_multi_recipient_bounce\n');
+    const dir = configDir(master, `${BASE_MAIN}smtpd_data_restrictions = reject_unauth_pipelining\n`);
+    try {
+      const args = ['setup', 'postfix', '--mode', 'deliver', ...SNIPPET_INSTALL, '--sent-copies', '--postfix-config', dir];
+      const first = await runCli([...args, '--apply']);
+      assert.equal(first.code, 0, first.stderr);
+      const notes = first.stdout.toString().split('\n').filter((l) => l.startsWith('note: '));
+      assert.deepEqual(notes.map((l) => /^note: (\S+) loses smtpd_data_restrictions = (.*) \((.*)\);/.exec(l)?.slice(1)), [
+        ['submission/inet', 'reject_multi_recipient_bounce', 'its -o'],
+        ['smtps/inet', 'reject_unauth_pipelining', 'main.cf'],
+      ]);
+      const again = await runCli([...args, '--apply']);
+      assert.equal(again.code, 0, again.stderr);
+      assert.doesNotMatch(again.stdout.toString(), /^note: /m, 'nothing more to lose once it is ours');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
@@ -158,7 +251,19 @@ describe('setup postfix: the command line and real postconf', () => {
 
 describe('setup postfix agrees with postfix-snippets/', () => {
   /** Installs the snippet files by hand, as postfix-snippets/README.md says. */
-  function bySnippets(mode: 'filter' | 'deliver'): string {
+  function bySnippets(mode: 'filter' | 'deliver' | 'deliver+sent'): string {
+    if (mode === 'deliver+sent') {
+      // The -o line under submission and smtps (as master-sent.cf says), the table beside main.cf.
+      const sentLine = /^#\s+(-o smtpd_data_restrictions=\S+)$/m.exec(snippet('master-sent.cf'))?.[1];
+      assert.ok(sentLine, 'master-sent.cf names the -o line');
+      const master = BASE_MASTER.replace(/^((?:submission|smtps)\s+inet .*)$/gm, `$1\n  ${sentLine}`);
+      const dir = configDir(`${master}${snippet('master-deliver.cf')}`,
+        `${BASE_MAIN}${snippet('main-deliver.cf')}${snippet('main-sent.cf')}`);
+      const restrictions = postconf(dir, '-h', 'pgpipe_sent_copies').trim().replace('/etc/postfix/', `${dir}/`);
+      postconf(dir, '-e', `pgpipe_sent_copies = ${restrictions}`);
+      writeFileSync(join(dir, 'pgpipe-sent-copies.regexp'), snippet('pgpipe-sent-copies.regexp'));
+      return dir;
+    }
     if (mode === 'deliver') return configDir(`${BASE_MASTER}${snippet('master-deliver.cf')}`, `${BASE_MAIN}${snippet('main-deliver.cf')}`);
     // README step 5: one "-o content_filter=pgpipe:dummy" under each of smtp, submission and smtps.
     const filterLine = /^#\s+(-o content_filter=\S+)$/m.exec(snippet('master.cf'))?.[1];
@@ -167,16 +272,25 @@ describe('setup postfix agrees with postfix-snippets/', () => {
     return configDir(`${master}${snippet('master.cf')}`, `${BASE_MAIN}${snippet('main.cf')}`);
   }
 
-  for (const mode of ['filter', 'deliver'] as const) {
+  for (const mode of ['filter', 'deliver', 'deliver+sent'] as const) {
     it(`${mode}: the same main.cf settings, master.cf entries and service overrides`, async () => {
       const manual = bySnippets(mode);
       const commanded = configDir();
       try {
-        const result = await runCli(['setup', 'postfix', '--mode', mode, ...SNIPPET_INSTALL, '--postfix-config', commanded, '--apply']);
+        const flags = mode === 'deliver+sent' ? ['--mode', 'deliver', '--sent-copies'] : ['--mode', mode];
+        const args = ['setup', 'postfix', ...flags, ...SNIPPET_INSTALL, '--postfix-config', commanded, '--apply'];
+        const result = await runCli(args);
         assert.equal(result.code, 0, result.stderr);
         const want = effective(manual);
-        assert.match(want.master, mode === 'deliver' ? /^pgpipe-deliver +unix/m : /^pgpipe +unix/m);
-        assert.deepEqual(effective(commanded), want);
+        assert.match(want.master, mode === 'filter' ? /^pgpipe +unix/m : /^pgpipe-deliver +unix/m);
+        // Paths differ only by the directory; compare with each one's own.
+        assert.deepEqual(effective(commanded), JSON.parse(JSON.stringify(want).replaceAll(manual, commanded)));
+        if (mode === 'deliver+sent') {
+          assert.match(want.overrides, /^submission\/inet\/smtpd_data_restrictions = \$pgpipe_sent_copies$/m);
+          assert.doesNotMatch(want.overrides, /^smtp\/inet\/smtpd_data_restrictions/m);
+          assert.equal(readFileSync(join(commanded, 'pgpipe-sent-copies.regexp'), 'utf8'),
+            readFileSync(join(manual, 'pgpipe-sent-copies.regexp'), 'utf8'));
+        }
       } finally {
         rmSync(manual, { recursive: true, force: true });
         rmSync(commanded, { recursive: true, force: true });
