@@ -32,7 +32,9 @@ export interface CliOptions {
   readonly onSpawn?: (pid: number) => void;
   /** Write the input but keep stdin open (a sender that stalls mid-message). */
   readonly holdStdin?: boolean;
-  /** Another bin/pgpipe (a copy beside a fake dist/); default this checkout's. */
+  /** Close the stdout pipe at once, as a reader that stops early (`| head`) does; stdout is then empty. */
+  readonly closeStdout?: boolean;
+  /** Another bin/pgpipe (a copy beside a fake or copied dist/); default this checkout's. */
   readonly bin?: string;
 }
 
@@ -52,6 +54,7 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const both: Buffer[] = [];
+    if (options.closeStdout === true) child.stdout.destroy();
     child.stdout.on('data', (chunk: Buffer) => { out.push(chunk); both.push(chunk); });
     child.stderr.on('data', (chunk: Buffer) => { err.push(chunk); both.push(chunk); });
     let timedOut = false;
