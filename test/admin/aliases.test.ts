@@ -8,11 +8,10 @@ import { runAliasRemove } from '../../src/admin/alias-remove.js';
 import { resolveRecipients } from '../../src/store/resolve-recipients.js';
 import { forEachStore, type StoreContext } from './stores.js';
 import { refused } from './refused.js';
+import { seedDb } from '../helpers/seed.js';
 
 
-async function addUser(store: StoreContext, email: string): Promise<void> {
-  await store.db.query('INSERT INTO users (email, pgpkey, password, maildir) VALUES ($1, $2, $3, $4)', [email, 'KEY', 'p', 'x/']);
-}
+const addUser = (store: StoreContext, email: string): Promise<void> => seedDb(store.db, [{ email, pgpkey: 'KEY' }]);
 
 forEachStore('alias add/remove/list', (store) => {
   it('adds both forms as the tutorial writes them, and the filter\'s lookup follows them', async () => {

@@ -13,6 +13,7 @@ import { splitStoredKeys } from '../../src/admin/split-stored-keys.js';
 import { isPgpipeError } from '../../src/errors.js';
 import { makeKey } from '../helpers/keys.js';
 import { runCli } from '../helpers/run-cli.js';
+import { seedDb, seedStore } from '../helpers/seed.js';
 import { gnupgHome, type Gnupg } from './gpg.js';
 import { forEachStore, type StoreContext } from './stores.js';
 
@@ -74,12 +75,8 @@ after(async () => home.close());
 const USERS = ['alice@example.org', 'bob@example.org', 'carol@example.org', 'dave@example.org', 'erin@example.org',
   'team1@example.org', 'team2@example.org', 'frank@example.org'];
 
-async function seed(s: StoreContext, carolKey: string): Promise<void> {
-  for (const email of USERS) {
-    await s.db.query('INSERT INTO users (email, pgpkey, password, maildir) VALUES ($1, $2, $3, $4)',
-      [email, email === 'carol@example.org' ? carolKey : '', '{SHA512-CRYPT}x', `${email.split('@')[0] ?? ''}/`]);
-  }
-}
+const seed = (s: StoreContext, carolKey: string): Promise<void> =>
+  seedDb(s.db, USERS.map((email) => ({ email, pgpkey: email === 'carol@example.org' ? carolKey : '' })));
 
 async function stored(s: StoreContext, email: string): Promise<string[]> {
   const { rows } = await s.db.query<{ pgpkey: string }>('SELECT pgpkey FROM users WHERE email = $1', [email]);
@@ -194,8 +191,7 @@ forEachStore('key import --gnupg-home', (store) => {
   it('duplicate users rows for an address get nothing; a missing home is a usage error', async () => {
     const s = store();
     await seed(s, '');
-    await s.db.query(
-      "INSERT INTO users (email, pgpkey, password, maildir) VALUES ('BOB@example.org', '', 'x', 'bob/')");
+    await seedDb(s.db, [{ email: 'BOB@example.org', pgpkey: '' }]);
     const result = await runImportKeys({ gnupgHome: home.home, apply: true }, s.deps);
     assert.equal(actions(result).bob1, 'ambiguous bob@example.org');
     assert.match(result.warnings.join('\n'), /bob@example\.org has 2 rows in users/);
@@ -248,7 +244,7 @@ it('reads a GnuPG home it cannot write (as another user, on a read-only copy)', 
       if (existsSync(join(copy, name))) chmodSync(join(copy, name), 0o444);
     }
     chmodSync(copy, 0o555);
-    await cluster.psql("INSERT INTO users (email, pgpkey, password, maildir) VALUES ('bob@example.org', '', 'x', 'b')");
+    await seedStore({ databaseUrl: cluster.url }, [{ email: 'bob@example.org', pgpkey: '' }]);
     const before = snapshot(copy);
     const result = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, app.bin, 'key', 'import',
       '--gnupg-home', copy, '--db', cluster.url],

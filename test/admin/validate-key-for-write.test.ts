@@ -14,6 +14,18 @@ const email = 'astronaut57@example.org';
 // Keys are generated during the run, so "now" must be taken after they exist.
 const now = (): Date => new Date();
 
+/** `key` imported into a fresh GnuPG home, then exported with `exportArgs` (binary: no --armor). */
+async function gpgBinaryExport(key: string, exportArgs: readonly string[]): Promise<Buffer> {
+  const gnupg = gnupgHome();
+  try {
+    writeFileSync(join(gnupg.home, 'k.asc'), key);
+    assert.equal((await gnupg.gpg(['--import', join(gnupg.home, 'k.asc')])).code, 0);
+    return (await gnupg.gpg(exportArgs)).stdout;
+  } finally {
+    await gnupg.close();
+  }
+}
+
 async function refusal(input: string | Buffer, allowOtherUid = false): Promise<string> {
   try {
     await validateKeyForWrite(input, { email, now: now(), allowOtherUid });
@@ -54,17 +66,10 @@ describe('validateKeyForWrite refuses', () => {
   });
 
   it('a binary private key export', async () => {
-    const gnupg = gnupgHome();
-    try {
-      const key = await makeKey({ kind: 'rsa2048', email });
-      writeFileSync(join(gnupg.home, 'k.asc'), key.privateArmored);
-      assert.equal((await gnupg.gpg(['--import', join(gnupg.home, 'k.asc')])).code, 0);
-      const binary = (await gnupg.gpg(['--export-secret-keys', key.fingerprint])).stdout;
-      assert.ok(binary.length > 100 && (binary[0]! & 0x80) !== 0);
-      assert.match(await refusal(binary), /^this is a PRIVATE key/);
-    } finally {
-      await gnupg.close();
-    }
+    const key = await makeKey({ kind: 'rsa2048', email });
+    const binary = await gpgBinaryExport(key.privateArmored, ['--export-secret-keys', key.fingerprint]);
+    assert.ok(binary.length > 100 && (binary[0]! & 0x80) !== 0);
+    assert.match(await refusal(binary), /^this is a PRIVATE key/);
   });
 });
 
@@ -80,18 +85,11 @@ describe('validateKeyForWrite accepts', () => {
   });
 
   it('a binary export (gpg --export without --armor)', async () => {
-    const gnupg = gnupgHome();
-    try {
-      const key = await makeKey({ kind: 'rsa3072', email });
-      writeFileSync(join(gnupg.home, 'k.asc'), key.publicArmored);
-      assert.equal((await gnupg.gpg(['--import', join(gnupg.home, 'k.asc')])).code, 0);
-      const binary = (await gnupg.gpg(['--export', key.fingerprint])).stdout;
-      const result = await validateKeyForWrite(binary, { email, now: now() });
-      assert.equal(result.keys[0]?.fingerprint, key.fingerprint);
-      assert.match(result.keys[0]?.armored ?? '', /^-----BEGIN PGP PUBLIC KEY BLOCK-----/);
-    } finally {
-      await gnupg.close();
-    }
+    const key = await makeKey({ kind: 'rsa3072', email });
+    const binary = await gpgBinaryExport(key.publicArmored, ['--export', key.fingerprint]);
+    const result = await validateKeyForWrite(binary, { email, now: now() });
+    assert.equal(result.keys[0]?.fingerprint, key.fingerprint);
+    assert.match(result.keys[0]?.armored ?? '', /^-----BEGIN PGP PUBLIC KEY BLOCK-----/);
   });
 
   it('several keys in one file, the same key twice stored once', async () => {

@@ -10,23 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seedEmbeddedDir } from '../helpers/embedded-template.js';
+import { runCli } from '../helpers/run-cli.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-function run(bin: string, args: string[], env: Record<string, string> = {}, input = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir(), PGPIPE_CONFIG: '/dev/null', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('latin1')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input);
-  });
+/** bin/pgpipe at `bin` (a copy beside a fake or copied dist/), through the one CLI spawner. */
+async function run(bin: string, args: string[], env: Record<string, string> = {}, input = ''):
+Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const result = await runCli(args, { bin, input, env: { HOME: tmpdir(), ...env } });
+  return { code: result.code, stdout: result.stdout.toString('latin1'), stderr: result.stderr };
 }
 
 describe('bin/pgpipe entry choice (fake dist)', () => {

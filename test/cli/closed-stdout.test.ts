@@ -1,31 +1,15 @@
 // A reader that closes the pipe before pgpipe writes (`pgpipe doctor --help | head -1`): hand-run commands end
 // quietly, encrypt fails as its output did not arrive (75 with a 4.x.x line), and neither reports a crash.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { seedEmbeddedDir } from '../helpers/embedded-template.js';
-
-const BIN = fileURLToPath(new URL('../../bin/pgpipe', import.meta.url));
+import { runCli, type CliResult } from '../helpers/run-cli.js';
 
 /** Runs bin/pgpipe with its stdout pipe closed by the reader at once; resolves to exit code and stderr. */
-function withClosedStdout(args: string[], input = ''): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, PGPIPE_CONFIG: '/dev/null' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    child.stdout.destroy();
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.stdin.on('error', () => undefined).end(input);
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stderr }));
-  });
-}
+const withClosedStdout = (args: string[], input = ''): Promise<CliResult> => runCli(args, { input, closeStdout: true });
 
 describe('a reader that closes stdout early', () => {
   for (const args of [['--help'], ['doctor', '--help'], ['key', 'import', '--help'], ['--version']]) {

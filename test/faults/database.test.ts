@@ -2,9 +2,9 @@
 // on a lock (statement timeout), and the backend killed mid-query. Each must defer (75) and hand on nothing.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { assertOutcome, runFilterCli, startWorld, tokenMessage, type FaultWorld } from './support.js';
+import { assertOutcome, runFilterCli, worldForSuite, tokenMessage, type FaultWorld } from './support.js';
 
 const PSQL = `${process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin'}/psql`;
 
@@ -31,13 +31,7 @@ async function lockUsers(world: FaultWorld): Promise<{ release(): Promise<void>;
 }
 
 describe('PostgreSQL faults (documented outcome: 75, nothing handed on)', () => {
-  let world: FaultWorld;
-  before(async () => {
-    world = await startWorld();
-  });
-  after(async () => {
-    await world?.close();
-  });
+  const world = worldForSuite();
 
   test('refusing connections (TCP port with no listener) → 75', async () => {
     const m = tokenMessage();

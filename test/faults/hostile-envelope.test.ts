@@ -6,36 +6,32 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as openpgp from 'openpgp';
 import { makeKey } from '../helpers/keys.js';
-import { PGPIPE, recordDir } from '../fuzz/cli-harness.js';
-import { insertUser } from '../fuzz/fuzz-store.js';
-import { inProcessHarness } from '../fuzz/in-process.js';
-import { oracleOptions } from '../fuzz/fuzz-run.js';
-import { judge, type OracleRecipient } from '../fuzz/oracle.js';
-import { assertOutcome, runFilterCli, startWorld, tokenMessage, type FaultWorld } from './support.js';
+import { readRecords, recordDir, RECORDING_SENDMAIL } from '../helpers/recording-sendmail.js';
+import { PGPIPE_BIN as PGPIPE, runCli } from '../helpers/run-cli.js';
+import { seedStore } from '../helpers/seed.js';
+import { inProcessHarness } from '../helpers/in-process.js';
+import { judge, oracleOptions, type OracleRecipient } from '../helpers/oracle.js';
+import { assertOutcome, runFilterCli, worldForSuite, tokenMessage } from './support.js';
 
 const ARGV_SENDMAIL = fileURLToPath(new URL('./bin/argv-sendmail.sh', import.meta.url));
 const plain = (address: string): OracleRecipient => ({ address, privateKey: null });
 
 describe('hostile envelopes', () => {
-  let world: FaultWorld;
+  const world = worldForSuite();
   let dash: OracleRecipient;
   let spaced: OracleRecipient;
   before(async () => {
-    world = await startWorld();
     const dashKey = await makeKey({ kind: 'curve25519', email: '-dash@faults.test' });
     const spacedKey = await makeKey({ kind: 'curve25519', email: 'john.doe@faults.test' }); // OpenPGP.js refuses the space in a UID
-    await world.pg.psql([insertUser('-dash@faults.test', dashKey.publicArmored),
-      insertUser('john doe@faults.test', spacedKey.publicArmored)].join('\n'));
+    await seedStore({ databaseUrl: world.pg.url }, [{ email: '-dash@faults.test', pgpkey: dashKey.publicArmored },
+      { email: 'john doe@faults.test', pgpkey: spacedKey.publicArmored }]);
     dash = { address: '-dash@faults.test', privateKey: await openpgp.readPrivateKey({ armoredKey: dashKey.privateArmored }) };
     // Postfix pipe flag q quotes a local part with a space; pgpipe unquotes it for the lookup only.
     spaced = { address: '"john doe"@faults.test', privateKey: await openpgp.readPrivateKey({ armoredKey: spacedKey.privateArmored }) };
-  });
-  after(async () => {
-    await world?.close();
   });
 
   test('SQL metacharacters and LIKE wildcards match nothing, inject nothing; the tables survive', async () => {
@@ -88,14 +84,10 @@ describe('hostile envelopes', () => {
     const rec = recordDir();
     try {
       const m = tokenMessage();
-      const child = spawn(process.execPath, [PGPIPE, 'filter', '--db', world.pg.url, '--sendmail',
-        fileURLToPath(new URL('../fuzz/bin/recording-sendmail.mjs', import.meta.url)), '--no-spam-check',
+      const { code } = await runCli(['filter', '--db', world.pg.url, '--sendmail', RECORDING_SENDMAIL, '--no-spam-check',
         '-oi', '-f', 'sender@example.org', '-t@faults.test', world.alice.address],
-      { env: { PATH: '/usr/bin:/bin', PGPIPE_CONFIG: '/dev/null', RECORD_DIR: rec.dir }, stdio: ['pipe', 'ignore', 'ignore'] });
-      child.stdin.end(m.raw);
-      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      { input: m.raw, env: { RECORD_DIR: rec.dir }, pipe: true });
       assert.equal(code, 0);
-      const { readRecords } = await import('../fuzz/cli-harness.js');
       const all = readRecords(rec.dir).flatMap((c) => c.argv.slice(c.argv.indexOf('--') + 1));
       assert.deepEqual(all.sort(), ['-t@faults.test', world.alice.address].sort());
     } finally {

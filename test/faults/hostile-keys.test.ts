@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import * as openpgp from 'openpgp';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { makeKey, type KeySpec } from '../helpers/keys.js';
-import { insertUser } from '../fuzz/fuzz-store.js';
-import type { OracleRecipient } from '../fuzz/oracle.js';
-import { assertOutcome, runFilterCli, startWorld, tokenMessage, type FaultWorld } from './support.js';
+import { seedStore } from '../helpers/seed.js';
+import type { OracleRecipient } from '../helpers/oracle.js';
+import { assertOutcome, runFilterCli, worldForSuite, tokenMessage } from './support.js';
 
 const armorOf = (kind: 'PUBLIC KEY' | 'PRIVATE KEY', base64: string): string =>
   `-----BEGIN PGP ${kind} BLOCK-----\n\n${base64.replace(/.{64}/g, '$&\n')}\n-----END PGP ${kind} BLOCK-----\n`;
@@ -88,14 +88,10 @@ const ROWS: readonly Row[] = [
 const addressOf = (row: Row): string => `k-${row.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}@faults.test`;
 
 describe('hostile key rows (default --unusable-key defer)', () => {
-  let world: FaultWorld;
+  const world = worldForSuite();
   before(async () => {
-    world = await startWorld();
-    const inserts = await Promise.all(ROWS.map(async (row) => insertUser(addressOf(row), await row.pgpkey())));
-    await world.pg.psql(inserts.join('\n'));
-  });
-  after(async () => {
-    await world?.close();
+    const users = await Promise.all(ROWS.map(async (row) => ({ email: addressOf(row), pgpkey: await row.pgpkey() })));
+    await seedStore({ databaseUrl: world.pg.url }, users);
   });
 
   for (const row of ROWS) {

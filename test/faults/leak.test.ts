@@ -9,8 +9,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { makeKey } from '../helpers/keys.js';
-import { insertUser } from '../fuzz/fuzz-store.js';
-import { inProcessHarness } from '../fuzz/in-process.js';
+import { seedStore } from '../helpers/seed.js';
+import { inProcessHarness } from '../helpers/in-process.js';
 import { closedPort } from './spamd-standin.js';
 import { assertOutcome, runFilterCli, startWorld, tokenMessage, type FaultWorld, type FilterCall } from './support.js';
 
@@ -37,7 +37,7 @@ describe('leak checks (unique token in Subject and body)', () => {
   before(async () => {
     world = await startWorld();
     const expired = await makeKey({ kind: 'curve25519', email: 'old@faults.test', expired: true });
-    await world.pg.psql(insertUser('old@faults.test', expired.publicArmored));
+    await seedStore({ databaseUrl: world.pg.url }, [{ email: 'old@faults.test', pgpkey: expired.publicArmored }]);
     closeSync(openSync(mark, 'w'));
     const past = new Date(Date.now() - 2000);
     utimesSync(mark, past, past);
@@ -100,7 +100,8 @@ describe('leak checks (unique token in Subject and body)', () => {
       tokens.push(m.subjectToken, m.bodyToken);
       const out = join(tmpdir(), `pgpipe-strace-${process.pid}.txt`);
       try {
-        const { recordDir, RECORDING_SENDMAIL, PGPIPE } = await import('../fuzz/cli-harness.js');
+        const { recordDir, RECORDING_SENDMAIL } = await import('../helpers/recording-sendmail.js');
+        const { PGPIPE_BIN: PGPIPE } = await import('../helpers/run-cli.js');
         const rec = recordDir();
         try {
           const result = spawnSync('strace', ['-f', '-qq', '-e', `trace=${TRACED}`, '-o', out, process.execPath, PGPIPE, 'filter',

@@ -2,23 +2,17 @@
 // unread, and a later call failing after an earlier one succeeded. Documented: 75, and nothing queued by a failed
 // call (the stand-in is killed, never handed an early EOF); a stand-in that hangs is killed at the deadline.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { alive, assertOutcome, runFilterCli, startWorld, tokenMessage, withLingerers, type FaultWorld }
+import { alive, assertOutcome, runFilterCli, worldForSuite, tokenMessage, withLingerers }
   from './support.js';
 
 const LINGERING_SENDMAIL = fileURLToPath(new URL('./bin/lingering-sendmail.sh', import.meta.url));
 
 
 describe('sendmail faults', () => {
-  let world: FaultWorld;
-  before(async () => {
-    world = await startWorld();
-  });
-  after(async () => {
-    await world?.close();
-  });
+  const world = worldForSuite();
 
   test('sendmail missing → 75', async () => {
     const m = tokenMessage();

@@ -3,10 +3,10 @@
 // --oversize reject (69, 5.3.4) or defer (75); never a crash code Postfix would bounce.
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { recordDir } from '../fuzz/cli-harness.js';
-import { alive, assertOutcome, runFilterCli, startWorld, tokenMessage, type FaultWorld } from './support.js';
+import { recordDir } from '../helpers/recording-sendmail.js';
+import { alive, assertOutcome, runFilterCli, worldForSuite, tokenMessage } from './support.js';
 
 async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
   const until = Date.now() + ms;
@@ -17,13 +17,7 @@ async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
 }
 
 describe('signals, stalls and size limits', () => {
-  let world: FaultWorld;
-  before(async () => {
-    world = await startWorld();
-  });
-  after(async () => {
-    await world?.close();
-  });
+  const world = worldForSuite();
 
   for (const signal of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) {
     test(`${signal} while sendmail is reading → 75, sendmail killed, nothing queued`, async () => {

@@ -1,10 +1,10 @@
 // spamd faults through the real spamc client: spamd down, hanging, answering garbage; spamc missing. Documented:
 // --spamd-down deliver (default) → the ORIGINAL message, encrypted, exit 0; --spamd-down defer → 75, nothing sent.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { closedPort, startSpamdStandin, type SpamdMode } from './spamd-standin.js';
 import { fileURLToPath } from 'node:url';
-import { assertOutcome, runFilterCli, startWorld, tokenMessage, withLingerers, type FaultWorld } from './support.js';
+import { assertOutcome, runFilterCli, worldForSuite, tokenMessage, withLingerers } from './support.js';
 
 const LINGERING_SPAMC = fileURLToPath(new URL('./bin/lingering-spamc.sh', import.meta.url));
 
@@ -12,13 +12,7 @@ const spamcAt = (port: number): string[] =>
   ['--spamc-arg', '-d', '--spamc-arg', '127.0.0.1', '--spamc-arg', '-p', '--spamc-arg', String(port)];
 
 describe('spamd faults', () => {
-  let world: FaultWorld;
-  before(async () => {
-    world = await startWorld();
-  });
-  after(async () => {
-    await world?.close();
-  });
+  const world = worldForSuite();
 
   test('spamd down (connection refused): deliver policy → original encrypted, 0; defer policy → 75', async () => {
     const port = await closedPort();

@@ -3,16 +3,16 @@
 import assert from 'node:assert/strict';
 import * as openpgp from 'openpgp';
 import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeKey } from '../helpers/keys.js';
 import { startPostgres, type PgCluster } from '../helpers/pg-cluster.js';
-import { handoffOf, readRecords, recordDir, RECORDING_SENDMAIL, spawnPgpipe, type CliRun, type RecordedCall }
-  from '../fuzz/cli-harness.js';
-import { oracleOptions } from '../fuzz/fuzz-run.js';
-import { insertUser } from '../fuzz/fuzz-store.js';
-import { judge, type Handoff, type OracleRecipient, type Verdict } from '../fuzz/oracle.js';
+import { handoffOf, readRecords, recordDir, RECORDING_SENDMAIL, type RecordedCall } from '../helpers/recording-sendmail.js';
+import { runCli, type CliResult } from '../helpers/run-cli.js';
+import { seedStore } from '../helpers/seed.js';
+import { judge, oracleOptions, type Handoff, type OracleRecipient, type Verdict } from '../helpers/oracle.js';
 
 export const ALICE = 'alice@faults.test'; // keyed (curve25519)
 export const CAROL = 'carol@faults.test'; // no users row
@@ -27,13 +27,34 @@ export interface FaultWorld {
 export async function startWorld(): Promise<FaultWorld> {
   const key = await makeKey({ kind: 'curve25519', email: ALICE });
   const pg = await startPostgres();
-  await pg.psql(insertUser(ALICE, key.publicArmored));
+  await seedStore({ databaseUrl: pg.url }, [{ email: ALICE, pgpkey: key.publicArmored }]);
   const privateKey = await openpgp.readPrivateKey({ armoredKey: key.privateArmored });
   return {
     pg,
     alice: { address: ALICE, privateKey },
     carol: { address: CAROL, privateKey: null },
     close: () => pg.stop(),
+  };
+}
+
+/**
+ * One world for the enclosing suite: started in its before hook, closed in its after hook. The returned object reads
+ * through to it, so tests use it as a FaultWorld; hooks registered after this call see it started.
+ */
+export function worldForSuite(): FaultWorld {
+  let started: FaultWorld | undefined;
+  const get = (): FaultWorld => started ?? assert.fail('the fault world is used before its before hook ran');
+  before(async () => {
+    started = await startWorld();
+  });
+  after(async () => {
+    await started?.close();
+  });
+  return {
+    get pg() { return get().pg; },
+    get alice() { return get().alice; },
+    get carol() { return get().carol; },
+    close: async () => { await started?.close(); },
   };
 }
 
@@ -51,7 +72,7 @@ export function tokenMessage(extraBody = ''): { raw: Buffer; subjectToken: strin
 }
 
 export interface FilterRun {
-  readonly run: CliRun;
+  readonly run: CliResult;
   readonly calls: RecordedCall[];
   readonly handoffs: Handoff[];
   /** The oracle's verdict on the run (exit 0 → correct ciphertext for keyed recipients; 75 → nothing handed on). */
@@ -87,10 +108,11 @@ export async function runFilterCli(call: FilterCall): Promise<FilterRun> {
     const args = ['filter', '--db', call.dbUrl ?? call.world.pg.url, '--sendmail', call.sendmail ?? RECORDING_SENDMAIL,
       ...(call.spamCheck === true ? [] : ['--no-spam-check']), '--deadline', String(deadlineMs), ...(call.flags ?? []),
       '-f', sender, '--', ...recipients.map((r) => r.address)];
-    const run = await spawnPgpipe(args, {
+    const run = await runCli(args, {
       input: call.input,
       env: { RECORD_DIR: rec.dir, ...call.env },
-      killAfterMs: call.killAfterMs ?? deadlineMs + 15_000,
+      pipe: true,
+      timeoutMs: call.killAfterMs ?? deadlineMs + 15_000,
       holdStdin: call.holdStdin ?? false,
       ...(call.onSpawn === undefined ? {} : { onSpawn: call.onSpawn }),
     });

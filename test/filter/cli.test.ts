@@ -8,6 +8,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startPostgres, type PgCluster } from '../helpers/pg-cluster.js';
 import { makeKey, type TestKey } from '../helpers/keys.js';
+import { readRecords, RECORDING_SENDMAIL } from '../helpers/recording-sendmail.js';
 import { runCli, type CliResult } from '../helpers/run-cli.js';
 import { seedStore } from '../helpers/seed.js';
 import { decryptWithGpg, parsePgpMime } from '../helpers/decrypt.js';
@@ -37,16 +38,14 @@ beforeEach(() => {
   for (const f of readdirSync(out)) rmSync(join(out, f));
 });
 
-interface Sent { args: string[]; input: Buffer }
-const sent = (): Sent[] => readdirSync(out).filter((f) => /^sendmail-\d/.test(f)).sort().map((f) => {
-  const r = JSON.parse(readFileSync(join(out, f), 'utf8')) as { args: string[]; input: string };
-  return { args: r.args, input: Buffer.from(r.input, 'base64') };
-});
+interface Sent { args: readonly string[]; input: Buffer }
+/** The copies sendmail read to EOF (what it would have queued), oldest first. */
+const sent = (): Sent[] => readRecords(out).flatMap((c) => (c.data === null ? [] : [{ args: c.argv, input: c.data }]));
 
 function filter(args: string[], opts: { input?: Buffer | string; env?: Record<string, string>; db?: string } = {}): Promise<CliResult> {
-  return runCli(['filter', '--db', opts.db ?? pg.url, '--sendmail', bin('fake-sendmail.js'), '--spamc', bin('fake-spamc.js'), ...args], {
+  return runCli(['filter', '--db', opts.db ?? pg.url, '--sendmail', RECORDING_SENDMAIL, '--spamc', bin('fake-spamc.js'), ...args], {
     input: opts.input ?? MESSAGE,
-    env: { FAKE_OUT_DIR: out, ...opts.env },
+    env: { FAKE_OUT_DIR: out, RECORD_DIR: out, ...opts.env },
   });
 }
 
@@ -130,7 +129,7 @@ describe('pgpipe filter (CLI, real PostgreSQL)', () => {
 
   for (const mode of ['exit:75', 'exit:69', 'exit:1', 'signal:SIGSEGV']) {
     it(`sendmail ${mode} → 75`, async () => {
-      assert.match(assertReport(await filter(['-f', 'a@x', '--', 'bob@example.org'], { env: { FAKE_SENDMAIL_MODE: mode } }), 75), /^4\.3\.0 pgpipe: re-injection failed/);
+      assert.match(assertReport(await filter(['-f', 'a@x', '--', 'bob@example.org'], { env: { RECORD_MODE: mode } }), 75), /^4\.3\.0 pgpipe: re-injection failed/);
     });
   }
 
@@ -148,7 +147,7 @@ describe('pgpipe filter (CLI, real PostgreSQL)', () => {
   });
 
   it('sendmail hanging while reading: deadline kills it (no EOF → nothing queued) and defers', async () => {
-    const result = await filter(['--deadline', '2000', '-f', 'a@x', '--', 'nokey@example.org'], { env: { FAKE_SENDMAIL_MODE: 'slow' }, input: `${MESSAGE}${'y'.repeat(4 << 20)}\n` });
+    const result = await filter(['--deadline', '2000', '-f', 'a@x', '--', 'nokey@example.org'], { env: { RECORD_MODE: 'slow' }, input: `${MESSAGE}${'y'.repeat(4 << 20)}\n` });
     assert.match(assertReport(result, 75), /^4\.3\.0 pgpipe: internal deadline exceeded/);
     await new Promise((r) => setTimeout(r, 3500));
     assert.deepEqual(sent(), []);

@@ -1,7 +1,7 @@
 // encrypt_mode / inline_flatten in `pgpipe filter`: the real process, real PostgreSQL, fixture sendmail/spamc.
 // The filter gets inline PGP from the shared encryptor (no filter-specific code), never gpgit's inline-or-plain.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -10,6 +10,7 @@ import { startPostgres, type PgCluster } from '../helpers/pg-cluster.js';
 import { makeKey, type TestKey } from '../helpers/keys.js';
 import { runCli, type CliResult } from '../helpers/run-cli.js';
 import { seedStore } from '../helpers/seed.js';
+import { readRecords, RECORDING_SENDMAIL } from '../helpers/recording-sendmail.js';
 import { decryptWithGpg, decryptWithRnp, parsePgpMime } from '../helpers/decrypt.js';
 import { splitMessage } from '../../src/message/split-message.js';
 import { detectProtection } from '../../src/message/detect-protection.js';
@@ -40,13 +41,13 @@ beforeEach(() => {
   for (const f of readdirSync(out)) rmSync(join(out, f));
 });
 
-const sent = (): Buffer[] => readdirSync(out).filter((f) => /^sendmail-\d/.test(f)).sort()
-  .map((f) => Buffer.from((JSON.parse(readFileSync(join(out, f), 'utf8')) as { input: string }).input, 'base64'));
+/** What the recording sendmail queued (finished with exit 0), oldest first. */
+const sent = (): Buffer[] => readRecords(out).filter((call) => call.exit === 0).map((call) => call.data as Buffer);
 
 function filter(args: string[], input: string, env: Record<string, string> = {}): Promise<CliResult> {
-  const fakes = ['--sendmail', bin('fake-sendmail.js'), '--spamc', bin('fake-spamc.js')];
+  const fakes = ['--sendmail', RECORDING_SENDMAIL, '--spamc', bin('fake-spamc.js')];
   const argv = ['filter', '--db', pg.url, ...fakes, ...args, '-f', 'alice@example.net', '--', 'bob@example.org'];
-  return runCli(argv, { input, env: { FAKE_OUT_DIR: out, ...env } });
+  return runCli(argv, { input, env: { FAKE_OUT_DIR: out, RECORD_DIR: out, ...env } });
 }
 
 describe('pgpipe filter with encrypt_mode', () => {

@@ -4,11 +4,11 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { startPostgres, type PgCluster } from '../helpers/pg-cluster.js';
 import { fileURLToPath } from 'node:url';
-import { PGPIPE_BIN, runCli, type CliResult } from '../helpers/run-cli.js';
+import { RECORDING_SENDMAIL } from '../helpers/recording-sendmail.js';
+import { runCli, type CliResult } from '../helpers/run-cli.js';
 
 const bin = (name: string): string => fileURLToPath(new URL(`../fixtures/bin/${name}`, import.meta.url));
 const out = mkdtempSync(join(tmpdir(), 'pgpipe-exit-'));
@@ -22,7 +22,7 @@ after(async () => {
   rmSync(out, { recursive: true, force: true });
 });
 const MESSAGE = 'From: a@example.net\nTo: b@example.org\nSubject: s\n\nbody\n';
-const base = ['filter', '--sendmail', bin('fake-sendmail.js'), '--spamc', bin('fake-spamc.js')];
+const base = ['filter', '--sendmail', RECORDING_SENDMAIL, '--spamc', bin('fake-spamc.js')];
 
 function check(result: CliResult, allowed: readonly number[] = [0, 69, 75]): number {
   assert.ok(result.code !== null && allowed.includes(result.code), `exit ${result.code} signal ${result.signal}: ${result.stderr}`);
@@ -51,7 +51,7 @@ describe('filter exit statuses are only 0, 69 or 75', () => {
       const result = await runCli([...base, '-f', 'a@x', '--', 'b@example.org'], {
         input: MESSAGE,
         env: {
-          FAKE_OUT_DIR: dir, FAKE_SPAMC_MODE: 'hang', INJECT_FAULT: fault, INJECT_FAULT_WHEN: join(dir, 'spamc-args'),
+          FAKE_OUT_DIR: dir, RECORD_DIR: dir, FAKE_SPAMC_MODE: 'hang', INJECT_FAULT: fault, INJECT_FAULT_WHEN: join(dir, 'spamc-args'),
           NODE_OPTIONS: `--import=${bin('inject-fault.mjs')}`,
         },
       });
@@ -63,18 +63,14 @@ describe('filter exit statuses are only 0, 69 or 75', () => {
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
     it(`${signal} mid-run → 75`, async () => {
       const dir = mkdtempSync(join(out, 'signal-'));
-      const child = spawn(process.execPath, [PGPIPE_BIN, ...base, '-f', 'a@x', '--', 'b@example.org'], {
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PGPIPE_CONFIG: '/dev/null', FAKE_OUT_DIR: dir, FAKE_SPAMC_MODE: 'hang' },
-        stdio: ['pipe', 'pipe', 'pipe'],
+      let pid = 0;
+      const running = runCli([...base, '-f', 'a@x', '--', 'b@example.org'], {
+        input: MESSAGE, env: { HOME: undefined, FAKE_OUT_DIR: dir, RECORD_DIR: dir, FAKE_SPAMC_MODE: 'hang' }, onSpawn: (p) => (pid = p),
       });
-      let stderr = '';
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-      child.stdin.end(MESSAGE);
       // Mid-run = spamc started (it records its argv first thing).
       for (let i = 0; i < 300 && !existsSync(join(dir, 'spamc-args')); i++) await new Promise((r) => setTimeout(r, 50));
-      child.kill(signal);
-      const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
-      check({ code, signal: null, stdout: Buffer.alloc(0), stderr }, [75]);
+      process.kill(pid, signal);
+      check(await running, [75]);
     });
   }
 
@@ -92,13 +88,13 @@ describe('filter exit statuses are only 0, 69 or 75', () => {
   ];
   for (const [name, input] of hostile) {
     it(`hostile input: ${name}`, async () => {
-      check(await runCli([...base, '-f', 'a@x', '--', 'b@example.org'], { input, env: { FAKE_OUT_DIR: out } }));
+      check(await runCli([...base, '-f', 'a@x', '--', 'b@example.org'], { input, env: { FAKE_OUT_DIR: out, RECORD_DIR: out } }));
     });
   }
 
   it('hostile recipients and senders (NUL-free argv: quotes, spaces, 2000 chars, invalid UTF-8 text)', async () => {
     const rcpts = ['"john doe"@example.org', `${'a'.repeat(2000)}@example.org`, "o'brien@example.org", '\u00ff\u00fe@example.org', '-x@y', '--@y'];
-    check(await runCli([...base, '-oi', '-f', '-f', ...rcpts], { input: MESSAGE, env: { FAKE_OUT_DIR: out } }));
+    check(await runCli([...base, '-oi', '-f', '-f', ...rcpts], { input: MESSAGE, env: { FAKE_OUT_DIR: out, RECORD_DIR: out } }));
   });
 
   for (const [name, args, env] of [
@@ -107,12 +103,12 @@ describe('filter exit statuses are only 0, 69 or 75', () => {
     ['spamc missing', ['--spamc', '/nonexistent/spamc'], {}],
     ['spamc crashing', [], { FAKE_SPAMC_MODE: 'crash' }],
     ['spamc garbage', [], { FAKE_SPAMC_MODE: 'garbage' }],
-    ['sendmail exits early', [], { FAKE_SENDMAIL_MODE: 'early' }],
+    ['sendmail exits early', [], { RECORD_MODE: 'exit0-early' }],
     ['config file unreadable', ['--config', '/nonexistent/pgpipe.conf'], {}],
     ['deadline 1 ms', ['--deadline', '1'], {}],
   ] as const) {
     it(`dead or broken dependency: ${name}`, async () => {
-      check(await runCli([...base, ...args, '-f', 'a@x', '--', 'b@example.org'], { input: MESSAGE, env: { FAKE_OUT_DIR: out, ...env } }));
+      check(await runCli([...base, ...args, '-f', 'a@x', '--', 'b@example.org'], { input: MESSAGE, env: { FAKE_OUT_DIR: out, RECORD_DIR: out, ...env } }));
     });
   }
 });

@@ -2,6 +2,7 @@
 // exactly the structure an encrypting client writes (session-key packets, one SEIPD with exact or partial lengths;
 // a whole EnvelopedData ContentInfo), filled with random bytes. pgpipe passes them unchanged; the mutators then
 // add readable text around or inside them. Deterministic; no crypto (nobody needs to decrypt them).
+import { oid, tlv } from '../helpers/der.js';
 import type { Rng } from './prng.js';
 
 /** New-format packet header + body; `partial` splits the body into one 512-byte partial chunk and the rest. */
@@ -58,15 +59,6 @@ export function armor(data: Buffer, eol: string, rng: Rng): string {
   const crcLine = rng.chance(0.7) ? [`=${crc.toString('base64')}`] : [];
   return ['-----BEGIN PGP MESSAGE-----', '', ...lines, ...crcLine, '-----END PGP MESSAGE-----', ''].join(eol);
 }
-
-const tlv = (tag: number, ...content: Buffer[]): Buffer => {
-  const body = Buffer.concat(content);
-  const n = body.length;
-  const length = n < 0x80 ? Buffer.from([n])
-    : n < 0x100 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]);
-  return Buffer.concat([Buffer.from([tag]), length, body]);
-};
-const oid = (hex: string): Buffer => tlv(0x06, Buffer.from(hex, 'hex'));
 
 /** A definite-length EnvelopedData ContentInfo: one RSA recipient, AES-256-CBC content of random bytes. */
 export function envelopedDer(rng: Rng): Buffer {

@@ -1,14 +1,12 @@
 // The fuzz engine shared by `npm run fuzz` (fuzz-main.ts) and the quick slice in `npm test` (fuzz.test.ts):
 // generates cases, runs most in-process and a slice through the real CLI, judges each, and counts outcomes.
-import { isSpamField } from '../../src/filter/check-spam.js';
-import { detectProtection } from '../../src/message/detect-protection.js';
-import { removeFields, splitMessage } from '../../src/message/split-message.js';
 import type { HeaderProtectionOptions } from '../../src/message/types.js';
-import { handoffOf, readRecords, recordDir, RECORDING_SENDMAIL, spawnPgpipe } from './cli-harness.js';
+import { handoffOf, readRecords, recordDir, RECORDING_SENDMAIL } from '../helpers/recording-sendmail.js';
+import { runCli as spawnCli } from '../helpers/run-cli.js';
 import { startFuzzStore } from './fuzz-store.js';
 import { generateCase, loadCorpus, type FuzzCase } from './generate.js';
-import { inProcessHarness, type InjectedFault, type SpamMode } from './in-process.js';
-import { judge, type OracleOptions, type OracleRecipient, type Verdict } from './oracle.js';
+import { inProcessHarness, type InjectedFault, type SpamMode } from '../helpers/in-process.js';
+import { judge, oracleOptions, type OracleRecipient, type Verdict } from '../helpers/oracle.js';
 import { caseSeed, createRng } from './prng.js';
 
 export interface FuzzOptions {
@@ -75,27 +73,6 @@ export function variantFor(seed: number, index: number): Variant {
 
 const hpFlags = (hp: HeaderProtectionOptions): string[] =>
   !hp.enabled ? ['--no-protect-headers'] : hp.subjectPlaceholder === null ? ['--keep-subject'] : [];
-
-export function oracleOptions(hp: HeaderProtectionOptions): OracleOptions {
-  return {
-    subjectPlaceholder: hp.enabled ? hp.subjectPlaceholder : null,
-    // Signatures over the plaintext (DKIM under any name, DomainKeys, the ARC set) leave the outside (issue 11).
-    droppable: new RegExp('^(x-spam-|mime-version$|.*dkim-signature$|domainkey-signature$|' +
-      'arc-(seal|message-signature|authentication-results)$)'),
-    // ... and any other field that is a DKIM-style tag list with bh= and b= (not the protected copies).
-    droppableField: (raw) => {
-      const text = raw.toString('latin1');
-      const name = text.slice(0, text.indexOf(':')).trim().toLowerCase();
-      const tags = text.slice(text.indexOf(':') + 1).split(';')
-        .map((t) => t.trim().split('=')[0]?.trim().toLowerCase());
-      const copied = /^(from|to|cc|reply-to|subject|date|message-id|in-reply-to|references|received|keywords|comments)$/;
-      return !copied.test(name) && tags.includes('bh') && tags.includes('b');
-    },
-    droppablePlain: /^x-spam-/,
-    addable: /^x-spam-/, // spamd's own verdict headers (sender-supplied ones are removed first)
-    isProtected: (input) => detectProtection(splitMessage(removeFields(input, isSpamField))).kind !== 'none',
-  };
-}
 
 /** The command that replays one case in the same mode (in-process below `inProcessCases`, CLI from there on). */
 export const reproduce = (seed: number, index: number, inProcessCases: number): string =>
@@ -179,9 +156,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       const deadline = v.fault === 'deadline-passed' ? '1' : String(options.deadlineMs);
       const env: Record<string, string> = v.fault === 'sendmail-75'
         ? { RECORD_DIR: rec.dir, RECORD_MODE: 'exit', RECORD_FAIL_CALL: '1', RECORD_EXIT: '75' } : { RECORD_DIR: rec.dir };
-      const run = await spawnPgpipe(['filter', '--db', db, '--sendmail', RECORDING_SENDMAIL, '--no-spam-check',
+      const run = await spawnCli(['filter', '--db', db, '--sendmail', RECORDING_SENDMAIL, '--no-spam-check',
         '--deadline', deadline, ...hpFlags(v.hp), '-f', v.sender, '--', ...recipients.map((r) => r.address)],
-      { input: c.input, env, killAfterMs: options.deadlineMs + 10_000 });
+      { input: c.input, env, pipe: true, timeoutMs: options.deadlineMs + 10_000 });
       ms = run.ms;
       const handoffs = readRecords(rec.dir).map(handoffOf);
       const argvProblem = handoffs.find((h) => h.argvProblem !== null)?.argvProblem ?? null;

@@ -3,23 +3,14 @@
 import * as openpgp from 'openpgp';
 import { startPostgres, type PgCluster } from '../helpers/pg-cluster.js';
 import { makeKey } from '../helpers/keys.js';
-import type { OracleRecipient } from './oracle.js';
+import { seedStore } from '../helpers/seed.js';
+import type { OracleRecipient } from '../helpers/oracle.js';
 
 export interface FuzzStore {
   readonly pg: PgCluster;
   /** Envelope addresses the generator picks from, with the key the oracle decrypts with (null: unkeyed). */
   readonly pool: readonly OracleRecipient[];
 }
-
-/** SQL text literal by dollar-quoting with a tag that cannot occur in the value. */
-export function sqlText(value: string): string {
-  let tag = 'k';
-  while (value.includes(`$${tag}$`)) tag += 'k';
-  return `$${tag}$${value}$${tag}$`;
-}
-
-export const insertUser = (email: string, pgpkey: string): string =>
-  `INSERT INTO users (email, pgpkey, password, maildir) VALUES (${sqlText(email)}, ${sqlText(pgpkey)}, 'x', 'fuzz/');`;
 
 export async function startFuzzStore(): Promise<FuzzStore> {
   const [alice, bob, erin1, erin2] = await Promise.all([
@@ -30,12 +21,11 @@ export async function startFuzzStore(): Promise<FuzzStore> {
   ]);
   const pg = await startPostgres();
   try {
-    await pg.psql([
-      insertUser('alice@fuzz.test', alice.publicArmored),
-      insertUser('bob@fuzz.test', bob.publicArmored),
-      insertUser('erin@fuzz.test', `${erin1.publicArmored}\n${erin2.publicArmored}`),
-      "INSERT INTO aliases (alias, email) VALUES ('dave@fuzz.test', 'alice@fuzz.test');",
-    ].join('\n'));
+    await seedStore({ databaseUrl: pg.url }, [
+      { email: 'alice@fuzz.test', pgpkey: alice.publicArmored },
+      { email: 'bob@fuzz.test', pgpkey: bob.publicArmored },
+      { email: 'erin@fuzz.test', pgpkey: `${erin1.publicArmored}\n${erin2.publicArmored}` },
+    ], [{ alias: 'dave@fuzz.test', email: 'alice@fuzz.test' }]);
   } catch (error) {
     await pg.stop();
     throw error;

@@ -22,8 +22,6 @@ export interface FuzzCase {
   readonly recipients: readonly number[];
 }
 
-/** Every planted token matches this (complete tokens only: mutations may cut one in half). */
-export const TOKEN_PATTERN = /ZQ[BS][0-9a-z]+n[0-9]+Z/g;
 
 const CORPUS_DIR = fileURLToPath(new URL('../fixtures/mail/', import.meta.url));
 

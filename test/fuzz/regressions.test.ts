@@ -4,10 +4,9 @@
 // dropped body bytes after such a field (now both use splitMessage's header end).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { oracleOptions } from './fuzz-run.js';
 import { startFuzzStore, type FuzzStore } from './fuzz-store.js';
-import { inProcessHarness, type SpamMode } from './in-process.js';
-import { judge } from './oracle.js';
+import { inProcessHarness, type SpamMode } from '../helpers/in-process.js';
+import { judge, oracleOptions } from '../helpers/oracle.js';
 import { armor, base64Lines, encryptedPackets } from './ciphertext.js';
 import { createRng } from './prng.js';
 

@@ -1,9 +1,10 @@
 // Issue 11 item 1: messages that look "already encrypted" but carry readable text somewhere a reader can see it.
-// Built from real gpg/openssl output (test/unit/message/real-crypto.ts) plus the text; each must be encrypted.
+// Built from real gpg/openssl output (test/helpers/real-crypto.ts) plus the text; each must be encrypted.
 // `positives` are the real shapes that must still pass unchanged. Shared by the detection, filter and CLI tests.
 import assert from 'node:assert/strict';
 import { splitMessage } from '../../src/message/split-message.js';
-import { realCrypto } from '../unit/message/real-crypto.js';
+import { oid, tlv } from './der.js';
+import { realCrypto } from './real-crypto.js';
 import { decryptWithOpenpgpJs, parsePgpMime } from './decrypt.js';
 
 export interface Shape {
@@ -58,24 +59,16 @@ const smime = (body: string, type = 'application/pkcs7-mime; smime-type=envelope
   `${HEAD}Content-Type: ${type}\nContent-Disposition: attachment; filename="smime.p7m"\n` +
   `Content-Transfer-Encoding: base64\n\n${body}`;
 
-// ---- a tiny DER writer for S/MIME variants (definite lengths) ----
-const tlv = (tag: number, ...content: Buffer[]): Buffer => {
-  const body = Buffer.concat(content);
-  const n = body.length;
-  const length = n < 0x80 ? Buffer.from([n])
-    : n < 0x100 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]);
-  return Buffer.concat([Buffer.from([tag]), length, body]);
-};
+// ---- S/MIME variants (DER from ./der.ts) ----
 const hex = (h: string): Buffer => Buffer.from(h, 'hex');
 const filler = (n: number): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (i * 73 + 5) & 0xff));
-const OID = (h: string): Buffer => tlv(0x06, hex(h));
 const RECIPIENT = tlv(0x30, tlv(0x02, hex('00')), tlv(0x30, tlv(0x30), tlv(0x02, hex('01'))),
-  tlv(0x30, OID('2a864886f70d010101'), tlv(0x05)), tlv(0x04, filler(256)));
+  tlv(0x30, oid('2a864886f70d010101'), tlv(0x05)), tlv(0x04, filler(256)));
 const CONTENT_INFO = (content: Buffer = tlv(0x80, filler(48))): Buffer =>
-  tlv(0x30, OID('2a864886f70d010701'), tlv(0x30, OID('60864801650304012a'), tlv(0x04, filler(16))), content);
+  tlv(0x30, oid('2a864886f70d010701'), tlv(0x30, oid('60864801650304012a'), tlv(0x04, filler(16))), content);
 /** A synthetic EnvelopedData ContentInfo; `extra` fields go after encryptedContentInfo, `before` before the SET. */
 export const envelopedDer = (extra: Buffer[] = [], before: Buffer[] = [], content?: Buffer): Buffer =>
-  tlv(0x30, OID('2a864886f70d010703'),
+  tlv(0x30, oid('2a864886f70d010703'),
     tlv(0xa0, tlv(0x30, tlv(0x02, hex('00')), ...before, tlv(0x31, RECIPIENT), CONTENT_INFO(content), ...extra)));
 const UTF8 = (s: string): Buffer => tlv(0x0c, Buffer.from(s));
 
@@ -138,7 +131,7 @@ export function cleartextShapes(): Shape[] {
   add('der', 'smime.p7m attachment: enveloped DER then text',
     `${HEAD}Content-Type: application/octet-stream; name="smime.p7m"\n` +
     `Content-Transfer-Encoding: base64\n\n${b64(Buffer.concat([der, Buffer.from(SECRET('d4'))]))}`);
-  add('der', 'EnvelopedData with unprotectedAttrs in clear', smime(b64(envelopedDer([tlv(0xa1, tlv(0x30, OID('2a03'),
+  add('der', 'EnvelopedData with unprotectedAttrs in clear', smime(b64(envelopedDer([tlv(0xa1, tlv(0x30, oid('2a03'),
     tlv(0x31, UTF8(SECRET('d5')))))]))));
   add('der', 'EnvelopedData with originatorInfo certificates',
     smime(b64(envelopedDer([], [tlv(0xa0, tlv(0xa0, UTF8(SECRET('d6'))))]))));

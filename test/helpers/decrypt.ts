@@ -102,6 +102,16 @@ async function withTempDir<T>(prefix: string, fn: (dir: string) => Promise<T>): 
   }
 }
 
+/** A fresh private directory holding the key as `key.asc` (mode 0600), for the tools that read a key file. */
+function withKeyFile<T>(prefix: string, privateArmored: string, fn: (dir: string, keyFile: string) => Promise<T>):
+Promise<T> {
+  return withTempDir(prefix, async (dir) => {
+    const keyFile = join(dir, 'key.asc');
+    await writeFile(keyFile, privateArmored, { mode: 0o600 });
+    return fn(dir, keyFile);
+  });
+}
+
 /** GnuPG 2.2: fresh GNUPGHOME, import the (unprotected) secret key, --batch --decrypt; the agent is killed after. */
 export function decryptWithGpg(armoredOrPgpMime: string | Buffer, privateArmored: string): Promise<Buffer> {
   const armor = armorOf(armoredOrPgpMime);
@@ -155,9 +165,7 @@ export function listPacketsWithGpg(armor: string): Promise<string> {
 /** RNP 0.16: `rnp --homedir EMPTY --keyfile KEY --decrypt`, message on stdin. */
 export function decryptWithRnp(armoredOrPgpMime: string | Buffer, privateArmored: string): Promise<Buffer> {
   const armor = armorOf(armoredOrPgpMime);
-  return withTempDir('pgpipe-dec-rnp-', async (dir) => {
-    const keyFile = join(dir, 'key.asc');
-    await writeFile(keyFile, privateArmored, { mode: 0o600 });
+  return withKeyFile('pgpipe-dec-rnp-', privateArmored, async (dir, keyFile) => {
     const { stdout } = await run(
       'rnp',
       ['--homedir', dir, '--keyfile', keyFile, '--notty', '--decrypt', '--output', '-'],
@@ -170,9 +178,7 @@ export function decryptWithRnp(armoredOrPgpMime: string | Buffer, privateArmored
 /** Sequoia sq 0.27: `sq decrypt --recipient-key KEY` (message on stdin, plaintext on stdout). */
 export function decryptWithSq(armoredOrPgpMime: string | Buffer, privateArmored: string): Promise<Buffer> {
   const armor = armorOf(armoredOrPgpMime);
-  return withTempDir('pgpipe-dec-sq-', async (dir) => {
-    const keyFile = join(dir, 'key.asc');
-    await writeFile(keyFile, privateArmored, { mode: 0o600 });
+  return withKeyFile('pgpipe-dec-sq-', privateArmored, async (dir, keyFile) => {
     // HOME points into the temp dir so sq never touches a real ~/.local/share/sequoia.
     const { stdout } = await run('sq', ['decrypt', '--recipient-key', keyFile], { input: armor, env: { HOME: dir } });
     return stdout;
@@ -182,9 +188,7 @@ export function decryptWithSq(armoredOrPgpMime: string | Buffer, privateArmored:
 /** Sequoia's Stateless OpenPGP frontend: `sqop decrypt KEY`. */
 export function decryptWithSqop(armoredOrPgpMime: string | Buffer, privateArmored: string): Promise<Buffer> {
   const armor = armorOf(armoredOrPgpMime);
-  return withTempDir('pgpipe-dec-sqop-', async (dir) => {
-    const keyFile = join(dir, 'key.asc');
-    await writeFile(keyFile, privateArmored, { mode: 0o600 });
+  return withKeyFile('pgpipe-dec-sqop-', privateArmored, async (dir, keyFile) => {
     const { stdout } = await run('sqop', ['decrypt', keyFile], { input: armor, env: { HOME: dir } });
     return stdout;
   });

@@ -1,7 +1,11 @@
-// Puts users (and aliases) into a store for tests, straight into the tutorial's tables through the store's own
-// openDb — the embedded PGlite store in a data dir, or a real PostgreSQL by URL. Parameterised SQL only.
+// The tests' one seeder: puts users (and aliases) into the tutorial's tables through the store's own modules
+// (openDb, store/users.ts, store/aliases.ts): the embedded PGlite store in a data dir, or a real PostgreSQL by URL.
+// Rows go in as given (no checks), so tests can store the junk and duplicates a hand-edited table may hold.
 import { loadConfig } from '../../src/config/load-config.js';
+import { insertAlias } from '../../src/store/aliases.js';
 import { openDb } from '../../src/store/open-db.js';
+import type { Db } from '../../src/store/types.js';
+import { insertUser } from '../../src/store/users.js';
 
 /** Where pgpipe will look: `{ dataDir }` for the embedded store, `{ databaseUrl }` for PostgreSQL. */
 export type StoreTarget = { readonly dataDir: string } | { readonly databaseUrl: string };
@@ -30,19 +34,18 @@ export async function seedStore(
   const config = loadConfig({ flags: { ...target }, env: {}, configPath: '/dev/null' });
   const db = await openDb(config);
   try {
-    for (const user of users) {
-      const maildir = `${user.email.split('@')[1] ?? 'local'}/${user.email.split('@')[0] ?? 'user'}/`;
-      await db.query('INSERT INTO users (email, pgpkey, password, maildir) VALUES ($1, $2, $3, $4)', [
-        user.email,
-        user.pgpkey,
-        '{SHA512-CRYPT}$6$test$not-a-real-hash',
-        maildir,
-      ]);
-    }
-    for (const alias of aliases) {
-      await db.query('INSERT INTO aliases (alias, email) VALUES ($1, $2)', [alias.alias, alias.email]);
-    }
+    await seedDb(db, users, aliases);
   } finally {
     await db.close();
   }
+}
+
+/** The same into a store the test has open already. */
+export async function seedDb(db: Db, users: readonly SeedUser[], aliases: readonly SeedAlias[] = []): Promise<void> {
+  for (const user of users) {
+    const maildir = `${user.email.split('@')[1] ?? 'local'}/${user.email.split('@')[0] ?? 'user'}/`;
+    await insertUser(db, { email: user.email, pgpkey: user.pgpkey, password: '{SHA512-CRYPT}$6$test$not-a-real-hash',
+      maildir });
+  }
+  for (const alias of aliases) await insertAlias(db, { alias: alias.alias, email: alias.email });
 }

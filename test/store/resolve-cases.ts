@@ -3,6 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Db } from '../../src/store/types.js';
+import { seedDb } from '../helpers/seed.js';
 import { expandRecipients, MAX_ALIAS_HOPS, resolveRecipients } from '../../src/store/resolve-recipients.js';
 
 const TUTORIAL_USER = 'astronaut57@supersecure.mydomain.net';
@@ -72,16 +73,8 @@ function counting(db: Db): { db: Db; count(): number } {
   return { db: wrapped, count: () => n };
 }
 
-async function seed(db: Db, users: [string, string][], aliases: [string, string][]): Promise<void> {
-  await db.query(
-    'INSERT INTO users (email, pgpkey, password, maildir) SELECT e, k, $3, $4 FROM unnest($1::text[], $2::text[]) AS t(e, k)',
-    [users.map((u) => u[0]), users.map((u) => u[1]), 'x', '/var/mail/x/'],
-  );
-  await db.query('INSERT INTO aliases (alias, email) SELECT * FROM unnest($1::text[], $2::text[])', [
-    aliases.map((a) => a[0]),
-    aliases.map((a) => a[1]),
-  ]);
-}
+const seed = (db: Db, users: [string, string][], aliases: [string, string][]): Promise<void> =>
+  seedDb(db, users.map(([email, pgpkey]) => ({ email, pgpkey })), aliases.map(([alias, email]) => ({ alias, email })));
 
 async function tableCounts(db: Db): Promise<{ users: number; aliases: number }> {
   const { rows } = await db.query<{ users: string | number; aliases: string | number }>(

@@ -10,7 +10,7 @@ sleeper() {
   [ -n "$LINGER_PID_FILE" ] && echo $! >> "$LINGER_PID_FILE"
 }
 [ "${LINGER_MODE:-after}" = before ] && sleeper
-"$here/../../fuzz/bin/recording-sendmail.mjs" "$@"
+"$here/../../fixtures/bin/recording-sendmail.mjs" "$@"
 status=$?
 [ "${LINGER_MODE:-after}" != before ] && sleeper
 exit $status

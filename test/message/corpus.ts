@@ -1,4 +1,4 @@
-// Adversarial raw messages shared by the test/unit/message tests (built in code, never read from disk).
+// Adversarial raw messages shared by the test/message tests (built in code, never read from disk).
 
 export interface Sample {
   readonly name: string;

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { canonicalizeCrlf, countBareLf, withEol, writeCanonicalCrlf } from '../../../src/message/canonical-eol.js';
+import { canonicalizeCrlf, countBareLf, withEol, writeCanonicalCrlf } from '../../src/message/canonical-eol.js';
 
 const latin1 = (text: string): Buffer => Buffer.from(text, 'latin1');
 

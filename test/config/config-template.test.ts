@@ -2,9 +2,9 @@
 // (all defaults), and parse with every default line uncommented to exactly the defaults (no line lies).
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { configTemplate } from '../../../src/config/config-template.js';
-import { loadConfig, parseConfigFile } from '../../../src/config/load-config.js';
-import { SETTINGS } from '../../../src/config/settings.js';
+import { configTemplate } from '../../src/config/config-template.js';
+import { loadConfig, parseConfigFile } from '../../src/config/load-config.js';
+import { SETTINGS } from '../../src/config/settings.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

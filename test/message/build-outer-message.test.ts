@@ -1,10 +1,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildOuterMessage } from '../../../src/message/build-outer-message.js';
-import { contentTypeOf } from '../../../src/message/content-type.js';
-import { multipartChildren } from '../../../src/message/mime-parts.js';
-import { splitMessage } from '../../../src/message/split-message.js';
-import type { HeaderField, HeaderProtectionOptions } from '../../../src/message/types.js';
+import { buildOuterMessage } from '../../src/message/build-outer-message.js';
+import { contentTypeOf } from '../../src/message/content-type.js';
+import { multipartChildren } from '../../src/message/mime-parts.js';
+import { splitMessage } from '../../src/message/split-message.js';
+import type { HeaderField, HeaderProtectionOptions } from '../../src/message/types.js';
 import { SAMPLES } from './corpus.js';
 
 const latin1 = (text: string): Buffer => Buffer.from(text, 'latin1');

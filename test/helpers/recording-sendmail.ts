@@ -1,14 +1,12 @@
-// Spawns the real CLI (`bin/pgpipe filter`, built dist/) the way Postfix pipe(8) does — clean environment, no HOME,
-// PATH=/usr/bin:/bin, stdout+stderr captured — with the recording sendmail stand-in, and reads back what it got.
-import { spawn } from 'node:child_process';
+// The recording sendmail stand-in (test/fixtures/bin/recording-sendmail.mjs): where it is, a directory for it to
+// record into, and what it recorded, read back as envelopes.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Handoff } from './oracle.js';
 
-export const PGPIPE = fileURLToPath(new URL('../../bin/pgpipe', import.meta.url));
-export const RECORDING_SENDMAIL = fileURLToPath(new URL('./bin/recording-sendmail.mjs', import.meta.url));
+export const RECORDING_SENDMAIL = fileURLToPath(new URL('../fixtures/bin/recording-sendmail.mjs', import.meta.url));
 
 export interface RecordedCall {
   readonly argv: readonly string[];
@@ -52,52 +50,6 @@ export function handoffOf(call: RecordedCall): Handoff & { argvProblem: string |
     accepted: call.exit === 0,
     argvProblem,
   };
-}
-
-export interface CliRun {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  /** stdout + stderr, as pipe(8) captures them (one pipe). */
-  readonly output: string;
-  readonly ms: number;
-  readonly timedOut: boolean;
-}
-
-export interface SpawnOptions {
-  readonly input: Buffer;
-  readonly env?: Record<string, string>;
-  /** Kill (SIGKILL) and report timedOut after this long. */
-  readonly killAfterMs: number;
-  /** Called once the child is running (e.g. to send it SIGTERM later). */
-  readonly onSpawn?: (pid: number) => void;
-  /** Write the input but keep stdin open (a sender that stalls mid-message). */
-  readonly holdStdin?: boolean;
-}
-
-/** Runs `bin/pgpipe ...args` with Postfix's environment (PATH only, plus `env`) and no config file. */
-export function spawnPgpipe(args: readonly string[], options: SpawnOptions): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const env = { PATH: '/usr/bin:/bin', PGPIPE_CONFIG: '/dev/null', ...options.env };
-    const child = spawn(process.execPath, [PGPIPE, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'], cwd: '/' });
-    const out: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => out.push(c));
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, options.killAfterMs);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, output: Buffer.concat(out).toString('latin1'), ms: Date.now() - started, timedOut });
-    });
-    if (child.pid !== undefined) options.onSpawn?.(child.pid);
-    child.stdin.on('error', () => undefined); // an early exit (EPIPE) is the filter's business, judged by its code
-    if (options.holdStdin === true) child.stdin.write(options.input);
-    else child.stdin.end(options.input);
-  });
 }
 
 /** A fresh directory for the recording sendmail; remove it with cleanup(). */

@@ -1,11 +1,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { detectProtection } from '../../../src/message/detect-protection.js';
-import { splitMessage } from '../../../src/message/split-message.js';
-import type { Protection } from '../../../src/message/types.js';
+import { detectProtection } from '../../src/message/detect-protection.js';
+import { splitMessage } from '../../src/message/split-message.js';
+import type { Protection } from '../../src/message/types.js';
 import { nestedMultipart, SAMPLES } from './corpus.js';
-import { realCrypto } from './real-crypto.js';
-import { cleartextShapes, protectedShapes } from '../../helpers/cleartext-shapes.js';
+import { realCrypto } from '../helpers/real-crypto.js';
+import { cleartextShapes, protectedShapes } from '../helpers/cleartext-shapes.js';
 
 const SIGNED =
   '-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nhello\n-----BEGIN PGP SIGNATURE-----\n\niHUEARYK\n' +

@@ -5,12 +5,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { buildInnerPayload } from '../../../src/message/build-inner-payload.js';
-import { buildOuterMessage } from '../../../src/message/build-outer-message.js';
-import { contentTypeOf } from '../../../src/message/content-type.js';
-import { isPlaintextSignature } from '../../../src/message/header-protection.js';
-import { splitMessage } from '../../../src/message/split-message.js';
-import type { HeaderProtectionOptions } from '../../../src/message/types.js';
+import { buildInnerPayload } from '../../src/message/build-inner-payload.js';
+import { buildOuterMessage } from '../../src/message/build-outer-message.js';
+import { contentTypeOf } from '../../src/message/content-type.js';
+import { isPlaintextSignature } from '../../src/message/header-protection.js';
+import { splitMessage } from '../../src/message/split-message.js';
+import type { HeaderProtectionOptions } from '../../src/message/types.js';
 
 const latin1 = (text: string): Buffer => Buffer.from(text, 'latin1');
 const ARMOR = '-----BEGIN PGP MESSAGE-----\n\nwV4DTdGhCFKW1m8SAQdA\n=TQ3b\n-----END PGP MESSAGE-----\n';
@@ -84,7 +84,7 @@ describe('hcp_baseline: Keywords and Comments', () => {
 });
 
 describe('signatures over the plaintext leave the outside', () => {
-  const fixture = readFileSync(new URL('../../fixtures/mail/arc-signed.eml', import.meta.url));
+  const fixture = readFileSync(new URL('../fixtures/mail/arc-signed.eml', import.meta.url));
   const SIGNATURES = ['arc-seal', 'arc-message-signature', 'arc-authentication-results', 'x-google-dkim-signature',
     'x-original-dkim-signature', 'x-gateway-signature', 'dkim-signature'];
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 // Field removal and value reading through SplitMessage (the one header parser): byte-exact, same header end.
-import { isSpamField } from '../../../src/filter/check-spam.js';
-import { firstFieldValue } from '../../../src/message/header-fields.js';
-import { joinMessage, removeFields, splitMessage } from '../../../src/message/split-message.js';
+import { isSpamField } from '../../src/filter/check-spam.js';
+import { firstFieldValue } from '../../src/message/header-fields.js';
+import { joinMessage, removeFields, splitMessage } from '../../src/message/split-message.js';
 import { SAMPLES } from './corpus.js';
 
 const lf = (s: string): Buffer => Buffer.from(s, 'latin1');

@@ -2,7 +2,10 @@
 // private key, decides whether the run kept both promises (never lose mail, never leak plaintext). No I/O.
 import * as openpgp from 'openpgp';
 import { crlf, oracleSplit, type OracleField } from './oracle-split.js';
-import { TOKEN_PATTERN } from './generate.js';
+import { isSpamField } from '../../src/filter/check-spam.js';
+import { detectProtection } from '../../src/message/detect-protection.js';
+import { removeFields, splitMessage } from '../../src/message/split-message.js';
+import type { HeaderProtectionOptions } from '../../src/message/types.js';
 
 /** One sendmail invocation as the recording stand-in saw it. */
 export interface Handoff {
@@ -19,6 +22,9 @@ export interface OracleRecipient {
   readonly privateKey: openpgp.PrivateKey | null;
 }
 
+/** Every planted token matches this (complete tokens only: mutations may cut one in half). */
+export const TOKEN_PATTERN = /ZQ[BS][0-9a-z]+n[0-9]+Z/g;
+
 export interface OracleOptions {
   /** Outer Subject placeholder when the subject is hidden; null when the real Subject stays outside. */
   readonly subjectPlaceholder: string | null;
@@ -32,6 +38,28 @@ export interface OracleOptions {
   readonly addable: RegExp;
   /** The documented "already protected → pass unchanged" decision (src/message detectProtection). */
   isProtected(input: Buffer): boolean;
+}
+
+/** What pgpipe may change outside the encryption under `hp`: the options the fuzz and fault suites judge by. */
+export function oracleOptions(hp: HeaderProtectionOptions): OracleOptions {
+  return {
+    subjectPlaceholder: hp.enabled ? hp.subjectPlaceholder : null,
+    // Signatures over the plaintext (DKIM under any name, DomainKeys, the ARC set) leave the outside (issue 11).
+    droppable: new RegExp('^(x-spam-|mime-version$|.*dkim-signature$|domainkey-signature$|' +
+      'arc-(seal|message-signature|authentication-results)$)'),
+    // ... and any other field that is a DKIM-style tag list with bh= and b= (not the protected copies).
+    droppableField: (raw) => {
+      const text = raw.toString('latin1');
+      const name = text.slice(0, text.indexOf(':')).trim().toLowerCase();
+      const tags = text.slice(text.indexOf(':') + 1).split(';')
+        .map((t) => t.trim().split('=')[0]?.trim().toLowerCase());
+      const copied = /^(from|to|cc|reply-to|subject|date|message-id|in-reply-to|references|received|keywords|comments)$/;
+      return !copied.test(name) && tags.includes('bh') && tags.includes('b');
+    },
+    droppablePlain: /^x-spam-/,
+    addable: /^x-spam-/, // spamd's own verdict headers (sender-supplied ones are removed first)
+    isProtected: (input) => detectProtection(splitMessage(removeFields(input, isSpamField))).kind !== 'none',
+  };
 }
 
 export interface CaseRun {

@@ -2,10 +2,10 @@
 // their decoded text is (charset bytes untouched), and the message built around the armor.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildInlineMessage, inlineText } from '../../../src/message/inline-pgp.js';
-import { flattenAlternative, FLATTENED_FIELD } from '../../../src/message/flatten-alternative.js';
-import { minimumEncryptedSize, planEncryption } from '../../../src/encrypt/encrypt-message.js';
-import { splitMessage } from '../../../src/message/split-message.js';
+import { buildInlineMessage, inlineText } from '../../src/message/inline-pgp.js';
+import { flattenAlternative, FLATTENED_FIELD } from '../../src/message/flatten-alternative.js';
+import { minimumEncryptedSize, planEncryption } from '../../src/encrypt/encrypt-message.js';
+import { splitMessage } from '../../src/message/split-message.js';
 
 const msg = (text: string | Buffer) => splitMessage(typeof text === 'string' ? Buffer.from(text, 'latin1') : text);
 const text = (raw: string | Buffer): string | null => inlineText(msg(raw))?.toString('latin1') ?? null;

@@ -3,11 +3,11 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as openpgp from 'openpgp';
-import { encryptMessage } from '../../../src/encrypt/encrypt-message.js';
-import { detectProtection } from '../../../src/message/detect-protection.js';
-import { splitMessage } from '../../../src/message/split-message.js';
-import { makeKey, type TestKey } from '../../helpers/keys.js';
-import { decryptWithGpg, decryptWithRnp, decryptWithSqop } from '../../helpers/decrypt.js';
+import { encryptMessage } from '../../src/encrypt/encrypt-message.js';
+import { detectProtection } from '../../src/message/detect-protection.js';
+import { splitMessage } from '../../src/message/split-message.js';
+import { makeKey, type TestKey } from '../helpers/keys.js';
+import { decryptWithGpg, decryptWithRnp, decryptWithSqop } from '../helpers/decrypt.js';
 
 const hp = { enabled: true, subjectPlaceholder: '[...]' };
 const inline = async (raw: Buffer, key: openpgp.PublicKey, inlineFlatten = false): Promise<Buffer> =>

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, parseConfigFile } from '../../../src/config/load-config.js';
-import { PgpipeError } from '../../../src/errors.js';
+import { loadConfig, parseConfigFile } from '../../src/config/load-config.js';
+import { PgpipeError } from '../../src/errors.js';
 
 function withConfigFile(text: string, fn: (path: string) => void): void {
   const dir = mkdtempSync(join(tmpdir(), 'pgpipe-config-'));

@@ -2,8 +2,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   mimeLeaves, multipartChildren, multipartSections, type MultipartFrame,
-} from '../../../src/message/mime-parts.js';
-import { splitMessage } from '../../../src/message/split-message.js';
+} from '../../src/message/mime-parts.js';
+import { splitMessage } from '../../src/message/split-message.js';
 import { nestedMultipart, SAMPLES } from './corpus.js';
 
 const latin1 = (text: string): Buffer => Buffer.from(text, 'latin1');

@@ -2,9 +2,9 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { SETTINGS } from '../../../src/config/settings.js';
+import { SETTINGS } from '../../src/config/settings.js';
 
-const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
 for (const s of SETTINGS) {
   it(`README documents ${s.file}`, () => {

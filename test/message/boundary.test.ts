@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseBoundary } from '../../../src/message/boundary.js';
+import { chooseBoundary } from '../../src/message/boundary.js';
 
 describe('chooseBoundary', () => {
   test('draws again while the candidate occurs in any enclosed buffer', () => {

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { splitMessage } from '../../../src/message/split-message.js';
-import type { SplitMessage } from '../../../src/message/types.js';
+import { splitMessage } from '../../src/message/split-message.js';
+import type { SplitMessage } from '../../src/message/types.js';
 import { SAMPLES } from './corpus.js';
 
 const latin1 = (text: string): Buffer => Buffer.from(text, 'latin1');

@@ -1,11 +1,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildInnerPayload } from '../../../src/message/build-inner-payload.js';
-import { canonicalizeCrlf, countBareLf } from '../../../src/message/canonical-eol.js';
-import { contentTypeOf } from '../../../src/message/content-type.js';
-import { multipartChildren } from '../../../src/message/mime-parts.js';
-import { splitMessage } from '../../../src/message/split-message.js';
-import type { HeaderProtectionOptions, SplitMessage } from '../../../src/message/types.js';
+import { buildInnerPayload } from '../../src/message/build-inner-payload.js';
+import { canonicalizeCrlf, countBareLf } from '../../src/message/canonical-eol.js';
+import { contentTypeOf } from '../../src/message/content-type.js';
+import { multipartChildren } from '../../src/message/mime-parts.js';
+import { splitMessage } from '../../src/message/split-message.js';
+import type { HeaderProtectionOptions, SplitMessage } from '../../src/message/types.js';
 import { SAMPLES } from './corpus.js';
 
 const latin1 = (text: string): Buffer => Buffer.from(text, 'latin1');

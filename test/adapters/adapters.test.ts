@@ -9,47 +9,47 @@ import { fileURLToPath } from 'node:url';
 import { killLiveChildren, runChild } from '../../src/adapters/run-child.js';
 import { createSendmail } from '../../src/adapters/sendmail.js';
 import { createSpamc } from '../../src/adapters/spamc.js';
+import { readRecords, RECORDING_SENDMAIL } from '../helpers/recording-sendmail.js';
 
 const bin = (name: string): string => fileURLToPath(new URL(`../fixtures/bin/${name}`, import.meta.url));
 const out = mkdtempSync(join(tmpdir(), 'pgpipe-adapters-'));
 after(() => rmSync(out, { recursive: true, force: true }));
 process.env.FAKE_OUT_DIR = out;
+process.env.RECORD_DIR = out;
 
-const records = (): { args: string[]; input: Buffer }[] =>
-  readdirSync(out).filter((f) => f.startsWith('sendmail-1') || /^sendmail-\d/.test(f)).map((f) => {
-    const r = JSON.parse(readFileSync(join(out, f), 'utf8')) as { args: string[]; input: string };
-    return { args: r.args, input: Buffer.from(r.input, 'base64') };
-  });
+/** The copies sendmail read to EOF (what it would have queued). */
+const records = (): { args: readonly string[]; input: Buffer }[] =>
+  readRecords(out).flatMap((c) => (c.data === null ? [] : [{ args: c.argv, input: c.data }]));
 const clear = (): void => { for (const f of readdirSync(out)) rmSync(join(out, f)); };
 const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true; } catch { return false; } };
-const startedPids = (): number[] => readFileSync(join(out, 'sendmail-started'), 'utf8').trim().split('\n').map(Number);
+const startedPids = (): number[] => readRecords(out).map((c) => c.pid);
 
 describe('sendmail adapter', () => {
   it('passes -G -i -f SENDER -- RECIPIENTS and the exact bytes on a pipe', async () => {
     clear();
-    process.env.FAKE_SENDMAIL_MODE = 'ok';
+    process.env.RECORD_MODE = 'ok';
     const raw = Buffer.from([0x46, 0x3a, 0x20, 0x00, 0xff, 0x0d, 0x0a, 0x0a, 0x2e, 0x0a]);
-    const result = await createSendmail({ sendmailPath: bin('fake-sendmail.js') }).send(raw, { sender: '', recipients: ['-x@y'] }, AbortSignal.timeout(10_000));
+    const result = await createSendmail({ sendmailPath: RECORDING_SENDMAIL }).send(raw, { sender: '', recipients: ['-x@y'] }, AbortSignal.timeout(10_000));
     assert.deepEqual([result.exitCode, result.failure], [0, null]);
     assert.deepEqual(records().map((r) => [r.args, r.input.equals(raw)]), [[['-G', '-i', '-f', '', '--', '-x@y'], true]]);
   });
 
   it('reports its exit status and signals without interpreting them', async () => {
-    process.env.FAKE_SENDMAIL_MODE = 'exit:75';
-    const sendmail = createSendmail({ sendmailPath: bin('fake-sendmail.js') });
+    process.env.RECORD_MODE = 'exit:75';
+    const sendmail = createSendmail({ sendmailPath: RECORDING_SENDMAIL });
     assert.equal((await sendmail.send(Buffer.from('x\n'), { sender: 's', recipients: ['r'] }, AbortSignal.timeout(10_000))).exitCode, 75);
-    process.env.FAKE_SENDMAIL_MODE = 'signal:SIGSEGV';
+    process.env.RECORD_MODE = 'signal:SIGSEGV';
     const crashed = await sendmail.send(Buffer.from('x\n'), { sender: 's', recipients: ['r'] }, AbortSignal.timeout(10_000));
     assert.deepEqual([crashed.exitCode, crashed.signal], [null, 'SIGSEGV']);
   });
 
   it('cancelled while it is still reading: killed with SIGKILL, and it never saw EOF (nothing queued)', async () => {
     clear();
-    process.env.FAKE_SENDMAIL_MODE = 'slow';
+    process.env.RECORD_MODE = 'slow';
     const raw = Buffer.alloc(8 * 1024 * 1024, 0x61); // far more than a pipe buffer: the write is still going on
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 500);
-    const result = await createSendmail({ sendmailPath: bin('fake-sendmail.js') }).send(raw, { sender: 's', recipients: ['r'] }, controller.signal);
+    const result = await createSendmail({ sendmailPath: RECORDING_SENDMAIL }).send(raw, { sender: 's', recipients: ['r'] }, controller.signal);
     assert.equal(result.failure, 'cancelled');
     assert.equal(result.signal, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 3500)); // longer than its pause: a survivor would now write its record
@@ -58,8 +58,8 @@ describe('sendmail adapter', () => {
   });
 
   it('killLiveChildren (the exit boundary) SIGKILLs a running child', async () => {
-    process.env.FAKE_SENDMAIL_MODE = 'hang';
-    const pending = createSendmail({ sendmailPath: bin('fake-sendmail.js') }).send(Buffer.from('x\n'), { sender: 's', recipients: ['r'] }, AbortSignal.timeout(30_000));
+    process.env.RECORD_MODE = 'hang';
+    const pending = createSendmail({ sendmailPath: RECORDING_SENDMAIL }).send(Buffer.from('x\n'), { sender: 's', recipients: ['r'] }, AbortSignal.timeout(30_000));
     await new Promise((r) => setTimeout(r, 300));
     killLiveChildren();
     const result = await pending;
@@ -67,8 +67,8 @@ describe('sendmail adapter', () => {
   });
 
   it('exits 0 before reading all input → failure io (must not count as success)', async () => {
-    process.env.FAKE_SENDMAIL_MODE = 'early';
-    const result = await createSendmail({ sendmailPath: bin('fake-sendmail.js') }).send(Buffer.alloc(4 * 1024 * 1024, 0x61), { sender: 's', recipients: ['r'] }, AbortSignal.timeout(10_000));
+    process.env.RECORD_MODE = 'exit0-early';
+    const result = await createSendmail({ sendmailPath: RECORDING_SENDMAIL }).send(Buffer.alloc(4 * 1024 * 1024, 0x61), { sender: 's', recipients: ['r'] }, AbortSignal.timeout(10_000));
     assert.equal(result.failure, 'io');
   });
 

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isContentField, outerSubjectValue, PROTECTED_FIELDS } from '../../../src/message/header-protection.js';
-import { splitMessage } from '../../../src/message/split-message.js';
+import { isContentField, outerSubjectValue, PROTECTED_FIELDS } from '../../src/message/header-protection.js';
+import { splitMessage } from '../../src/message/split-message.js';
 
 describe('outerSubjectValue', () => {
   const cases: [boolean, string | null, string | null][] = [

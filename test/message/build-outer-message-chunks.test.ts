@@ -2,9 +2,9 @@
 // the chunking, the trailing line endings or the message's EOL; a boundary is never found inside the armor.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildOuterMessage } from '../../../src/message/build-outer-message.js';
-import { splitMessage } from '../../../src/message/split-message.js';
-import type { HeaderProtectionOptions } from '../../../src/message/types.js';
+import { buildOuterMessage } from '../../src/message/build-outer-message.js';
+import { splitMessage } from '../../src/message/split-message.js';
+import type { HeaderProtectionOptions } from '../../src/message/types.js';
 
 const HP: HeaderProtectionOptions = { enabled: true, subjectPlaceholder: '[...]' };
 const LINES = Array.from({ length: 200 }, (_, i) => `wV4DTdGhCFKW1m8SAQdA${String(i).padStart(44, 'x')}`);

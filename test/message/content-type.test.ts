@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { contentTypeOf, dispositionOf, transferEncodingOf } from '../../../src/message/content-type.js';
-import { splitMessage } from '../../../src/message/split-message.js';
+import { contentTypeOf, dispositionOf, transferEncodingOf } from '../../src/message/content-type.js';
+import { splitMessage } from '../../src/message/split-message.js';
 
 const fieldsOf = (headers: string) => splitMessage(Buffer.from(`${headers}\n`, 'latin1')).fields;
 

@@ -1,8 +1,8 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as openpgp from 'openpgp';
-import { isEncryptedMessage, isEncryptedOpenPgp, parseArmor } from '../../../src/message/openpgp-data.js';
-import { realCrypto } from './real-crypto.js';
+import { isEncryptedMessage, isEncryptedOpenPgp, parseArmor } from '../../src/message/openpgp-data.js';
+import { realCrypto } from '../helpers/real-crypto.js';
 
 const hex = (text: string): Buffer => Buffer.from(text.replace(/ /g, ''), 'hex');
 const real = realCrypto();

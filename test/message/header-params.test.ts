@@ -4,7 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { parseHeaderParams } from '../../../src/message/header-params.js';
+import { parseHeaderParams } from '../../src/message/header-params.js';
 
 // libmime (a devDependency, CommonJS) ships no types: only parseHeaderValue is used.
 const libmime = createRequire(import.meta.url)('libmime') as {

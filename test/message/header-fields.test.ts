@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { headerValue } from '../../../src/message/header-fields.js';
-import { splitMessage } from '../../../src/message/split-message.js';
+import { headerValue } from '../../src/message/header-fields.js';
+import { splitMessage } from '../../src/message/split-message.js';
 
 const latin1 = (text: string): Buffer => Buffer.from(text, 'latin1');
 const field = (raw: string) => {
