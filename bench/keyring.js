@@ -33,14 +33,34 @@ export function createKeyrings(dir) {
   const publicHome = newHome(join(dir, 'gnupg-public'));
   const keys = KEY_SPECS.map((spec) => {
     const uid = `Bench ${spec.label} <${spec.email}>`;
-    gpg(secretHome, ['--pinentry-mode', 'loopback', '--passphrase', '', '--quick-gen-key', uid, spec.primary, 'cert,sign', 'never']);
+    gpg(secretHome, [
+      '--pinentry-mode',
+      'loopback',
+      '--passphrase',
+      '',
+      '--quick-gen-key',
+      uid,
+      spec.primary,
+      'cert,sign',
+      'never',
+    ]);
     const fingerprint = gpg(secretHome, ['--with-colons', '--list-keys', spec.email])
       .toString()
       .split('\n')
       .find((line) => line.startsWith('fpr:'))
       ?.split(':')[9];
     if (!fingerprint) throw new Error(`gpg did not create a key for ${spec.email}`);
-    gpg(secretHome, ['--pinentry-mode', 'loopback', '--passphrase', '', '--quick-add-key', fingerprint, spec.sub, 'encr', 'never']);
+    gpg(secretHome, [
+      '--pinentry-mode',
+      'loopback',
+      '--passphrase',
+      '',
+      '--quick-add-key',
+      fingerprint,
+      spec.sub,
+      'encr',
+      'never',
+    ]);
     const publicArmored = gpg(secretHome, ['--armor', '--export', fingerprint]).toString();
     gpg(publicHome, ['--import'], publicArmored);
     return { ...spec, fingerprint, publicArmored };

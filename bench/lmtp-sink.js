@@ -19,7 +19,10 @@ const server = new SMTPServer({
     stream.on('data', (chunk) => chunks?.push(chunk));
     stream.on('end', () => {
       if (chunks) writeFileSync(capture, Buffer.concat(chunks));
-      callback(null, session.envelope.rcptTo.map(() => '2.0.0 Saved'));
+      callback(
+        null,
+        session.envelope.rcptTo.map(() => '2.0.0 Saved'),
+      );
     });
   },
 });

@@ -24,7 +24,13 @@ export function runTimed({ argv, env, input, output, rssFile }) {
     // On failure GNU time writes "Command exited with non-zero status N" first; the figure is the last line.
     const [rss, user, system] = readFileSync(rssFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
     rmSync(rssFile, { force: true });
-    return { ms, cpuMs: (user + system) * 1000, rssKb: rss, status: result.status, stderr: result.stderr?.toString() ?? String(result.error ?? '') };
+    return {
+      ms,
+      cpuMs: (user + system) * 1000,
+      rssKb: rss,
+      status: result.status,
+      stderr: result.stderr?.toString() ?? String(result.error ?? ''),
+    };
   } finally {
     closeSync(stdin);
     closeSync(stdout);

@@ -16,6 +16,9 @@ export async function startKeyDatabase(root, keys) {
   ]);
   const cluster = await startPostgres();
   // One users row per recipient, through the tests' seeder (the store's own insertUser).
-  await seedStore({ databaseUrl: cluster.url }, keys.map((key) => ({ email: key.email, pgpkey: key.publicArmored })));
+  await seedStore(
+    { databaseUrl: cluster.url },
+    keys.map((key) => ({ email: key.email, pgpkey: key.publicArmored })),
+  );
   return { url: cluster.url, stop: () => cluster.stop() };
 }

@@ -6,7 +6,10 @@ import { cpus, totalmem } from 'node:os';
 
 function firstLine(file, args) {
   try {
-    return execFileSync(file, args, { stdio: ['ignore', 'pipe', 'ignore'] }).toString().split('\n')[0].trim();
+    return execFileSync(file, args, { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .split('\n')[0]
+      .trim();
   } catch {
     return 'unknown';
   }
@@ -16,7 +19,10 @@ export function machineInfo(root) {
   const model = cpus()[0]?.model?.trim() || 'unknown';
   let cpuModel = model;
   try {
-    cpuModel = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.+)$/m)?.[1]?.trim() ?? model;
+    cpuModel =
+      readFileSync('/proc/cpuinfo', 'utf8')
+        .match(/^model name\s*:\s*(.+)$/m)?.[1]
+        ?.trim() ?? model;
   } catch {
     // not Linux
   }
@@ -31,7 +37,8 @@ export function machineInfo(root) {
     openpgp,
     perl: firstLine('perl', ['-e', 'print $^V']),
     gpg: firstLine('gpg', ['--version']),
-    commit: firstLine('git', ['-C', root, 'rev-parse', '--short', 'HEAD']) +
+    commit:
+      firstLine('git', ['-C', root, 'rev-parse', '--short', 'HEAD']) +
       (firstLine('git', ['-C', root, 'status', '--porcelain', '--untracked-files=no']) ? ' + uncommitted changes' : ''),
   };
 }
@@ -54,31 +61,67 @@ function table(head, rows) {
  */
 export function formatResults({ machine, command, settings, perMessage, throughput, pipeModes = [] }) {
   const perMessageTable = table(
-    ['Workload', 'Key', 'pgpipe', 'gpgit (ref)', 'gpg floor', 'ref/pgpipe time', 'pgpipe RSS', 'ref RSS', 'floor RSS', 'ref/pgpipe RSS'],
+    [
+      'Workload',
+      'Key',
+      'pgpipe',
+      'gpgit (ref)',
+      'gpg floor',
+      'ref/pgpipe time',
+      'pgpipe RSS',
+      'ref RSS',
+      'floor RSS',
+      'ref/pgpipe RSS',
+    ],
     perMessage.map((r) => [
-      r.workload, r.key, ms(r.pgpipe.ms), ms(r.reference.ms), ms(r.floor.ms), `**${ratio(r.reference.ms / r.pgpipe.ms)}**`,
-      mb(r.pgpipe.rssKb), mb(r.reference.rssKb), mb(r.floor.rssKb), `**${ratio(r.reference.rssKb / r.pgpipe.rssKb)}**`,
+      r.workload,
+      r.key,
+      ms(r.pgpipe.ms),
+      ms(r.reference.ms),
+      ms(r.floor.ms),
+      `**${ratio(r.reference.ms / r.pgpipe.ms)}**`,
+      mb(r.pgpipe.rssKb),
+      mb(r.reference.rssKb),
+      mb(r.floor.rssKb),
+      `**${ratio(r.reference.rssKb / r.pgpipe.rssKb)}**`,
     ]),
   );
   const cpuTable = table(
     ['Workload', 'Key', 'pgpipe CPU', 'gpgit (ref) CPU', 'gpg floor CPU', 'ref/pgpipe CPU'],
     perMessage.map((r) => [
-      r.workload, r.key, cpu(r.pgpipe.cpuMs), cpu(r.reference.cpuMs), cpu(r.floor.cpuMs), cpuRatio(r.reference.cpuMs, r.pgpipe.cpuMs),
+      r.workload,
+      r.key,
+      cpu(r.pgpipe.cpuMs),
+      cpu(r.reference.cpuMs),
+      cpu(r.floor.cpuMs),
+      cpuRatio(r.reference.cpuMs, r.pgpipe.cpuMs),
     ]),
   );
   const throughputTable = table(
     ['Run', 'Messages', 'pgpipe filter', 'pgpipe deliver', 'gpgit wrapper (ref)', 'filter/ref', 'deliver/ref'],
     throughput.map((r) => [
-      r.mode, String(r.messages), `${r.pgpipe.toFixed(1)} msg/s`, `${r.deliver.toFixed(1)} msg/s`, `${r.reference.toFixed(1)} msg/s`,
-      `**${ratio(r.pgpipe / r.reference)}**`, `**${ratio(r.deliver / r.reference)}**`,
+      r.mode,
+      String(r.messages),
+      `${r.pgpipe.toFixed(1)} msg/s`,
+      `${r.deliver.toFixed(1)} msg/s`,
+      `${r.reference.toFixed(1)} msg/s`,
+      `**${ratio(r.pgpipe / r.reference)}**`,
+      `**${ratio(r.deliver / r.reference)}**`,
     ]),
   );
-  const argvText = { pgpipe: '`filter -oi -f S R`', deliver: '`deliver --lmtp unix:SINK -f S -- R`', reference: '`gpgit_postfix.sh -oi -f S R`' };
-  const label = { pgpipe: 'pgpipe filter (sendmail stand-in)', deliver: 'pgpipe deliver (LMTP sink)', reference: 'gpgit wrapper (sendmail stand-in)' };
+  const argvText = {
+    pgpipe: '`filter -oi -f S R`',
+    deliver: '`deliver --lmtp unix:SINK -f S -- R`',
+    reference: '`gpgit_postfix.sh -oi -f S R`',
+  };
+  const label = {
+    pgpipe: 'pgpipe filter (sendmail stand-in)',
+    deliver: 'pgpipe deliver (LMTP sink)',
+    reference: 'gpgit wrapper (sendmail stand-in)',
+  };
   const pipeTable = table(
     ['Command', 'as pipe(8) runs it', 'wall', 'CPU', 'peak RSS'],
-    pipeModes.map((m) => [label[m.name] ?? m.name, argvText[m.name] ?? '',
-      ms(m.ms), cpu(m.cpuMs), mb(m.rssKb)]),
+    pipeModes.map((m) => [label[m.name] ?? m.name, argvText[m.name] ?? '', ms(m.ms), cpu(m.cpuMs), mb(m.rssKb)]),
   );
   const throughputSection = `## Postfix pipe(8) modes (10 KB message, Curve25519 key, no spam check)
 

@@ -105,7 +105,19 @@ async function main() {
     pgpipe: { argv: [...pgpipeCommand, 'encrypt', '--to', key.email, '--db', db.url], env: baseEnv },
     reference: { argv: [join(bench, 'gpgit-reference.pl'), key.email], env: { ...baseEnv, GPGIT_KEYDIR: publicHome } },
     floor: {
-      argv: ['gpg', '--homedir', publicHome, '--batch', '--no-tty', '--quiet', '--always-trust', '--armor', '--encrypt', '-r', key.email],
+      argv: [
+        'gpg',
+        '--homedir',
+        publicHome,
+        '--batch',
+        '--no-tty',
+        '--quiet',
+        '--always-trust',
+        '--armor',
+        '--encrypt',
+        '-r',
+        key.email,
+      ],
       env: baseEnv,
     },
   });
@@ -127,7 +139,10 @@ async function main() {
           const name = names[(Math.max(round, 0) + k) % names.length];
           const output = join(dir, `out-${name}`);
           const result = runTimed({ ...cmds[name], input, output, rssFile: join(dir, 'rss') });
-          if (result.status !== 0) fail(`${name} failed on ${workload.name}/${key.name} (exit ${result.status}): ${result.stderr.slice(0, 300)}`);
+          if (result.status !== 0)
+            fail(
+              `${name} failed on ${workload.name}/${key.name} (exit ${result.status}): ${result.stderr.slice(0, 300)}`,
+            );
           if (name === 'pgpipe' || (name === 'reference' && round === -1)) {
             try {
               checkEncrypted({ outputPath: output, original, secretHome, exact: name === 'pgpipe' });
@@ -143,18 +158,29 @@ async function main() {
         cpuMs: median(samples[name].map((s) => s.cpuMs)),
         rssKb: Math.max(...samples[name].map((s) => s.rssKb)),
       });
-      const row = { workload: workload.label, key: key.label, pgpipe: summary('pgpipe'), reference: summary('reference'), floor: summary('floor') };
+      const row = {
+        workload: workload.label,
+        key: key.label,
+        pgpipe: summary('pgpipe'),
+        reference: summary('reference'),
+        floor: summary('floor'),
+      };
       perMessage.push(row);
-      log(`bench: ${workload.name}/${key.name}: pgpipe ${row.pgpipe.ms.toFixed(0)} ms, ref ${row.reference.ms.toFixed(0)} ms, ` +
-        `floor ${row.floor.ms.toFixed(0)} ms; RSS ${row.pgpipe.rssKb} / ${row.reference.rssKb} / ${row.floor.rssKb} KB`);
+      log(
+        `bench: ${workload.name}/${key.name}: pgpipe ${row.pgpipe.ms.toFixed(0)} ms, ref ${row.reference.ms.toFixed(0)} ms, ` +
+          `floor ${row.floor.ms.toFixed(0)} ms; RSS ${row.pgpipe.rssKb} / ${row.reference.rssKb} / ${row.floor.rssKb} KB`,
+      );
     }
   }
 
-  const { rows: throughput, pipeModes } = opts['no-throughput'] ? { rows: [], pipeModes: [] } : await measureThroughput({ keys, secretHome, publicHome });
+  const { rows: throughput, pipeModes } = opts['no-throughput']
+    ? { rows: [], pipeModes: [] }
+    : await measureThroughput({ keys, secretHome, publicHome });
 
   const machine = machineInfo(root);
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
-  const settings = `${iterations} timed runs per small workload, ${bigIterations} for 20 MB, ${messages} messages per throughput run` +
+  const settings =
+    `${iterations} timed runs per small workload, ${bigIterations} for 20 MB, ${messages} messages per throughput run` +
     (opts.pgpipe ? `, pgpipe entry \`${opts.pgpipe}\`` : `; pgpipe starts from ${startPath}`);
   const text = formatResults({ machine, command, settings, perMessage, throughput, pipeModes });
   process.stdout.write(`\n${text}`);
@@ -167,7 +193,9 @@ async function main() {
 
 /** Starts bench/lmtp-sink.js (a separate process: runTimed blocks this event loop) and waits until it listens. */
 async function startSink(socket, capture) {
-  const child = spawn(process.execPath, [join(bench, 'lmtp-sink.js'), socket, ...(capture ? [capture] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(bench, 'lmtp-sink.js'), socket, ...(capture ? [capture] : [])], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new BenchFailure(`lmtp-sink exited ${code}`)));
@@ -185,9 +213,30 @@ async function measureThroughput({ keys, secretHome, publicHome }) {
   writeFileSync(input, original);
   const discard = join(bench, 'sendmail-discard.sh');
   const envelope = ['-oi', '-f', SENDER, key.email]; // the tutorial's master.cf argv: -oi -f ${sender} ${recipient}
-  const filterArgv = (sendmail) => [...pgpipeCommand, 'filter', '--db', db.url, '--sendmail', sendmail, '--no-spam-check', ...envelope];
+  const filterArgv = (sendmail) => [
+    ...pgpipeCommand,
+    'filter',
+    '--db',
+    db.url,
+    '--sendmail',
+    sendmail,
+    '--no-spam-check',
+    ...envelope,
+  ];
   // deliver as `pgpipe setup postfix --mode deliver` wires it, handing over to an LMTP sink instead of Dovecot.
-  const deliverArgv = (socket) => [...pgpipeCommand, 'deliver', '--db', db.url, '--lmtp', `unix:${socket}`, '--no-spam-check', '-f', SENDER, '--', key.email];
+  const deliverArgv = (socket) => [
+    ...pgpipeCommand,
+    'deliver',
+    '--db',
+    db.url,
+    '--lmtp',
+    `unix:${socket}`,
+    '--no-spam-check',
+    '-f',
+    SENDER,
+    '--',
+    key.email,
+  ];
   const wrapperArgv = [join(bench, 'gpgit-wrapper.sh'), ...envelope];
   const refEnv = (sendmail) => ({ ...baseEnv, GPGIT_KEYDIR: publicHome, SENDMAIL: sendmail });
   const sinkSocket = join(dir, 'lmtp-sink');
@@ -227,7 +276,8 @@ async function measureThroughput({ keys, secretHome, publicHome }) {
     for (let k = 0; k < names.length; k += 1) {
       const name = names[(Math.max(round, 0) + k) % names.length];
       const result = runTimed({ ...systems[name], input, output: join(dir, 'out-pipe'), rssFile: join(dir, 'rss') });
-      if (result.status !== 0) fail(`${name} (pipe mode) failed (exit ${result.status}): ${result.stderr.slice(0, 300)}`);
+      if (result.status !== 0)
+        fail(`${name} (pipe mode) failed (exit ${result.status}): ${result.stderr.slice(0, 300)}`);
       if (round >= 0) samples[name].push(result);
     }
   }
@@ -237,7 +287,9 @@ async function measureThroughput({ keys, secretHome, publicHome }) {
     cpuMs: median(samples[name].map((s) => s.cpuMs)),
     rssKb: Math.max(...samples[name].map((s) => s.rssKb)),
   }));
-  log(`bench: pipe modes: ${pipeModes.map((m) => `${m.name} ${m.ms.toFixed(0)} ms (CPU ${m.cpuMs.toFixed(0)} ms)`).join(', ')}`);
+  log(
+    `bench: pipe modes: ${pipeModes.map((m) => `${m.name} ${m.ms.toFixed(0)} ms (CPU ${m.cpuMs.toFixed(0)} ms)`).join(', ')}`,
+  );
 
   const rows = [];
   for (const parallel of [1, 2]) {
@@ -253,7 +305,8 @@ async function measureThroughput({ keys, secretHome, publicHome }) {
           while (next < count) {
             next += 1;
             const result = await runAsync({ ...systems[name], input });
-            if (result.status !== 0) fail(`${name} throughput run failed (exit ${result.status}): ${result.stderr.slice(0, 300)}`);
+            if (result.status !== 0)
+              fail(`${name} throughput run failed (exit ${result.status}): ${result.stderr.slice(0, 300)}`);
           }
         };
         const start = process.hrtime.bigint();
@@ -264,12 +317,17 @@ async function measureThroughput({ keys, secretHome, publicHome }) {
       turn += 1;
     }
     const row = {
-      mode: parallel === 1 ? 'sequential' : `${parallel} in parallel`, messages,
-      pgpipe: messages / elapsed.pgpipe, deliver: messages / elapsed.deliver, reference: messages / elapsed.reference,
+      mode: parallel === 1 ? 'sequential' : `${parallel} in parallel`,
+      messages,
+      pgpipe: messages / elapsed.pgpipe,
+      deliver: messages / elapsed.deliver,
+      reference: messages / elapsed.reference,
     };
     rows.push(row);
-    log(`bench: throughput ${row.mode}: pgpipe filter ${row.pgpipe.toFixed(1)} msg/s, deliver ${row.deliver.toFixed(1)} msg/s, ` +
-      `ref ${row.reference.toFixed(1)} msg/s`);
+    log(
+      `bench: throughput ${row.mode}: pgpipe filter ${row.pgpipe.toFixed(1)} msg/s, deliver ${row.deliver.toFixed(1)} msg/s, ` +
+        `ref ${row.reference.toFixed(1)} msg/s`,
+    );
   }
   return { rows, pipeModes };
 }

@@ -54,23 +54,25 @@ function base64Lines(bytes) {
 }
 
 function headers(subject, contentType, extra = []) {
-  return [
-    'Return-Path: <alice@sender.example>',
-    'Received: from mail.sender.example (mail.sender.example [192.0.2.10])',
-    '\tby mx.supersecure.example (Postfix) with ESMTPS id 4ABCDEF012',
-    '\tfor <bench@supersecure.example>; Sat, 21 Nov 2026 06:00:00 +0000 (UTC)',
-    'DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=sender.example; s=mail;',
-    '\th=from:to:subject:date:message-id; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=;',
-    '\tb=dGhpcyBpcyBub3QgYSByZWFsIHNpZ25hdHVyZSwganVzdCBiZW5jaCBmaWxsZXI=',
-    'From: Alice Sender <alice@sender.example>',
-    'To: Bench Recipient <bench@supersecure.example>',
-    `Subject: ${subject}`,
-    'Date: Sat, 21 Nov 2026 06:00:00 +0000',
-    `Message-ID: <${subject.replace(/\W+/g, '-')}@sender.example>`,
-    'MIME-Version: 1.0',
-    `Content-Type: ${contentType}`,
-    ...extra,
-  ].join('\n') + '\n\n';
+  return (
+    [
+      'Return-Path: <alice@sender.example>',
+      'Received: from mail.sender.example (mail.sender.example [192.0.2.10])',
+      '\tby mx.supersecure.example (Postfix) with ESMTPS id 4ABCDEF012',
+      '\tfor <bench@supersecure.example>; Sat, 21 Nov 2026 06:00:00 +0000 (UTC)',
+      'DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=sender.example; s=mail;',
+      '\th=from:to:subject:date:message-id; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=;',
+      '\tb=dGhpcyBpcyBub3QgYSByZWFsIHNpZ25hdHVyZSwganVzdCBiZW5jaCBmaWxsZXI=',
+      'From: Alice Sender <alice@sender.example>',
+      'To: Bench Recipient <bench@supersecure.example>',
+      `Subject: ${subject}`,
+      'Date: Sat, 21 Nov 2026 06:00:00 +0000',
+      `Message-ID: <${subject.replace(/\W+/g, '-')}@sender.example>`,
+      'MIME-Version: 1.0',
+      `Content-Type: ${contentType}`,
+      ...extra,
+    ].join('\n') + '\n\n'
+  );
 }
 
 function textMessage() {

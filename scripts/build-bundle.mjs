@@ -27,13 +27,18 @@ try {
 }
 
 // The build id: a hash of the compiled code the bundle is made from (the loader, which holds the id, left out).
-const files = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-  const path = join(dir, entry.name);
-  if (entry.isDirectory()) return files(path);
-  return entry.name.endsWith('.js') ? [path] : [];
-});
+const files = (dir) =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return files(path);
+    return entry.name.endsWith('.js') ? [path] : [];
+  });
 const hash = createHash('sha256');
-for (const file of files(dist).sort()) hash.update(`${relative(dist, file)}\0`).update(readFileSync(file)).update('\0');
+for (const file of files(dist).sort())
+  hash
+    .update(`${relative(dist, file)}\0`)
+    .update(readFileSync(file))
+    .update('\0');
 const buildId = hash.digest('hex').slice(0, 16);
 const emitted = readFileSync(loader, 'utf8');
 const STAMP = /const BUILD_ID = '[^']*';/;
@@ -45,8 +50,12 @@ writeFileSync(loader, emitted.replace(STAMP, `const BUILD_ID = '${buildId}';`));
 const PG_PROBE = { file: /[\\/]pg[\\/]lib[\\/]stream\.js$/, from: "typeof Response === 'function'", to: 'false' };
 // OpenPGP.js loads eckey-utils (Brainpool/secp256k1 ECDSA through node:crypto) with a createRequire() call esbuild
 // cannot follow: made a plain require() it is bundled, and it stays lazy (run only when such a key is checked).
-const ECKEY = { file: /[\\/]openpgp[\\/]dist[\\/]node[\\/]openpgp\.mjs$/, from: "util.nodeRequire('eckey-utils')",
-  to: "require('eckey-utils')", count: 2 };
+const ECKEY = {
+  file: /[\\/]openpgp[\\/]dist[\\/]node[\\/]openpgp\.mjs$/,
+  from: "util.nodeRequire('eckey-utils')",
+  to: "require('eckey-utils')",
+  count: 2,
+};
 const importPatches = {
   name: 'pgpipe-import-patches',
   setup(b) {
@@ -79,7 +88,8 @@ await build({
   // The first line names the build (src/bundle/load-bundle.cts checks it). openpgp.mjs uses import.meta.url
   // (createRequire); CommonJS output has __filename instead.
   banner: {
-    js: `/* pgpipe build ${buildId} */\n` +
+    js:
+      `/* pgpipe build ${buildId} */\n` +
       "const __pgpipeImportMetaUrl = require('node:url').pathToFileURL(__filename).href;",
   },
   define: { 'import.meta.url': '__pgpipeImportMetaUrl' },
@@ -87,7 +97,8 @@ await build({
 });
 
 // The warm-up runs in a fresh process, as a pgpipe start would.
-const write = `require(${JSON.stringify(loader)}).writeCodeCache()` +
+const write =
+  `require(${JSON.stringify(loader)}).writeCodeCache()` +
   '.catch((error) => { console.error(error); process.exitCode = 1; });';
 execFileSync(process.execPath, ['-e', write], { stdio: 'inherit' });
 console.log(`bundle: ${bundle} (build ${buildId})`);

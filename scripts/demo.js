@@ -36,7 +36,10 @@ function must(result, what) {
 step(`generating a Curve25519 key for ${address} (OpenPGP.js; only the public half is stored)`);
 const { privateKey, publicKey } = await openpgp.generateKey({
   // Legacy (v4) Curve25519, as GnuPG 2.2 makes it: RFC 9580's X25519 subkeys are refused (GnuPG 2.2 cannot read them).
-  type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ name: 'pgpipe demo', email: address }], format: 'armored',
+  type: 'ecc',
+  curve: 'curve25519Legacy',
+  userIDs: [{ name: 'pgpipe demo', email: address }],
+  format: 'armored',
 });
 const fingerprint = (await openpgp.readKey({ armoredKey: publicKey })).getFingerprint().toUpperCase();
 console.log(`fingerprint ${fingerprint}`);
@@ -48,8 +51,13 @@ const keyDir = mkdtempSync(join(tmpdir(), 'pgpipe-demo-'));
 const keyFile = join(keyDir, 'demo.pub.asc');
 writeFileSync(keyFile, publicKey);
 const exists = pgpipe(['user', 'list', '--json']).stdout.toString().includes(address);
-if (exists) must(pgpipe(['key', 'set', address, keyFile]), 'key set'); // the demo ran before: rotate its key
-else must(pgpipe(['user', 'add', address, '--key', keyFile, '--password-stdin'], `${randomBytes(12).toString('hex')}\n`), 'user add');
+if (exists)
+  must(pgpipe(['key', 'set', address, keyFile]), 'key set'); // the demo ran before: rotate its key
+else
+  must(
+    pgpipe(['user', 'add', address, '--key', keyFile, '--password-stdin'], `${randomBytes(12).toString('hex')}\n`),
+    'user add',
+  );
 rmSync(keyDir, { recursive: true, force: true });
 process.stdout.write(must(pgpipe(['key', 'show', address]), 'key show').stdout);
 
@@ -72,9 +80,15 @@ const encrypted = must(pgpipe(['encrypt', '--to', address], Buffer.from(sample))
 const lines = encrypted.split('\n');
 const armorStart = lines.findIndex((l) => l.startsWith('-----BEGIN PGP MESSAGE'));
 const armorEnd = lines.findIndex((l) => l.startsWith('-----END PGP MESSAGE'));
-console.log([...lines.slice(0, armorStart + 3), `[... ${armorEnd - armorStart - 3} more lines of armor ...]`, ...lines.slice(armorEnd)].join('\n'));
+console.log(
+  [
+    ...lines.slice(0, armorStart + 3),
+    `[... ${armorEnd - armorStart - 3} more lines of armor ...]`,
+    ...lines.slice(armorEnd),
+  ].join('\n'),
+);
 
-step('decrypting with the demo private key (what the recipient\'s mail client does)');
+step("decrypting with the demo private key (what the recipient's mail client does)");
 const armored = lines.slice(armorStart, armorEnd + 1).join('\n');
 const { data } = await openpgp.decrypt({
   message: await openpgp.readMessage({ armoredMessage: armored }),

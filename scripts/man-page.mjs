@@ -55,7 +55,11 @@ function commandPaths(bin, words = []) {
 }
 
 // Roff: escape backslashes and minus signs, and keep a leading '.' or "'" from being read as a request.
-const roff = (text) => text.replace(/\\/g, '\\e').replace(/-/g, '\\-').replace(/^([.'])/, '\\&$1');
+const roff = (text) =>
+  text
+    .replace(/\\/g, '\\e')
+    .replace(/-/g, '\\-')
+    .replace(/^([.'])/, '\\&$1');
 
 function list(entries) {
   return entries.flatMap(([term, desc]) => ['.TP', `.B ${roff(term)}`, roff(desc)]);
@@ -86,7 +90,8 @@ export function manPage(bin, { version, date }) {
     '.SH NAME',
     `pgpipe \\- ${roff(description)}`,
     '.SH SYNOPSIS',
-    ...rest.filter(({ help }) => !(help.lists.Commands ?? []).length)
+    ...rest
+      .filter(({ help }) => !(help.lists.Commands ?? []).length)
       .flatMap(({ help }) => ['.br', `.B ${roff(help.usage)}`]),
     '.SH DESCRIPTION',
     ...top.help.paragraphs.slice(1).flatMap((p) => ['.PP', roff(p)]),
@@ -108,8 +113,18 @@ export function manPage(bin, { version, date }) {
       out.push('.PP', 'Takes the common options (see', '.BR "COMMON OPTIONS" ).');
     }
     if ((help.lists.Commands ?? []).length > 0) {
-      out.push('.PP', 'Commands:', '.RS', ...list(help.lists.Commands.filter(([t]) => !t.startsWith('help ')).map(
-        ([term, desc]) => [`${words.join(' ')} ${term}`, desc])), '.RE');
+      out.push(
+        '.PP',
+        'Commands:',
+        '.RS',
+        ...list(
+          help.lists.Commands.filter(([t]) => !t.startsWith('help ')).map(([term, desc]) => [
+            `${words.join(' ')} ${term}`,
+            desc,
+          ]),
+        ),
+        '.RE',
+      );
     }
     for (const [name, entries] of Object.entries(help.lists)) {
       if (name !== 'Options' && name !== 'Commands') out.push('.PP', `${roff(name)}:`, '.RS', ...list(entries), '.RE');

@@ -10,8 +10,18 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
-  chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync,
-  symlinkSync, writeFileSync,
+  chmodSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -42,13 +52,15 @@ const CACHE_DIR = '/var/cache/pgpipe';
 const run = (cmd, argv, options = {}) =>
   execFileSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], ...options });
 // Reproducible output: every timestamp (changelog, man page, file mtimes clamped by dpkg-deb) is the commit's.
-const epoch = process.env.SOURCE_DATE_EPOCH ?? (() => {
-  try {
-    return run('git', ['-C', ROOT, 'log', '-1', '--format=%ct'], { stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return String(Math.floor(Date.now() / 1000));
-  }
-})();
+const epoch =
+  process.env.SOURCE_DATE_EPOCH ??
+  (() => {
+    try {
+      return run('git', ['-C', ROOT, 'log', '-1', '--format=%ct'], { stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return String(Math.floor(Date.now() / 1000));
+    }
+  })();
 const date = new Date(Number(epoch) * 1000);
 
 const work = mkdtempSync(join(tmpdir(), 'pgpipe-deb-'));
@@ -117,7 +129,8 @@ try {
   const out = resolve(args.out, `pgpipe_${version}_all.deb`);
   mkdirSync(args.out, { recursive: true });
   run('dpkg-deb', ['--root-owner-group', `-Z${args.compression}`, '--build', stage, `${out}.tmp`], {
-    env: { ...process.env, SOURCE_DATE_EPOCH: epoch }, stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, SOURCE_DATE_EPOCH: epoch },
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
   renameSync(`${out}.tmp`, out);
   console.log(out);
@@ -164,16 +177,24 @@ function changelog() {
 /** DEP-5 copyright: pgpipe itself, then every bundled npm module with its own license text. */
 function copyright() {
   const indent = (text) =>
-    text.trim().split('\n').map((line) => (line.trim() === '' ? ' .' : ` ${line.trimEnd()}`)).join('\n');
+    text
+      .trim()
+      .split('\n')
+      .map((line) => (line.trim() === '' ? ' .' : ` ${line.trimEnd()}`))
+      .join('\n');
   // Licenses Debian ships in /usr/share/common-licenses are referred to, not copied.
   const common = {
-    'Apache-2.0': 'Apache-2.0', 'LGPL-3.0+': 'LGPL-3', 'LGPL-3.0-or-later': 'LGPL-3', 'GPL-3.0+': 'GPL-3',
+    'Apache-2.0': 'Apache-2.0',
+    'LGPL-3.0+': 'LGPL-3',
+    'LGPL-3.0-or-later': 'LGPL-3',
+    'GPL-3.0+': 'GPL-3',
   };
-  const paragraphs = [`Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
+  const paragraphs = [
+    `Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
 Upstream-Name: pgpipe
 Comment: ${LIB}/node_modules holds pgpipe's npm dependencies at the exact versions of its
  package-lock.json, unmodified; each one's license follows.`,
-  `Files: *
+    `Files: *
 Copyright: the pgpipe developers
 License: GPL-3+
  This program is free software: you can redistribute it and/or modify it under the terms of the GNU General
@@ -181,7 +202,8 @@ License: GPL-3+
  option) any later version.
  .
  On Debian systems, the complete text of the GNU General Public License version 3 can be found in
- /usr/share/common-licenses/GPL-3.`];
+ /usr/share/common-licenses/GPL-3.`,
+  ];
   for (const dir of moduleDirs(at(LIB, 'node_modules'))) {
     const meta = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
     const license = typeof meta.license === 'string' ? meta.license : 'see below';
@@ -203,13 +225,15 @@ ${indent(body)}`);
 /** Every installed package directory under node_modules (scoped and nested ones too), sorted. */
 function moduleDirs(nodeModules) {
   if (!existsSync(nodeModules)) return [];
-  return readdirSync(nodeModules).sort().flatMap((name) => {
-    if (name.startsWith('.')) return [];
-    const dir = join(nodeModules, name);
-    if (name.startsWith('@')) return moduleDirs(dir);
-    if (!existsSync(join(dir, 'package.json'))) return [];
-    return [dir, ...moduleDirs(join(dir, 'node_modules'))];
-  });
+  return readdirSync(nodeModules)
+    .sort()
+    .flatMap((name) => {
+      if (name.startsWith('.')) return [];
+      const dir = join(nodeModules, name);
+      if (name.startsWith('@')) return moduleDirs(dir);
+      if (!existsSync(join(dir, 'package.json'))) return [];
+      return [dir, ...moduleDirs(join(dir, 'node_modules'))];
+    });
 }
 
 /** Modules' own editor, lint, CI and VCS files (.eslintrc, .github/, .npmignore, ...): nothing that runs. */

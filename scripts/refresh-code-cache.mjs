@@ -35,7 +35,8 @@ if (!existsSync(loader)) {
   } else {
     // The loader's build-time entry (as scripts/build-bundle.mjs calls it): runs the warm-up (throwaway keys, a
     // synthetic message) and writes the cache.
-    const write = `require(${JSON.stringify(loader)}).writeCodeCache()` +
+    const write =
+      `require(${JSON.stringify(loader)}).writeCodeCache()` +
       '.catch((error) => { console.error(error); process.exitCode = 1; });';
     const made = spawnSync(process.execPath, ['-e', write], { env, encoding: 'utf8', timeout: 300e3 });
     const after = made.status === 0 ? cacheState() : `not written (${(made.stderr ?? '').trim().split('\n')[0]})`;

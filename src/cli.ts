@@ -16,7 +16,7 @@ import { registerSetup } from './setup/register-setup.js';
  */
 export async function buildProgram(first?: string): Promise<Command> {
   const program = new Command('pgpipe')
-    .description('encrypt incoming mail to recipients\' OpenPGP keys stored in PostgreSQL (a Postfix pipe filter)')
+    .description("encrypt incoming mail to recipients' OpenPGP keys stored in PostgreSQL (a Postfix pipe filter)")
     .version('0.1.0')
     .exitOverride()
     .showSuggestionAfterError(false)

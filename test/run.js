@@ -35,7 +35,10 @@ const build = spawnSync(process.execPath, [join(root, 'node_modules/typescript/b
 });
 if (build.status !== 0) process.exit(build.status ?? 1);
 // ...and the bundle bin/pgpipe prefers (as `npm run build` makes it), so CLI tests run what production runs.
-const bundle = spawnSync(process.execPath, [join(root, 'scripts/build-bundle.mjs')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+const bundle = spawnSync(process.execPath, [join(root, 'scripts/build-bundle.mjs')], {
+  cwd: root,
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 if (bundle.status !== 0) process.exit(bundle.status ?? 1);
 
 // One empty embedded store per run (PGlite's initdb takes seconds); tests copy it (test/helpers/embedded-template.ts).

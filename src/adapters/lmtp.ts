@@ -34,7 +34,11 @@ function describe(stage: string, error: SmtpError): string {
  * Per-recipient answers from one finished transaction: nodemailer lists the refused ones (at RCPT TO or in the
  * per-recipient replies after DATA) with the server's reply, and the accepted ones by address only.
  */
-export function repliesOf(recipients: readonly string[], accepted: readonly string[], refused: readonly SmtpError[]): LmtpReply[] {
+export function repliesOf(
+  recipients: readonly string[],
+  accepted: readonly string[],
+  refused: readonly SmtpError[],
+): LmtpReply[] {
   return recipients.map((recipient) => {
     const error = refused.find((e) => e.recipient === recipient);
     if (error !== undefined) return parseReply(recipient, error.response ?? '');
@@ -48,7 +52,8 @@ export function createLmtp(config: { readonly lmtp?: string | undefined }): Lmtp
     async deliver(payload, envelope, signal) {
       const address = config.lmtp ?? '';
       const target = parseLmtpAddress(address);
-      if (target === null) return { kind: 'failed', reason: 'no LMTP address configured (--lmtp unix:/path or inet:host:port)' };
+      if (target === null)
+        return { kind: 'failed', reason: 'no LMTP address configured (--lmtp unix:/path or inet:host:port)' };
       const { default: Client } = await (clientModule ??= import('nodemailer/lib/smtp-connection/index.js'));
       return new Promise<LmtpResult>((resolve) => {
         let settled = false;
@@ -78,13 +83,21 @@ export function createLmtp(config: { readonly lmtp?: string | undefined }): Lmtp
 
         socket = 'path' in target ? connect({ path: target.path }) : connect({ host: target.host, port: target.port });
         const where = 'path' in target ? target.path : `${target.host}:${target.port}`;
-        const onConnectError = (error: NodeJS.ErrnoException): void => failed(`cannot connect to LMTP ${where} (${error.code ?? 'error'})`);
+        const onConnectError = (error: NodeJS.ErrnoException): void =>
+          failed(`cannot connect to LMTP ${where} (${error.code ?? 'error'})`);
         socket.once('error', onConnectError);
         socket.once('connect', () => {
           const connected = socket as Socket;
           connected.removeListener('error', onConnectError);
           connected.on('error', () => undefined); // reported through the client's 'error' event
-          client = new Client({ lmtp: true, connection: connected, name: hostname(), ignoreTLS: true, logger: false, debug: false });
+          client = new Client({
+            lmtp: true,
+            connection: connected,
+            name: hostname(),
+            ignoreTLS: true,
+            logger: false,
+            debug: false,
+          });
           client.on('error', (error: SmtpError) => failed(describe('session', error)));
           client.on('end', () => failed('LMTP connection closed before all answers'));
           client.connect((error) => {
@@ -103,8 +116,12 @@ export function createLmtp(config: { readonly lmtp?: string | undefined }): Lmtp
               // nodemailer 9 hands back the refusals known at DATA time; the per-recipient ones after DATA are
               // added to its envelope (the accepted list shrinks in place). A refusal without its text reads as
               // "no answer", which defers: never a bounce or a success we cannot see.
-              const late = (client as unknown as { _envelope?: { rejectedErrors?: SmtpError[] } })._envelope?.rejectedErrors ?? [];
-              const refused = [...(info.rejectedErrors ?? []), ...late.filter((e) => !(info.rejectedErrors ?? []).includes(e))];
+              const late =
+                (client as unknown as { _envelope?: { rejectedErrors?: SmtpError[] } })._envelope?.rejectedErrors ?? [];
+              const refused = [
+                ...(info.rejectedErrors ?? []),
+                ...late.filter((e) => !(info.rejectedErrors ?? []).includes(e)),
+              ];
               const accepted = info.accepted.filter((r) => !info.rejected.includes(r));
               return done({ kind: 'replied', replies: repliesOf(to, accepted, refused) }, true);
             });

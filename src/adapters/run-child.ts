@@ -36,7 +36,11 @@ export interface RunChildOptions {
 }
 
 const firstLine = (bytes: Uint8Array): string =>
-  Buffer.from(bytes).toString('latin1').split(/\r?\n/, 1)[0]?.replace(/[^\x20-\x7e]/g, '?').slice(0, 200) ?? '';
+  Buffer.from(bytes)
+    .toString('latin1')
+    .split(/\r?\n/, 1)[0]
+    ?.replace(/[^\x20-\x7e]/g, '?')
+    .slice(0, 200) ?? '';
 
 /**
  * Watches `stream` from now; the returned waiter resolves true once it has ended (EOF), or false when it has not
@@ -46,19 +50,34 @@ const firstLine = (bytes: Uint8Array): string =>
 function endedWithin(stream: NodeJS.ReadableStream & { readableEnded?: boolean }) {
   let done = stream.readableEnded === true;
   const ended = new Promise<void>((resolve) => {
-    stream.once('end', () => { done = true; resolve(); });
-    stream.once('close', () => { done = true; resolve(); });
+    stream.once('end', () => {
+      done = true;
+      resolve();
+    });
+    stream.once('close', () => {
+      done = true;
+      resolve();
+    });
     stream.once('error', () => resolve());
   });
-  return (ms: number) => new Promise<boolean>((resolve) => {
-    if (done) return resolve(true);
-    const timer = setTimeout(() => setImmediate(() => resolve(done)), ms);
-    void ended.then(() => { clearTimeout(timer); resolve(done); });
-  });
+  return (ms: number) =>
+    new Promise<boolean>((resolve) => {
+      if (done) return resolve(true);
+      const timer = setTimeout(() => setImmediate(() => resolve(done)), ms);
+      void ended.then(() => {
+        clearTimeout(timer);
+        resolve(done);
+      });
+    });
 }
 
-const notRun = (failure: 'spawn' | 'cancelled'): ChildResult =>
-  ({ exitCode: null, signal: null, stdout: Buffer.alloc(0), stderrLine: '', failure });
+const notRun = (failure: 'spawn' | 'cancelled'): ChildResult => ({
+  exitCode: null,
+  signal: null,
+  stdout: Buffer.alloc(0),
+  stderrLine: '',
+  failure,
+});
 
 export function runChild(
   file: string,
@@ -79,7 +98,8 @@ export function runChild(
       return;
     }
     const { stdin, stdout, stderr } = child as ChildProcess & {
-      stdin: NodeJS.WritableStream & { destroy(): void }; stdout: NodeJS.ReadableStream & { destroy(): void };
+      stdin: NodeJS.WritableStream & { destroy(): void };
+      stdout: NodeJS.ReadableStream & { destroy(): void };
       stderr: NodeJS.ReadableStream & { destroy(): void };
     };
     live.add(child);
@@ -96,7 +116,9 @@ export function runChild(
     // message (see ChildResult.failure for what this cannot see). end() comes only after the data.
     let wroteAll = false;
     stdin.on('error', () => undefined); // EPIPE or a failed spawn: reported below, never thrown
-    stdin.once('finish', () => { wroteAll = true; });
+    stdin.once('finish', () => {
+      wroteAll = true;
+    });
 
     let stopped: 'cancelled' | 'timeout' | null = null;
     // SIGKILL, never SIGTERM-then-wait: the child must die before it could read an EOF we did not intend.

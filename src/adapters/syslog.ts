@@ -6,10 +6,15 @@ export const LOGGER_PATH = '/usr/bin/logger';
 
 export async function writeSyslog(line: string, loggerPath = LOGGER_PATH): Promise<void> {
   try {
-    await runChild(loggerPath, ['-t', 'pgpipe', '-p', 'mail.info', '--id=' + String(process.pid)], Buffer.from(`${line}\n`), {
-      signal: AbortSignal.timeout(5000),
-      timeoutMs: 5000,
-    });
+    await runChild(
+      loggerPath,
+      ['-t', 'pgpipe', '-p', 'mail.info', '--id=' + String(process.pid)],
+      Buffer.from(`${line}\n`),
+      {
+        signal: AbortSignal.timeout(5000),
+        timeoutMs: 5000,
+      },
+    );
   } catch {
     // Losing one log line must never change what happens to the mail.
   }

@@ -19,7 +19,11 @@ export interface AddKeyResult {
 
 export async function runAddKey(options: KeyWriteOptions, deps: AdminDeps): Promise<AddKeyResult> {
   const email = checkEmail(options.email);
-  const validation = await validateKeyForWrite(options.key, { email, now: deps.now(), allowOtherUid: options.allowOtherUid === true });
+  const validation = await validateKeyForWrite(options.key, {
+    email,
+    now: deps.now(),
+    allowOtherUid: options.allowOtherUid === true,
+  });
   return deps.db.transaction(async (db) => {
     const row = await findUserRow(db, email, true);
     const stored = await splitStoredKeys(row.pgpkey);

@@ -34,11 +34,14 @@ export async function runAddUser(options: AddUserOptions, deps: AdminDeps): Prom
   if ((options.password === undefined) === (options.passwordHash === undefined)) {
     throw permanent('usage', 'give exactly one of --password-stdin and --password-hash HASH');
   }
-  const password = options.passwordHash !== undefined
-    ? checkPasswordHash(options.passwordHash)
-    : hashPassword(options.password ?? '');
+  const password =
+    options.passwordHash !== undefined ? checkPasswordHash(options.passwordHash) : hashPassword(options.password ?? '');
   const now = deps.now();
-  const validation = await validateKeyForWrite(options.key, { email, now, allowOtherUid: options.allowOtherUid === true });
+  const validation = await validateKeyForWrite(options.key, {
+    email,
+    now,
+    allowOtherUid: options.allowOtherUid === true,
+  });
   const warnings = [...validation.warnings];
 
   await deps.db.transaction(async (db) => {

@@ -34,30 +34,36 @@ export async function runAliasAdd(options: { alias: string; email: string }, dep
     if (kind === 'address' && (await userExists(db, alias))) {
       throw permanent('conflict', `${alias} is a user's own address; an alias with that name would never be used`);
     }
-    const domains = kind === 'local-part'
-      ? [...new Set([...(await userDomains(db)), ...(addressing.localDomains ?? [])])] : [];
+    const domains =
+      kind === 'local-part' ? [...new Set([...(await userDomains(db)), ...(addressing.localDomains ?? [])])] : [];
     await insertAlias(db, { alias, email });
     // Resolve the alias as the filter will, with the new row in place (the transaction rolls back on refusal); a
     // bare local part in each local domain, since the chains behind it can differ per domain.
-    const probes = kind === 'address' ? [alias]
-      : (domains.length === 0 ? [PROBE_DOMAIN] : domains).map((d) => `${alias}@${d}`);
+    const probes =
+      kind === 'address' ? [alias] : (domains.length === 0 ? [PROBE_DOMAIN] : domains).map((d) => `${alias}@${d}`);
     const localDomains = [...(addressing.localDomains ?? []), ...(domains.length === 0 ? [PROBE_DOMAIN] : [])];
     const expansions = await expandRecipients(db, probes, { ...addressing, localDomains });
     if (expansions.some((e) => e.loop)) throw permanent('conflict', `alias ${alias} -> ${email} would create a loop`);
     if (expansions.some((e) => e.record.unresolved !== undefined)) {
-      throw permanent('conflict',
-        `alias ${alias} -> ${email} leads through more than ${MAX_ALIAS_HOPS} aliases; pgpipe would not follow it`);
+      throw permanent(
+        'conflict',
+        `alias ${alias} -> ${email} leads through more than ${MAX_ALIAS_HOPS} aliases; pgpipe would not follow it`,
+      );
     }
     const warnings: string[] = [];
     const ends = [...new Map(expansions.flatMap((e) => e.ends).map((end) => [end.address, end])).values()];
     for (const end of ends.filter((e) => e.user === null)) {
-      warnings.push(`${end.address} is not a pgpipe user, so mail to ${alias} is not encrypted for it `
-        + `unless ${end.address} gets a key`);
+      warnings.push(
+        `${end.address} is not a pgpipe user, so mail to ${alias} is not encrypted for it ` +
+          `unless ${end.address} gets a key`,
+      );
     }
     const keyed = ends.filter((e) => (e.pgpkey ?? '').trim() !== '').length;
     if (keyed > 0 && keyed < ends.length) {
-      warnings.push(`${alias} mixes members with and without a key: the filter sends each member its own copy, `
-        + 'encrypted for those with a key, as sent for the others');
+      warnings.push(
+        `${alias} mixes members with and without a key: the filter sends each member its own copy, ` +
+          'encrypted for those with a key, as sent for the others',
+      );
     }
     if (existing.length > 0) {
       // Several rows per alias are a distribution list: the filter sends every target its own readable copy.
@@ -65,11 +71,13 @@ export async function runAliasAdd(options: { alias: string; email: string }, dep
       warnings.push(`alias ${alias} now has ${existing.length + 1} targets (${targets}); each gets the mail`);
     }
     if (kind === 'local-part') {
-      warnings.push(domains.length === 0
-        ? `${alias} is a bare local part: it applies only to the server's own domains (those of the users rows `
-          + 'and local_domains), and there is none yet'
-        : `${alias} is a bare local part: it matches ${alias}@ each of the server's own domains `
-          + `(${domains.join(', ')}), not other domains`);
+      warnings.push(
+        domains.length === 0
+          ? `${alias} is a bare local part: it applies only to the server's own domains (those of the users rows ` +
+              'and local_domains), and there is none yet'
+          : `${alias} is a bare local part: it matches ${alias}@ each of the server's own domains ` +
+              `(${domains.join(', ')}), not other domains`,
+      );
     }
     return { alias, kind, email, warnings };
   });

@@ -14,7 +14,10 @@ export interface AliasEntry {
   readonly target: 'user' | 'alias' | 'unknown';
 }
 
-export async function runAliasList(options: { email?: string | undefined }, deps: AdminDeps): Promise<{ aliases: AliasEntry[] }> {
+export async function runAliasList(
+  options: { email?: string | undefined },
+  deps: AdminDeps,
+): Promise<{ aliases: AliasEntry[] }> {
   const email = options.email === undefined ? null : checkEmail(options.email);
   const rows = await listAliases(deps.db, email);
   // What each target is, as the filter's resolver sees it (users row first, then aliases, local domains applied).
@@ -33,6 +36,8 @@ export async function runAliasList(options: { email?: string | undefined }, deps
 
 export function formatAliasList(result: { aliases: readonly AliasEntry[] }): string {
   if (result.aliases.length === 0) return 'no aliases\n';
-  return formatTable(['ALIAS', 'EMAIL', 'FORM', 'TARGET'],
-    result.aliases.map((a) => [a.alias, a.email, a.kind, a.target === 'unknown' ? 'not a user' : a.target]));
+  return formatTable(
+    ['ALIAS', 'EMAIL', 'FORM', 'TARGET'],
+    result.aliases.map((a) => [a.alias, a.email, a.kind, a.target === 'unknown' ? 'not a user' : a.target]),
+  );
 }

@@ -10,13 +10,19 @@ export interface AliasRemoveResult {
   readonly removed: readonly { readonly alias: string; readonly email: string }[];
 }
 
-export async function runAliasRemove(options: { alias: string; email?: string | undefined }, deps: AdminDeps): Promise<AliasRemoveResult> {
+export async function runAliasRemove(
+  options: { alias: string; email?: string | undefined },
+  deps: AdminDeps,
+): Promise<AliasRemoveResult> {
   const { alias } = checkAliasName(options.alias);
   const email = options.email === undefined ? null : checkEmail(options.email);
   return deps.db.transaction(async (db) => {
     const rows = await deleteAliases(db, alias, email);
     if (rows.length === 0) {
-      throw permanent('not-found', `no alias ${alias}${email === null ? '' : ` -> ${email}`} (pgpipe alias list shows them)`);
+      throw permanent(
+        'not-found',
+        `no alias ${alias}${email === null ? '' : ` -> ${email}`} (pgpipe alias list shows them)`,
+      );
     }
     return { alias, removed: rows };
   });

@@ -11,11 +11,15 @@ const DOMAIN = /^[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za
 export function checkEmail(text: string): string {
   const address = text.trim();
   const at = address.lastIndexOf('@');
-  if (at <= 0 || at === address.length - 1) throw permanent('usage', `"${shown(address)}" is not an email address (expected local@domain)`);
+  if (at <= 0 || at === address.length - 1)
+    throw permanent('usage', `"${shown(address)}" is not an email address (expected local@domain)`);
   const local = address.slice(0, at);
   const domain = address.slice(at + 1);
   if (address.length > 254 || !LOCAL.test(local) || !DOMAIN.test(domain)) {
-    throw permanent('usage', `"${shown(address)}" is not an email address pgpipe accepts (letters, digits, . and !#$%&*+=?^_\`{|}~- before @)`);
+    throw permanent(
+      'usage',
+      `"${shown(address)}" is not an email address pgpipe accepts (letters, digits, . and !#$%&*+=?^_\`{|}~- before @)`,
+    );
   }
   return address.toLowerCase();
 }
@@ -34,7 +38,10 @@ export function checkAliasName(text: string): AliasName {
   const alias = text.trim();
   if (alias.includes('@')) return { alias: checkEmail(alias), kind: 'address' };
   if (alias.length === 0 || alias.length > 64 || !LOCAL.test(alias)) {
-    throw permanent('usage', `"${shown(alias)}" is not an alias (expected local@domain or a bare local part like astronaut57)`);
+    throw permanent(
+      'usage',
+      `"${shown(alias)}" is not an alias (expected local@domain or a bare local part like astronaut57)`,
+    );
   }
   return { alias: alias.toLowerCase(), kind: 'local-part' };
 }
@@ -44,9 +51,16 @@ export function checkMaildir(maildir: string | undefined, email: string): string
   const value = maildir ?? `${email.slice(0, email.lastIndexOf('@'))}/`;
   const withSlash = value.endsWith('/') ? value : `${value}/`;
   // Dovecot's user_query prefixes it with '/your_mailstore_path/plain/maildir/', so it must stay below that.
-  if (withSlash.startsWith('/') || withSlash.split('/').some((part) => part === '..' || part === '.')
-    || /[\0-\x1f\x7f\\]/.test(withSlash) || withSlash === '/') {
-    throw permanent('usage', `maildir "${shown(value)}" must be a relative path without "." or ".." parts, e.g. astronaut57/`);
+  if (
+    withSlash.startsWith('/') ||
+    withSlash.split('/').some((part) => part === '..' || part === '.') ||
+    /[\0-\x1f\x7f\\]/.test(withSlash) ||
+    withSlash === '/'
+  ) {
+    throw permanent(
+      'usage',
+      `maildir "${shown(value)}" must be a relative path without "." or ".." parts, e.g. astronaut57/`,
+    );
   }
   return withSlash;
 }

@@ -30,26 +30,47 @@ export interface CheckKeysResult {
 const DAY_MS = 86_400_000;
 
 /** Pure: the health of one row's keys at `now`. A row without any key gives one 'no-key' entry. */
-export function classifyKeys(email: string, keys: readonly KeySummary[], now: Date, withinDays: number): KeyHealthEntry[] {
+export function classifyKeys(
+  email: string,
+  keys: readonly KeySummary[],
+  now: Date,
+  withinDays: number,
+): KeyHealthEntry[] {
   if (keys.length === 0) {
-    return [{ email, fingerprint: '', health: 'no-key', detail: 'no key stored: mail to it cannot be encrypted', until: null }];
+    return [
+      {
+        email,
+        fingerprint: '',
+        health: 'no-key',
+        detail: 'no key stored: mail to it cannot be encrypted',
+        until: null,
+      },
+    ];
   }
   return keys.map((key) => {
     const base = { email, fingerprint: key.fingerprint, until: key.encryptionExpires };
     if (!key.usable) {
-      const health: KeyHealth = key.problem === 'expired' ? 'expired' : key.problem === 'revoked' ? 'revoked' : 'unusable';
+      const health: KeyHealth =
+        key.problem === 'expired' ? 'expired' : key.problem === 'revoked' ? 'revoked' : 'unusable';
       return { ...base, health, detail: key.reason ?? key.problem ?? 'unusable' };
     }
     const until = key.encryptionExpires;
     if (until !== null && until.getTime() - now.getTime() <= withinDays * DAY_MS) {
       const days = Math.max(0, Math.ceil((until.getTime() - now.getTime()) / DAY_MS));
-      return { ...base, health: 'expiring', detail: `stops encrypting on ${formatDay(until)} (in ${days} day${days === 1 ? '' : 's'})` };
+      return {
+        ...base,
+        health: 'expiring',
+        detail: `stops encrypting on ${formatDay(until)} (in ${days} day${days === 1 ? '' : 's'})`,
+      };
     }
     return { ...base, health: 'ok', detail: until === null ? 'usable, no expiry' : `usable until ${formatDay(until)}` };
   });
 }
 
-export async function runCheckKeys(options: { withinDays?: number | undefined }, deps: AdminDeps): Promise<CheckKeysResult> {
+export async function runCheckKeys(
+  options: { withinDays?: number | undefined },
+  deps: AdminDeps,
+): Promise<CheckKeysResult> {
   const withinDays = options.withinDays ?? 30;
   const now = deps.now();
   const rows = await listUsers(deps.db);
@@ -66,10 +87,16 @@ export async function runCheckKeys(options: { withinDays?: number | undefined },
 /** Only entries that need attention unless `all`; then a summary line. */
 export function formatCheckKeys(result: CheckKeysResult, all = false): string {
   const shown = result.entries.filter((e) => all || e.health !== 'ok');
-  const table = shown.length === 0 ? '' : formatTable(['EMAIL', 'FINGERPRINT', 'HEALTH', 'DETAIL'],
-    shown.map((e) => [e.email, e.fingerprint || '-', e.health, e.detail]));
-  const summary = result.attention === 0
-    ? `all ${result.keys} keys of ${result.users} users are fine for the next ${result.withinDays} days\n`
-    : `${result.attention} of ${result.entries.length} entries need attention (${result.users} users, ${result.keys} keys, horizon ${result.withinDays} days)\n`;
+  const table =
+    shown.length === 0
+      ? ''
+      : formatTable(
+          ['EMAIL', 'FINGERPRINT', 'HEALTH', 'DETAIL'],
+          shown.map((e) => [e.email, e.fingerprint || '-', e.health, e.detail]),
+        );
+  const summary =
+    result.attention === 0
+      ? `all ${result.keys} keys of ${result.users} users are fine for the next ${result.withinDays} days\n`
+      : `${result.attention} of ${result.entries.length} entries need attention (${result.users} users, ${result.keys} keys, horizon ${result.withinDays} days)\n`;
   return `${table}${table === '' ? '' : '\n'}${summary}`;
 }

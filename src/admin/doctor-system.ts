@@ -16,14 +16,23 @@ export async function createDoctorDeps(config: () => Config, self: readonly stri
     openDb,
     async exec(file, args, options = {}): Promise<ExecResult> {
       const result = await execa(file, [...args], {
-        reject: false, timeout: EXEC_TIMEOUT_MS, stdin: 'ignore', env: options.env ?? {}, extendEnv: true,
+        reject: false,
+        timeout: EXEC_TIMEOUT_MS,
+        stdin: 'ignore',
+        env: options.env ?? {},
+        extendEnv: true,
       });
       const started = typeof result.exitCode === 'number';
       return {
         code: started && !result.timedOut ? (result.exitCode ?? null) : null,
         stdout: String(result.stdout ?? ''),
         stderr: String(result.stderr ?? ''),
-        error: started && !result.timedOut ? null : result.timedOut ? 'timed out' : (result.code ?? result.shortMessage ?? 'failed'),
+        error:
+          started && !result.timedOut
+            ? null
+            : result.timedOut
+              ? 'timed out'
+              : (result.code ?? result.shortMessage ?? 'failed'),
       };
     },
     async isExecutable(path) {
@@ -38,7 +47,10 @@ export async function createDoctorDeps(config: () => Config, self: readonly stri
     isRoot: process.getuid?.() === 0,
     currentUser: userInfo().username,
     self,
-    describeStore: (c) => (c.databaseUrl === undefined ? `embedded store in ${embeddedDataDir(c)}` : `PostgreSQL ${withoutPassword(c.databaseUrl)}`),
+    describeStore: (c) =>
+      c.databaseUrl === undefined
+        ? `embedded store in ${embeddedDataDir(c)}`
+        : `PostgreSQL ${withoutPassword(c.databaseUrl)}`,
   };
 }
 

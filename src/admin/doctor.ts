@@ -40,7 +40,11 @@ export interface DoctorDeps {
   /** The merged configuration; throws config.invalid. */
   readonly config: () => Config;
   readonly openDb: (config: Config) => Promise<Db>;
-  readonly exec: (file: string, args: readonly string[], options?: { env?: Record<string, string> }) => Promise<ExecResult>;
+  readonly exec: (
+    file: string,
+    args: readonly string[],
+    options?: { env?: Record<string, string> },
+  ) => Promise<ExecResult>;
   readonly isExecutable: (path: string) => Promise<boolean>;
   readonly now: () => Date;
   readonly isRoot: boolean;
@@ -69,7 +73,12 @@ export async function runDoctor(options: DoctorOptions, deps: DoctorDeps): Promi
     config = deps.config();
     add('config', 'ok', 'configuration is valid');
   } catch (error) {
-    add('config', 'fail', message(error), 'correct that setting in /etc/pgpipe/pgpipe.conf (or the PGPIPE_* variable / flag named)');
+    add(
+      'config',
+      'fail',
+      message(error),
+      'correct that setting in /etc/pgpipe/pgpipe.conf (or the PGPIPE_* variable / flag named)',
+    );
     return finish(checks);
   }
 
@@ -81,22 +90,37 @@ export async function runDoctor(options: DoctorOptions, deps: DoctorDeps): Promi
     await ping(db);
     add('database', 'ok', `reachable: ${store}`);
   } catch (error) {
-    add('database', 'fail', `${store}: ${message(error)}`, config.databaseUrl === undefined
-      ? 'check that the data dir is writable and no other pgpipe process holds it (data_dir / PGPIPE_DATA_DIR)'
-      : 'start PostgreSQL and check database_url (PGPIPE_DATABASE_URL): socket dir, database name, user');
+    add(
+      'database',
+      'fail',
+      `${store}: ${message(error)}`,
+      config.databaseUrl === undefined
+        ? 'check that the data dir is writable and no other pgpipe process holds it (data_dir / PGPIPE_DATA_DIR)'
+        : 'start PostgreSQL and check database_url (PGPIPE_DATABASE_URL): socket dir, database name, user',
+    );
   }
   if (db !== null) {
     try {
       const missing = await missingTables(db);
       if (missing.length > 0) {
-        add('tables', 'fail', `table ${missing.join(' and ')} missing`, 'run pgpipe db init (creates the tutorial\'s tables)');
+        add(
+          'tables',
+          'fail',
+          `table ${missing.join(' and ')} missing`,
+          "run pgpipe db init (creates the tutorial's tables)",
+        );
       } else {
         await checkColumns(db);
         tablesOk = true;
-        add('tables', 'ok', 'users and aliases present with the tutorial\'s columns');
+        add('tables', 'ok', "users and aliases present with the tutorial's columns");
       }
     } catch (error) {
-      add('tables', 'fail', message(error), 'compare with the tutorial\'s CREATE TABLE users/aliases; pgpipe db init creates them');
+      add(
+        'tables',
+        'fail',
+        message(error),
+        "compare with the tutorial's CREATE TABLE users/aliases; pgpipe db init creates them",
+      );
     }
     if (tablesOk) await keyHealth(db, deps.now, add);
     if (tablesOk) await aliasHealth(db, config, add);
@@ -115,7 +139,13 @@ async function keyHealth(db: Db, now: () => Date, add: AddFn): Promise<void> {
   try {
     const result = await runCheckKeys({}, { db, now });
     if (result.attention === 0) add('keys', 'ok', `${result.keys} keys of ${result.users} users are fine for 30 days`);
-    else add('keys', 'warn', `${result.attention} of ${result.entries.length} keys need attention`, 'run pgpipe key check for the list');
+    else
+      add(
+        'keys',
+        'warn',
+        `${result.attention} of ${result.entries.length} keys need attention`,
+        'run pgpipe key check for the list',
+      );
   } catch (error) {
     add('keys', 'warn', `could not check keys: ${message(error)}`, 'run pgpipe key check');
   }
@@ -140,11 +170,19 @@ async function aliasHealth(db: Db, config: Config, add: AddFn): Promise<void> {
     const mixedText = mixed > 0 ? `; ${mixed} mix members with and without a key (each member gets its own copy)` : '';
     const summary = `${names.length} aliases, ${where}${mixedText}`;
     if (long.length > 0) {
-      add('aliases', 'fail', `mail to ${shortList(long)} is held: alias chain longer than ${MAX_ALIAS_HOPS} hops`,
-        'point the alias at its final address (pgpipe alias remove / alias add)');
+      add(
+        'aliases',
+        'fail',
+        `mail to ${shortList(long)} is held: alias chain longer than ${MAX_ALIAS_HOPS} hops`,
+        'point the alias at its final address (pgpipe alias remove / alias add)',
+      );
     } else if (loops.length > 0) {
-      add('aliases', 'warn', `${shortList(loops)} loop back to themselves; ${summary}`,
-        'remove the row that closes the loop (pgpipe alias list)');
+      add(
+        'aliases',
+        'warn',
+        `${shortList(loops)} loop back to themselves; ${summary}`,
+        'remove the row that closes the loop (pgpipe alias list)',
+      );
     } else {
       add('aliases', 'ok', summary);
     }
@@ -170,18 +208,32 @@ async function checkSpamd(config: Config, deps: DoctorDeps, add: AddFn): Promise
   if (result.code === 0) {
     add('spamd', 'ok', `${shown} answered`);
   } else if (result.code === null) {
-    add('spamd', 'fail', `cannot run ${config.spamcPath}: ${result.error ?? 'failed'}`,
-      'install spamc (apt-get install spamc) or set spamc = PATH, or spam_check = no');
+    add(
+      'spamd',
+      'fail',
+      `cannot run ${config.spamcPath}: ${result.error ?? 'failed'}`,
+      'install spamc (apt-get install spamc) or set spamc = PATH, or spam_check = no',
+    );
   } else {
     const said = firstLine(result.stderr) || firstLine(result.stdout);
-    add('spamd', 'fail', `${shown} exited ${result.code}${said ? ` (${said})` : ''}: spamd not reachable`,
-      'start spamd (systemctl enable --now spamd), or point spamc_args at it (-d HOST -p PORT), or set spam_check = no');
+    add(
+      'spamd',
+      'fail',
+      `${shown} exited ${result.code}${said ? ` (${said})` : ''}: spamd not reachable`,
+      'start spamd (systemctl enable --now spamd), or point spamc_args at it (-d HOST -p PORT), or set spam_check = no',
+    );
   }
 }
 
 async function checkSendmail(config: Config, deps: DoctorDeps, add: AddFn): Promise<void> {
   if (await deps.isExecutable(config.sendmailPath)) add('sendmail', 'ok', `${config.sendmailPath} is executable`);
-  else add('sendmail', 'fail', `${config.sendmailPath} is missing or not executable`, 'install postfix, or set sendmail = PATH to its sendmail');
+  else
+    add(
+      'sendmail',
+      'fail',
+      `${config.sendmailPath} is missing or not executable`,
+      'install postfix, or set sendmail = PATH to its sendmail',
+    );
 }
 
 /**
@@ -206,8 +258,12 @@ async function checkFilterUser(options: DoctorOptions, config: Config, deps: Doc
   } else {
     const id = await deps.exec('id', ['-u', user]);
     if (id.code !== 0) {
-      add('filter user', 'fail', `Unix user ${user} does not exist`,
-        `create it (useradd --system --no-create-home ${user}) or pass --filter-user with the user= of pgpipe in master.cf`);
+      add(
+        'filter user',
+        'fail',
+        `Unix user ${user} does not exist`,
+        `create it (useradd --system --no-create-home ${user}) or pass --filter-user with the user= of pgpipe in master.cf`,
+      );
       return;
     }
     // runuser keeps the environment we give it; HOME/USER of the target are what the filter would see anyway.
@@ -218,9 +274,14 @@ async function checkFilterUser(options: DoctorOptions, config: Config, deps: Doc
     return;
   }
   const said = firstLine(result.stderr) || result.error || `exit ${String(result.code)}`;
-  add('filter user', 'fail', `${user} cannot read the tables: ${said}`, config.databaseUrl === undefined
-    ? `make the ${deps.describeStore(config)} readable and writable by ${user} (chown -R ${user} on it), or use PostgreSQL`
-    : `let ${user} connect (pg_hba.conf "local <db> ${user} peer" or the tutorial's pg_ident.conf map) and GRANT SELECT ON users, aliases TO its role; make /etc/pgpipe/pgpipe.conf and pgpipe readable by ${user}`);
+  add(
+    'filter user',
+    'fail',
+    `${user} cannot read the tables: ${said}`,
+    config.databaseUrl === undefined
+      ? `make the ${deps.describeStore(config)} readable and writable by ${user} (chown -R ${user} on it), or use PostgreSQL`
+      : `let ${user} connect (pg_hba.conf "local <db> ${user} peer" or the tutorial's pg_ident.conf map) and GRANT SELECT ON users, aliases TO its role; make /etc/pgpipe/pgpipe.conf and pgpipe readable by ${user}`,
+  );
 }
 
 type AddFn = (name: string, status: CheckStatus, detail: string, fix?: string | null) => void;
@@ -234,14 +295,25 @@ function message(error: unknown): string {
 }
 
 function firstLine(text: string): string {
-  return text.split('\n').map((l) => l.replace(/^pgpipe: /, '').trim()).find((l) => l !== '') ?? '';
+  return (
+    text
+      .split('\n')
+      .map((l) => l.replace(/^pgpipe: /, '').trim())
+      .find((l) => l !== '') ?? ''
+  );
 }
 
 const LABEL: Record<CheckStatus, string> = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL', skip: 'skip' };
 
 export function formatDoctor(result: DoctorResult): string {
   const lines = result.checks.map((c) =>
-    printable(`${LABEL[c.status]}  ${c.name}: ${c.detail}${c.fix !== null && c.status !== 'ok' ? ` -- fix: ${c.fix}` : ''}`));
-  const verdict = result.failures === 0 ? 'doctor: no failures' : `doctor: ${result.failures} failure${result.failures === 1 ? '' : 's'}`;
+    printable(
+      `${LABEL[c.status]}  ${c.name}: ${c.detail}${c.fix !== null && c.status !== 'ok' ? ` -- fix: ${c.fix}` : ''}`,
+    ),
+  );
+  const verdict =
+    result.failures === 0
+      ? 'doctor: no failures'
+      : `doctor: ${result.failures} failure${result.failures === 1 ? '' : 's'}`;
   return `${lines.join('\n')}\n${verdict}\n`;
 }

@@ -14,9 +14,14 @@ export function printable(text: string): string {
 export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const split = (cell: string | undefined): string[] => (cell ?? '').split('\n').map(printable);
   const grid = [headers.map((h) => [printable(h)]), ...rows.map((row) => headers.map((_, i) => split(row[i])))];
-  const widths = headers.map((_, col) => Math.max(...grid.map((row) => Math.max(...(row[col] ?? ['']).map((l) => l.length)))));
+  const widths = headers.map((_, col) =>
+    Math.max(...grid.map((row) => Math.max(...(row[col] ?? ['']).map((l) => l.length)))),
+  );
   const line = (cells: readonly string[]): string =>
-    cells.map((cell, col) => cell.padEnd(widths[col] ?? 0)).join('  ').trimEnd();
+    cells
+      .map((cell, col) => cell.padEnd(widths[col] ?? 0))
+      .join('  ')
+      .trimEnd();
   const out: string[] = [];
   grid.forEach((row, index) => {
     const height = Math.max(...row.map((cell) => cell.length));

@@ -11,9 +11,27 @@ const MAX_ROUNDS = 999_999_999;
 
 // The spec's output order: each triple of digest bytes becomes four base-64 characters, low bits first.
 const TRIPLES: readonly (readonly [number, number, number])[] = [
-  [0, 21, 42], [22, 43, 1], [44, 2, 23], [3, 24, 45], [25, 46, 4], [47, 5, 26], [6, 27, 48],
-  [28, 49, 7], [50, 8, 29], [9, 30, 51], [31, 52, 10], [53, 11, 32], [12, 33, 54], [34, 55, 13],
-  [56, 14, 35], [15, 36, 57], [37, 58, 16], [59, 17, 38], [18, 39, 60], [40, 61, 19], [62, 20, 41],
+  [0, 21, 42],
+  [22, 43, 1],
+  [44, 2, 23],
+  [3, 24, 45],
+  [25, 46, 4],
+  [47, 5, 26],
+  [6, 27, 48],
+  [28, 49, 7],
+  [50, 8, 29],
+  [9, 30, 51],
+  [31, 52, 10],
+  [53, 11, 32],
+  [12, 33, 54],
+  [34, 55, 13],
+  [56, 14, 35],
+  [15, 36, 57],
+  [37, 58, 16],
+  [59, 17, 38],
+  [18, 39, 60],
+  [40, 61, 19],
+  [62, 20, 41],
 ];
 
 const sha512 = (...parts: Buffer[]): Buffer => {
@@ -85,8 +103,17 @@ export function hashPassword(password: string, options: { salt?: string; rounds?
 // Schemes Dovecot verifies that carry a per-password salt. Unsalted ones ({SHA512}, {PLAIN}, {MD5}...) are
 // refused: the same password would give the same hash for every user.
 const SALTED_SCHEMES = new Set([
-  'SHA512-CRYPT', 'SHA256-CRYPT', 'BLF-CRYPT', 'ARGON2I', 'ARGON2ID', 'SSHA512', 'SSHA256', 'SSHA', 'PBKDF2',
-  'SCRAM-SHA-256', 'SCRAM-SHA-1',
+  'SHA512-CRYPT',
+  'SHA256-CRYPT',
+  'BLF-CRYPT',
+  'ARGON2I',
+  'ARGON2ID',
+  'SSHA512',
+  'SSHA256',
+  'SSHA',
+  'PBKDF2',
+  'SCRAM-SHA-256',
+  'SCRAM-SHA-1',
 ]);
 
 /**
@@ -98,11 +125,17 @@ export function checkPasswordHash(hash: string): string {
   if (/[\s\0]/.test(hash)) throw permanent('usage', 'the password hash contains whitespace; pass it as one word');
   const match = /^\{([A-Za-z0-9.-]+)\}(.+)$/.exec(hash);
   if (!match) {
-    throw permanent('usage', 'the password hash needs a {SCHEME} prefix, e.g. {SHA512-CRYPT}$6$... (doveadm pw -s SHA512-CRYPT)');
+    throw permanent(
+      'usage',
+      'the password hash needs a {SCHEME} prefix, e.g. {SHA512-CRYPT}$6$... (doveadm pw -s SHA512-CRYPT)',
+    );
   }
   const scheme = (match[1] ?? '').toUpperCase();
   if (!SALTED_SCHEMES.has(scheme)) {
-    throw permanent('usage', `{${scheme}} is not a salted scheme Dovecot verifies; use {SHA512-CRYPT} (pgpipe user add --password-stdin, or doveadm pw -s SHA512-CRYPT)`);
+    throw permanent(
+      'usage',
+      `{${scheme}} is not a salted scheme Dovecot verifies; use {SHA512-CRYPT} (pgpipe user add --password-stdin, or doveadm pw -s SHA512-CRYPT)`,
+    );
   }
   const value = match[2] ?? '';
   if (scheme === 'SHA512-CRYPT' && !/^\$6\$(rounds=\d+\$)?[./0-9A-Za-z]{1,16}\$[./0-9A-Za-z]{86}$/.test(value)) {

@@ -79,9 +79,14 @@ export async function runImportKeys(options: ImportOptions, deps: AdminDeps): Pr
     for (const c of checked) {
       const matched = c.addresses.filter((a) => (rowsOf.get(a) ?? []).length > 0);
       if (c.validated === null || matched.length === 0) {
-        keys.push({ fingerprint: c.key.fingerprint, userIds: c.key.userIds, users: matched, targets: [],
+        keys.push({
+          fingerprint: c.key.fingerprint,
+          userIds: c.key.userIds,
+          users: matched,
+          targets: [],
           status: c.validated === null ? 'unusable' : 'no-user',
-          reason: c.reason ?? 'no users row has any of its addresses' });
+          reason: c.reason ?? 'no users row has any of its addresses',
+        });
         continue;
       }
       const targets: (ImportTarget & { address: string })[] = [];
@@ -90,8 +95,10 @@ export async function runImportKeys(options: ImportOptions, deps: AdminDeps): Pr
         const [row] = rows;
         if (rows.length > 1 || row === undefined) {
           targets.push({ email: address, address, action: 'ambiguous', replaces: [] });
-          warnings.push(`${address} has ${rows.length} rows in users; key ${c.key.fingerprint} not stored for it ` +
-            '(remove the duplicates first: pgpipe db init lists them)');
+          warnings.push(
+            `${address} has ${rows.length} rows in users; key ${c.key.fingerprint} not stored for it ` +
+              '(remove the duplicates first: pgpipe db init lists them)',
+          );
           continue;
         }
         // Keyed by the row itself: two user IDs that the database folds to one address reach one row once.
@@ -101,8 +108,14 @@ export async function runImportKeys(options: ImportOptions, deps: AdminDeps): Pr
         plan.incoming.push(c.validated);
         targets.push({ email: row.email, address: row.email, action: 'set', replaces: [] }); // decided below
       }
-      keys.push({ fingerprint: c.key.fingerprint, userIds: c.key.userIds, users: matched, status: 'usable',
-        reason: null, targets });
+      keys.push({
+        fingerprint: c.key.fingerprint,
+        userIds: c.key.userIds,
+        users: matched,
+        status: 'usable',
+        reason: null,
+        targets,
+      });
     }
 
     let usersChanged = 0;
@@ -114,8 +127,14 @@ export async function runImportKeys(options: ImportOptions, deps: AdminDeps): Pr
       const others = stored.filter((s) => !incomingFprs.has(s.fingerprint));
       for (const k of plan.incoming) {
         // Under --replace every key of the row's new set reports what goes, the one already stored too.
-        const action: ImportAction = replace && others.length > 0 ? 'replace'
-          : !fresh.includes(k) ? 'already' : others.length === 0 ? 'set' : 'add';
+        const action: ImportAction =
+          replace && others.length > 0
+            ? 'replace'
+            : !fresh.includes(k)
+              ? 'already'
+              : others.length === 0
+                ? 'set'
+                : 'add';
         const replaces = action === 'replace' ? others.map((s) => s.fingerprint) : [];
         decided.set(`${k.fingerprint} ${rowEmail}`, { action, replaces });
       }
@@ -130,8 +149,11 @@ export async function runImportKeys(options: ImportOptions, deps: AdminDeps): Pr
     }
     const final: ImportedKey[] = keys.map((k) => ({
       ...k,
-      targets: k.targets.map(({ address, ...t }) => (t.action === 'ambiguous' ? t
-        : { ...t, ...(decided.get(`${k.fingerprint} ${address}`) ?? { action: t.action, replaces: [] }) })),
+      targets: k.targets.map(({ address, ...t }) =>
+        t.action === 'ambiguous'
+          ? t
+          : { ...t, ...(decided.get(`${k.fingerprint} ${address}`) ?? { action: t.action, replaces: [] }) },
+      ),
     }));
     return { gnupgHome: options.gnupgHome, applied: apply, replace, keys: final, usersChanged, warnings };
   });
@@ -166,21 +188,29 @@ export function formatImportKeys(result: ImportResult): string {
     if (key.status !== 'usable') {
       const uids = key.userIds.length > 0 ? key.userIds.join(', ') : 'no user ID';
       const whom = key.users.length > 0 ? ` (not stored for ${key.users.join(', ')})` : '';
-      lines.push(key.status === 'no-user' ? `${key.fingerprint}  no matching user: ${uids}`
-        : `${key.fingerprint}  unusable${whom}: ${key.reason ?? ''}`);
+      lines.push(
+        key.status === 'no-user'
+          ? `${key.fingerprint}  no matching user: ${uids}`
+          : `${key.fingerprint}  unusable${whom}: ${key.reason ?? ''}`,
+      );
       continue;
     }
     for (const target of key.targets) {
       const verb = VERB[target.action][result.applied ? 1 : 0];
-      const tail = target.action === 'add' ? ' (its other keys are kept; --replace drops them)'
-        : target.action === 'replace'
-          ? ` (drops ${target.replaces.map((f) => f || 'an unparsable block').join(', ')})` : '';
+      const tail =
+        target.action === 'add'
+          ? ' (its other keys are kept; --replace drops them)'
+          : target.action === 'replace'
+            ? ` (drops ${target.replaces.map((f) => f || 'an unparsable block').join(', ')})`
+            : '';
       lines.push(`${key.fingerprint}  ${verb} ${target.email}${tail}`);
     }
   }
   if (result.keys.length === 0) lines.push(`no public keys in ${result.gnupgHome}`);
-  lines.push(result.applied
-    ? `${result.usersChanged} user(s) changed`
-    : `dry run: ${result.usersChanged} user(s) would change; nothing was written (run again with --apply)`);
+  lines.push(
+    result.applied
+      ? `${result.usersChanged} user(s) changed`
+      : `dry run: ${result.usersChanged} user(s) would change; nothing was written (run again with --apply)`,
+  );
   return `${lines.join('\n')}\n`;
 }

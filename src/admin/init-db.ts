@@ -4,7 +4,11 @@
 import { permanent } from '../errors.js';
 import { duplicateAliases } from '../store/aliases.js';
 import {
-  checkColumns, createSchemaObject, LOOKUP_INDEXES, relationExists, TUTORIAL_TABLES,
+  checkColumns,
+  createSchemaObject,
+  LOOKUP_INDEXES,
+  relationExists,
+  TUTORIAL_TABLES,
 } from '../store/tutorial-schema.js';
 import type { Db } from '../store/types.js';
 import { duplicateUsers } from '../store/users.js';
@@ -14,7 +18,11 @@ import { formatTable } from './format-table.js';
 export interface InitDbResult {
   readonly store: Db['kind'];
   readonly tables: readonly { readonly name: string; readonly state: 'created' | 'present' }[];
-  readonly indexes: readonly { readonly name: string; readonly state: 'created' | 'present' | 'failed'; readonly detail: string | null }[];
+  readonly indexes: readonly {
+    readonly name: string;
+    readonly state: 'created' | 'present' | 'failed';
+    readonly detail: string | null;
+  }[];
   readonly duplicates: readonly { readonly table: string; readonly value: string; readonly rows: number }[];
   readonly warnings: readonly string[];
 }
@@ -51,15 +59,19 @@ export async function runInitDb(deps: AdminDeps): Promise<InitDbResult> {
       const message = error instanceof Error ? error.message : String(error);
       const detail = message.includes('42501') ? 'permission denied: this role does not own the table' : message;
       indexes.push({ name: index.name, state: 'failed', detail });
-      warnings.push(`index ${index.name} not created (${detail}); lookups still work, only slower. Run db init as the tables' owner to add it`);
+      warnings.push(
+        `index ${index.name} not created (${detail}); lookups still work, only slower. Run db init as the tables' owner to add it`,
+      );
     }
   }
 
   const duplicates = await findDuplicates(db);
   for (const d of duplicates) {
-    warnings.push(d.table === 'users'
-      ? `users: ${d.value} has ${d.rows} rows; Dovecot and pgpipe cannot tell them apart: delete the extra rows`
-      : `aliases: ${d.value} appears ${d.rows} times; delete the extra rows with pgpipe alias remove and add it once`);
+    warnings.push(
+      d.table === 'users'
+        ? `users: ${d.value} has ${d.rows} rows; Dovecot and pgpipe cannot tell them apart: delete the extra rows`
+        : `aliases: ${d.value} appears ${d.rows} times; delete the extra rows with pgpipe alias remove and add it once`,
+    );
   }
   return { store: db.kind, tables, indexes, duplicates, warnings };
 }
@@ -78,7 +90,11 @@ async function createOrExplain(db: Db, object: { readonly sql: string }, what: s
   } catch (error) {
     // PostgreSQL 15 no longer lets every role create in schema public; say what to do about it.
     if (error instanceof Error && error.message.includes('42501')) {
-      throw permanent('db.schema', `cannot create ${what}: permission denied; run db init as the database owner, or GRANT CREATE ON SCHEMA public TO this role`, error);
+      throw permanent(
+        'db.schema',
+        `cannot create ${what}: permission denied; run db init as the database owner, or GRANT CREATE ON SCHEMA public TO this role`,
+        error,
+      );
     }
     throw error;
   }
@@ -89,6 +105,9 @@ export function formatInitDb(result: InitDbResult): string {
     ...result.tables.map((t) => ['table', t.name, t.state]),
     ...result.indexes.map((i) => ['index', i.name, i.state]),
   ];
-  const dupes = result.duplicates.length === 0 ? 'no duplicate rows\n' : `${result.duplicates.length} duplicate entries (see warnings)\n`;
+  const dupes =
+    result.duplicates.length === 0
+      ? 'no duplicate rows\n'
+      : `${result.duplicates.length} duplicate entries (see warnings)\n`;
   return `${formatTable(['KIND', 'NAME', 'STATE'], rows)}${dupes}`;
 }

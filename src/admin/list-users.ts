@@ -22,16 +22,30 @@ export async function runListUsers(deps: AdminDeps): Promise<{ users: UserListEn
     const keys = await summarizeStoredKeys(row.pgpkey, now);
     const usable = keys.filter((k) => k.usable).length;
     const firstProblem = keys.find((k) => !k.usable);
-    const status = keys.length === 0 ? 'no key'
-      : usable > 0 ? (usable === keys.length ? 'ok' : `ok (${keys.length - usable} unusable key${keys.length - usable === 1 ? '' : 's'})`)
-        : `unusable: ${firstProblem?.reason ?? firstProblem?.problem ?? 'unknown'}`;
-    users.push({ email: row.email, maildir: row.maildir, created: row.created, keys: keys.length, usableKeys: usable, status });
+    const status =
+      keys.length === 0
+        ? 'no key'
+        : usable > 0
+          ? usable === keys.length
+            ? 'ok'
+            : `ok (${keys.length - usable} unusable key${keys.length - usable === 1 ? '' : 's'})`
+          : `unusable: ${firstProblem?.reason ?? firstProblem?.problem ?? 'unknown'}`;
+    users.push({
+      email: row.email,
+      maildir: row.maildir,
+      created: row.created,
+      keys: keys.length,
+      usableKeys: usable,
+      status,
+    });
   }
   return { users };
 }
 
 export function formatListUsers(result: { users: readonly UserListEntry[] }): string {
   if (result.users.length === 0) return 'no users (add one with pgpipe user add EMAIL --key FILE --password-stdin)\n';
-  return formatTable(['EMAIL', 'MAILDIR', 'KEYS', 'STATUS', 'CREATED'],
-    result.users.map((u) => [u.email, u.maildir, String(u.keys), u.status, formatDay(u.created, '-')]));
+  return formatTable(
+    ['EMAIL', 'MAILDIR', 'KEYS', 'STATUS', 'CREATED'],
+    result.users.map((u) => [u.email, u.maildir, String(u.keys), u.status, formatDay(u.created, '-')]),
+  );
 }

@@ -16,23 +16,39 @@ export interface KeyringKey {
   readonly armored: string;
 }
 
-const READ_ONLY = ['--batch', '--no-tty', '--no-options', '--no-auto-check-trustdb', '--lock-never',
-  '--no-random-seed-file', '--no-permission-warning', '--trust-model', 'always'];
+const READ_ONLY = [
+  '--batch',
+  '--no-tty',
+  '--no-options',
+  '--no-auto-check-trustdb',
+  '--lock-never',
+  '--no-random-seed-file',
+  '--no-permission-warning',
+  '--trust-model',
+  'always',
+];
 
 const TIMEOUT_MS = 30_000;
 
 function gpg(home: string, args: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile('gpg', ['--homedir', home, ...READ_ONLY, ...args],
+    const child = execFile(
+      'gpg',
+      ['--homedir', home, ...READ_ONLY, ...args],
       { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: TIMEOUT_MS, env: { ...process.env, LC_ALL: 'C' } },
       (error, stdout, stderr) => {
         if (error === null) return resolve(stdout);
         const spawnFailed = typeof error.code === 'string';
-        const why = spawnFailed ? `cannot run gpg (${String(error.code)}): install gnupg`
-          : stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '').slice(-1)[0]
-            ?? `exit ${String(error.code)}`;
+        const why = spawnFailed
+          ? `cannot run gpg (${String(error.code)}): install gnupg`
+          : (stderr
+              .split('\n')
+              .map((l) => l.trim())
+              .filter((l) => l !== '')
+              .slice(-1)[0] ?? `exit ${String(error.code)}`);
         reject(permanent('input.read-failed', `reading the GnuPG home ${home} failed: ${why.slice(0, 200)}`, error));
-      });
+      },
+    );
     child.stdin?.destroy(); // gpg must never wait for input
   });
 }

@@ -15,8 +15,16 @@ export async function readKeyFile(path: string, stdin: NodeJS.ReadableStream): P
       throw permanent('usage', `cannot read key file ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
     }
   }
-  if (data.length > MAX_KEY_BYTES) throw permanent('key.invalid', `key file is over ${MAX_KEY_BYTES} bytes; export only the public key (gpg --export --armor EMAIL)`);
-  if (data.length === 0) throw permanent('key.invalid', `not an OpenPGP public key: the key ${path === '-' ? 'on stdin' : `file ${path}`} is empty`);
+  if (data.length > MAX_KEY_BYTES)
+    throw permanent(
+      'key.invalid',
+      `key file is over ${MAX_KEY_BYTES} bytes; export only the public key (gpg --export --armor EMAIL)`,
+    );
+  if (data.length === 0)
+    throw permanent(
+      'key.invalid',
+      `not an OpenPGP public key: the key ${path === '-' ? 'on stdin' : `file ${path}`} is empty`,
+    );
   return data;
 }
 

@@ -13,30 +13,50 @@ export interface RemoveKeyResult {
   readonly remaining: readonly string[];
 }
 
-export async function runRemoveKey(options: { email: string; fingerprint: string }, deps: AdminDeps): Promise<RemoveKeyResult> {
+export async function runRemoveKey(
+  options: { email: string; fingerprint: string },
+  deps: AdminDeps,
+): Promise<RemoveKeyResult> {
   const email = checkEmail(options.email);
   const wanted = normalizeFingerprint(options.fingerprint);
   if (!/^([0-9A-F]{16}|[0-9A-F]{40}|[0-9A-F]{64})$/.test(wanted)) {
-    throw permanent('usage', 'give the full fingerprint (40 or 64 hex digits) or the 16-digit key ID, as pgpipe key show prints it');
+    throw permanent(
+      'usage',
+      'give the full fingerprint (40 or 64 hex digits) or the 16-digit key ID, as pgpipe key show prints it',
+    );
   }
   return deps.db.transaction(async (db) => {
     const row = await findUserRow(db, email, true);
     const stored = await splitStoredKeys(row.pgpkey);
-    const matches = stored.filter((k) => k.fingerprint !== '' && (k.fingerprint === wanted || k.fingerprint.endsWith(wanted)));
+    const matches = stored.filter(
+      (k) => k.fingerprint !== '' && (k.fingerprint === wanted || k.fingerprint.endsWith(wanted)),
+    );
     const target = matches[0];
     if (target === undefined) {
-      const has = stored.map((k) => k.fingerprint).filter((f) => f !== '').join(', ') || 'none';
+      const has =
+        stored
+          .map((k) => k.fingerprint)
+          .filter((f) => f !== '')
+          .join(', ') || 'none';
       throw permanent('not-found', `${row.email} has no key ${wanted} (stored: ${has})`);
     }
-    if (matches.length > 1) throw permanent('usage', `key ID ${wanted} matches ${matches.length} keys; give the full fingerprint`);
+    if (matches.length > 1)
+      throw permanent('usage', `key ID ${wanted} matches ${matches.length} keys; give the full fingerprint`);
     const rest = stored.filter((k) => k !== target);
     const remaining = joinArmored(rest.map((k) => k.armored));
     const usable = rest.length === 0 ? [] : (await inspectKeys(remaining, deps.now())).filter((r) => r.usable);
     if (usable.length === 0) {
-      throw permanent('conflict', `removing key ${target.fingerprint} would leave ${row.email} without a usable key; replace it with pgpipe key set ${row.email} FILE`);
+      throw permanent(
+        'conflict',
+        `removing key ${target.fingerprint} would leave ${row.email} without a usable key; replace it with pgpipe key set ${row.email} FILE`,
+      );
     }
     await writeUserKeys(db, email, remaining);
-    return { email: row.email, removed: target.fingerprint, remaining: rest.map((k) => k.fingerprint || '(unparsable block)') };
+    return {
+      email: row.email,
+      removed: target.fingerprint,
+      remaining: rest.map((k) => k.fingerprint || '(unparsable block)'),
+    };
   });
 }
 

@@ -22,7 +22,11 @@ export interface SetKeyResult {
 
 export async function runSetKey(options: KeyWriteOptions, deps: AdminDeps): Promise<SetKeyResult> {
   const email = checkEmail(options.email);
-  const validation = await validateKeyForWrite(options.key, { email, now: deps.now(), allowOtherUid: options.allowOtherUid === true });
+  const validation = await validateKeyForWrite(options.key, {
+    email,
+    now: deps.now(),
+    allowOtherUid: options.allowOtherUid === true,
+  });
   return deps.db.transaction(async (db) => {
     const row = await findUserRow(db, email, true);
     const before = (await splitStoredKeys(row.pgpkey)).map((k) => k.fingerprint || '(unparsable block)');

@@ -20,8 +20,10 @@ export async function runShowKeys(options: { email: string }, deps: AdminDeps): 
 export function formatShowKeys(result: ShowKeysResult): string {
   if (result.keys.length === 0) return `${result.email}: no key stored (mail to it cannot be encrypted)\n`;
   const blocks = result.keys.map((k) => {
-    const encryption = k.encryptionExpires !== null && k.encryptionExpires.getTime() !== k.expires?.getTime()
-      ? ` (encryption subkey until ${formatDay(k.encryptionExpires)})` : '';
+    const encryption =
+      k.encryptionExpires !== null && k.encryptionExpires.getTime() !== k.expires?.getTime()
+        ? ` (encryption subkey until ${formatDay(k.encryptionExpires)})`
+        : '';
     const lines = [
       ['fingerprint', k.fingerprint || '-'],
       ['algorithm', k.algorithm || '-'],

@@ -38,7 +38,9 @@ const GPG_EXPORT = 'gpg --export --armor';
 export async function validateKeyForWrite(input: string | Buffer, options: ValidateOptions): Promise<KeyValidation> {
   const text = await asArmoredText(input, options.email);
   const reports = await inspectKeys(text, options.now);
-  const refusal = reports.map((report) => refusalFor(report, text, options.email, options.now)).find((reason) => reason !== null);
+  const refusal = reports
+    .map((report) => refusalFor(report, text, options.email, options.now))
+    .find((reason) => reason !== null);
   if (refusal !== undefined) throw permanent('key.invalid', refusal);
 
   const warnings: string[] = [];
@@ -51,16 +53,25 @@ export async function validateKeyForWrite(input: string | Buffer, options: Valid
     if (!addresses.includes(options.email)) {
       const has = addresses.filter((a) => a !== '').join(', ') || 'no email address';
       if (options.allowOtherUid !== true) {
-        throw permanent('key.invalid',
-          `no user ID of key ${report.fingerprint} carries ${options.email} (it has: ${has}); use --allow-other-uid to store it anyway`);
+        throw permanent(
+          'key.invalid',
+          `no user ID of key ${report.fingerprint} carries ${options.email} (it has: ${has}); use --allow-other-uid to store it anyway`,
+        );
       }
-      warnings.push(`key ${report.fingerprint} has no user ID with ${options.email} (it has: ${has}); stored because of --allow-other-uid`);
+      warnings.push(
+        `key ${report.fingerprint} has no user ID with ${options.email} (it has: ${has}); stored because of --allow-other-uid`,
+      );
     }
     await testEncryption(report);
     const summary = await summarizeKey(report, options.now);
     const within = options.warnWithinDays ?? 30;
-    if (summary.encryptionExpires !== null && summary.encryptionExpires.getTime() - options.now.getTime() <= within * 86_400_000) {
-      warnings.push(`key ${report.fingerprint} stops encrypting on ${formatDay(summary.encryptionExpires)}; ask the owner to extend it`);
+    if (
+      summary.encryptionExpires !== null &&
+      summary.encryptionExpires.getTime() - options.now.getTime() <= within * 86_400_000
+    ) {
+      warnings.push(
+        `key ${report.fingerprint} stops encrypting on ${formatDay(summary.encryptionExpires)}; ask the owner to extend it`,
+      );
     }
     keys.push({ fingerprint: report.fingerprint, armored: report.key.armor(), summary });
   }
@@ -97,8 +108,10 @@ function refusalFor(report: KeyReport, text: string, email: string, now: Date): 
       return `key ${fpr} is a v6 (RFC 9580) key that GnuPG 2.2 clients cannot use, and pgpipe encrypts only to v4 keys: export a v4 key`;
     case 'rfc9580-subkey':
       // Same reason as v6: mail encrypted to it is unreadable for GnuPG 2.2, RNP 0.16 and sqop 0.27.
-      return `key ${fpr} encrypts only to an ${report.algorithm.split('/').pop() ?? ''} (RFC 9580) subkey that GnuPG 2.2 ` +
-        'clients cannot use: add a cv25519 or RSA 3072 encryption subkey (gpg --quick-add-key FPR cv25519 encr)';
+      return (
+        `key ${fpr} encrypts only to an ${report.algorithm.split('/').pop() ?? ''} (RFC 9580) subkey that GnuPG 2.2 ` +
+        'clients cannot use: add a cv25519 or RSA 3072 encryption subkey (gpg --quick-add-key FPR cv25519 encr)'
+      );
     case 'unverifiable':
       return `key ${fpr} cannot be used: ${report.reason ?? 'key failed verification'}; export it again with gpg --export --armor`;
   }
@@ -128,8 +141,10 @@ async function asArmoredText(input: string | Buffer, email: string): Promise<str
     throw permanent('key.invalid', 'unparsable key: the binary OpenPGP data does not parse as a public key');
   }
   if (keys.some((key) => key.isPrivate())) {
-    throw permanent('key.invalid',
-      `this is a PRIVATE key: never hand it to the server; paste the public half instead (${GPG_EXPORT} ${email})`);
+    throw permanent(
+      'key.invalid',
+      `this is a PRIVATE key: never hand it to the server; paste the public half instead (${GPG_EXPORT} ${email})`,
+    );
   }
   return keys.map((key) => key.armor()).join('\n');
 }

@@ -25,7 +25,7 @@ export function orderEncryptArgv(args: readonly string[], table: OptionTable): s
       kept.push(word);
       continue;
     }
-    const name = word.startsWith('--') ? word.split('=', 1)[0] as string : word;
+    const name = word.startsWith('--') ? (word.split('=', 1)[0] as string) : word;
     if (table.known.has(name)) {
       kept.push(word);
       // `--to -x@example.org`: the next word is the value, whatever it looks like (commander reads it so too).

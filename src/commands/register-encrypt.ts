@@ -39,16 +39,24 @@ const looksLikeAddress = (word: string): boolean => /^.+@.+$/s.test(word);
 export function registerEncrypt(program: Command): void {
   const command = program
     .command('encrypt')
-    .description('encrypt one message from stdin to the recipients\' stored keys; result on stdout')
-    .usage('[options] RECIPIENT...  (or --to RECIPIENT; gpgit.pl\'s command line)')
+    .description("encrypt one message from stdin to the recipients' stored keys; result on stdout")
+    .usage("[options] RECIPIENT...  (or --to RECIPIENT; gpgit.pl's command line)")
     .argument('[recipient...]', 'recipient addresses, as --to (gpgit.pl: gpgit.pl [options] RECIPIENT...)')
     .option('--to <address>', 'recipient address (repeat for several)', collect, [])
-    .addOption(new Option('--encrypt-mode <mode>', 'pgpmime (RFC 3156, default); prefer-inline: inline PGP for a '
-      + 'message that is one text/plain part (its Subject stays visible), PGP/MIME for the rest; '
-      + 'inline-or-plain: inline PGP, and any other message comes out UNENCRYPTED (gpgit\'s mode; '
-      + 'default from encrypt_mode)').choices(ENCRYPT_MODES))
-    .option('--inline-flatten', 'with an inline mode: a multipart/alternative of a text/plain part (10+ characters) '
-      + 'and a text/html part loses the HTML and goes inline (default from inline_flatten)')
+    .addOption(
+      new Option(
+        '--encrypt-mode <mode>',
+        'pgpmime (RFC 3156, default); prefer-inline: inline PGP for a ' +
+          'message that is one text/plain part (its Subject stays visible), PGP/MIME for the rest; ' +
+          "inline-or-plain: inline PGP, and any other message comes out UNENCRYPTED (gpgit's mode; " +
+          'default from encrypt_mode)',
+      ).choices(ENCRYPT_MODES),
+    )
+    .option(
+      '--inline-flatten',
+      'with an inline mode: a multipart/alternative of a text/plain part (10+ characters) ' +
+        'and a text/html part loses the HTML and goes inline (default from inline_flatten)',
+    )
     .option('--no-inline-flatten', 'do not flatten (overrides inline_flatten)')
     .option('--skip-smime', 'accepted for gpgit.pl; no effect: S/MIME-encrypted mail always passes unchanged')
     .option('--skip-ms-bug', 'accepted for gpgit.pl; no effect: Exchange-mangled PGP/MIME always passes unchanged')
@@ -77,8 +85,11 @@ Examples:
   command.parseOptions = (args: string[]) => parseOptions(orderEncryptArgv(args, optionTable(command)));
   command.action(async (recipients: string[], options: EncryptFlags) => {
     if (options.gpgHome !== undefined || options.gpgPath !== undefined) {
-      throw permanent('usage', 'pgpipe reads keys from users.pgpkey, not a GnuPG keyring: drop --gpg-home/--gpg-path '
-        + '(move the keyring in with pgpipe key import --gnupg-home DIR)');
+      throw permanent(
+        'usage',
+        'pgpipe reads keys from users.pgpkey, not a GnuPG keyring: drop --gpg-home/--gpg-path ' +
+          '(move the keyring in with pgpipe key import --gnupg-home DIR)',
+      );
     }
     const bad = recipients.find((word) => !looksLikeAddress(word));
     if (bad !== undefined) throw permanent('usage', `not a recipient address: "${bad.slice(0, 40)}"`);

@@ -8,7 +8,11 @@ import { detectProtection } from '../message/detect-protection.js';
 import { splitMessage } from '../message/split-message.js';
 import { lookupRecipientKeys } from '../adapters/key-lookup.js';
 import {
-  encryptInline, encryptPgpMime, headerProtectionFrom, planEncryption, type EncryptMode,
+  encryptInline,
+  encryptPgpMime,
+  headerProtectionFrom,
+  planEncryption,
+  type EncryptMode,
 } from '../encrypt/encrypt-message.js';
 
 export interface EncryptResult {
@@ -56,7 +60,8 @@ export async function runEncrypt(
     if (r.kind === 'no-key') notes.push(`${r.address}: no key`);
     if (r.kind !== 'keys') continue;
     for (const report of r.usable) if (report.key) keys.set(report.fingerprint, report.key);
-    for (const report of r.unusable) notes.push(`${r.address}: skipped key ${report.fingerprint.slice(-16)} (${report.reason})`);
+    for (const report of r.unusable)
+      notes.push(`${r.address}: skipped key ${report.fingerprint.slice(-16)} (${report.reason})`);
   }
   if (keys.size === 0) return { output: raw, notes: [...notes, 'no recipient has a key: passed through unchanged'] };
 

@@ -65,7 +65,8 @@ export function loadConfig(sources: ConfigSources): Config {
     const env = sources.env[s.env];
     if (flag !== undefined) [merged[s.key], origin[s.key]] = [flag, s.flag.split(' ')[0] ?? s.flag];
     // An empty variable means "unset" (VAR= on a command line), except where empty is a real value.
-    else if (env !== undefined && (env !== '' || s.key === 'recipientDelimiter')) [merged[s.key], origin[s.key]] = [env, s.env];
+    else if (env !== undefined && (env !== '' || s.key === 'recipientDelimiter'))
+      [merged[s.key], origin[s.key]] = [env, s.env];
     else if (fromFile[s.key] !== undefined) [merged[s.key], origin[s.key]] = [fromFile[s.key], s.file];
   }
   const result = schema.safeParse(merged);

@@ -8,8 +8,9 @@ import type { PipeMode } from '../mail-path/pipe-mode.js';
 
 function defineDeliverCommand(): Command {
   const command = new Command('deliver')
-    .description('the Postfix pipe(8) final delivery: spam check, encrypt to each recipient\'s key, hand to Dovecot '
-      + 'over LMTP')
+    .description(
+      "the Postfix pipe(8) final delivery: spam check, encrypt to each recipient's key, hand to Dovecot " + 'over LMTP',
+    )
     .usage('[options] --lmtp unix:/path|inet:host:port -f SENDER -- RECIPIENT...')
     .option('--queue-id <id>', "Postfix's ${queue_id}, shown in the log line")
     .addHelpText(

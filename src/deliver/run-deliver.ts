@@ -6,7 +6,13 @@ import { buildCopies } from '../filter/build-copies.js';
 import { RecipientProgress } from '../filter/recipient-progress.js';
 import { checkSpam, isSpamField } from '../filter/check-spam.js';
 import {
-  failure, outcomeFromError, withDsn, type Failure, type Outcome, type RecipientResult, type SpamSummary,
+  failure,
+  outcomeFromError,
+  withDsn,
+  type Failure,
+  type Outcome,
+  type RecipientResult,
+  type SpamSummary,
 } from '../mail-path/outcome.js';
 import { untilAborted } from '../mail-path/until-aborted.js';
 import { replyText, verdictOf, type Verdict } from './lmtp-replies.js';

@@ -48,7 +48,10 @@ export async function buildCopies(
     // Already end-to-end protected: everyone gets it unchanged in one call, and the key store is not needed.
     deliveries = [{ kind: 'as-sent', recipients: envelope.recipients, serves: envelope.recipients }];
     planned = envelope.recipients.map((recipient) => ({
-      recipient, action: 'unchanged', why: 'protected', fingerprints: [],
+      recipient,
+      action: 'unchanged',
+      why: 'protected',
+      fingerprints: [],
     }));
   } else {
     const addresses = [...new Set(envelope.recipients.map(unquoteAddress))];
@@ -62,8 +65,8 @@ export async function buildCopies(
   const tooBig = (delivery: Delivery, size: number): Copies => {
     // Named by the envelope recipient it serves: an alias member's address must not reach the sender's DSN.
     const who = delivery.serves.length === 1 ? `<${delivery.serves[0]}>: ` : '';
-    const what = delivery.kind === 'encrypt' ? 'message too big after encryption'
-      : `message too big to ${options.handOff}`;
+    const what =
+      delivery.kind === 'encrypt' ? 'message too big after encryption' : `message too big to ${options.handOff}`;
     const reason = `${who}${what} (about ${size} bytes, limit ${policy.messageSizeLimit})`;
     const outcome = policy.oversize === 'reject' ? 'rejected' : 'deferred';
     return { kind: 'refused', outcome, code: 'size.exceeded', reason, planned };

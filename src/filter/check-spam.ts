@@ -30,12 +30,18 @@ export function spamdVerdict(output: Buffer): SpamSummary | null {
 
 /** Pure: what one spamc run (spamc -x, i.e. no silent fallback) means. */
 export function interpretSpamc(input: Buffer, result: ChildResult): SpamCheck {
-  const unavailable = (why: string): SpamCheck => ({ raw: input, summary: { kind: 'unscanned', reason: 'unavailable' }, failure: why });
+  const unavailable = (why: string): SpamCheck => ({
+    raw: input,
+    summary: { kind: 'unscanned', reason: 'unavailable' },
+    failure: why,
+  });
   if (result.failure === 'spawn') return unavailable('spamc could not be started');
   if (result.failure === 'timeout') return unavailable('spamc timed out');
   if (result.failure === 'cancelled') return unavailable('spamc cancelled');
   if (result.exitCode !== 0) {
-    return unavailable(result.exitCode === null ? `spamc killed by ${result.signal ?? 'a signal'}` : `spamc exit ${result.exitCode}`);
+    return unavailable(
+      result.exitCode === null ? `spamc killed by ${result.signal ?? 'a signal'}` : `spamc exit ${result.exitCode}`,
+    );
   }
   // Its stdout *is* the message: one it did not read whole, or one a leftover process still held open after spamc
   // exited, may be cut short, so it is never used (the input goes on unscanned, or waits, per --spamd-down).

@@ -7,7 +7,7 @@ import type { PipeMode } from '../mail-path/pipe-mode.js';
 
 function defineFilterCommand(): Command {
   const command = new Command('filter')
-    .description('the Postfix pipe(8) filter: spam check, encrypt to each recipient\'s key, re-inject with sendmail')
+    .description("the Postfix pipe(8) filter: spam check, encrypt to each recipient's key, re-inject with sendmail")
     .usage('[options] -f SENDER -- RECIPIENT...')
     .option('--queue-id <id>', "Postfix's ${queue_id}, shown in the log line")
     .addHelpText(

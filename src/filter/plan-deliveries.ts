@@ -64,8 +64,8 @@ function decideAlias(
   for (const wanted of ['defer', 'reject'] as const) {
     const hit = decided.find((m) => m.decision.action === wanted)?.decision;
     if (hit === undefined || hit.action === 'encrypt') continue;
-    const detail = hit.why === 'no-key' ? 'an alias member has no OpenPGP key on file'
-      : `an alias member's ${hit.detail}`;
+    const detail =
+      hit.why === 'no-key' ? 'an alias member has no OpenPGP key on file' : `an alias member's ${hit.detail}`;
     return { ...hit, detail };
   }
   const encrypted = decided.flatMap((m) => (m.decision.action === 'encrypt' ? [m.decision] : []));
@@ -130,9 +130,15 @@ export function planDeliveries(
 
 /** Copies by content: one per distinct key set, one as-sent copy; each lists whom it goes to and whom it serves. */
 class Groups {
-  private readonly encrypted = new Map<string, {
-    recipients: string[]; serves: string[]; keys: readonly PublicKey[]; fingerprints: readonly string[];
-  }>();
+  private readonly encrypted = new Map<
+    string,
+    {
+      recipients: string[];
+      serves: string[];
+      keys: readonly PublicKey[];
+      fingerprints: readonly string[];
+    }
+  >();
   private readonly plain = { recipients: [] as string[], serves: [] as string[] };
 
   add(to: string, serves: string, decision: Decision): RecipientResult {

@@ -5,7 +5,10 @@ import type { RecipientResult } from '../mail-path/outcome.js';
 import type { Delivery } from './plan-deliveries.js';
 
 const notSent = (recipient: string): RecipientResult => ({
-  recipient, action: 'not-sent', why: null, fingerprints: [],
+  recipient,
+  action: 'not-sent',
+  why: null,
+  fingerprints: [],
 });
 
 export class RecipientProgress {
@@ -35,8 +38,8 @@ export class RecipientProgress {
   }
 
   results(): RecipientResult[] {
-    return this.planned.map((r) => (this.served.has(r.recipient) || r.action === 'deferred' || r.action === 'rejected'
-      ? r
-      : notSent(r.recipient)));
+    return this.planned.map((r) =>
+      this.served.has(r.recipient) || r.action === 'deferred' || r.action === 'rejected' ? r : notSent(r.recipient),
+    );
   }
 }

@@ -5,7 +5,13 @@ import { removeFields } from '../message/split-message.js';
 import { buildCopies } from './build-copies.js';
 import { RecipientProgress } from './recipient-progress.js';
 import { checkSpam, isSpamField } from './check-spam.js';
-import { failure, outcomeFromError, type Outcome, type RecipientResult, type SpamSummary } from '../mail-path/outcome.js';
+import {
+  failure,
+  outcomeFromError,
+  type Outcome,
+  type RecipientResult,
+  type SpamSummary,
+} from '../mail-path/outcome.js';
 import { untilAborted } from '../mail-path/until-aborted.js';
 import type { Delivery } from './plan-deliveries.js';
 import type { ChildResult, FilterDeps, FilterInput } from './ports.js';
@@ -32,7 +38,10 @@ export async function runFilter(input: FilterInput, deps: FilterDeps, signal: Ab
       const check = await untilAborted(checkSpam(raw, deps.spamc, input.deadlineAt - deps.now(), signal), signal);
       spam = check.summary;
       if (check.failure !== null && policy.spamdDown === 'defer') {
-        return failure('deferred', 'spam.check-failed', `spam check unavailable (${check.failure})`, { recipients: results(), spam });
+        return failure('deferred', 'spam.check-failed', `spam check unavailable (${check.failure})`, {
+          recipients: results(),
+          spam,
+        });
       }
       raw = check.raw;
     } else {
@@ -55,7 +64,11 @@ export async function runFilter(input: FilterInput, deps: FilterDeps, signal: Ab
     for (const [index, delivery] of deliveries.entries()) {
       signal.throwIfAborted();
       const result = await untilAborted(
-        deps.sendmail.send(payloads[index] as Buffer, { sender: envelope.sender, recipients: delivery.recipients }, signal),
+        deps.sendmail.send(
+          payloads[index] as Buffer,
+          { sender: envelope.sender, recipients: delivery.recipients },
+          signal,
+        ),
         signal,
       );
       if (result.failure === 'cancelled') signal.throwIfAborted();

@@ -24,7 +24,8 @@ export function splitArmorBlocks(text: string): ArmorBlock[] {
   const blocks: ArmorBlock[] = [];
   let truncated: { start: number; stop: number; kind: ArmorBlock['kind'] } | null = null;
   const flush = () => {
-    if (truncated !== null) blocks.push({ kind: truncated.kind, text: tidy(text.slice(truncated.start, truncated.stop)) });
+    if (truncated !== null)
+      blocks.push({ kind: truncated.kind, text: tidy(text.slice(truncated.start, truncated.stop)) });
     truncated = null;
   };
   // Last END position found per kind (-1: none left), reused while still ahead: many truncated BEGINs stay linear.

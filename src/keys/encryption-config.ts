@@ -12,7 +12,12 @@ import type { Config } from 'openpgp';
 export const ENCRYPTION_CONFIG: Config = {
   ...defaults,
   minRSABits: 2048,
-  rejectPublicKeyAlgorithms: new Set([...defaults.rejectPublicKeyAlgorithms, enums.publicKey.dsa,
-    enums.publicKey.elgamal, enums.publicKey.x25519, enums.publicKey.x448]),
+  rejectPublicKeyAlgorithms: new Set([
+    ...defaults.rejectPublicKeyAlgorithms,
+    enums.publicKey.dsa,
+    enums.publicKey.elgamal,
+    enums.publicKey.x25519,
+    enums.publicKey.x448,
+  ]),
   rejectCurves: new Set(),
 };

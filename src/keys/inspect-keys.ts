@@ -61,8 +61,10 @@ async function privateReports(armored: string): Promise<KeyReport[]> {
 
 async function judge(key: PublicKey, now: Date): Promise<KeyReport> {
   const expires = await expirationOf(key);
-  const report = (encryption: KeyPart | null, problem: KeyProblem | null, reason: string | null): KeyReport =>
-    ({ ...describeKey(key, encryption, problem, reason), expires });
+  const report = (encryption: KeyPart | null, problem: KeyProblem | null, reason: string | null): KeyReport => ({
+    ...describeKey(key, encryption, problem, reason),
+    expires,
+  });
   if (key.keyPacket.version !== 4) return report(null, 'v6', `v${key.keyPacket.version} key: GnuPG 2.2 cannot use it`);
   if (await key.isRevoked(undefined, undefined, now)) return report(null, 'revoked', 'key is revoked');
   if (expires !== null && expires <= now) return report(null, 'expired', `expired on ${day(expires)}`);
@@ -96,7 +98,8 @@ async function judge(key: PublicKey, now: Date): Promise<KeyReport> {
 
 function weakness(part: KeyPart): { problem: KeyProblem; reason: string } | null {
   const info = part.getAlgorithmInfo();
-  if (WEAK_ALGORITHMS.has(info.algorithm)) return { problem: 'weak-algorithm', reason: `${info.algorithm} key refused` };
+  if (WEAK_ALGORITHMS.has(info.algorithm))
+    return { problem: 'weak-algorithm', reason: `${info.algorithm} key refused` };
   if (RFC9580_ALGORITHMS.has(info.algorithm)) {
     const name = info.algorithm === 'x25519' ? 'X25519' : 'X448';
     return { problem: 'rfc9580-subkey', reason: `${name} (RFC 9580) encryption subkey: GnuPG 2.2 cannot use it` };
@@ -138,7 +141,12 @@ async function expirationOf(key: Key): Promise<Date | null> {
   return value instanceof Date ? value : null;
 }
 
-function describeKey(key: Key, encryption: KeyPart | null, problem: KeyProblem | null, reason: string | null): KeyReport {
+function describeKey(
+  key: Key,
+  encryption: KeyPart | null,
+  problem: KeyProblem | null,
+  reason: string | null,
+): KeyReport {
   return {
     fingerprint: key.getFingerprint().toUpperCase(),
     version: key.keyPacket.version,
@@ -167,8 +175,16 @@ function describe(part: KeyPart): string {
 
 function garbage(reason: string): KeyReport {
   return {
-    fingerprint: '', version: 0, algorithm: '', created: null, expires: null, userIds: [],
-    usable: false, problem: 'garbage', reason, key: null,
+    fingerprint: '',
+    version: 0,
+    algorithm: '',
+    created: null,
+    expires: null,
+    userIds: [],
+    usable: false,
+    problem: 'garbage',
+    reason,
+    key: null,
   };
 }
 

@@ -35,8 +35,10 @@ export async function memberKeys(record: RecipientRecord, now: Date = new Date()
 
 function targetKeys(target: RecipientTarget, now: Date): Promise<RecipientKeys> {
   if (target.unresolved !== undefined) return Promise.resolve(beyondHopLimit(target.address));
-  return recipientKeys({ address: target.address, user: target.user, via: target.user === null ? null : 'user',
-    pgpkey: target.pgpkey }, now);
+  return recipientKeys(
+    { address: target.address, user: target.user, via: target.user === null ? null : 'user', pgpkey: target.pgpkey },
+    now,
+  );
 }
 
 /**
@@ -55,7 +57,11 @@ const HOP_REASON = `alias chain longer than ${MAX_ALIAS_HOPS} hops: who receives
  * A member with only unusable keys makes the whole alias unusable (defer, as that member alone would be); else a
  * member without a key makes it no-key (as that member alone would be).
  */
-async function aliasKeys(record: RecipientRecord, targets: readonly RecipientTarget[], now: Date): Promise<RecipientKeys> {
+async function aliasKeys(
+  record: RecipientRecord,
+  targets: readonly RecipientTarget[],
+  now: Date,
+): Promise<RecipientKeys> {
   return combineMembers(record, await Promise.all(targets.map((target) => targetKeys(target, now))));
 }
 

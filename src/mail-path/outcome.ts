@@ -26,7 +26,10 @@ export type SpamSummary =
  */
 export type PolicyCode = 'key.missing' | 'key.unusable' | 'size.exceeded' | 'lmtp.rejected';
 const POLICY_CODES: ReadonlySet<FailureCode> = new Set<PolicyCode>([
-  'key.missing', 'key.unusable', 'size.exceeded', 'lmtp.rejected',
+  'key.missing',
+  'key.unusable',
+  'size.exceeded',
+  'lmtp.rejected',
 ]);
 
 interface OutcomeBase {
@@ -66,7 +69,10 @@ export function dsnFor(code: FailureCode, temporary: boolean): string {
 
 /** One printable line, no longer than Postfix will show (its buffer is 4095; we stay far below). */
 export function oneLine(text: string, max = 300): string {
-  return text.replace(/[\r\n\t]+/g, ' ').replace(/[^\x20-\x7e]/g, '?').slice(0, max);
+  return text
+    .replace(/[\r\n\t]+/g, ' ')
+    .replace(/[^\x20-\x7e]/g, '?')
+    .slice(0, max);
 }
 
 const isPolicyCode = (code: FailureCode): code is PolicyCode => POLICY_CODES.has(code);

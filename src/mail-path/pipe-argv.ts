@@ -35,7 +35,10 @@ export function splitPipeArgv(args: readonly string[]): PipeArgv {
     } else if (word.startsWith('-f') && !word.startsWith('--')) {
       // A glued `-f${sender}` turns into a bare `-f` for the null sender, which then swallows the first recipient
       // as the sender (pipe(8) warns about this form): refuse it loudly on every message instead.
-      return { optionArgs, envelope: temporary('usage', 'write -f ${sender} as two words in master.cf, not -f${sender}') };
+      return {
+        optionArgs,
+        envelope: temporary('usage', 'write -f ${sender} as two words in master.cf, not -f${sender}'),
+      };
     } else if (!IGNORED.has(word)) {
       optionArgs.push(word);
     }
@@ -46,6 +49,7 @@ export function splitPipeArgv(args: readonly string[]): PipeArgv {
   if (recipients.some((r) => r === '')) return fail('empty recipient argument');
   // Node decodes argv as UTF-8 and turns invalid bytes into U+FFFD, and can hand children only UTF-8: such an
   // address can never reach sendmail unchanged, so it must not reach it altered (another mailbox) either.
-  if ([sender, ...recipients].some((word) => word.includes('\uFFFD'))) return fail('envelope address is not valid UTF-8');
+  if ([sender, ...recipients].some((word) => word.includes('\uFFFD')))
+    return fail('envelope address is not valid UTF-8');
   return { optionArgs, envelope: { sender, recipients } };
 }

@@ -66,7 +66,8 @@ export function logLine(outcome: Outcome, elapsedMs: number, queueId: string | n
     `spam=${logValue(spamText(outcome.spam))}`,
     `time=${seconds(elapsedMs)}`,
   ];
-  if (outcome.kind !== 'delivered') parts.push(`dsn=${outcome.dsn}`, `code=${outcome.code}`, `reason=${logValue(outcome.reason)}`);
+  if (outcome.kind !== 'delivered')
+    parts.push(`dsn=${outcome.dsn}`, `code=${outcome.code}`, `reason=${logValue(outcome.reason)}`);
   for (const r of outcome.recipients) parts.push(`to=<${oneLine(r.recipient, 200)}>:${logValue(recipientText(r))}`);
   return oneLine(parts.join(' '), 3000);
 }

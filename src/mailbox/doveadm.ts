@@ -29,7 +29,11 @@ export function doveadm(tools: DovecotTools, args: readonly string[]): Promise<B
     child.on('error', (error) => reject(temporary('dovecot.failed', `cannot run ${tools.doveadm}: ${error.message}`)));
     child.on('close', (code, signal) => {
       if (code === 0) return resolve(Buffer.concat(out));
-      const said = Buffer.concat(err).toString('utf8').split('\n').find((line) => line.trim() !== '') ?? '';
+      const said =
+        Buffer.concat(err)
+          .toString('utf8')
+          .split('\n')
+          .find((line) => line.trim() !== '') ?? '';
       const what = `doveadm ${args.slice(0, 2).join(' ')} failed (${code ?? signal})${said ? `: ${said.trim()}` : ''}`;
       reject(code === EX_NOUSER ? permanent('not-found', what) : temporary('dovecot.failed', what));
     });
@@ -38,7 +42,11 @@ export function doveadm(tools: DovecotTools, args: readonly string[]): Promise<B
 
 /** The user's mailboxes as Dovecot names them (UTF-8) with their IMAP (modified UTF-7) names. */
 export async function listMailboxes(tools: DovecotTools, user: string): Promise<{ name: string; imap: string }[]> {
-  const lines = (bytes: Buffer): string[] => bytes.toString('utf8').split('\n').filter((line) => line !== '');
+  const lines = (bytes: Buffer): string[] =>
+    bytes
+      .toString('utf8')
+      .split('\n')
+      .filter((line) => line !== '');
   const names = lines(await doveadm(tools, ['mailbox', 'list', '-8', '-u', user]));
   if (names.length === 0) return [];
   const imap = lines(await doveadm(tools, ['mailbox', 'mutf7', '-8', ...names]));
@@ -57,10 +65,23 @@ const RECORD_HEAD = /^uid: (\d+)\nsize\.physical: (\d+)\ntext:\n/;
  * unlike IMAP's BODY[]). Null when the UID is gone (expunged meanwhile).
  */
 export async function fetchStoredMessage(
-  tools: DovecotTools, user: string, mailbox: string, uid: number,
+  tools: DovecotTools,
+  user: string,
+  mailbox: string,
+  uid: number,
 ): Promise<Buffer | null> {
-  const out = await doveadm(tools,
-    ['-f', 'pager', 'fetch', '-u', user, 'text', 'mailbox', mailbox, 'uid', String(uid)]);
+  const out = await doveadm(tools, [
+    '-f',
+    'pager',
+    'fetch',
+    '-u',
+    user,
+    'text',
+    'mailbox',
+    mailbox,
+    'uid',
+    String(uid),
+  ]);
   if (out.length === 0) return null;
   if (!out.subarray(0, TEXT_PREFIX.length).equals(TEXT_PREFIX)) {
     throw temporary('dovecot.failed', 'doveadm fetch text gave an unexpected answer');
@@ -94,11 +115,24 @@ export function parseFetchedTexts(out: Buffer): Map<number, Buffer> | null {
  * the result is gone. Should the sizes not add up, each message is fetched on its own.
  */
 export async function fetchStoredMessages(
-  tools: DovecotTools, user: string, mailbox: string, uids: readonly number[],
+  tools: DovecotTools,
+  user: string,
+  mailbox: string,
+  uids: readonly number[],
 ): Promise<Map<number, Buffer>> {
   if (uids.length === 0) return new Map();
-  const out = await doveadm(tools, ['-f', 'pager', 'fetch', '-u', user, 'uid size.physical text', 'mailbox', mailbox,
-    'uid', uids.join(',')]);
+  const out = await doveadm(tools, [
+    '-f',
+    'pager',
+    'fetch',
+    '-u',
+    user,
+    'uid size.physical text',
+    'mailbox',
+    mailbox,
+    'uid',
+    uids.join(','),
+  ]);
   const parsed = parseFetchedTexts(out);
   if (parsed !== null && [...parsed.keys()].every((uid) => uids.includes(uid))) return parsed;
   const texts = new Map<number, Buffer>();

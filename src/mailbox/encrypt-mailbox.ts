@@ -105,8 +105,10 @@ async function scan(work: MailboxWork, mailbox: Mailbox): Promise<StoredMessage[
 /** The copies at `uids` are encrypted messages naming their originals; anything else stops before an expunge. */
 async function verifyCopies(work: MailboxWork, mailbox: Mailbox, copies: ReadonlyMap<number, string>): Promise<void> {
   if (copies.size === 0) return;
-  const reply = await work.session.ok(`reading back the copies in ${mailbox.name}`,
-    `UID FETCH ${[...copies.keys()].join(',')} (UID BODY.PEEK[])`);
+  const reply = await work.session.ok(
+    `reading back the copies in ${mailbox.name}`,
+    `UID FETCH ${[...copies.keys()].join(',')} (UID BODY.PEEK[])`,
+  );
   const bodies = new Map<number, ImapValue | undefined>();
   for (const attributes of reply.untagged.map(fetchAttributes)) {
     // Only the answers with a body: another client's flag change comes as a FETCH too, without one.
@@ -114,8 +116,8 @@ async function verifyCopies(work: MailboxWork, mailbox: Mailbox, copies: Readonl
   }
   for (const [uid, guid] of copies) {
     const body = bodies.get(uid);
-    const ok = Buffer.isBuffer(body) && replacesOf(body) === guid
-      && detectProtection(splitMessage(body)).kind !== 'none';
+    const ok =
+      Buffer.isBuffer(body) && replacesOf(body) === guid && detectProtection(splitMessage(body)).kind !== 'none';
     if (!ok) {
       throw temporary('dovecot.failed', `${mailbox.name}: the copy at UID ${uid} is not the encrypted one; kept`);
     }
@@ -131,13 +133,17 @@ async function expunge(work: MailboxWork, mailbox: Mailbox, uids: readonly numbe
 
 async function clearPending(work: MailboxWork, mailbox: Mailbox, uids: readonly number[]): Promise<void> {
   if (uids.length === 0) return;
-  await work.session.ok(`finishing copies in ${mailbox.name}`,
-    `UID STORE ${uids.join(',')} -FLAGS.SILENT (${PENDING_KEYWORD})`);
+  await work.session.ok(
+    `finishing copies in ${mailbox.name}`,
+    `UID STORE ${uids.join(',')} -FLAGS.SILENT (${PENDING_KEYWORD})`,
+  );
 }
 
 /** The flags of the messages at `uids` that are still there. */
 async function currentFlags(
-  work: MailboxWork, mailbox: Mailbox, uids: readonly number[],
+  work: MailboxWork,
+  mailbox: Mailbox,
+  uids: readonly number[],
 ): Promise<Map<number, string[]>> {
   const flags = new Map<number, string[]>();
   if (uids.length === 0) return flags;
@@ -146,7 +152,10 @@ async function currentFlags(
     const list = attributes?.get('FLAGS');
     const uid = Number(text(attributes?.get('UID')));
     if (Array.isArray(list) && uids.includes(uid)) {
-      flags.set(uid, list.filter((flag): flag is string => typeof flag === 'string'));
+      flags.set(
+        uid,
+        list.filter((flag): flag is string => typeof flag === 'string'),
+      );
     }
   }
   return flags;
@@ -168,7 +177,9 @@ export function uidSet(set: string): number[] {
  * copies' UIDs from APPENDUID, in order.
  */
 async function appendCopies(
-  work: MailboxWork, mailbox: Mailbox, copies: readonly { original: StoredMessage; copy: Buffer }[],
+  work: MailboxWork,
+  mailbox: Mailbox,
+  copies: readonly { original: StoredMessage; copy: Buffer }[],
 ): Promise<number[]> {
   const parts: (string | Buffer)[] = [`APPEND ${quote(mailbox.imap)}`];
   for (const { original, copy } of copies) {
@@ -213,8 +224,12 @@ export async function encryptMailbox(work: MailboxWork, mailbox: Mailbox): Promi
   work.progress(0, total);
   let done = 0;
   for (const batch of batches(originals, work.batch)) {
-    const texts = await fetchStoredMessages(work.tools, work.user, mailbox.name,
-      batch.filter((m) => !copyOf.has(m.guid)).map((m) => m.uid));
+    const texts = await fetchStoredMessages(
+      work.tools,
+      work.user,
+      mailbox.name,
+      batch.filter((m) => !copyOf.has(m.guid)).map((m) => m.uid),
+    );
     /** copy UID → the GUID it must name; the originals to expunge once every copy is checked. */
     const check = new Map<number, string>();
     const expunged: number[] = [];
@@ -246,7 +261,11 @@ export async function encryptMailbox(work: MailboxWork, mailbox: Mailbox): Promi
     if (work.dryRun) continue;
     // Flags as they are now, not as the scan saw them (a client may have read or flagged one since), and without
     // the originals a client expunged meanwhile.
-    const current = await currentFlags(work, mailbox, fresh.map(({ original }) => original.uid));
+    const current = await currentFlags(
+      work,
+      mailbox,
+      fresh.map(({ original }) => original.uid),
+    );
     const still = fresh.flatMap(({ original, copy }) => {
       const flags = current.get(original.uid);
       return flags === undefined ? [] : [{ original: { ...original, flags }, copy }];
@@ -267,6 +286,11 @@ export async function encryptMailbox(work: MailboxWork, mailbox: Mailbox): Promi
   }
   // Pending copies whose original is already gone: only the keyword is left to clear.
   counts.finished += copyOf.size;
-  if (!work.dryRun) await clearPending(work, mailbox, [...copyOf.values()].map((copy) => copy.uid));
+  if (!work.dryRun)
+    await clearPending(
+      work,
+      mailbox,
+      [...copyOf.values()].map((copy) => copy.uid),
+    );
   return { mailbox: mailbox.name, messages: total + copyOf.size, ...counts };
 }

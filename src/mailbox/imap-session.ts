@@ -35,8 +35,9 @@ export class ImapSession {
     // imap refuses a socket as stdin ("started from inetd") and Node's stdio pipes are socketpairs: `cat` on both
     // sides gives it real pipes. The user is an argument of sh, never part of the script.
     const doveadm = [tools.doveadm, ...doveadmArgs(tools, ['exec', 'imap', '-u', user])];
-    this.child = spawn('sh', ['-c', 'cat | "$@" | cat', 'pgpipe-imap', ...doveadm],
-      { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = spawn('sh', ['-c', 'cat | "$@" | cat', 'pgpipe-imap', ...doveadm], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     this.child.stdout?.on('data', (chunk: Buffer) => this.receive(chunk));
     this.child.stderr?.on('data', (chunk: Buffer) => {
       this.stderr = (this.stderr + chunk.toString('utf8')).slice(-2000);

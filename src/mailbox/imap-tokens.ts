@@ -51,7 +51,12 @@ export function parseValues(raw: Buffer, start = 0): ImapValue[] {
   };
   const literal = (): Buffer => {
     const close = raw.indexOf('}', at);
-    const size = Number(raw.subarray(raw[at] === 0x7e ? at + 2 : at + 1, close).toString('latin1').replace('+', ''));
+    const size = Number(
+      raw
+        .subarray(raw[at] === 0x7e ? at + 2 : at + 1, close)
+        .toString('latin1')
+        .replace('+', ''),
+    );
     if (!Number.isSafeInteger(size) || raw[close + 1] !== CR || raw[close + 2] !== LF) {
       throw new Error('malformed literal in IMAP response');
     }

@@ -23,14 +23,22 @@ export function registerMailbox(program: Command): void {
     .command('encrypt')
     .description('encrypt every stored message of a user that is not already protected, in place')
     .requiredOption('--user <address>', 'the Dovecot user (users.email), whose stored key is used')
-    .option('--mailbox <name>', 'only this mailbox, as `doveadm mailbox list` names it (repeat for several)',
-      collect, [])
+    .option(
+      '--mailbox <name>',
+      'only this mailbox, as `doveadm mailbox list` names it (repeat for several)',
+      collect,
+      [],
+    )
     .option('--dry-run', 'count what would be encrypted; change nothing')
     .option('--json', 'print the summary as JSON (for scripts)')
-    .option('--batch <n>', 'messages stored and expunged together (at most 16 MB of them); fewer: less left to '
-      + 'finish after an interruption, more: faster', '200')
+    .option(
+      '--batch <n>',
+      'messages stored and expunged together (at most 16 MB of them); fewer: less left to ' +
+        'finish after an interruption, more: faster',
+      '200',
+    )
     .option('--doveadm <path>', 'the doveadm binary', 'doveadm')
-    .option('--dovecot-config <file>', 'Dovecot\'s config file (doveadm -c FILE; default: Dovecot\'s own)')
+    .option('--dovecot-config <file>', "Dovecot's config file (doveadm -c FILE; default: Dovecot's own)")
     .addHelpText(
       'after',
       `
@@ -48,23 +56,30 @@ Examples:
   pgpipe mailbox encrypt --user alice@example.org --mailbox INBOX --mailbox Sent --json`,
     );
   addSettingOptions(encrypt, 'common');
-  encrypt.action(runAction(async (options: MailboxEncryptFlags) => {
-    const config = configFor(encrypt);
-    const batch = Number(options.batch);
-    if (!Number.isInteger(batch) || batch < 1 || batch > 10_000) {
-      throw permanent('usage', '--batch must be a whole number from 1 to 10000');
-    }
-    const [{ runMailboxEncrypt, formatResult }, { createProgress }] = await Promise.all([
-      import('./run-mailbox-encrypt.js'), import('./progress.js'),
-    ]);
-    const result = await runMailboxEncrypt({
-      user: options.user,
-      mailboxes: options.mailbox,
-      dryRun: options.dryRun === true,
-      batch,
-      tools: { doveadm: options.doveadm, configFile: options.dovecotConfig },
-    }, config, createProgress(process.stderr));
-    const text = options.json === true ? `${JSON.stringify(result, null, 2)}\n` : formatResult(result);
-    await writeAll(process.stdout, text);
-  }));
+  encrypt.action(
+    runAction(async (options: MailboxEncryptFlags) => {
+      const config = configFor(encrypt);
+      const batch = Number(options.batch);
+      if (!Number.isInteger(batch) || batch < 1 || batch > 10_000) {
+        throw permanent('usage', '--batch must be a whole number from 1 to 10000');
+      }
+      const [{ runMailboxEncrypt, formatResult }, { createProgress }] = await Promise.all([
+        import('./run-mailbox-encrypt.js'),
+        import('./progress.js'),
+      ]);
+      const result = await runMailboxEncrypt(
+        {
+          user: options.user,
+          mailboxes: options.mailbox,
+          dryRun: options.dryRun === true,
+          batch,
+          tools: { doveadm: options.doveadm, configFile: options.dovecotConfig },
+        },
+        config,
+        createProgress(process.stderr),
+      );
+      const text = options.json === true ? `${JSON.stringify(result, null, 2)}\n` : formatResult(result);
+      await writeAll(process.stdout, text);
+    }),
+  );
 }

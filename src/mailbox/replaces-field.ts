@@ -25,6 +25,9 @@ export function replacesOf(header: Buffer): string | null {
   const field = splitMessage(header).fields.find((f) => f.lower === REPLACES_FIELD.toLowerCase());
   if (field === undefined) return null;
   const text = field.raw.toString('latin1');
-  const value = text.slice(text.indexOf(':') + 1).replace(/\r?\n[ \t]/g, ' ').trim();
+  const value = text
+    .slice(text.indexOf(':') + 1)
+    .replace(/\r?\n[ \t]/g, ' ')
+    .trim();
   return GUID.test(value) ? value : null;
 }

@@ -57,13 +57,16 @@ export async function foreignPrefixes(session: ImapSession): Promise<string[]> {
 /** Pure: the non-personal prefixes of a `* NAMESPACE personal others shared` response. */
 export function namespacePrefixes(line: Buffer): string[] {
   const [, , , others, shared] = parseValues(line);
-  return [others, shared].flatMap((list) => (Array.isArray(list) ? list : []))
+  return [others, shared]
+    .flatMap((list) => (Array.isArray(list) ? list : []))
     .flatMap((entry) => (Array.isArray(entry) && typeof entry[0] === 'string' ? [entry[0]] : []))
     .filter((prefix) => prefix !== '');
 }
 
 export async function runMailboxEncrypt(
-  options: MailboxEncryptOptions, config: Config, progress: Progress,
+  options: MailboxEncryptOptions,
+  config: Config,
+  progress: Progress,
 ): Promise<MailboxEncryptResult> {
   const started = Date.now();
   const { keys, fingerprints } = await userKeys(config, options.user);
@@ -76,16 +79,27 @@ export async function runMailboxEncrypt(
     const all = listed.filter((box) => !foreign.some((prefix) => box.imap.startsWith(prefix)));
     const unknown = options.mailboxes.filter((name) => !all.some((box) => box.name === name));
     if (unknown.length > 0) {
-      throw permanent('usage', `no mailbox ${unknown.map((n) => JSON.stringify(n)).join(', ')} of ${options.user}'s `
-        + `own (doveadm mailbox list -u ${options.user} names them)`);
+      throw permanent(
+        'usage',
+        `no mailbox ${unknown.map((n) => JSON.stringify(n)).join(', ')} of ${options.user}'s ` +
+          `own (doveadm mailbox list -u ${options.user} names them)`,
+      );
     }
     const chosen = options.mailboxes.length === 0 ? all : all.filter((box) => options.mailboxes.includes(box.name));
     for (const mailbox of chosen) {
-      const summary = await encryptMailbox({
-        session, tools: options.tools, user: options.user, keys, encryption: encryptOptionsFrom(config),
-        dryRun: options.dryRun, batch: options.batch,
-        progress: (done, total) => progress.update(mailbox.name, done, total),
-      }, mailbox);
+      const summary = await encryptMailbox(
+        {
+          session,
+          tools: options.tools,
+          user: options.user,
+          keys,
+          encryption: encryptOptionsFrom(config),
+          dryRun: options.dryRun,
+          batch: options.batch,
+          progress: (done, total) => progress.update(mailbox.name, done, total),
+        },
+        mailbox,
+      );
       if (summary === null) continue;
       // Always, also when this run changed nothing: an earlier run may have died between expunge and purge.
       if (!options.dryRun) await purgeCache(options.tools, options.user, mailbox.name);
@@ -95,16 +109,25 @@ export async function runMailboxEncrypt(
   } finally {
     await session.close();
   }
-  return { user: options.user, dryRun: options.dryRun, keys: fingerprints, mailboxes: summaries,
-    seconds: Math.round((Date.now() - started) / 100) / 10 };
+  return {
+    user: options.user,
+    dryRun: options.dryRun,
+    keys: fingerprints,
+    mailboxes: summaries,
+    seconds: Math.round((Date.now() - started) / 100) / 10,
+  };
 }
 
 export function formatSummary(s: MailboxSummary, dryRun: boolean): string {
   const verb = dryRun ? 'to encrypt' : 'encrypted';
-  const extra = [s.finished > 0 ? `${s.finished} finished from an interrupted run` : '',
-    s.gone > 0 ? `${s.gone} expunged meanwhile` : ''].filter(Boolean);
-  return `${s.mailbox}: ${s.messages} message(s), ${s.encrypted} ${verb}, ${s.alreadyProtected} already protected`
-    + (extra.length > 0 ? `, ${extra.join(', ')}` : '');
+  const extra = [
+    s.finished > 0 ? `${s.finished} finished from an interrupted run` : '',
+    s.gone > 0 ? `${s.gone} expunged meanwhile` : '',
+  ].filter(Boolean);
+  return (
+    `${s.mailbox}: ${s.messages} message(s), ${s.encrypted} ${verb}, ${s.alreadyProtected} already protected` +
+    (extra.length > 0 ? `, ${extra.join(', ')}` : '')
+  );
 }
 
 export function formatResult(result: MailboxEncryptResult): string {
@@ -112,8 +135,10 @@ export function formatResult(result: MailboxEncryptResult): string {
     result.mailboxes.reduce((sum, s) => sum + s[key], 0);
   const lines = result.mailboxes.map((s) => `  ${formatSummary(s, result.dryRun)}`);
   const verb = result.dryRun ? 'would encrypt' : 'encrypted';
-  return `${result.user}: ${result.mailboxes.length} mailbox(es), ${total('messages')} message(s); ${verb} `
-    + `${total('encrypted')}, ${total('alreadyProtected')} already protected`
-    + `${total('finished') > 0 ? `, ${total('finished')} finished from an interrupted run` : ''}`
-    + ` (${result.seconds} s)${result.dryRun ? ', dry run: nothing changed' : ''}\n${lines.join('\n')}\n`;
+  return (
+    `${result.user}: ${result.mailboxes.length} mailbox(es), ${total('messages')} message(s); ${verb} ` +
+    `${total('encrypted')}, ${total('alreadyProtected')} already protected` +
+    `${total('finished') > 0 ? `, ${total('finished')} finished from an interrupted run` : ''}` +
+    ` (${result.seconds} s)${result.dryRun ? ', dry run: nothing changed' : ''}\n${lines.join('\n')}\n`
+  );
 }

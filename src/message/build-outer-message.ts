@@ -15,7 +15,9 @@ export interface OuterMessageOptions {
 }
 
 const keptOutside = (field: HeaderField, placeholder: string | null): boolean =>
-  !isContentField(field) && !DROPPED.has(field.lower) && !isPlaintextSignature(field) &&
+  !isContentField(field) &&
+  !DROPPED.has(field.lower) &&
+  !isPlaintextSignature(field) &&
   !isRemovedOutside(field, placeholder);
 
 export function buildOuterMessage(

@@ -9,7 +9,11 @@
 import { contentTypeOf, dispositionOf, transferEncodingOf, type ContentType } from './content-type.js';
 import { mimeLeaves, multipartSections, type MultipartFrame } from './mime-parts.js';
 import {
-  isEncryptedMessage, isEncryptedOpenPgp, mayBeEncryptedOpenPgp, parseArmor, startsWithArmor,
+  isEncryptedMessage,
+  isEncryptedOpenPgp,
+  mayBeEncryptedOpenPgp,
+  parseArmor,
+  startsWithArmor,
 } from './openpgp-data.js';
 import { isSmimeEnveloped } from './smime-data.js';
 import { splitMessage } from './split-message.js';
@@ -30,7 +34,11 @@ function isBlank(body: Buffer): boolean {
 }
 
 /** Whitespace-trimmed latin1 text with inner runs of whitespace made one space (for short fixed texts only). */
-const normalized = (bytes: Buffer): string => bytes.toString('latin1').replace(/[ \t\r\n]+/g, ' ').trim();
+const normalized = (bytes: Buffer): string =>
+  bytes
+    .toString('latin1')
+    .replace(/[ \t\r\n]+/g, ' ')
+    .trim();
 
 /**
  * The preambles encrypting clients write (Thunderbird/Enigmail, GnuPG-based clients, GpgOL, ProtonMail, pgpipe
@@ -61,8 +69,13 @@ function isUnambiguous(fields: readonly HeaderField[]): boolean {
 
 /** A multipart entity adds only a known preamble, delimiters and a blank epilogue, and is not transfer-encoded. */
 function frameIsHarmless(frame: MultipartFrame): boolean {
-  return isUnambiguous(frame.fields) && MULTIPART_ENCODINGS.has(transferEncodingOf(frame.fields)) &&
-    preambleIsHarmless(frame.preamble) && frame.epilogue !== undefined && isBlank(frame.epilogue);
+  return (
+    isUnambiguous(frame.fields) &&
+    MULTIPART_ENCODINGS.has(transferEncodingOf(frame.fields)) &&
+    preambleIsHarmless(frame.preamble) &&
+    frame.epilogue !== undefined &&
+    isBlank(frame.epilogue)
+  );
 }
 
 /**
@@ -72,8 +85,7 @@ function frameIsHarmless(frame: MultipartFrame): boolean {
 const NON_ASCII_CHARSET =
   /^(?:(?:x-)?(?:unicode-1-1-)?utf-?(?:7|16|32)|x-imap4-modified-utf7|ucs-?[24]|unicode|csunicode|iso-10646-ucs)/;
 
-const isPkcs7Type = (type: string): boolean =>
-  type === 'application/pkcs7-mime' || type === 'application/x-pkcs7-mime';
+const isPkcs7Type = (type: string): boolean => type === 'application/pkcs7-mime' || type === 'application/x-pkcs7-mime';
 
 /** A part that claims to be S/MIME: a pkcs7-mime type, or an smime.p7m name on a non-text part. */
 function claimsSmime(fields: readonly HeaderField[], contentType: ContentType): boolean {

@@ -45,7 +45,9 @@ export function flattenAlternative(msg: SplitMessage): SplitMessage | null {
   if (!text.hasSeparator || !isUseful(text.fields, text.body)) return null;
 
   const marker: HeaderField = {
-    name: 'X-Pgpipe-Flattened-From', lower: 'x-pgpipe-flattened-from', raw: Buffer.from(FLATTENED_FIELD, 'latin1'),
+    name: 'X-Pgpipe-Flattened-From',
+    lower: 'x-pgpipe-flattened-from',
+    raw: Buffer.from(FLATTENED_FIELD, 'latin1'),
   };
   const textContent = text.fields.filter(isContentField);
   const fields: HeaderField[] = [];

@@ -90,7 +90,10 @@ function joinContinuations(raw: Map<string, string>): Record<string, string> {
       out[name] = entry;
       continue;
     }
-    const joined = entry.pieces.sort((a, b) => a.nr - b.nr).map((p) => p.text).join('');
+    const joined = entry.pieces
+      .sort((a, b) => a.nr - b.nr)
+      .map((p) => p.text)
+      .join('');
     out[name] = entry.charset === null ? decodeEncodedWords(joined) : percentDecode(joined, entry.charset);
   }
   return out;
@@ -127,10 +130,15 @@ function decodeEncodedWords(text: string): string {
   return text
     .replace(/(=\?[^?]+\?[QqBb]\?[^?]*\?=)\s+(?==\?[^?]+\?[QqBb]\?[^?]*\?=)/g, '$1')
     .replace(WORD, (_word, charset: string, encoding: string, data: string) => {
-      const bytes = encoding.toUpperCase() === 'B'
-        ? Buffer.from(data, 'base64')
-        : Buffer.from(data.replace(/_/g, ' ').replace(/=([0-9a-f]{2})/gi, (_m, hex: string) =>
-          String.fromCharCode(parseInt(hex, 16))), 'latin1');
+      const bytes =
+        encoding.toUpperCase() === 'B'
+          ? Buffer.from(data, 'base64')
+          : Buffer.from(
+              data
+                .replace(/_/g, ' ')
+                .replace(/=([0-9a-f]{2})/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+              'latin1',
+            );
       return decodeBytes(bytes, charset.split('*')[0] ?? charset);
     });
 }

@@ -3,7 +3,15 @@ import type { HeaderField, HeaderProtectionOptions } from './types.js';
 
 /** RFC 9788 / protected-headers="v1" fields copied verbatim into the payload root (lower-case names). */
 export const PROTECTED_FIELDS: ReadonlySet<string> = new Set([
-  'from', 'to', 'cc', 'reply-to', 'subject', 'date', 'message-id', 'in-reply-to', 'references',
+  'from',
+  'to',
+  'cc',
+  'reply-to',
+  'subject',
+  'date',
+  'message-id',
+  'in-reply-to',
+  'references',
 ]);
 
 /**
@@ -11,7 +19,11 @@ export const PROTECTED_FIELDS: ReadonlySet<string> = new Set([
  * Subject is hidden they move inside with the protected copies and leave the outside (no HP-Outer line).
  */
 export const SUBJECT_COPIES: ReadonlySet<string> = new Set([
-  'x-spam-prev-subject', 'thread-topic', 'x-original-subject', 'original-subject', 'x-asg-orig-subj',
+  'x-spam-prev-subject',
+  'thread-topic',
+  'x-original-subject',
+  'original-subject',
+  'x-asg-orig-subj',
 ]);
 
 /**
@@ -36,7 +48,10 @@ export const isRemovedOutside = (field: HeaderField, placeholder: string | null)
  * crafted `Subject: x; bh=1; b=2` is a Subject, not a signature).
  */
 const SIGNATURE_FIELDS: ReadonlySet<string> = new Set([
-  'domainkey-signature', 'arc-message-signature', 'arc-seal', 'arc-authentication-results',
+  'domainkey-signature',
+  'arc-message-signature',
+  'arc-seal',
+  'arc-authentication-results',
 ]);
 
 const NEVER_A_SIGNATURE = (lower: string): boolean =>

@@ -24,8 +24,10 @@ const NON_ASCII_CHARSET =
  * commit to the body with a hash; gpgit drops DKIM-Signature and DomainKey-Signature for the same reason).
  */
 const isStale = (field: HeaderField): boolean =>
-  field.lower === 'content-transfer-encoding' || field.lower === 'content-length' ||
-  field.lower === 'content-md5' || isPlaintextSignature(field);
+  field.lower === 'content-transfer-encoding' ||
+  field.lower === 'content-length' ||
+  field.lower === 'content-md5' ||
+  isPlaintextSignature(field);
 
 /**
  * The armor's `Charset:` header for an ISO-8859 text. NeoMutt's classic PGP backend decodes decrypted inline text

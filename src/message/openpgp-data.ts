@@ -100,16 +100,21 @@ const NUMBER = '\\d{1,2}(?:\\.\\d{1,2}){1,2}';
  * Armor header lines that carry no text of the sender's: the product strings of GnuPG 1.x/2.0, ProtonMail
  * (GopenPGP), OpenPGP.js, Mailvelope, Bouncy Castle, Keybase, and the project URLs of their Comment lines.
  */
-const KNOWN_ARMOR_HEADER = new RegExp('^(?:' + [
-  'Version: GnuPG v[12](?:\\.\\d{1,2}){0,2}(?: \\((?:GNU/Linux|MingW32|Darwin|Cygwin|FreeBSD|OpenBSD|NetBSD)\\))?',
-  'Version: ProtonMail',
-  `Version: (?:OpenPGP\\.js|Mailvelope|BCPG(?: C#)?|Keybase OpenPGP) v${NUMBER}`,
-  `Version: GopenPGP ${NUMBER}`,
-  'Comment: (?:GPGTools - )?https?://(?:www\\.)?(?:gnupg\\.org|gpgtools\\.org|openpgpjs\\.org|mailvelope\\.com|' +
-    'protonmail\\.com|proton\\.me|gopenpgp\\.org|keybase\\.io/crypto|openkeychain\\.org)/?',
-  'Comment: Using GnuPG with (?:Thunderbird|Mozilla|SeaMonkey|Icedove) - https?://(?:www\\.)?enigmail\\.net/?',
-  'Charset: (?:UTF-8|US-ASCII|ISO-8859-\\d{1,2})',
-].join('|') + ')$', 'i');
+const KNOWN_ARMOR_HEADER = new RegExp(
+  '^(?:' +
+    [
+      'Version: GnuPG v[12](?:\\.\\d{1,2}){0,2}(?: \\((?:GNU/Linux|MingW32|Darwin|Cygwin|FreeBSD|OpenBSD|NetBSD)\\))?',
+      'Version: ProtonMail',
+      `Version: (?:OpenPGP\\.js|Mailvelope|BCPG(?: C#)?|Keybase OpenPGP) v${NUMBER}`,
+      `Version: GopenPGP ${NUMBER}`,
+      'Comment: (?:GPGTools - )?https?://(?:www\\.)?(?:gnupg\\.org|gpgtools\\.org|openpgpjs\\.org|mailvelope\\.com|' +
+        'protonmail\\.com|proton\\.me|gopenpgp\\.org|keybase\\.io/crypto|openkeychain\\.org)/?',
+      'Comment: Using GnuPG with (?:Thunderbird|Mozilla|SeaMonkey|Icedove) - https?://(?:www\\.)?enigmail\\.net/?',
+      'Charset: (?:UTF-8|US-ASCII|ISO-8859-\\d{1,2})',
+    ].join('|') +
+    ')$',
+  'i',
+);
 /** More header lines than any client writes: refused. */
 const MAX_ARMOR_HEADERS = 4;
 
@@ -138,7 +143,8 @@ export function parseArmor(text: Buffer): Buffer | undefined {
     if (kind === 'crc') {
       if (dataLength === 0) return undefined;
       crc = text.subarray(line.start + 1, line.end);
-    } else if (padded) return undefined; // base64 data after the padding
+    } else if (padded)
+      return undefined; // base64 data after the padding
     else {
       dataLength += text.copy(data, dataLength, line.start, line.end);
       padded = kind === 'padded';
@@ -227,7 +233,17 @@ function readPacket(bytes: Buffer, at: number): Packet | undefined {
 
 /** Session-key sizes by symmetric algorithm id (IDEA, 3DES, CAST5, Blowfish, AES, Twofish, Camellia). */
 const KEY_LENGTH: Record<number, number> = {
-  1: 16, 2: 24, 3: 16, 4: 16, 7: 16, 8: 24, 9: 32, 10: 32, 11: 16, 12: 24, 13: 32,
+  1: 16,
+  2: 24,
+  3: 16,
+  4: 16,
+  7: 16,
+  8: 24,
+  9: 32,
+  10: 32,
+  11: 16,
+  12: 24,
+  13: 32,
 };
 const BLOCK_128 = new Set([7, 8, 9, 10, 11, 12, 13]);
 /** Nonce sizes of the AEAD modes: EAX, OCB, GCM. */

@@ -38,8 +38,14 @@ interface Tlv {
 function readTlv(der: Buffer, at: number, limit: number, depth: number): Tlv | undefined {
   const tag = der[at];
   const lengthByte = der[at + 1];
-  if (at + 2 > limit || tag === undefined || lengthByte === undefined || tag === 0 || (tag & 0x1f) === 0x1f ||
-    depth > MAX_DEPTH) {
+  if (
+    at + 2 > limit ||
+    tag === undefined ||
+    lengthByte === undefined ||
+    tag === 0 ||
+    (tag & 0x1f) === 0x1f ||
+    depth > MAX_DEPTH
+  ) {
     return undefined;
   }
   const constructed = (tag & 0x20) !== 0;
@@ -74,8 +80,9 @@ const sameTags = (tlv: Tlv, expected: readonly number[]): boolean =>
 
 /** encryptedContent: primitive [0], or constructed [0] of (possibly constructed) OCTET STRING chunks. */
 function isOctetChunks(tlv: Tlv): boolean {
-  return tlv.children.every((child) =>
-    child.tag === OCTET_STRING || (child.tag === OCTET_STRING_CONSTRUCTED && isOctetChunks(child)));
+  return tlv.children.every(
+    (child) => child.tag === OCTET_STRING || (child.tag === OCTET_STRING_CONSTRUCTED && isOctetChunks(child)),
+  );
 }
 
 /** EncryptedContentInfo with its encrypted content present: SEQUENCE { OID, AlgorithmIdentifier, [0] content }. */

@@ -54,8 +54,11 @@ export function decodeTransfer(body: Buffer, encoding: string, limit = Infinity)
 
 const isSpace = (byte: number): boolean => byte === 0x20 || byte === 0x09 || byte === 0x0d || byte === 0x0a;
 const isBase64Char = (byte: number): boolean =>
-  (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x30 && byte <= 0x39) ||
-  byte === 0x2b || byte === 0x2f;
+  (byte >= 0x41 && byte <= 0x5a) ||
+  (byte >= 0x61 && byte <= 0x7a) ||
+  (byte >= 0x30 && byte <= 0x39) ||
+  byte === 0x2b ||
+  byte === 0x2f;
 
 /**
  * Canonical base64 only: the alphabet and line whitespace, `=` padding only as the last one or two characters,

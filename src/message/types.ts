@@ -32,8 +32,7 @@ export interface SplitMessage {
 
 /** Why a message must pass through unchanged because it is already protected end to end. */
 export type Protection =
-  | { readonly kind: 'none' }
-  | { readonly kind: 'pgp-mime' | 'pgp-inline' | 'smime' | 'pgp-mime-exchange' };
+  { readonly kind: 'none' } | { readonly kind: 'pgp-mime' | 'pgp-inline' | 'smime' | 'pgp-mime-exchange' };
 
 export interface HeaderProtectionOptions {
   /** Copy the protected headers into the encrypted payload (protected-headers="v1"; hp="cipher"). */

@@ -20,12 +20,15 @@ export interface ApplyReport {
 
 function checkConfigDir(dir: string): void {
   for (const file of CONFIG_FILES) {
-    if (!existsSync(join(dir, file))) throw permanent('not-found', `${join(dir, file)} does not exist (is --postfix-config right?)`);
+    if (!existsSync(join(dir, file)))
+      throw permanent('not-found', `${join(dir, file)} does not exist (is --postfix-config right?)`);
   }
 }
 
 export async function applyWiring(
-  dir: string, commands: readonly string[][], files: readonly WiringFile[] = [],
+  dir: string,
+  commands: readonly string[][],
+  files: readonly WiringFile[] = [],
 ): Promise<ApplyReport> {
   checkConfigDir(dir);
   const lines: string[] = [];
@@ -56,7 +59,9 @@ export async function applyWiring(
       throw temporary('internal', `${shellLine(argv)} failed: ${detail}; ${savedName('*.cf')} copies are in ${dir}`);
     }
   }
-  lines.push(`now: postfix${dir === '/etc/postfix' ? '' : ` -c ${dir}`} check && postfix${dir === '/etc/postfix' ? '' : ` -c ${dir}`} reload`);
+  lines.push(
+    `now: postfix${dir === '/etc/postfix' ? '' : ` -c ${dir}`} check && postfix${dir === '/etc/postfix' ? '' : ` -c ${dir}`} reload`,
+  );
   return { lines };
 }
 
@@ -71,12 +76,14 @@ export async function sentCopyNotes(dir: string, services: readonly string[]): P
   const notes: string[] = [];
   const global = await value(['-h', 'smtpd_data_restrictions']);
   for (const service of services) {
-    if (await value(['-M', service]) === '') continue; // not in this master.cf: postconf -P warns about it already
+    if ((await value(['-M', service])) === '') continue; // not in this master.cf: postconf -P warns about it already
     const own = (await value(['-P', `${service}/smtpd_data_restrictions`])).replace(/^\S+ = /, '');
     const dropped = own !== '' ? own : global;
     if (dropped !== '' && dropped !== ours) {
-      notes.push(`note: ${service} loses smtpd_data_restrictions = ${dropped} (${own !== '' ? 'its -o' : 'main.cf'}); `
-        + `to keep it, add it after check_sasl_access ... in ${SENT_RESTRICTIONS}`);
+      notes.push(
+        `note: ${service} loses smtpd_data_restrictions = ${dropped} (${own !== '' ? 'its -o' : 'main.cf'}); ` +
+          `to keep it, add it after check_sasl_access ... in ${SENT_RESTRICTIONS}`,
+      );
     }
   }
   return notes;
@@ -85,7 +92,10 @@ export async function sentCopyNotes(dir: string, services: readonly string[]): P
 export function undoWiring(dir: string): ApplyReport {
   const missing = CONFIG_FILES.filter((file) => !existsSync(join(dir, savedName(file))));
   if (missing.length > 0) {
-    throw permanent('not-found', `nothing to undo: ${missing.map((f) => join(dir, savedName(f))).join(', ')} not found`);
+    throw permanent(
+      'not-found',
+      `nothing to undo: ${missing.map((f) => join(dir, savedName(f))).join(', ')} not found`,
+    );
   }
   const lines: string[] = [];
   for (const file of CONFIG_FILES) {

@@ -69,8 +69,11 @@ function checkDatabaseUrl(url: string): string {
     throw permanent('usage', `--database-url is not a URL: ${JSON.stringify(url)}`);
   }
   if (parsed.password !== '' || /(^|&)password=/i.test(parsed.search.slice(1))) {
-    throw permanent('usage', '--database-url must not hold a password (master.cf is world-readable): use peer '
-      + 'authentication (postfix-snippets/pg_ident.conf) or put database_url into pgpipe.conf, readable by the filter user only');
+    throw permanent(
+      'usage',
+      '--database-url must not hold a password (master.cf is world-readable): use peer ' +
+        'authentication (postfix-snippets/pg_ident.conf) or put database_url into pgpipe.conf, readable by the filter user only',
+    );
   }
   return url;
 }
@@ -78,9 +81,11 @@ function checkDatabaseUrl(url: string): string {
 /** The pipe(8) argv= words after the program path. */
 function pgpipeArgs(options: WiringOptions): string[] {
   const db = options.databaseUrl === undefined ? [] : ['--db', checkDatabaseUrl(options.databaseUrl)];
-  if (options.mode === 'filter') return ['filter', ...db, '--queue-id', '${queue_id}', '-f', '${sender}', '--', '${recipient}'];
+  if (options.mode === 'filter')
+    return ['filter', ...db, '--queue-id', '${queue_id}', '-f', '${sender}', '--', '${recipient}'];
   const lmtp = options.lmtp ?? DEFAULT_LMTP;
-  if (!LMTP.test(lmtp)) throw permanent('usage', `--lmtp must be unix:/path or inet:host:port, not ${JSON.stringify(lmtp)}`);
+  if (!LMTP.test(lmtp))
+    throw permanent('usage', `--lmtp must be unix:/path or inet:host:port, not ${JSON.stringify(lmtp)}`);
   return ['deliver', '--lmtp', lmtp, ...db, '--queue-id', '${queue_id}', '-f', '${sender}', '--', '${recipient}'];
 }
 
@@ -93,17 +98,24 @@ export function masterEntry(options: WiringOptions): string {
   const service = masterCfWord('--service', options.service);
   const flags = options.mode === 'deliver' ? 'Xq' : 'q';
   const argv = [masterCfWord('--pgpipe', options.pgpipe), ...pgpipeArgs(options)].join(' ');
-  return `${service} unix - n n - ${options.maxProcesses} pipe flags=${flags} user=${masterCfWord('--user', options.user)} `
-    + `null_sender= argv=${argv}`;
+  return (
+    `${service} unix - n n - ${options.maxProcesses} pipe flags=${flags} user=${masterCfWord('--user', options.user)} ` +
+    `null_sender= argv=${argv}`
+  );
 }
 
 /** One argv per command, in the order they must run. Throws a usage PgpipeError for bad options. */
 export function wiringCommands(options: WiringOptions): string[][] {
-  if (!options.pgpipe.startsWith('/')) throw permanent('usage', `--pgpipe must be an absolute path, not ${JSON.stringify(options.pgpipe)}`);
+  if (!options.pgpipe.startsWith('/'))
+    throw permanent('usage', `--pgpipe must be an absolute path, not ${JSON.stringify(options.pgpipe)}`);
   if (['root', 'postfix'].includes(options.user)) {
-    throw permanent('usage', `--user ${options.user}: pipe(8) refuses root and the mail owner; create a user for pgpipe`);
+    throw permanent(
+      'usage',
+      `--user ${options.user}: pipe(8) refuses root and the mail owner; create a user for pgpipe`,
+    );
   }
-  if (!/^\d+s$/.test(options.timeLimit)) throw permanent('usage', `--time-limit must be seconds like 300s, not ${JSON.stringify(options.timeLimit)}`);
+  if (!/^\d+s$/.test(options.timeLimit))
+    throw permanent('usage', `--time-limit must be seconds like 300s, not ${JSON.stringify(options.timeLimit)}`);
   const postconf = ['postconf', '-c', options.postfixConfig];
   const service = options.service;
   const commands: string[][] = [
@@ -116,7 +128,8 @@ export function wiringCommands(options: WiringOptions): string[][] {
   if (options.mode === 'filter') {
     // Only on smtpd services, never in main.cf: re-injected mail comes back through pickup and would loop.
     for (const smtpd of options.smtpdServices) {
-      if (!/^[^\s/]+\/(inet|unix|pass)$/.test(smtpd)) throw permanent('usage', `--smtpd-service must be name/type, not ${JSON.stringify(smtpd)}`);
+      if (!/^[^\s/]+\/(inet|unix|pass)$/.test(smtpd))
+        throw permanent('usage', `--smtpd-service must be name/type, not ${JSON.stringify(smtpd)}`);
       commands.push([...postconf, '-P', `${smtpd}/content_filter=${service}:dummy`]);
     }
   } else {

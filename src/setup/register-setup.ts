@@ -34,28 +34,47 @@ function thisPgpipe(): string {
 }
 
 export function registerSetup(program: Command): void {
-  const setup = program.command('setup').description('print or apply the documented wiring for a mail server component');
-  const postfix = setup.command('postfix')
+  const setup = program
+    .command('setup')
+    .description('print or apply the documented wiring for a mail server component');
+  const postfix = setup
+    .command('postfix')
     .description('print the postconf commands that wire pgpipe into Postfix (--apply runs them)')
-    .addOption(new Option('--mode <mode>', 'filter: content filter on smtpd; deliver: final delivery to Dovecot over LMTP')
-      .choices(['filter', 'deliver']).makeOptionMandatory())
+    .addOption(
+      new Option('--mode <mode>', 'filter: content filter on smtpd; deliver: final delivery to Dovecot over LMTP')
+        .choices(['filter', 'deliver'])
+        .makeOptionMandatory(),
+    )
     .option('--postfix-config <dir>', 'Postfix configuration directory (postconf -c)', '/etc/postfix')
     .option('--pgpipe <path>', 'the pgpipe program pipe(8) runs (default: this one)')
     .option('--user <user>', 'Unix user pipe(8) runs pgpipe as', 'pgpipe')
     .option('--database-url <url>', 'PostgreSQL URL put on the argv as --db (no password; default: pgpipe.conf says)')
-    .option('--lmtp <addr>', `deliver: Dovecot's LMTP listener, unix:/path or inet:host:port (default: unix:/run/dovecot/lmtp-pgpipe)`)
+    .option(
+      '--lmtp <addr>',
+      `deliver: Dovecot's LMTP listener, unix:/path or inet:host:port (default: unix:/run/dovecot/lmtp-pgpipe)`,
+    )
     .option('--service <name>', 'master.cf service name (default: pgpipe, or pgpipe-deliver)')
-    .addOption(new Option('--transport-setting <name>', 'deliver: main.cf parameter that routes mailboxes to pgpipe')
-      .choices(['mailbox_transport', 'virtual_transport']).default('mailbox_transport'))
-    .option('--smtpd-service <name/type...>', 'filter: smtpd services that get -o content_filter (default: smtp/inet submission/inet smtps/inet)')
+    .addOption(
+      new Option('--transport-setting <name>', 'deliver: main.cf parameter that routes mailboxes to pgpipe')
+        .choices(['mailbox_transport', 'virtual_transport'])
+        .default('mailbox_transport'),
+    )
+    .option(
+      '--smtpd-service <name/type...>',
+      'filter: smtpd services that get -o content_filter (default: smtp/inet submission/inet smtps/inet)',
+    )
     .option('--sent-copies', 'deliver: file a copy of what authenticated users submit into their Sent, encrypted')
-    .option('--sent-service <name/type...>',
-      'with --sent-copies: the submission services (default: submission/inet smtps/inet)')
+    .option(
+      '--sent-service <name/type...>',
+      'with --sent-copies: the submission services (default: submission/inet smtps/inet)',
+    )
     .option('--max-processes <n>', 'pipe(8) process limit', '10')
-    .option('--time-limit <seconds>', 'Postfix\'s time limit for the service; keep it above pgpipe\'s deadline', '300s')
+    .option('--time-limit <seconds>', "Postfix's time limit for the service; keep it above pgpipe's deadline", '300s')
     .option('--apply', 'save main.cf/master.cf (once) as *.before-pgpipe, then run the commands')
     .option('--undo', 'put the *.before-pgpipe copies back')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Without --apply it only prints the commands, one per line, for you to read or run. --apply is idempotent: the
 copies are made by the first --apply only, so --undo always returns to the configuration before pgpipe.
 Then run "postfix check && postfix reload". Dovecot's listener for deliver: postfix-snippets/dovecot.conf.
@@ -66,48 +85,62 @@ Examples:
   pgpipe setup postfix --mode filter
   pgpipe setup postfix --mode deliver --lmtp unix:/run/dovecot/lmtp-pgpipe --apply
   pgpipe setup postfix --mode deliver --sent-copies --apply
-  pgpipe setup postfix --mode deliver --undo`);
-  postfix.action(runAction(async (options: SetupPostfixOptions) => {
-    const { applyWiring, sentCopyNotes, undoWiring } = await import('./apply-postfix.js');
-    const {
-      DEFAULT_SENT_SERVICES, DEFAULT_SERVICE, DEFAULT_SMTPD_SERVICES, fileLines, shellLine, wiringCommands, wiringFiles,
-    } = await import('./postfix-wiring.js');
-    if (options.apply === true && options.undo === true) throw permanent('usage', '--apply and --undo exclude each other');
-    if (options.undo === true) {
-      await writeAll(process.stdout, `${undoWiring(options.postfixConfig).lines.join('\n')}\n`);
+  pgpipe setup postfix --mode deliver --undo`,
+    );
+  postfix.action(
+    runAction(async (options: SetupPostfixOptions) => {
+      const { applyWiring, sentCopyNotes, undoWiring } = await import('./apply-postfix.js');
+      const {
+        DEFAULT_SENT_SERVICES,
+        DEFAULT_SERVICE,
+        DEFAULT_SMTPD_SERVICES,
+        fileLines,
+        shellLine,
+        wiringCommands,
+        wiringFiles,
+      } = await import('./postfix-wiring.js');
+      if (options.apply === true && options.undo === true)
+        throw permanent('usage', '--apply and --undo exclude each other');
+      if (options.undo === true) {
+        await writeAll(process.stdout, `${undoWiring(options.postfixConfig).lines.join('\n')}\n`);
+        return 0;
+      }
+      const maxProcesses = Number(options.maxProcesses);
+      if (!Number.isInteger(maxProcesses) || maxProcesses < 1)
+        throw permanent('usage', '--max-processes must be a positive integer');
+      if (options.mode === 'filter' && options.lmtp !== undefined)
+        throw permanent('usage', '--lmtp is for --mode deliver');
+      if (options.sentService !== undefined && options.sentCopies !== true) {
+        throw permanent('usage', '--sent-service goes with --sent-copies');
+      }
+      const wiring = {
+        mode: options.mode,
+        postfixConfig: options.postfixConfig,
+        pgpipe: options.pgpipe ?? thisPgpipe(),
+        user: options.user,
+        databaseUrl: options.databaseUrl,
+        lmtp: options.lmtp,
+        service: options.service ?? DEFAULT_SERVICE[options.mode],
+        transportSetting: options.transportSetting,
+        smtpdServices: options.smtpdService ?? DEFAULT_SMTPD_SERVICES,
+        maxProcesses,
+        timeLimit: options.timeLimit,
+        sentCopies: options.sentCopies,
+        sentServices: options.sentService,
+      };
+      const commands = wiringCommands(wiring);
+      const files = wiringFiles(wiring);
+      if (options.apply !== true) {
+        await writeAll(process.stdout, `${[...files.map(fileLines), ...commands.map(shellLine)].join('\n')}\n`);
+        return 0;
+      }
+      const notes =
+        options.sentCopies === true
+          ? await sentCopyNotes(options.postfixConfig, options.sentService ?? DEFAULT_SENT_SERVICES)
+          : [];
+      const report = await applyWiring(options.postfixConfig, commands, files);
+      await writeAll(process.stdout, `${[...report.lines, ...notes].join('\n')}\n`);
       return 0;
-    }
-    const maxProcesses = Number(options.maxProcesses);
-    if (!Number.isInteger(maxProcesses) || maxProcesses < 1) throw permanent('usage', '--max-processes must be a positive integer');
-    if (options.mode === 'filter' && options.lmtp !== undefined) throw permanent('usage', '--lmtp is for --mode deliver');
-    if (options.sentService !== undefined && options.sentCopies !== true) {
-      throw permanent('usage', '--sent-service goes with --sent-copies');
-    }
-    const wiring = {
-      mode: options.mode,
-      postfixConfig: options.postfixConfig,
-      pgpipe: options.pgpipe ?? thisPgpipe(),
-      user: options.user,
-      databaseUrl: options.databaseUrl,
-      lmtp: options.lmtp,
-      service: options.service ?? DEFAULT_SERVICE[options.mode],
-      transportSetting: options.transportSetting,
-      smtpdServices: options.smtpdService ?? DEFAULT_SMTPD_SERVICES,
-      maxProcesses,
-      timeLimit: options.timeLimit,
-      sentCopies: options.sentCopies,
-      sentServices: options.sentService,
-    };
-    const commands = wiringCommands(wiring);
-    const files = wiringFiles(wiring);
-    if (options.apply !== true) {
-      await writeAll(process.stdout, `${[...files.map(fileLines), ...commands.map(shellLine)].join('\n')}\n`);
-      return 0;
-    }
-    const notes = options.sentCopies === true
-      ? await sentCopyNotes(options.postfixConfig, options.sentService ?? DEFAULT_SENT_SERVICES) : [];
-    const report = await applyWiring(options.postfixConfig, commands, files);
-    await writeAll(process.stdout, `${[...report.lines, ...notes].join('\n')}\n`);
-    return 0;
-  }));
+    }),
+  );
 }

@@ -11,7 +11,9 @@ export interface AliasRow {
 /** The rows named exactly `alias` (case-insensitively), in stored order of their targets. */
 export async function aliasRows(db: Db, alias: string): Promise<AliasRow[]> {
   const { rows } = await db.query<AliasRow>(
-    `SELECT alias, email FROM aliases WHERE ${sameAddress('alias', '$1')} ORDER BY lower(email)`, [alias]);
+    `SELECT alias, email FROM aliases WHERE ${sameAddress('alias', '$1')} ORDER BY lower(email)`,
+    [alias],
+  );
   return rows;
 }
 
@@ -32,14 +34,18 @@ export async function deleteAliases(db: Db, alias: string, email: string | null)
 /** The rows whose target is `email`, by name. */
 export async function aliasesTo(db: Db, email: string): Promise<AliasRow[]> {
   const { rows } = await db.query<AliasRow>(
-    `SELECT alias, email FROM aliases WHERE ${sameAddress('email', '$1')} ORDER BY alias`, [email]);
+    `SELECT alias, email FROM aliases WHERE ${sameAddress('email', '$1')} ORDER BY alias`,
+    [email],
+  );
   return rows;
 }
 
 /** Deletes the rows whose target is `email`; returns them. */
 export async function deleteAliasesTo(db: Db, email: string): Promise<AliasRow[]> {
   const { rows } = await db.query<AliasRow>(
-    `DELETE FROM aliases WHERE ${sameAddress('email', '$1')} RETURNING alias, email`, [email]);
+    `DELETE FROM aliases WHERE ${sameAddress('email', '$1')} RETURNING alias, email`,
+    [email],
+  );
   return rows;
 }
 

@@ -41,12 +41,16 @@ export function dbFailure(error: unknown, what: 'connect' | 'query'): PgpipeErro
   const code = (error as { code?: unknown } | null)?.code;
   const codeText = typeof code === 'string' ? code : '';
   if (codeText === '42P01' || codeText === '42703') {
-    return temporary('db.schema', `database schema: ${codeText === '42P01' ? 'table' : 'column'} missing (SQLSTATE ${codeText}); create the tutorial's users/aliases tables`);
+    return temporary(
+      'db.schema',
+      `database schema: ${codeText === '42P01' ? 'table' : 'column'} missing (SQLSTATE ${codeText}); create the tutorial's users/aliases tables`,
+    );
   }
   const message = error instanceof Error ? error.message : '';
-  const reason = KNOWN[codeText]
-    ?? (/^[0-9A-Z]{5}$/.test(codeText) ? `SQLSTATE ${codeText}` : undefined)
-    ?? CLIENT_MESSAGES.find((m) => message.startsWith(m))?.toLowerCase()
-    ?? (codeText !== '' ? codeText : 'unexpected error');
+  const reason =
+    KNOWN[codeText] ??
+    (/^[0-9A-Z]{5}$/.test(codeText) ? `SQLSTATE ${codeText}` : undefined) ??
+    CLIENT_MESSAGES.find((m) => message.startsWith(m))?.toLowerCase() ??
+    (codeText !== '' ? codeText : 'unexpected error');
   return temporary('db.unavailable', `database unavailable (${what}): ${reason}`);
 }

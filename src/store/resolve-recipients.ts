@@ -20,10 +20,7 @@ SELECT 'a', c.i, a.email, NULL, NULL
  WHERE c.d IS NULL OR ${isLocalDomain('c.d')}
 ORDER BY 1, 2, 5 NULLS LAST, 3, 4`;
 
-type Step =
-  | { kind: 'user'; email: string; pgpkey: string }
-  | { kind: 'alias'; targets: string[] }
-  | { kind: 'none' };
+type Step = { kind: 'user'; email: string; pgpkey: string } | { kind: 'alias'; targets: string[] } | { kind: 'none' };
 
 interface Candidates {
   users: string[]; // full address, then +extension-stripped

@@ -23,14 +23,17 @@ const IF_NOT_EXISTS_SQL = TUTORIAL_SQL.replaceAll('CREATE TABLE ', 'CREATE TABLE
 
 /** Creates users/aliases when missing; leaves existing tables (and their rows) alone. */
 export async function ensureTutorialTables(db: Db): Promise<void> {
-  for (const statement of IF_NOT_EXISTS_SQL.split(';').map((s) => s.trim()).filter((s) => s !== '')) {
+  for (const statement of IF_NOT_EXISTS_SQL.split(';')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')) {
     await db.query(statement);
   }
 }
 
 /** Each tutorial table by name with its CREATE TABLE IF NOT EXISTS statement. */
 export const TUTORIAL_TABLES: readonly { readonly name: string; readonly sql: string }[] = IF_NOT_EXISTS_SQL.split(';')
-  .map((s) => s.trim()).filter((s) => s !== '')
+  .map((s) => s.trim())
+  .filter((s) => s !== '')
   .map((sql) => ({ name: /^CREATE TABLE IF NOT EXISTS (\w+)/.exec(sql)?.[1] ?? '', sql }));
 
 /** Columns the tutorial's queries (and pgpipe) read; more columns are fine, fewer are not. */
@@ -83,8 +86,11 @@ export async function checkColumns(db: Db): Promise<void> {
     const present = new Set(rows.filter((r) => r.table_name === table).map((r) => r.column_name));
     const missing = columns.filter((c) => !present.has(c));
     if (missing.length > 0) {
-      throw permanent('db.schema', `table ${table} lacks column ${missing.join(', ')}; `
-        + `it is not the tutorial's table (see tutorial: CREATE TABLE ${table})`);
+      throw permanent(
+        'db.schema',
+        `table ${table} lacks column ${missing.join(', ')}; ` +
+          `it is not the tutorial's table (see tutorial: CREATE TABLE ${table})`,
+      );
     }
   }
 }

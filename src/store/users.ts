@@ -38,8 +38,10 @@ export async function findUserRow(db: Db, email: string, forUpdate = false): Pro
   const [row] = rows;
   if (row === undefined) throw permanent('not-found', `no user ${email} (pgpipe user list shows the users)`);
   if (rows.length > 1) {
-    throw permanent('conflict',
-      `${email} has ${rows.length} rows in users; remove the duplicates first (pgpipe db init lists them)`);
+    throw permanent(
+      'conflict',
+      `${email} has ${rows.length} rows in users; remove the duplicates first (pgpipe db init lists them)`,
+    );
   }
   return row;
 }
@@ -49,8 +51,12 @@ export async function userExists(db: Db, email: string): Promise<boolean> {
 }
 
 export async function insertUser(db: Db, user: NewUser): Promise<void> {
-  await db.query('INSERT INTO users (email, pgpkey, password, maildir) VALUES ($1, $2, $3, $4)',
-    [user.email, user.pgpkey, user.password, user.maildir]);
+  await db.query('INSERT INTO users (email, pgpkey, password, maildir) VALUES ($1, $2, $3, $4)', [
+    user.email,
+    user.pgpkey,
+    user.password,
+    user.maildir,
+  ]);
 }
 
 /** Replaces the row's stored keys (armored blocks, as the filter reads them). Call after findUserRow(..., true). */
@@ -66,7 +72,8 @@ export async function deleteUser(db: Db, email: string): Promise<number> {
 /** Every row, by address (case-insensitively) then creation; never the password hash. */
 export async function listUsers(db: Db): Promise<UserRow[]> {
   const { rows } = await db.query<UserRow>(
-    'SELECT email, pgpkey, maildir, created FROM users ORDER BY lower(email), created');
+    'SELECT email, pgpkey, maildir, created FROM users ORDER BY lower(email), created',
+  );
   return rows;
 }
 

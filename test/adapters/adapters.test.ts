@@ -20,8 +20,17 @@ process.env.RECORD_DIR = out;
 /** The copies sendmail read to EOF (what it would have queued). */
 const records = (): { args: readonly string[]; input: Buffer }[] =>
   readRecords(out).flatMap((c) => (c.data === null ? [] : [{ args: c.argv, input: c.data }]));
-const clear = (): void => { for (const f of readdirSync(out)) rmSync(join(out, f)); };
-const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const clear = (): void => {
+  for (const f of readdirSync(out)) rmSync(join(out, f));
+};
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 const startedPids = (): number[] => readRecords(out).map((c) => c.pid);
 
 describe('sendmail adapter', () => {
@@ -29,17 +38,32 @@ describe('sendmail adapter', () => {
     clear();
     process.env.RECORD_MODE = 'ok';
     const raw = Buffer.from([0x46, 0x3a, 0x20, 0x00, 0xff, 0x0d, 0x0a, 0x0a, 0x2e, 0x0a]);
-    const result = await createSendmail({ sendmailPath: RECORDING_SENDMAIL }).send(raw, { sender: '', recipients: ['-x@y'] }, AbortSignal.timeout(10_000));
+    const result = await createSendmail({ sendmailPath: RECORDING_SENDMAIL }).send(
+      raw,
+      { sender: '', recipients: ['-x@y'] },
+      AbortSignal.timeout(10_000),
+    );
     assert.deepEqual([result.exitCode, result.failure], [0, null]);
-    assert.deepEqual(records().map((r) => [r.args, r.input.equals(raw)]), [[['-G', '-i', '-f', '', '--', '-x@y'], true]]);
+    assert.deepEqual(
+      records().map((r) => [r.args, r.input.equals(raw)]),
+      [[['-G', '-i', '-f', '', '--', '-x@y'], true]],
+    );
   });
 
   it('reports its exit status and signals without interpreting them', async () => {
     process.env.RECORD_MODE = 'exit:75';
     const sendmail = createSendmail({ sendmailPath: RECORDING_SENDMAIL });
-    assert.equal((await sendmail.send(Buffer.from('x\n'), { sender: 's', recipients: ['r'] }, AbortSignal.timeout(10_000))).exitCode, 75);
+    assert.equal(
+      (await sendmail.send(Buffer.from('x\n'), { sender: 's', recipients: ['r'] }, AbortSignal.timeout(10_000)))
+        .exitCode,
+      75,
+    );
     process.env.RECORD_MODE = 'signal:SIGSEGV';
-    const crashed = await sendmail.send(Buffer.from('x\n'), { sender: 's', recipients: ['r'] }, AbortSignal.timeout(10_000));
+    const crashed = await sendmail.send(
+      Buffer.from('x\n'),
+      { sender: 's', recipients: ['r'] },
+      AbortSignal.timeout(10_000),
+    );
     assert.deepEqual([crashed.exitCode, crashed.signal], [null, 'SIGSEGV']);
   });
 
@@ -49,7 +73,11 @@ describe('sendmail adapter', () => {
     const raw = Buffer.alloc(8 * 1024 * 1024, 0x61); // far more than a pipe buffer: the write is still going on
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 500);
-    const result = await createSendmail({ sendmailPath: RECORDING_SENDMAIL }).send(raw, { sender: 's', recipients: ['r'] }, controller.signal);
+    const result = await createSendmail({ sendmailPath: RECORDING_SENDMAIL }).send(
+      raw,
+      { sender: 's', recipients: ['r'] },
+      controller.signal,
+    );
     assert.equal(result.failure, 'cancelled');
     assert.equal(result.signal, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 3500)); // longer than its pause: a survivor would now write its record
@@ -59,7 +87,11 @@ describe('sendmail adapter', () => {
 
   it('killLiveChildren (the exit boundary) SIGKILLs a running child', async () => {
     process.env.RECORD_MODE = 'hang';
-    const pending = createSendmail({ sendmailPath: RECORDING_SENDMAIL }).send(Buffer.from('x\n'), { sender: 's', recipients: ['r'] }, AbortSignal.timeout(30_000));
+    const pending = createSendmail({ sendmailPath: RECORDING_SENDMAIL }).send(
+      Buffer.from('x\n'),
+      { sender: 's', recipients: ['r'] },
+      AbortSignal.timeout(30_000),
+    );
     await new Promise((r) => setTimeout(r, 300));
     killLiveChildren();
     const result = await pending;
@@ -68,7 +100,11 @@ describe('sendmail adapter', () => {
 
   it('exits 0 before reading all input → failure io (must not count as success)', async () => {
     process.env.RECORD_MODE = 'exit0-early';
-    const result = await createSendmail({ sendmailPath: RECORDING_SENDMAIL }).send(Buffer.alloc(4 * 1024 * 1024, 0x61), { sender: 's', recipients: ['r'] }, AbortSignal.timeout(10_000));
+    const result = await createSendmail({ sendmailPath: RECORDING_SENDMAIL }).send(
+      Buffer.alloc(4 * 1024 * 1024, 0x61),
+      { sender: 's', recipients: ['r'] },
+      AbortSignal.timeout(10_000),
+    );
     assert.equal(result.failure, 'io');
   });
 
@@ -81,8 +117,12 @@ describe('sendmail adapter', () => {
   ] as const) {
     it(`${name} → exit 0, no failure, within the grace (outputEnded ${outputEnded})`, async () => {
       const started = Date.now();
-      const result = await runChild('/bin/sh', ['-c', `cat >/dev/null; ${script} echo $! > ${join(out, 'lingerer')}`],
-        Buffer.alloc(256 * 1024, 0x61), { signal: AbortSignal.timeout(20_000) });
+      const result = await runChild(
+        '/bin/sh',
+        ['-c', `cat >/dev/null; ${script} echo $! > ${join(out, 'lingerer')}`],
+        Buffer.alloc(256 * 1024, 0x61),
+        { signal: AbortSignal.timeout(20_000) },
+      );
       const pid = Number(readFileSync(join(out, 'lingerer'), 'utf8'));
       try {
         assert.deepEqual([result.exitCode, result.failure, result.outputEnded], [0, null, outputEnded]);
@@ -99,8 +139,9 @@ describe('sendmail adapter', () => {
   it('exits 75 while a grandchild holds its pipes → 75 at once', async () => {
     const started = Date.now();
     const script = `cat >/dev/null; sleep 30 & echo $! > ${join(out, 'lingerer')}; exit 75`;
-    const result = await runChild('/bin/sh', ['-c', script], Buffer.from('x\n'),
-      { signal: AbortSignal.timeout(20_000) });
+    const result = await runChild('/bin/sh', ['-c', script], Buffer.from('x\n'), {
+      signal: AbortSignal.timeout(20_000),
+    });
     process.kill(Number(readFileSync(join(out, 'lingerer'), 'utf8')), 'SIGKILL');
     assert.deepEqual([result.exitCode, result.failure], [75, null]);
     assert.ok(Date.now() - started < 3_000);
@@ -125,7 +166,11 @@ describe('spamc adapter', () => {
 
   it('a spamc that hangs past -t is stopped by our own backstop → failure timeout', async () => {
     process.env.FAKE_SPAMC_MODE = 'hang';
-    const result = await createSpamc({ spamcPath: bin('fake-spamc.js'), spamcArgs: [] }).run(Buffer.from('x\n'), 1, AbortSignal.timeout(30_000));
+    const result = await createSpamc({ spamcPath: bin('fake-spamc.js'), spamcArgs: [] }).run(
+      Buffer.from('x\n'),
+      1,
+      AbortSignal.timeout(30_000),
+    );
     assert.equal(result.failure, 'timeout');
   });
 });

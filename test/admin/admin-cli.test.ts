@@ -11,9 +11,23 @@ import { runCli } from '../helpers/run-cli.js';
 import { BAD_KEYS } from './bad-keys.js';
 
 const COMMANDS = [
-  ['db', 'init'], ['user', 'add'], ['user', 'list'], ['user', 'remove'], ['key', 'set'], ['key', 'add'], ['key', 'remove'],
-  ['key', 'show'], ['key', 'check'], ['alias', 'add'], ['alias', 'remove'], ['alias', 'list'], ['doctor'],
-  ['db'], ['user'], ['key'], ['alias'],
+  ['db', 'init'],
+  ['user', 'add'],
+  ['user', 'list'],
+  ['user', 'remove'],
+  ['key', 'set'],
+  ['key', 'add'],
+  ['key', 'remove'],
+  ['key', 'show'],
+  ['key', 'check'],
+  ['alias', 'add'],
+  ['alias', 'remove'],
+  ['alias', 'list'],
+  ['doctor'],
+  ['db'],
+  ['user'],
+  ['key'],
+  ['alias'],
 ];
 
 describe('admin --help', () => {
@@ -33,7 +47,10 @@ describe('admin CLI against PostgreSQL', () => {
   const email = 'carol@example.org';
   const pgpipe = (args: string[], input?: string) =>
     runCli(args, { env: { PGPIPE_DATABASE_URL: cluster.url }, ...(input === undefined ? {} : { input }) });
-  const dump = () => cluster.psql('SELECT email, pgpkey, password, maildir, created FROM users ORDER BY 1; SELECT * FROM aliases ORDER BY 1, 2;');
+  const dump = () =>
+    cluster.psql(
+      'SELECT email, pgpkey, password, maildir, created FROM users ORDER BY 1; SELECT * FROM aliases ORDER BY 1, 2;',
+    );
 
   before(async () => {
     cluster = await startPostgres();
@@ -47,10 +64,21 @@ describe('admin CLI against PostgreSQL', () => {
   it('user add reads the password from stdin, prints JSON on request', async () => {
     const key = await makeKey({ kind: 'curve25519', email });
     writeFileSync(join(dir, 'carol.asc'), key.publicArmored);
-    const result = await pgpipe(['user', 'add', email, '--key', join(dir, 'carol.asc'), '--password-stdin', '--json'], 'pw from stdin\n');
+    const result = await pgpipe(
+      ['user', 'add', email, '--key', join(dir, 'carol.asc'), '--password-stdin', '--json'],
+      'pw from stdin\n',
+    );
     assert.equal(result.code, 0, result.stderr);
-    const json = JSON.parse(result.stdout.toString()) as { email: string; maildir: string; keys: { fingerprint: string }[]; warnings: string[] };
-    assert.deepEqual([json.email, json.maildir, json.keys[0]?.fingerprint, json.warnings], [email, 'carol/', key.fingerprint, []]);
+    const json = JSON.parse(result.stdout.toString()) as {
+      email: string;
+      maildir: string;
+      keys: { fingerprint: string }[];
+      warnings: string[];
+    };
+    assert.deepEqual(
+      [json.email, json.maildir, json.keys[0]?.fingerprint, json.warnings],
+      [email, 'carol/', key.fingerprint, []],
+    );
     const list = await pgpipe(['user', 'list']);
     assert.match(list.stdout.toString(), /^EMAIL\s+MAILDIR\s+KEYS\s+STATUS\s+CREATED\n-+/);
     assert.match(list.stdout.toString(), /carol@example\.org\s+carol\/\s+1\s+ok/);
@@ -89,7 +117,10 @@ describe('admin CLI against PostgreSQL', () => {
 
   it('key set from stdin (-) works', async () => {
     const key = await makeKey({ kind: 'rsa2048', email });
-    const result = await runCli(['key', 'set', email, '-'], { env: { PGPIPE_DATABASE_URL: cluster.url }, input: key.publicArmored });
+    const result = await runCli(['key', 'set', email, '-'], {
+      env: { PGPIPE_DATABASE_URL: cluster.url },
+      input: key.publicArmored,
+    });
     assert.equal(result.code, 0, result.stderr);
   });
 
@@ -121,12 +152,20 @@ describe('admin CLI against PostgreSQL', () => {
   it('key check --json and exit 0 when all is fine', async () => {
     const result = await pgpipe(['key', 'check', '--json']);
     assert.equal(result.code, 0);
-    const json = JSON.parse(result.stdout.toString()) as { attention: number; entries: { email: string; health: string }[] };
+    const json = JSON.parse(result.stdout.toString()) as {
+      attention: number;
+      entries: { email: string; health: string }[];
+    };
     assert.equal(json.attention, 0);
-    assert.deepEqual(json.entries.map((e) => [e.email, e.health]), [[email, 'ok']]);
+    assert.deepEqual(
+      json.entries.map((e) => [e.email, e.health]),
+      [[email, 'ok']],
+    );
     const quiet = await pgpipe(['key', 'check', '--quiet']);
     assert.deepEqual([quiet.code, quiet.stdout.toString()], [0, '']);
-    await cluster.psql("INSERT INTO users (email, pgpkey, password, maildir) VALUES ('nokey@example.org', '', 'p', 'nokey/')");
+    await cluster.psql(
+      "INSERT INTO users (email, pgpkey, password, maildir) VALUES ('nokey@example.org', '', 'p', 'nokey/')",
+    );
     const attention = await pgpipe(['key', 'check', '--quiet']);
     assert.equal(attention.code, 1);
     assert.match(attention.stdout.toString(), /nokey@example\.org\s+-\s+no-key/);
@@ -145,7 +184,10 @@ describe('admin CLI on the embedded store', () => {
     const key = await makeKey({ kind: 'curve25519', email: 'dave@example.org' });
     writeFileSync(join(dir, 'dave.asc'), key.publicArmored);
     assert.equal((await runCli(['db', 'init'], { env })).code, 0);
-    const add = await runCli(['user', 'add', 'dave@example.org', '--key', join(dir, 'dave.asc'), '--password-stdin'], { env, input: 'pw\n' });
+    const add = await runCli(['user', 'add', 'dave@example.org', '--key', join(dir, 'dave.asc'), '--password-stdin'], {
+      env,
+      input: 'pw\n',
+    });
     assert.equal(add.code, 0, add.stderr);
     const show = await runCli(['key', 'show', 'dave@example.org'], { env });
     assert.match(show.stdout.toString(), new RegExp(`fingerprint\\s+${key.fingerprint}\\n[\\s\\S]*status\\s+usable`));

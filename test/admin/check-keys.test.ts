@@ -9,15 +9,26 @@ const day = 86_400_000;
 
 function key(overrides: Partial<KeySummary>): KeySummary {
   return {
-    fingerprint: 'A'.repeat(40), version: 4, algorithm: 'ed25519/curve25519', created: new Date('2025-01-01T00:00:00Z'),
-    expires: null, encryptionExpires: null, userIds: ['A <a@example.org>'], usable: true, problem: null, reason: null,
+    fingerprint: 'A'.repeat(40),
+    version: 4,
+    algorithm: 'ed25519/curve25519',
+    created: new Date('2025-01-01T00:00:00Z'),
+    expires: null,
+    encryptionExpires: null,
+    userIds: ['A <a@example.org>'],
+    usable: true,
+    problem: null,
+    reason: null,
     ...overrides,
   };
 }
 
 describe('classifyKeys', () => {
   it('a row without keys needs attention', () => {
-    assert.deepEqual(classifyKeys('a@example.org', [], now, 30).map((e) => e.health), ['no-key']);
+    assert.deepEqual(
+      classifyKeys('a@example.org', [], now, 30).map((e) => e.health),
+      ['no-key'],
+    );
   });
 
   it('a key without expiry is fine', () => {
@@ -40,35 +51,53 @@ describe('classifyKeys', () => {
 
   it('an encryption subkey expiring before a never-expiring primary counts', () => {
     const in3 = new Date(now.getTime() + 3 * day);
-    assert.equal(classifyKeys('a@example.org', [key({ expires: null, encryptionExpires: in3 })], now, 30)[0]?.health, 'expiring');
+    assert.equal(
+      classifyKeys('a@example.org', [key({ expires: null, encryptionExpires: in3 })], now, 30)[0]?.health,
+      'expiring',
+    );
   });
 
   it('expired, revoked and other problems keep their own verdict and reason', () => {
-    const entries = classifyKeys('a@example.org', [
-      key({ usable: false, problem: 'expired', reason: 'expired on 2026-05-01' }),
-      key({ usable: false, problem: 'revoked', reason: 'key is revoked' }),
-      key({ usable: false, problem: 'private', reason: 'private key stored, not a public key' }),
-      key({ usable: false, problem: 'garbage', reason: 'key block does not parse', fingerprint: '' }),
-      key({}),
-    ], now, 30);
-    assert.deepEqual(entries.map((e) => [e.health, e.detail]), [
-      ['expired', 'expired on 2026-05-01'],
-      ['revoked', 'key is revoked'],
-      ['unusable', 'private key stored, not a public key'],
-      ['unusable', 'key block does not parse'],
-      ['ok', 'usable, no expiry'],
-    ]);
+    const entries = classifyKeys(
+      'a@example.org',
+      [
+        key({ usable: false, problem: 'expired', reason: 'expired on 2026-05-01' }),
+        key({ usable: false, problem: 'revoked', reason: 'key is revoked' }),
+        key({ usable: false, problem: 'private', reason: 'private key stored, not a public key' }),
+        key({ usable: false, problem: 'garbage', reason: 'key block does not parse', fingerprint: '' }),
+        key({}),
+      ],
+      now,
+      30,
+    );
+    assert.deepEqual(
+      entries.map((e) => [e.health, e.detail]),
+      [
+        ['expired', 'expired on 2026-05-01'],
+        ['revoked', 'key is revoked'],
+        ['unusable', 'private key stored, not a public key'],
+        ['unusable', 'key block does not parse'],
+        ['ok', 'usable, no expiry'],
+      ],
+    );
   });
 });
 
 describe('formatCheckKeys', () => {
   it('lists only what needs attention, then a summary', () => {
-    const entries = classifyKeys('a@example.org', [key({}), key({ usable: false, problem: 'revoked', reason: 'key is revoked', fingerprint: 'B'.repeat(40) })], now, 30);
+    const entries = classifyKeys(
+      'a@example.org',
+      [key({}), key({ usable: false, problem: 'revoked', reason: 'key is revoked', fingerprint: 'B'.repeat(40) })],
+      now,
+      30,
+    );
     const text = formatCheckKeys({ withinDays: 30, users: 1, keys: 2, entries, attention: 1 });
     assert.doesNotMatch(text, /AAAAAAAA/);
     assert.match(text, /BBBBBBBB.*revoked\s+key is revoked/);
     assert.match(text, /1 of 2 entries need attention/);
-    assert.equal(formatCheckKeys({ withinDays: 30, users: 1, keys: 1, entries: entries.slice(0, 1), attention: 0 }),
-      'all 1 keys of 1 users are fine for the next 30 days\n');
+    assert.equal(
+      formatCheckKeys({ withinDays: 30, users: 1, keys: 1, entries: entries.slice(0, 1), attention: 0 }),
+      'all 1 keys of 1 users are fine for the next 30 days\n',
+    );
   });
 });

@@ -11,8 +11,11 @@ const isRoot = process.getuid?.() === 0;
 const FILTER_USER = 'nobody'; // exists on Debian; stands in for the pgpipe user master.cf names
 
 async function startSpamd(port: number): Promise<ChildProcess> {
-  const child = spawn('spamd', [`--listen=127.0.0.1:${port}`, '--max-children=1', '--syslog=stderr', '--nouser-config'],
-    { stdio: ['ignore', 'ignore', 'ignore'] });
+  const child = spawn(
+    'spamd',
+    [`--listen=127.0.0.1:${port}`, '--max-children=1', '--syslog=stderr', '--nouser-config'],
+    { stdio: ['ignore', 'ignore', 'ignore'] },
+  );
   for (let i = 0; i < 150; i++) {
     if (spawnSync('spamc', ['-d', '127.0.0.1', '-p', String(port), '-K']).status === 0) return child;
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -21,13 +24,21 @@ async function startSpamd(port: number): Promise<ChildProcess> {
   throw new Error('spamd did not start');
 }
 
-interface Line { status: string; name: string; detail: string }
+interface Line {
+  status: string;
+  name: string;
+  detail: string;
+}
 
 function lines(stdout: Buffer): Line[] {
-  return stdout.toString().split('\n').filter((l) => /^(ok|WARN|FAIL|skip) /.test(l)).map((l) => {
-    const match = /^(\S+)\s+([^:]+): (.*)$/.exec(l);
-    return { status: match?.[1] ?? '', name: match?.[2] ?? '', detail: match?.[3] ?? '' };
-  });
+  return stdout
+    .toString()
+    .split('\n')
+    .filter((l) => /^(ok|WARN|FAIL|skip) /.test(l))
+    .map((l) => {
+      const match = /^(\S+)\s+([^:]+): (.*)$/.exec(l);
+      return { status: match?.[1] ?? '', name: match?.[2] ?? '', detail: match?.[3] ?? '' };
+    });
 }
 
 describe('pgpipe doctor', () => {
@@ -36,7 +47,10 @@ describe('pgpipe doctor', () => {
   let url: string;
   const port = 20_000 + (process.pid % 20_000);
   const doctor = (args: string[], env: Record<string, string> = {}) =>
-    runCli(['doctor', ...args], { env: { PGPIPE_DATABASE_URL: url, PGPIPE_SPAMC_ARGS: `-d 127.0.0.1 -p ${port}`, ...env }, timeoutMs: 90_000 });
+    runCli(['doctor', ...args], {
+      env: { PGPIPE_DATABASE_URL: url, PGPIPE_SPAMC_ARGS: `-d 127.0.0.1 -p ${port}`, ...env },
+      timeoutMs: 90_000,
+    });
 
   before(async () => {
     [cluster, spamd] = await Promise.all([startPostgres(), startSpamd(port)]);
@@ -56,25 +70,43 @@ describe('pgpipe doctor', () => {
     assert.equal(result.code, 1, result.stdout.toString());
     const line = lines(result.stdout).find((l) => l.name === 'filter user');
     assert.equal(line?.status, 'FAIL');
-    assert.match(line?.detail ?? '', /^nobody cannot read the tables: database unavailable \(query\): SQLSTATE 42501 -- fix: .*GRANT SELECT ON users, aliases TO its role/);
+    assert.match(
+      line?.detail ?? '',
+      /^nobody cannot read the tables: database unavailable \(query\): SQLSTATE 42501 -- fix: .*GRANT SELECT ON users, aliases TO its role/,
+    );
   });
 
   it('passes every check once the filter user may read the tables', async () => {
     await cluster.psql(`GRANT SELECT ON users, aliases TO ${FILTER_USER};`);
     const result = await doctor(['--filter-user', isRoot ? FILTER_USER : (process.env.USER ?? 'root')]);
     const got = lines(result.stdout);
-    assert.deepEqual(got.map((l) => [l.name, l.status]), [
-      ['config', 'ok'], ['database', 'ok'], ['tables', 'ok'], ['keys', 'ok'], ['spamd', 'ok'], ['sendmail', 'ok'], ['filter user', 'ok'],
-    ], result.stdout.toString());
+    assert.deepEqual(
+      got.map((l) => [l.name, l.status]),
+      [
+        ['config', 'ok'],
+        ['database', 'ok'],
+        ['tables', 'ok'],
+        ['keys', 'ok'],
+        ['spamd', 'ok'],
+        ['sendmail', 'ok'],
+        ['filter user', 'ok'],
+      ],
+      result.stdout.toString(),
+    );
     assert.equal(result.code, 0);
     assert.match(result.stdout.toString(), /\ndoctor: no failures\n$/);
   });
 
   it('fails spamd, sendmail and a missing Unix user, each with a fix, exit 1', async () => {
-    const result = await doctor(['--filter-user', 'pgpipe-no-such-user', '--sendmail', '/nonexistent/sendmail', '--json'],
-      { PGPIPE_SPAMC_ARGS: '-d 127.0.0.1 -p 1' });
+    const result = await doctor(
+      ['--filter-user', 'pgpipe-no-such-user', '--sendmail', '/nonexistent/sendmail', '--json'],
+      { PGPIPE_SPAMC_ARGS: '-d 127.0.0.1 -p 1' },
+    );
     assert.equal(result.code, 1);
-    const json = JSON.parse(result.stdout.toString()) as { checks: { name: string; status: string; detail: string; fix: string | null }[]; failures: number };
+    const json = JSON.parse(result.stdout.toString()) as {
+      checks: { name: string; status: string; detail: string; fix: string | null }[];
+      failures: number;
+    };
     const byName = Object.fromEntries(json.checks.map((c) => [c.name, c]));
     assert.equal(byName.spamd?.status, 'fail');
     assert.match(byName.spamd?.detail ?? '', /-p 1 -K exited \d+.*: spamd not reachable$/);
@@ -89,7 +121,13 @@ describe('pgpipe doctor', () => {
   });
 
   it('says how to fix an unreachable database and missing tables', async () => {
-    const down = await doctor(['--no-spam-check', '--db', 'postgresql://root@127.0.0.1:1/none', '--db-timeout', '2000']);
+    const down = await doctor([
+      '--no-spam-check',
+      '--db',
+      'postgresql://root@127.0.0.1:1/none',
+      '--db-timeout',
+      '2000',
+    ]);
     assert.equal(down.code, 1);
     const database = lines(down.stdout).find((l) => l.name === 'database');
     assert.equal(database?.status, 'FAIL');
@@ -99,7 +137,10 @@ describe('pgpipe doctor', () => {
     const empty = await doctor(['--no-spam-check', '--db', url.replace('/mailstore_db', '/empty_db')]);
     const tables = lines(empty.stdout).find((l) => l.name === 'tables');
     assert.equal(tables?.status, 'FAIL');
-    assert.equal(tables?.detail, 'table users and aliases missing -- fix: run pgpipe db init (creates the tutorial\'s tables)');
+    assert.equal(
+      tables?.detail,
+      "table users and aliases missing -- fix: run pgpipe db init (creates the tutorial's tables)",
+    );
     assert.equal(lines(empty.stdout).find((l) => l.name === 'spamd')?.status, 'skip');
   });
 
@@ -112,17 +153,25 @@ describe('pgpipe doctor', () => {
     assert.match(got[0]?.detail ?? '', /^invalid PGPIPE_SPAMD_DOWN: .* -- fix: correct that setting/);
   });
 
-  it('judges aliases by the filter\'s resolver: a chain it would hold fails, mixed aliases are counted', async () => {
+  it("judges aliases by the filter's resolver: a chain it would hold fails, mixed aliases are counted", async () => {
     await cluster.psql(`INSERT INTO users (email, pgpkey, password, maildir) VALUES ('u@doctor.test', 'KEY', 'x', 'u/');
       INSERT INTO aliases (alias, email) VALUES ('team@doctor.test', 'u@doctor.test'),
         ('team@doctor.test', 'x@outside.example'), ('staff', 'team@doctor.test');`);
     try {
       const aliasLine = (stdout: Buffer) => lines(stdout).find((l) => l.name === 'aliases');
       const ok = aliasLine((await doctor(['--filter-user', 'pgpipe-no-such-user'])).stdout);
-      assert.deepEqual([ok?.status, ok?.detail], ['ok', '2 aliases, local domains doctor.test; '
-        + '2 mix members with and without a key (each member gets its own copy)']);
-      const hops = Array.from({ length: 6 }, (_, i) => `('h${i}@doctor.test', '${i === 5 ? 'u' : `h${i + 1}`}@doctor.test')`)
-        .join(', ');
+      assert.deepEqual(
+        [ok?.status, ok?.detail],
+        [
+          'ok',
+          '2 aliases, local domains doctor.test; ' +
+            '2 mix members with and without a key (each member gets its own copy)',
+        ],
+      );
+      const hops = Array.from(
+        { length: 6 },
+        (_, i) => `('h${i}@doctor.test', '${i === 5 ? 'u' : `h${i + 1}`}@doctor.test')`,
+      ).join(', ');
       await cluster.psql(`INSERT INTO aliases (alias, email) VALUES ${hops};`);
       const result = await doctor(['--filter-user', 'pgpipe-no-such-user', '--local-domains', 'Extra.Example']);
       const line = lines(result.stdout).find((l) => l.name === 'aliases');

@@ -4,14 +4,23 @@ import { formatDay, formatTable, printable } from '../../src/admin/format-table.
 
 describe('formatTable', () => {
   it('aligns columns under a header and a rule', () => {
-    const text = formatTable(['EMAIL', 'KEYS'], [['a@example.org', '1'], ['longer.name@example.org', '12']]);
-    assert.equal(text, [
-      'EMAIL                    KEYS',
-      '-----------------------  ----',
-      'a@example.org            1',
-      'longer.name@example.org  12',
-      '',
-    ].join('\n'));
+    const text = formatTable(
+      ['EMAIL', 'KEYS'],
+      [
+        ['a@example.org', '1'],
+        ['longer.name@example.org', '12'],
+      ],
+    );
+    assert.equal(
+      text,
+      [
+        'EMAIL                    KEYS',
+        '-----------------------  ----',
+        'a@example.org            1',
+        'longer.name@example.org  12',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('prints only the header for no rows, and grows a row for multi-line cells', () => {

@@ -11,19 +11,31 @@ import { configFor, forEachStore } from './stores.js';
 async function columns(db: Db): Promise<unknown[]> {
   const { rows } = await db.query(
     `SELECT table_name, column_name, data_type, is_nullable, column_default FROM information_schema.columns
-      WHERE table_schema = current_schema() AND table_name IN ('users', 'aliases') ORDER BY table_name, ordinal_position`);
+      WHERE table_schema = current_schema() AND table_name IN ('users', 'aliases') ORDER BY table_name, ordinal_position`,
+  );
   return rows;
 }
 
 forEachStore('db init', (store) => {
   it('leaves existing tutorial tables alone, adds the indexes, and is idempotent', async () => {
     const { db, deps } = store();
-    await db.query("INSERT INTO users (email, pgpkey, password, maildir) VALUES ('a@example.org', 'k', '{SHA512}x', 'a/')");
+    await db.query(
+      "INSERT INTO users (email, pgpkey, password, maildir) VALUES ('a@example.org', 'k', '{SHA512}x', 'a/')",
+    );
     const before = await store().dump();
     const columnsBefore = await columns(db);
     const first = await runInitDb(deps);
-    assert.deepEqual(first.tables.map((t) => [t.name, t.state]), [['users', 'present'], ['aliases', 'present']]);
-    assert.ok(first.indexes.every((i) => i.state === 'created' || i.state === 'present'), JSON.stringify(first.indexes));
+    assert.deepEqual(
+      first.tables.map((t) => [t.name, t.state]),
+      [
+        ['users', 'present'],
+        ['aliases', 'present'],
+      ],
+    );
+    assert.ok(
+      first.indexes.every((i) => i.state === 'created' || i.state === 'present'),
+      JSON.stringify(first.indexes),
+    );
     const second = await runInitDb(deps);
     assert.ok(second.indexes.every((i) => i.state === 'present'));
     assert.deepEqual(second.warnings, []);
@@ -36,7 +48,9 @@ forEachStore('db init', (store) => {
     await db.query('DROP INDEX IF EXISTS pgpipe_users_email_lower');
     await db.query(`INSERT INTO users (email, pgpkey, password, maildir) VALUES
       ('dup@example.org', 'k1', 'p', 'dup/'), ('DUP@example.org', 'k2', 'p', 'dup/'), ('solo@example.org', 'k', 'p', 'solo/')`);
-    await db.query("INSERT INTO aliases (alias, email) VALUES ('x', 'dup@example.org'), ('x', 'dup@example.org'), ('y', 'solo@example.org')");
+    await db.query(
+      "INSERT INTO aliases (alias, email) VALUES ('x', 'dup@example.org'), ('x', 'dup@example.org'), ('y', 'solo@example.org')",
+    );
     const before = await store().dump();
     const result = await runInitDb(deps);
     assert.deepEqual(result.duplicates, [
@@ -49,39 +63,58 @@ forEachStore('db init', (store) => {
     assert.equal(await store().dump(), before);
   });
 
-  it('creates missing tables with the tutorial\'s exact columns', async () => {
+  it("creates missing tables with the tutorial's exact columns", async () => {
     const { db, deps } = store();
     const tutorial = await columns(db); // created from the tutorial's SQL verbatim
     await db.query('DROP TABLE users');
     await db.query('DROP TABLE aliases');
     const result = await runInitDb(deps);
-    assert.deepEqual(result.tables.map((t) => [t.name, t.state]), [['users', 'created'], ['aliases', 'created']]);
+    assert.deepEqual(
+      result.tables.map((t) => [t.name, t.state]),
+      [
+        ['users', 'created'],
+        ['aliases', 'created'],
+      ],
+    );
     assert.deepEqual(await columns(db), tutorial);
   });
 
-  it('keeps the tutorial\'s Dovecot and Postfix queries working', async () => {
+  it("keeps the tutorial's Dovecot and Postfix queries working", async () => {
     const { db, deps } = store();
     await runInitDb(deps);
-    await db.query("INSERT INTO users (email, pgpkey, password, maildir) VALUES ('astronaut57@example.org', 'k', '{SHA512-CRYPT}$6$x', 'astronaut57/')");
+    await db.query(
+      "INSERT INTO users (email, pgpkey, password, maildir) VALUES ('astronaut57@example.org', 'k', '{SHA512-CRYPT}$6$x', 'astronaut57/')",
+    );
     await db.query("INSERT INTO aliases (alias, email) VALUES ('astronaut57', 'astronaut57@example.org')");
     // dovecot-sql.conf password_query and user_query, with %u filled in.
-    const password = await db.query("SELECT email as user, password FROM users WHERE email = 'astronaut57@example.org'");
+    const password = await db.query(
+      "SELECT email as user, password FROM users WHERE email = 'astronaut57@example.org'",
+    );
     assert.deepEqual(password.rows, [{ user: 'astronaut57@example.org', password: '{SHA512-CRYPT}$6$x' }]);
     const user = await db.query(`SELECT email as user, 'maildir:/your_mailstore_path/plain/maildir/'||maildir as mail,
       '/your_mailstore_path/plain/home/'||maildir as home, 500 as uid, 500 as gid FROM users WHERE email = 'astronaut57@example.org'`);
     assert.equal((user.rows[0] as { mail: string }).mail, 'maildir:/your_mailstore_path/plain/maildir/astronaut57/');
     // pgsql-aliases.cf (select_field=alias, where_field=email) and pgsql-boxes.cf.
-    assert.deepEqual((await db.query("SELECT alias FROM aliases WHERE email = 'astronaut57@example.org'")).rows, [{ alias: 'astronaut57' }]);
-    assert.deepEqual((await db.query("SELECT email FROM users WHERE email = 'astronaut57@example.org'")).rows, [{ email: 'astronaut57@example.org' }]);
+    assert.deepEqual((await db.query("SELECT alias FROM aliases WHERE email = 'astronaut57@example.org'")).rows, [
+      { alias: 'astronaut57' },
+    ]);
+    assert.deepEqual((await db.query("SELECT email FROM users WHERE email = 'astronaut57@example.org'")).rows, [
+      { email: 'astronaut57@example.org' },
+    ]);
   });
 
-  it('refuses a table that lacks the tutorial\'s columns, naming the column', async () => {
+  it("refuses a table that lacks the tutorial's columns, naming the column", async () => {
     const { db, deps } = store();
     await db.query('DROP TABLE aliases');
     await db.query('CREATE TABLE aliases (alias text NOT NULL)');
     try {
-      await assert.rejects(runInitDb(deps), (error) => isPgpipeError(error) && error.code === 'db.schema'
-        && /^table aliases lacks column email;/.test(error.message));
+      await assert.rejects(
+        runInitDb(deps),
+        (error) =>
+          isPgpipeError(error) &&
+          error.code === 'db.schema' &&
+          /^table aliases lacks column email;/.test(error.message),
+      );
     } finally {
       await db.query('DROP TABLE aliases');
       await db.query('CREATE TABLE aliases (alias text NOT NULL, email text NOT NULL)');
@@ -98,9 +131,15 @@ forEachStore('db init', (store) => {
     const db = await openDb(configFor({ databaseUrl: url }));
     try {
       const result = await runInitDb({ db, now: () => new Date() });
-      assert.deepEqual(result.tables.map((x) => x.state), ['present', 'present']);
+      assert.deepEqual(
+        result.tables.map((x) => x.state),
+        ['present', 'present'],
+      );
       assert.ok(result.indexes.every((i) => i.state === 'failed'));
-      assert.match(result.warnings[0] ?? '', /^index pgpipe_users_email_lower not created \(permission denied: this role does not own the table\)/);
+      assert.match(
+        result.warnings[0] ?? '',
+        /^index pgpipe_users_email_lower not created \(permission denied: this role does not own the table\)/,
+      );
     } finally {
       await db.close();
     }

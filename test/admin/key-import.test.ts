@@ -33,8 +33,9 @@ async function importPublic(name: string, armored: string): Promise<void> {
 }
 
 const primaries = async (): Promise<string[]> =>
-  [...(await gpgOk(['--with-colons', '--list-keys'])).matchAll(/^pub:.*\nfpr:+([0-9A-F]{40}):/gm)]
-    .map((m) => m[1] ?? '');
+  [...(await gpgOk(['--with-colons', '--list-keys'])).matchAll(/^pub:.*\nfpr:+([0-9A-F]{40}):/gm)].map(
+    (m) => m[1] ?? '',
+  );
 
 /** A new key made in the keyring (secret half included); its fingerprint. */
 async function generated(uid: string): Promise<string> {
@@ -72,11 +73,22 @@ before(async () => {
 });
 after(async () => home.close());
 
-const USERS = ['alice@example.org', 'bob@example.org', 'carol@example.org', 'dave@example.org', 'erin@example.org',
-  'team1@example.org', 'team2@example.org', 'frank@example.org'];
+const USERS = [
+  'alice@example.org',
+  'bob@example.org',
+  'carol@example.org',
+  'dave@example.org',
+  'erin@example.org',
+  'team1@example.org',
+  'team2@example.org',
+  'frank@example.org',
+];
 
 const seed = (s: StoreContext, carolKey: string): Promise<void> =>
-  seedDb(s.db, USERS.map((email) => ({ email, pgpkey: email === 'carol@example.org' ? carolKey : '' })));
+  seedDb(
+    s.db,
+    USERS.map((email) => ({ email, pgpkey: email === 'carol@example.org' ? carolKey : '' })),
+  );
 
 async function stored(s: StoreContext, email: string): Promise<string[]> {
   const { rows } = await s.db.query<{ pgpkey: string }>('SELECT pgpkey FROM users WHERE email = $1', [email]);
@@ -167,8 +179,9 @@ forEachStore('key import --gnupg-home', (store) => {
     const carolOld = await makeKey({ kind: 'rsa2048', email: 'carol@example.org' });
     await seed(s, carolOld.publicArmored);
     const dry = await runImportKeys({ gnupgHome: home.home, replace: true }, s.deps);
-    assert.deepEqual(dry.keys.find((k) => k.fingerprint === fpr.carol)?.targets,
-      [{ email: 'carol@example.org', action: 'replace', replaces: [carolOld.fingerprint] }]);
+    assert.deepEqual(dry.keys.find((k) => k.fingerprint === fpr.carol)?.targets, [
+      { email: 'carol@example.org', action: 'replace', replaces: [carolOld.fingerprint] },
+    ]);
     await runImportKeys({ gnupgHome: home.home, apply: true, replace: true }, s.deps);
     assert.deepEqual(await stored(s, 'carol@example.org'), [fpr.carol]);
   });
@@ -178,7 +191,8 @@ forEachStore('key import --gnupg-home', (store) => {
     await seed(s, '');
     // A real database refusal on the last row written (team2), after alice, bob and team1 were updated.
     await s.db.query(
-      "ALTER TABLE users ADD CONSTRAINT import_test CHECK (email <> 'team2@example.org' OR pgpkey = '')");
+      "ALTER TABLE users ADD CONSTRAINT import_test CHECK (email <> 'team2@example.org' OR pgpkey = '')",
+    );
     try {
       const tables = await s.dump();
       await assert.rejects(runImportKeys({ gnupgHome: home.home, apply: true }, s.deps));
@@ -197,8 +211,10 @@ forEachStore('key import --gnupg-home', (store) => {
     assert.match(result.warnings.join('\n'), /bob@example\.org has 2 rows in users/);
     assert.deepEqual(await stored(s, 'bob@example.org'), []);
     assert.deepEqual(await stored(s, 'alice@example.org'), [fpr.alice]);
-    await assert.rejects(runImportKeys({ gnupgHome: join(home.home, 'nope') }, s.deps),
-      (error) => isPgpipeError(error) && error.code === 'usage' && /is not a directory/.test(error.message));
+    await assert.rejects(
+      runImportKeys({ gnupgHome: join(home.home, 'nope') }, s.deps),
+      (error) => isPgpipeError(error) && error.code === 'usage' && /is not a directory/.test(error.message),
+    );
   });
 });
 
@@ -210,8 +226,10 @@ it('the CLI prints one line per key and user, and --json the same result', async
     assert.equal((await runCli(['db', 'init'], { env })).code, 0);
     const keyFile = join(home.home, 'alice-public.asc');
     writeFileSync(keyFile, await gpgOk(['--armor', '--export', fpr.alice ?? '']));
-    const add = await runCli(['user', 'add', 'alice@example.org', '--key', keyFile, '--password-stdin'],
-      { env, input: 'pw\n' });
+    const add = await runCli(['user', 'add', 'alice@example.org', '--key', keyFile, '--password-stdin'], {
+      env,
+      input: 'pw\n',
+    });
     assert.equal(add.code, 0, add.stderr);
     const dry = await runCli(['key', 'import', '--gnupg-home', home.home], { env });
     assert.equal(dry.code, 0, dry.stderr);
@@ -229,33 +247,39 @@ it('the CLI prints one line per key and user, and --json the same result', async
 
 // gpgit's home belongs to gpgit (0700) and pgpipe must not need to write it: a copy nobody but root could write,
 // read by another Unix user, works as well.
-it('reads a GnuPG home it cannot write (as another user, on a read-only copy)', {
-  skip: process.getuid?.() === 0 ? false : 'needs root (runuser)',
-}, async () => {
-  const { startPostgres } = await import('../helpers/pg-cluster.js');
-  const { installedPgpipe } = await import('../e2e/pgpipe-install.js');
-  const cluster = await startPostgres();
-  const app = await installedPgpipe(['nobody']);
-  const copy = mkdtempSync(join(tmpdir(), 'pgpipe-ro-gnupg-'));
-  try {
-    chmodSync(cluster.socketDir, 0o755);
-    for (const name of ['pubring.kbx', 'trustdb.gpg']) {
-      if (existsSync(join(home.home, name))) cpSync(join(home.home, name), join(copy, name));
-      if (existsSync(join(copy, name))) chmodSync(join(copy, name), 0o444);
+it(
+  'reads a GnuPG home it cannot write (as another user, on a read-only copy)',
+  {
+    skip: process.getuid?.() === 0 ? false : 'needs root (runuser)',
+  },
+  async () => {
+    const { startPostgres } = await import('../helpers/pg-cluster.js');
+    const { installedPgpipe } = await import('../e2e/pgpipe-install.js');
+    const cluster = await startPostgres();
+    const app = await installedPgpipe(['nobody']);
+    const copy = mkdtempSync(join(tmpdir(), 'pgpipe-ro-gnupg-'));
+    try {
+      chmodSync(cluster.socketDir, 0o755);
+      for (const name of ['pubring.kbx', 'trustdb.gpg']) {
+        if (existsSync(join(home.home, name))) cpSync(join(home.home, name), join(copy, name));
+        if (existsSync(join(copy, name))) chmodSync(join(copy, name), 0o444);
+      }
+      chmodSync(copy, 0o555);
+      await seedStore({ databaseUrl: cluster.url }, [{ email: 'bob@example.org', pgpkey: '' }]);
+      const before = snapshot(copy);
+      const result = spawnSync(
+        'runuser',
+        ['-u', 'nobody', '--', process.execPath, app.bin, 'key', 'import', '--gnupg-home', copy, '--db', cluster.url],
+        { encoding: 'utf8', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', PGPIPE_CONFIG: '/dev/null' } },
+      );
+      assert.equal(result.status, 0, `${String(result.error ?? '')} ${result.stderr}`);
+      assert.match(result.stdout, new RegExp(`^${fpr.bob1}  would set bob@example\\.org$`, 'm'));
+      assert.equal(snapshot(copy), before);
+    } finally {
+      chmodSync(copy, 0o755);
+      rmSync(copy, { recursive: true, force: true });
+      app.remove();
+      await cluster.stop();
     }
-    chmodSync(copy, 0o555);
-    await seedStore({ databaseUrl: cluster.url }, [{ email: 'bob@example.org', pgpkey: '' }]);
-    const before = snapshot(copy);
-    const result = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, app.bin, 'key', 'import',
-      '--gnupg-home', copy, '--db', cluster.url],
-    { encoding: 'utf8', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', PGPIPE_CONFIG: '/dev/null' } });
-    assert.equal(result.status, 0, `${String(result.error ?? '')} ${result.stderr}`);
-    assert.match(result.stdout, new RegExp(`^${fpr.bob1}  would set bob@example\\.org$`, 'm'));
-    assert.equal(snapshot(copy), before);
-  } finally {
-    chmodSync(copy, 0o755);
-    rmSync(copy, { recursive: true, force: true });
-    app.remove();
-    await cluster.stop();
-  }
-});
+  },
+);

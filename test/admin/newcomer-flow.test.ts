@@ -66,7 +66,7 @@ describe('newcomer flow (README walk-through, real PostgreSQL)', () => {
     assert.equal(add.stdout.toString(), `added ${email} (maildir alice/) with 1 key: ${laptop.fingerprint}\n`);
 
     const first = await encrypt(1);
-    assert.match(await decrypts(laptop.gnupg, first) ?? '', /secret body number 1/);
+    assert.match((await decrypts(laptop.gnupg, first)) ?? '', /secret body number 1/);
 
     // Rotation: a new laptop key replaces the old one; new mail is for the new key only.
     const newLaptop = await device('new-laptop');
@@ -75,7 +75,7 @@ describe('newcomer flow (README walk-through, real PostgreSQL)', () => {
     assert.equal(set.code, 0, set.stderr);
     assert.match(set.stdout.toString(), new RegExp(`replaced ${laptop.fingerprint}`));
     const second = await encrypt(2);
-    assert.match(await decrypts(newLaptop.gnupg, second) ?? '', /secret body number 2/);
+    assert.match((await decrypts(newLaptop.gnupg, second)) ?? '', /secret body number 2/);
     assert.equal(await decrypts(laptop.gnupg, second), null, 'the rotated-out key still decrypts new mail');
 
     // A second device: both keys read new mail.
@@ -84,8 +84,8 @@ describe('newcomer flow (README walk-through, real PostgreSQL)', () => {
     const addKey = await pgpipe(['key', 'add', email, phone.file]);
     assert.equal(addKey.code, 0, addKey.stderr);
     const third = await encrypt(3);
-    assert.match(await decrypts(newLaptop.gnupg, third) ?? '', /secret body number 3/);
-    assert.match(await decrypts(phone.gnupg, third) ?? '', /secret body number 3/);
+    assert.match((await decrypts(newLaptop.gnupg, third)) ?? '', /secret body number 3/);
+    assert.match((await decrypts(phone.gnupg, third)) ?? '', /secret body number 3/);
 
     const fine = await pgpipe(['key', 'check']);
     assert.equal(fine.code, 0, fine.stdout.toString());
@@ -98,13 +98,24 @@ describe('newcomer flow (README walk-through, real PostgreSQL)', () => {
     assert.match(addTablet.stderr, /^pgpipe: warning: key [0-9A-F]{40} stops encrypting on \d{4}-\d\d-\d\d/);
     const check = await pgpipe(['key', 'check']);
     assert.equal(check.code, 1);
-    assert.match(check.stdout.toString(), new RegExp(`${email}\\s+${tablet.fingerprint}\\s+expiring\\s+stops encrypting on \\d{4}-\\d\\d-\\d\\d \\(in (9|10) days\\)`));
+    assert.match(
+      check.stdout.toString(),
+      new RegExp(
+        `${email}\\s+${tablet.fingerprint}\\s+expiring\\s+stops encrypting on \\d{4}-\\d\\d-\\d\\d \\(in (9|10) days\\)`,
+      ),
+    );
     assert.match(check.stdout.toString(), /1 of 3 entries need attention/);
 
     const show = await pgpipe(['key', 'show', email, '--json']);
     assert.equal(show.code, 0);
     const shown = JSON.parse(show.stdout.toString()) as { keys: { fingerprint: string; usable: boolean }[] };
-    assert.deepEqual(shown.keys.map((k) => [k.fingerprint, k.usable]),
-      [[newLaptop.fingerprint, true], [phone.fingerprint, true], [tablet.fingerprint, true]]);
+    assert.deepEqual(
+      shown.keys.map((k) => [k.fingerprint, k.usable]),
+      [
+        [newLaptop.fingerprint, true],
+        [phone.fingerprint, true],
+        [tablet.fingerprint, true],
+      ],
+    );
   });
 });

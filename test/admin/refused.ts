@@ -4,7 +4,12 @@ import assert from 'node:assert/strict';
 import { isPgpipeError, type FailureCode } from '../../src/errors.js';
 import type { StoreContext } from './stores.js';
 
-export async function refused(store: StoreContext, action: () => Promise<unknown>, code: FailureCode, reason: RegExp): Promise<void> {
+export async function refused(
+  store: StoreContext,
+  action: () => Promise<unknown>,
+  code: FailureCode,
+  reason: RegExp,
+): Promise<void> {
   const before = await store.dump();
   await assert.rejects(action, (error) => {
     assert.ok(isPgpipeError(error), String(error));

@@ -43,7 +43,14 @@ async function openStore(kind: StoreContext['kind']): Promise<{ context: StoreCo
     config = configFor({ dataDir: seedEmbeddedDir(join(dataDir, 'db')) });
   }
   const db = await openDb(config);
-  const context: StoreContext = { kind, db, config, cluster, deps: { db, now: () => new Date() }, dump: () => dumpTables(db) };
+  const context: StoreContext = {
+    kind,
+    db,
+    config,
+    cluster,
+    deps: { db, now: () => new Date() },
+    dump: () => dumpTables(db),
+  };
   return {
     context,
     async close() {
@@ -89,7 +96,9 @@ export function forEachStore(name: string, body: (store: () => StoreContext) => 
 }
 
 export async function dumpTables(db: Db): Promise<string> {
-  const users = await db.query('SELECT email, pgpkey, password, maildir, created FROM users ORDER BY email, pgpkey, password, maildir, created');
+  const users = await db.query(
+    'SELECT email, pgpkey, password, maildir, created FROM users ORDER BY email, pgpkey, password, maildir, created',
+  );
   const aliases = await db.query('SELECT alias, email FROM aliases ORDER BY alias, email');
   return JSON.stringify({ users: users.rows, aliases: aliases.rows });
 }

@@ -50,18 +50,30 @@ describe('validateKeyForWrite refuses', () => {
   });
 
   it('a good key next to a private one', async () => {
-    const text = (await makeKey({ kind: 'curve25519', email })).publicArmored + (await makeKey({ kind: 'rsa2048', email })).privateArmored;
+    const text =
+      (await makeKey({ kind: 'curve25519', email })).publicArmored +
+      (await makeKey({ kind: 'rsa2048', email })).privateArmored;
     assert.match(await refusal(text), /^this is a PRIVATE key/);
   });
 
-  it('a key created in the future (the maker\'s clock runs ahead), naming the clock', async () => {
-    const { publicKey } = await generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ email }],
-      date: new Date(Date.now() + 3_600_000), format: 'armored' });
-    assert.match(await refusal(publicKey), /^key [0-9A-F]{40} was created in the future \(.*\): check the clock of the machine that made it$/);
+  it("a key created in the future (the maker's clock runs ahead), naming the clock", async () => {
+    const { publicKey } = await generateKey({
+      type: 'ecc',
+      curve: 'curve25519Legacy',
+      userIDs: [{ email }],
+      date: new Date(Date.now() + 3_600_000),
+      format: 'armored',
+    });
+    assert.match(
+      await refusal(publicKey),
+      /^key [0-9A-F]{40} was created in the future \(.*\): check the clock of the machine that made it$/,
+    );
   });
 
   it('gives each problem its own reason', async () => {
-    const reasons = await Promise.all(BAD_KEYS.map(async (bad) => (await refusal(await bad.input(email))).replace(/[0-9A-F]{40,64}/g, 'F')));
+    const reasons = await Promise.all(
+      BAD_KEYS.map(async (bad) => (await refusal(await bad.input(email))).replace(/[0-9A-F]{40,64}/g, 'F')),
+    );
     assert.equal(new Set(reasons).size, BAD_KEYS.length);
   });
 
@@ -76,12 +88,18 @@ describe('validateKeyForWrite refuses', () => {
 describe('validateKeyForWrite accepts', () => {
   it('a good key, re-armored without the text around it', async () => {
     const key = await makeKey({ kind: 'curve25519', email });
-    const result = await validateKeyForWrite(`Here is my key!\n\n${key.publicArmored}\nthanks\n`, { email, now: now() });
+    const result = await validateKeyForWrite(`Here is my key!\n\n${key.publicArmored}\nthanks\n`, {
+      email,
+      now: now(),
+    });
     assert.equal(result.keys.length, 1);
     assert.equal(result.keys[0]?.fingerprint, key.fingerprint);
     assert.deepEqual(result.warnings, []);
     assert.doesNotMatch(result.keys[0]?.armored ?? '', /Here is my key|thanks/);
-    assert.equal((await readKey({ armoredKey: result.keys[0]?.armored ?? '' })).getFingerprint().toUpperCase(), key.fingerprint);
+    assert.equal(
+      (await readKey({ armoredKey: result.keys[0]?.armored ?? '' })).getFingerprint().toUpperCase(),
+      key.fingerprint,
+    );
   });
 
   it('a binary export (gpg --export without --armor)', async () => {
@@ -95,8 +113,14 @@ describe('validateKeyForWrite accepts', () => {
   it('several keys in one file, the same key twice stored once', async () => {
     const a = await makeKey({ kind: 'curve25519', email });
     const b = await makeKey({ kind: 'rsa2048', email });
-    const result = await validateKeyForWrite(a.publicArmored + b.publicArmored + a.publicArmored, { email, now: now() });
-    assert.deepEqual(result.keys.map((k) => k.fingerprint), [a.fingerprint, b.fingerprint]);
+    const result = await validateKeyForWrite(a.publicArmored + b.publicArmored + a.publicArmored, {
+      email,
+      now: now(),
+    });
+    assert.deepEqual(
+      result.keys.map((k) => k.fingerprint),
+      [a.fingerprint, b.fingerprint],
+    );
   });
 
   it('another address with --allow-other-uid, with a warning', async () => {
@@ -118,7 +142,10 @@ describe('validateKeyForWrite accepts', () => {
     it(`a GnuPG ${curve} key (ECDSA + ECDH), with no warning`, async () => {
       const key = await makeKey({ kind: curve, email });
       const result = await validateKeyForWrite(key.publicArmored, { email, now: now() });
-      assert.deepEqual(result.keys.map((k) => k.fingerprint), [key.fingerprint]);
+      assert.deepEqual(
+        result.keys.map((k) => k.fingerprint),
+        [key.fingerprint],
+      );
       assert.deepEqual(result.warnings, []);
     });
   }
@@ -126,7 +153,10 @@ describe('validateKeyForWrite accepts', () => {
   it('a key with an X25519 subkey beside an older cv25519 one (the cv25519 subkey is used)', async () => {
     const key = await makeKey({ kind: 'x25519', email, legacySubkeyToo: true });
     const result = await validateKeyForWrite(key.publicArmored, { email, now: now() });
-    assert.deepEqual(result.keys.map((k) => k.fingerprint), [key.fingerprint]);
+    assert.deepEqual(
+      result.keys.map((k) => k.fingerprint),
+      [key.fingerprint],
+    );
   });
 
   it('matches the address case-insensitively', async () => {

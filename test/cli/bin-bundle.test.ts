@@ -5,7 +5,16 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,8 +24,12 @@ import { runCli } from '../helpers/run-cli.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** bin/pgpipe at `bin` (a copy beside a fake or copied dist/), through the one CLI spawner. */
-async function run(bin: string, args: string[], env: Record<string, string> = {}, input = ''):
-Promise<{ code: number | null; stdout: string; stderr: string }> {
+async function run(
+  bin: string,
+  args: string[],
+  env: Record<string, string> = {},
+  input = '',
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const result = await runCli(args, { bin, input, env: { HOME: tmpdir(), ...env } });
   return { code: result.code, stdout: result.stdout.toString('latin1'), stderr: result.stderr };
 }
@@ -71,7 +84,11 @@ describe('bin/pgpipe entry choice (fake dist)', () => {
   });
 
   it('falls back to dist/cli.js when the bundle throws while loading or exports no main', async () => {
-    for (const bundle of ["throw new Error('broken bundle');\n", 'module.exports = {};\n', 'this is not javascript(\n']) {
+    for (const bundle of [
+      "throw new Error('broken bundle');\n",
+      'module.exports = {};\n',
+      'this is not javascript(\n',
+    ]) {
       fakeDist(CLI, bundle, 'b1');
       const result = await run(bin, ['filter', '-f', 'a']);
       assert.equal(result.stdout, 'dist:filter,-f,a:pipe');
@@ -123,7 +140,8 @@ describe('scripts/build-bundle.mjs on a copy of dist/ (real bundle and code cach
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'pgpipe-bundle-'));
     cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
-    for (const stale of ['pgpipe-bundle.cjs', 'pgpipe-bundle.cjs.v8-cache']) rmSync(join(dir, 'dist', stale), { force: true });
+    for (const stale of ['pgpipe-bundle.cjs', 'pgpipe-bundle.cjs.v8-cache'])
+      rmSync(join(dir, 'dist', stale), { force: true });
     mkdirSync(join(dir, 'bin'));
     bin = join(dir, 'bin', 'pgpipe');
     copyFileSync(join(ROOT, 'bin', 'pgpipe'), bin);
@@ -142,17 +160,27 @@ describe('scripts/build-bundle.mjs on a copy of dist/ (real bundle and code cach
     const help = await run(bin, ['--help'], { PGPIPE_DEBUG_CODE_CACHE: '1' });
     assert.equal(help.code, 0);
     assert.match(help.stderr, /code cache used/);
-    for (const command of ['encrypt', 'filter', 'user', 'key', 'alias', 'doctor', 'db']) assert.match(help.stdout, new RegExp(`\\n  ${command}\\b`));
+    for (const command of ['encrypt', 'filter', 'user', 'key', 'alias', 'doctor', 'db'])
+      assert.match(help.stdout, new RegExp(`\\n  ${command}\\b`));
   });
 
-  it('bundle: encrypt with the embedded store (PGlite loaded from node_modules) passes a keyless message through', { timeout: 120_000 }, async () => {
-    const dataDir = seedEmbeddedDir(join(dir, 'db'));
-    const message = 'From: a@example.net\nTo: nobody@example.org\nSubject: bundle\n\nbody\n';
-    const result = await run(bin, ['encrypt', '--to', 'nobody@example.org'], { PGPIPE_DATA_DIR: dataDir, PGPIPE_DEBUG_CODE_CACHE: '1' }, message);
-    assert.equal(result.code, 0, result.stderr);
-    assert.equal(result.stdout, message);
-    assert.match(result.stderr, /code cache used/);
-  });
+  it(
+    'bundle: encrypt with the embedded store (PGlite loaded from node_modules) passes a keyless message through',
+    { timeout: 120_000 },
+    async () => {
+      const dataDir = seedEmbeddedDir(join(dir, 'db'));
+      const message = 'From: a@example.net\nTo: nobody@example.org\nSubject: bundle\n\nbody\n';
+      const result = await run(
+        bin,
+        ['encrypt', '--to', 'nobody@example.org'],
+        { PGPIPE_DATA_DIR: dataDir, PGPIPE_DEBUG_CODE_CACHE: '1' },
+        message,
+      );
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout, message);
+      assert.match(result.stderr, /code cache used/);
+    },
+  );
 
   it('bundle: filter with bad arguments still defers with one 4.x.x line', async () => {
     const result = await run(bin, ['filter', '--frobnicate']);

@@ -23,7 +23,7 @@ describe('orderEncryptArgv', () => {
     assert.deepEqual(order('-v@example.org'), ['--', '-v@example.org']);
   });
 
-  it('never takes an option\'s value for a recipient, or a recipient for an option\'s value', () => {
+  it("never takes an option's value for a recipient, or a recipient for an option's value", () => {
     assert.deepEqual(order('--to', '-a@x', '-b@y'), ['--to', '-a@x', '--', '-b@y']);
     const mode = ['--encrypt-mode', 'prefer-inline'];
     assert.deepEqual(order(...mode, '-b@y'), [...mode, '--', '-b@y']);

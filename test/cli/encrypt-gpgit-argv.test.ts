@@ -9,16 +9,18 @@ import { runCli, type CliResult } from '../helpers/run-cli.js';
 import { decryptWithGpg, decryptWithOpenpgpJs, parsePgpMime } from '../helpers/decrypt.js';
 import { splitMessage } from '../../src/message/split-message.js';
 
-const plain = 'From: a@example.net\nTo: alice@example.org\nSubject: gpgit argv\n'
-  + 'Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\nHello =C3=A9 world\n';
-const html = 'From: a@example.net\nSubject: html\nMIME-Version: 1.0\n'
-  + 'Content-Type: text/html; charset=utf-8\n\n<p>hi</p>\n';
-const alternative = 'From: a@example.net\nSubject: alt\nMIME-Version: 1.0\n'
-  + 'Content-Type: multipart/alternative; boundary="b"\n\n'
-  + '--b\nContent-Type: text/plain; charset=utf-8\n\nSee you at ten, Alice.\n'
-  + '--b\nContent-Type: text/html\n\n<p>See you</p>\n--b--\n';
+const plain =
+  'From: a@example.net\nTo: alice@example.org\nSubject: gpgit argv\n' +
+  'Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\nHello =C3=A9 world\n';
+const html =
+  'From: a@example.net\nSubject: html\nMIME-Version: 1.0\n' + 'Content-Type: text/html; charset=utf-8\n\n<p>hi</p>\n';
+const alternative =
+  'From: a@example.net\nSubject: alt\nMIME-Version: 1.0\n' +
+  'Content-Type: multipart/alternative; boundary="b"\n\n' +
+  '--b\nContent-Type: text/plain; charset=utf-8\n\nSee you at ten, Alice.\n' +
+  '--b\nContent-Type: text/html\n\n<p>See you</p>\n--b--\n';
 
-describe('pgpipe encrypt takes gpgit.pl\'s command line', () => {
+describe("pgpipe encrypt takes gpgit.pl's command line", () => {
   let pg: PgCluster;
   let alice: TestKey;
   let odd: TestKey;
@@ -58,7 +60,9 @@ describe('pgpipe encrypt takes gpgit.pl\'s command line', () => {
 
   it('keeps a recipient that looks like an option a recipient: after --, and even without it', async () => {
     const forms = [
-      ['--', '-odd@example.org'], ['-odd@example.org'], ['--verbose', '-odd@example.org', 'alice@example.org'],
+      ['--', '-odd@example.org'],
+      ['-odd@example.org'],
+      ['--verbose', '-odd@example.org', 'alice@example.org'],
     ];
     for (const args of forms) {
       const result = await encrypt(args, plain);
@@ -72,7 +76,8 @@ describe('pgpipe encrypt takes gpgit.pl\'s command line', () => {
     assert.equal(result.code, 0, result.stderr);
     const out = result.stdout.toString('latin1');
     assert.match(out, /^Subject: gpgit argv$/m);
-    const head = /^Content-Type: text\/plain; charset=utf-8\nContent-Transfer-Encoding: 7bit\n\n-----BEGIN PGP MESSAGE/m;
+    const head =
+      /^Content-Type: text\/plain; charset=utf-8\nContent-Transfer-Encoding: 7bit\n\n-----BEGIN PGP MESSAGE/m;
     assert.match(out, head);
     assert.equal((await decryptWithGpg(inlineArmor(result), alice.privateArmored)).toString('utf8'), 'Hello é world\n');
   });
@@ -121,7 +126,7 @@ describe('pgpipe encrypt takes gpgit.pl\'s command line', () => {
     assert.match(refused.stderr, line);
   });
 
-  it('accepts --skip-smime, --skip-ms-bug and the forks\' --always-trust (no effect)', async () => {
+  it("accepts --skip-smime, --skip-ms-bug and the forks' --always-trust (no effect)", async () => {
     const result = await encrypt(['--skip-smime', '--skip-ms-bug', '--always-trust', 'alice@example.org'], plain);
     assert.equal(result.code, 0, result.stderr);
     parsePgpMime(result.stdout);
@@ -136,7 +141,10 @@ describe('pgpipe encrypt takes gpgit.pl\'s command line', () => {
   });
 
   it('an unusable stored key defers (75, nothing on stdout), also under inline-or-plain with HTML', async () => {
-    for (const [mode, input] of [['prefer-inline', plain], ['inline-or-plain', html]] as const) {
+    for (const [mode, input] of [
+      ['prefer-inline', plain],
+      ['inline-or-plain', html],
+    ] as const) {
       const result = await encrypt(['--encrypt-mode', mode, 'old@example.org'], input);
       assert.equal(result.code, 75);
       assert.equal(result.stdout.length, 0);
@@ -154,13 +162,13 @@ describe('pgpipe encrypt usage (no database needed)', () => {
     return result;
   };
 
-  it('no recipient is a usage error (64), nothing on stdout: never gpgit\'s help in place of the message', async () => {
+  it("no recipient is a usage error (64), nothing on stdout: never gpgit's help in place of the message", async () => {
     assert.match((await usage([])).stderr, /^pgpipe: encrypt needs a recipient/);
     await usage(['--encrypt-mode', 'prefer-inline']);
     await usage(['--verbose', '--']);
   });
 
-  it('refuses a bad --encrypt-mode, a positional word that is no address, and gpgit forks\' --gpg-home', async () => {
+  it("refuses a bad --encrypt-mode, a positional word that is no address, and gpgit forks' --gpg-home", async () => {
     await usage(['--encrypt-mode', 'smime', 'alice@example.org']);
     const notAddress = await usage(['prefer-inline', 'alice@example.org']);
     assert.match(notAddress.stderr, /not a recipient address: "prefer-inline"/);
@@ -169,7 +177,7 @@ describe('pgpipe encrypt usage (no database needed)', () => {
     await usage(['--frobnicate', 'alice@example.org']);
   });
 
-  it('-h and --help print help on stdout, exit 0, naming gpgit\'s options', async () => {
+  it("-h and --help print help on stdout, exit 0, naming gpgit's options", async () => {
     for (const flag of ['-h', '--help']) {
       const result = await runCli(['encrypt', flag]);
       assert.equal(result.code, 0);

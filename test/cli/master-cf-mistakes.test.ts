@@ -27,7 +27,10 @@ it('tells hand-run commands from Postfix argv', () => {
   assert.equal(kind(['encrypt', '--to', 'a@b', '--', '-f']), 'hand', 'words after -- never count');
   assert.equal(kind(['filter', '-f', 'a@b', '--', 'c@d']), 'pipe');
   assert.deepEqual(modeFor(['filter', '-oi', '-f', 'a@b', 'c@d']), { kind: 'pipe', name: 'filter' });
-  assert.deepEqual(modeFor(['deliver', '--lmtp', 'unix:/x', '-f', 'a@b', '--', 'c@d']), { kind: 'pipe', name: 'deliver' });
+  assert.deepEqual(modeFor(['deliver', '--lmtp', 'unix:/x', '-f', 'a@b', '--', 'c@d']), {
+    kind: 'pipe',
+    name: 'deliver',
+  });
   const mistakes = [
     ['--config', 'x', 'filter', '-f', 'a', '--', 'b'],
     ['filtr', '-f', 'a', '--', 'b'],

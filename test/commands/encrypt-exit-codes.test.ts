@@ -30,28 +30,39 @@ describe('pgpipe encrypt exit codes', () => {
   });
 
   it('passes the input through byte for byte when no recipient has a key (embedded store)', async () => {
-    const result = await runCli(['encrypt', '--to', 'nobody@example.org'], { input: message, env: { PGPIPE_DATA_DIR: dataDir } });
+    const result = await runCli(['encrypt', '--to', 'nobody@example.org'], {
+      input: message,
+      env: { PGPIPE_DATA_DIR: dataDir },
+    });
     assert.equal(result.stderr, '');
     assert.equal(result.code, 0);
     assert.equal(result.stdout.toString('latin1'), message);
   });
 
   it('exits 75 with one 4.3.0 line and no stdout when PostgreSQL is unreachable', async () => {
-    const result = await runCli(['encrypt', '--to', 'a@example.org', '--db', 'postgresql://pgpipe@127.0.0.1:1/none', '--db-timeout', '2000'], { input: message });
+    const result = await runCli(
+      ['encrypt', '--to', 'a@example.org', '--db', 'postgresql://pgpipe@127.0.0.1:1/none', '--db-timeout', '2000'],
+      { input: message },
+    );
     assert.equal(result.code, 75);
     assert.equal(result.stdout.length, 0);
     assert.match(result.stderr, /^4\.3\.0 pgpipe: [^\n]+\n$/);
   });
 
   it('exits 75 with a 4.3.5 line for an invalid setting, naming it', async () => {
-    const result = await runCli(['encrypt', '--to', 'a@example.org'], { input: message, env: { PGPIPE_DB_TIMEOUT: 'soon' } });
+    const result = await runCli(['encrypt', '--to', 'a@example.org'], {
+      input: message,
+      env: { PGPIPE_DB_TIMEOUT: 'soon' },
+    });
     assert.equal(result.code, 75);
     assert.equal(result.stdout.length, 0);
     assert.match(result.stderr, /^4\.3\.5 pgpipe: invalid PGPIPE_DB_TIMEOUT: [^\n]+\n$/);
   });
 
   it('exits 75 when the named config file does not exist', async () => {
-    const result = await runCli(['encrypt', '--to', 'a@example.org', '--config', '/nonexistent/pgpipe.conf'], { input: message });
+    const result = await runCli(['encrypt', '--to', 'a@example.org', '--config', '/nonexistent/pgpipe.conf'], {
+      input: message,
+    });
     assert.equal(result.code, 75);
     assert.match(result.stderr, /^4\.3\.5 pgpipe: cannot read config file \/nonexistent\/pgpipe.conf: ENOENT\n$/);
   });

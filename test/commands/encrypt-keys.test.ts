@@ -24,16 +24,20 @@ describe('pgpipe encrypt with keys in PostgreSQL', () => {
       makeKey({ kind: 'rsa3072', email: 'bob@example.org' }),
       makeKey({ kind: 'curve25519', email: 'old@example.org', expired: true }),
     ]);
-    await seedStore({ databaseUrl: pg.url }, [
-      { email: 'Alice@Example.org', pgpkey: alice.publicArmored },
-      { email: 'bob@example.org', pgpkey: bob.publicArmored },
-      { email: 'old@example.org', pgpkey: expired.publicArmored },
-      { email: 'private@example.org', pgpkey: alice.privateArmored },
-    ], [
-      { alias: 'team@example.org', email: 'alice@example.org' },
-      { alias: 'team@example.org', email: 'carol@example.org' },
-      { alias: 'postmaster', email: 'alice@example.org' },
-    ]);
+    await seedStore(
+      { databaseUrl: pg.url },
+      [
+        { email: 'Alice@Example.org', pgpkey: alice.publicArmored },
+        { email: 'bob@example.org', pgpkey: bob.publicArmored },
+        { email: 'old@example.org', pgpkey: expired.publicArmored },
+        { email: 'private@example.org', pgpkey: alice.privateArmored },
+      ],
+      [
+        { alias: 'team@example.org', email: 'alice@example.org' },
+        { alias: 'team@example.org', email: 'carol@example.org' },
+        { alias: 'postmaster', email: 'alice@example.org' },
+      ],
+    );
   });
   after(async () => pg.stop());
 
@@ -52,9 +56,12 @@ describe('pgpipe encrypt with keys in PostgreSQL', () => {
   });
 
   it('encrypts to the keyed recipients when another has no key, and says so with --verbose', async () => {
-    const result = await runCli(['encrypt', '--to', 'nokey@example.org', '--to', 'alice@example.org', '--db', pg.url, '--verbose'], {
-      input: message('x'),
-    });
+    const result = await runCli(
+      ['encrypt', '--to', 'nokey@example.org', '--to', 'alice@example.org', '--db', pg.url, '--verbose'],
+      {
+        input: message('x'),
+      },
+    );
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /nokey@example\.org: no key/);
     await decryptWithOpenpgpJs(parsePgpMime(result.stdout).armor, alice.privateArmored);
@@ -87,14 +94,18 @@ describe('pgpipe encrypt with keys in PostgreSQL', () => {
       encryptionKeys: await openpgp.readKey({ armoredKey: alice.publicArmored }),
     });
     const pgpMime = `From: a@b\nTo: alice@example.org\nMIME-Version: 1.0\nContent-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary="x"\n\n--x\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n\n--x\nContent-Type: application/octet-stream\n\n${armored}\n--x--\n`;
-    const result = await runCli(['encrypt', '--to', 'alice@example.org', '--db', 'postgresql://nobody@127.0.0.1:1/none'], { input: pgpMime });
+    const result = await runCli(
+      ['encrypt', '--to', 'alice@example.org', '--db', 'postgresql://nobody@127.0.0.1:1/none'],
+      { input: pgpMime },
+    );
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout.toString('latin1'), pgpMime);
   });
 
   it('an alias whose members differ counts as its members: the keyed one encrypted to, the other noted', async () => {
-    const result = await runCli(['encrypt', '--to', 'team@example.org', '--db', pg.url, '--verbose'],
-      { input: message('team') });
+    const result = await runCli(['encrypt', '--to', 'team@example.org', '--db', pg.url, '--verbose'], {
+      input: message('team'),
+    });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /carol@example\.org: no key/);
     const inner = await decryptWithOpenpgpJs(parsePgpMime(result.stdout).armor, alice.privateArmored);
@@ -111,8 +122,10 @@ describe('pgpipe encrypt with keys in PostgreSQL', () => {
     const local = await encrypt(['PostMaster@Example.ORG'], message('pm'));
     assert.equal(local.code, 0, local.stderr);
     await decryptWithOpenpgpJs(parsePgpMime(local.stdout).armor, alice.privateArmored);
-    const listed = await runCli(['encrypt', '--to', 'postmaster@elsewhere.example', '--db', pg.url,
-      '--local-domains', 'elsewhere.example'], { input: message('pm') });
+    const listed = await runCli(
+      ['encrypt', '--to', 'postmaster@elsewhere.example', '--db', pg.url, '--local-domains', 'elsewhere.example'],
+      { input: message('pm') },
+    );
     assert.equal(listed.code, 0, listed.stderr);
     await decryptWithOpenpgpJs(parsePgpMime(listed.stdout).armor, alice.privateArmored);
   });
@@ -122,8 +135,10 @@ describe('pgpipe encrypt with keys in PostgreSQL', () => {
   it('encrypts to gpg Brainpool and secp256k1 keys; gpg and RNP decrypt the result', async () => {
     const kinds = ['brainpoolP256r1', 'brainpoolP512r1', 'secp256k1'] as const;
     const keys = await Promise.all(kinds.map((kind) => makeKey({ kind, email: `${kind.toLowerCase()}@example.org` })));
-    await seedStore({ databaseUrl: pg.url }, keys.map((key, i) => ({ email: `${kinds[i]!.toLowerCase()}@example.org`,
-      pgpkey: key.publicArmored })));
+    await seedStore(
+      { databaseUrl: pg.url },
+      keys.map((key, i) => ({ email: `${kinds[i]!.toLowerCase()}@example.org`, pgpkey: key.publicArmored })),
+    );
     for (const [i, key] of keys.entries()) {
       const to = `${kinds[i]!.toLowerCase()}@example.org`;
       const result = await encrypt([to], message(to));
@@ -140,6 +155,9 @@ describe('pgpipe encrypt with keys in PostgreSQL', () => {
     const result = await encrypt(['x25519@example.org'], message('x25519@example.org'));
     assert.equal(result.code, 75);
     assert.equal(result.stdout.length, 0);
-    assert.match(result.stderr, /^4\.7\.5 pgpipe: .*x25519@example\.org.*X25519 \(RFC 9580\) encryption subkey: GnuPG 2\.2 cannot use it/);
+    assert.match(
+      result.stderr,
+      /^4\.7\.5 pgpipe: .*x25519@example\.org.*X25519 \(RFC 9580\) encryption subkey: GnuPG 2\.2 cannot use it/,
+    );
   });
 });

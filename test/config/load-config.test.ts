@@ -36,16 +36,19 @@ describe('loadConfig', () => {
   });
 
   it('takes flag over environment over config file', () => {
-    withConfigFile('# comment\ndatabase_url = postgres://file/db\nrecipient_delimiter = "-"\ndb_timeout = 300\n', (path) => {
-      const env = { PGPIPE_DATABASE_URL: 'postgres://env/db', PGPIPE_DB_TIMEOUT: '200' };
-      const config = loadConfig({ flags: { databaseUrl: 'postgres://flag/db' }, env, configPath: path });
-      assert.equal(config.databaseUrl, 'postgres://flag/db');
-      assert.equal(config.dbTimeoutMs, 200);
-      assert.equal(config.recipientDelimiter, '-');
-      const fileOnly = loadConfig({ flags: {}, env: {}, configPath: path });
-      assert.equal(fileOnly.databaseUrl, 'postgres://file/db');
-      assert.equal(fileOnly.dbTimeoutMs, 300);
-    });
+    withConfigFile(
+      '# comment\ndatabase_url = postgres://file/db\nrecipient_delimiter = "-"\ndb_timeout = 300\n',
+      (path) => {
+        const env = { PGPIPE_DATABASE_URL: 'postgres://env/db', PGPIPE_DB_TIMEOUT: '200' };
+        const config = loadConfig({ flags: { databaseUrl: 'postgres://flag/db' }, env, configPath: path });
+        assert.equal(config.databaseUrl, 'postgres://flag/db');
+        assert.equal(config.dbTimeoutMs, 200);
+        assert.equal(config.recipientDelimiter, '-');
+        const fileOnly = loadConfig({ flags: {}, env: {}, configPath: path });
+        assert.equal(fileOnly.databaseUrl, 'postgres://file/db');
+        assert.equal(fileOnly.dbTimeoutMs, 300);
+      },
+    );
   });
 
   it('reads the config file named by PGPIPE_CONFIG', () => {
@@ -58,7 +61,14 @@ describe('loadConfig', () => {
   });
 
   it('parses yes/no/true/false/on/off/1/0 booleans from env and file', () => {
-    for (const [text, value] of [['yes', true], ['No', false], ['TRUE', true], ['off', false], ['1', true], ['0', false]] as const) {
+    for (const [text, value] of [
+      ['yes', true],
+      ['No', false],
+      ['TRUE', true],
+      ['off', false],
+      ['1', true],
+      ['0', false],
+    ] as const) {
       assert.equal(loadConfig({ flags: {}, env: { PGPIPE_KEEP_SUBJECT: text } }).keepSubject, value, text);
     }
   });
@@ -68,24 +78,39 @@ describe('loadConfig', () => {
     ['a zero deadline', { PGPIPE_DEADLINE: '0' }, /^invalid PGPIPE_DEADLINE: /],
     ['an unknown policy', { PGPIPE_MISSING_KEY: 'bounce' }, /^invalid PGPIPE_MISSING_KEY: /],
     ['a non-boolean', { PGPIPE_SPAM_CHECK: 'maybe' }, /^invalid PGPIPE_SPAM_CHECK: expected yes or no/],
-    ['a multi-line placeholder', { PGPIPE_SUBJECT_PLACEHOLDER: 'a\nb' }, /^invalid PGPIPE_SUBJECT_PLACEHOLDER: must be one line/],
-    ['an address as a local domain', { PGPIPE_LOCAL_DOMAINS: 'example.org postmaster@example.net' },
-      /^invalid PGPIPE_LOCAL_DOMAINS: .*expected domain names/],
+    [
+      'a multi-line placeholder',
+      { PGPIPE_SUBJECT_PLACEHOLDER: 'a\nb' },
+      /^invalid PGPIPE_SUBJECT_PLACEHOLDER: must be one line/,
+    ],
+    [
+      'an address as a local domain',
+      { PGPIPE_LOCAL_DOMAINS: 'example.org postmaster@example.net' },
+      /^invalid PGPIPE_LOCAL_DOMAINS: .*expected domain names/,
+    ],
     ['a pattern as a local domain', { PGPIPE_LOCAL_DOMAINS: '*.example.org' }, /^invalid PGPIPE_LOCAL_DOMAINS: /],
   ];
   for (const [what, env, message] of invalid) {
     it(`refuses ${what} with one line naming the source`, () => {
       assert.throws(
         () => loadConfig({ flags: {}, env }),
-        (error: unknown) => error instanceof PgpipeError && error.code === 'config.invalid' && error.temporary
-          && message.test(error.message) && !error.message.includes('\n'),
+        (error: unknown) =>
+          error instanceof PgpipeError &&
+          error.code === 'config.invalid' &&
+          error.temporary &&
+          message.test(error.message) &&
+          !error.message.includes('\n'),
       );
     });
   }
 
   it('treats an empty environment variable as unset, except the recipient delimiter', () => {
     withConfigFile('database_url = postgres://file/db\n', (path) => {
-      const config = loadConfig({ flags: {}, env: { PGPIPE_DATABASE_URL: '', PGPIPE_RECIPIENT_DELIMITER: '' }, configPath: path });
+      const config = loadConfig({
+        flags: {},
+        env: { PGPIPE_DATABASE_URL: '', PGPIPE_RECIPIENT_DELIMITER: '' },
+        configPath: path,
+      });
       assert.equal(config.databaseUrl, 'postgres://file/db');
       assert.equal(config.recipientDelimiter, '');
     });
@@ -96,7 +121,10 @@ describe('loadConfig', () => {
   });
 
   it('fails when an explicitly named config file is missing', () => {
-    assert.throws(() => loadConfig({ flags: {}, env: noDefaultFile }), /cannot read config file \/nonexistent\/but\/explicit: ENOENT/);
+    assert.throws(
+      () => loadConfig({ flags: {}, env: noDefaultFile }),
+      /cannot read config file \/nonexistent\/but\/explicit: ENOENT/,
+    );
   });
 });
 
@@ -106,7 +134,10 @@ describe('local_domains', () => {
     const fromEnv = loadConfig({ flags: {}, env: { PGPIPE_LOCAL_DOMAINS: ' a.example,b.example  C.example ' } });
     assert.deepEqual(fromEnv.localDomains, ['a.example', 'b.example', 'C.example']);
     const env = { PGPIPE_LOCAL_DOMAINS: 'a.example' };
-    assert.deepEqual(loadConfig({ flags: { localDomains: 'x.example, y.example' }, env }).localDomains, ['x.example', 'y.example']);
+    assert.deepEqual(loadConfig({ flags: { localDomains: 'x.example, y.example' }, env }).localDomains, [
+      'x.example',
+      'y.example',
+    ]);
     withConfigFile('local_domains = mail.example, lists.example # the list server\n', (path) => {
       const fromFile = loadConfig({ flags: {}, env: {}, configPath: path });
       assert.deepEqual(fromFile.localDomains, ['mail.example', 'lists.example']);
@@ -123,12 +154,18 @@ describe('parseConfigFile', () => {
   });
   it('treats " # ..." after an unquoted value as a comment, and keeps # inside quotes', () => {
     assert.deepEqual(
-      parseConfigFile('subject_placeholder = "[#secret]"   # hide it\ndatabase_url = postgresql:///db?host=/run   # socket\n', 'f'),
+      parseConfigFile(
+        'subject_placeholder = "[#secret]"   # hide it\ndatabase_url = postgresql:///db?host=/run   # socket\n',
+        'f',
+      ),
       { subjectPlaceholder: '[#secret]', databaseUrl: 'postgresql:///db?host=/run' },
     );
   });
   it('reports an unknown key with its line number', () => {
-    assert.throws(() => parseConfigFile('log = stderr\ndatabase = x\n', '/etc/pgpipe/pgpipe.conf'), /pgpipe.conf:2: unknown setting "database"/);
+    assert.throws(
+      () => parseConfigFile('log = stderr\ndatabase = x\n', '/etc/pgpipe/pgpipe.conf'),
+      /pgpipe.conf:2: unknown setting "database"/,
+    );
   });
   it('reports a line that is not name = value', () => {
     assert.throws(() => parseConfigFile('just words\n', 'f'), /f:1: expected "name = value"/);

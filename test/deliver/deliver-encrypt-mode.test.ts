@@ -13,8 +13,9 @@ import { detectProtection } from '../../src/message/detect-protection.js';
 import { startFakeLmtp, type FakeLmtp } from './fake-lmtp.js';
 
 const spamc = fileURLToPath(new URL('../fixtures/bin/fake-spamc.js', import.meta.url));
-const MESSAGE = 'From: alice@example.net\nTo: bob@example.org\nSubject: inline at delivery\n'
-  + 'Content-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\nd=E9j=E0 vu\n';
+const MESSAGE =
+  'From: alice@example.net\nTo: bob@example.org\nSubject: inline at delivery\n' +
+  'Content-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\nd=E9j=E0 vu\n';
 
 let pg: PgCluster;
 let bob: TestKey;
@@ -33,8 +34,19 @@ after(async () => {
 
 describe('pgpipe deliver with encrypt_mode', () => {
   it('PGPIPE_ENCRYPT_MODE=prefer-inline: the stored copy is inline PGP of the decoded text', async () => {
-    const argv = ['deliver', '--db', pg.url, '--spamc', spamc, '--lmtp', server.address, '-f', 'alice@example.net',
-      '--', 'bob@example.org'];
+    const argv = [
+      'deliver',
+      '--db',
+      pg.url,
+      '--spamc',
+      spamc,
+      '--lmtp',
+      server.address,
+      '-f',
+      'alice@example.net',
+      '--',
+      'bob@example.org',
+    ];
     const result = await runCli(argv, { input: MESSAGE, env: { PGPIPE_ENCRYPT_MODE: 'prefer-inline' } });
     assert.equal(result.code, 0, result.stderr);
     const stored = server.transactions.at(-1)?.data;
@@ -50,8 +62,21 @@ describe('pgpipe deliver with encrypt_mode', () => {
 
   it('refuses inline-or-plain with 4.3.5 (75), nothing stored', async () => {
     const before = server.transactions.length;
-    const argv = ['deliver', '--db', pg.url, '--spamc', spamc, '--lmtp', server.address, '--encrypt-mode',
-      'inline-or-plain', '-f', 'alice@example.net', '--', 'bob@example.org'];
+    const argv = [
+      'deliver',
+      '--db',
+      pg.url,
+      '--spamc',
+      spamc,
+      '--lmtp',
+      server.address,
+      '--encrypt-mode',
+      'inline-or-plain',
+      '-f',
+      'alice@example.net',
+      '--',
+      'bob@example.org',
+    ];
     const result = await runCli(argv, { input: MESSAGE });
     assert.equal(result.code, 75);
     assert.match(result.stderr, /^4\.3\.5 pgpipe: [^\n]*inline-or-plain only on pgpipe encrypt/);

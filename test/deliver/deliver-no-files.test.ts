@@ -15,7 +15,8 @@ import { decryptWithGpg } from '../helpers/decrypt.js';
 import { startFakeLmtp, type FakeLmtp } from './fake-lmtp.js';
 
 const HAS_STRACE = spawnSync('strace', ['-V'], { stdio: 'ignore' }).status === 0;
-const TRACED = 'openat,open,creat,mkdir,mkdirat,rename,renameat,renameat2,link,linkat,symlink,symlinkat,unlink,unlinkat,truncate';
+const TRACED =
+  'openat,open,creat,mkdir,mkdirat,rename,renameat,renameat2,link,linkat,symlink,symlinkat,unlink,unlinkat,truncate';
 
 let pg: PgCluster;
 let bob: TestKey;
@@ -31,33 +32,64 @@ after(async () => {
   await pg?.stop();
 });
 
-it('strace: no file created, written, renamed or removed; only ciphertext reached the LMTP server', { skip: !HAS_STRACE && process.env.CI !== 'true' }, async () => {
-  assert.ok(HAS_STRACE, 'strace is required in CI');
-  const token = `tok${process.pid}x${Date.now()}`;
-  const message = `From: a@example.net\nTo: bob@example.org\nSubject: subj ${token}\n\nbody ${token}\n`;
-  const trace = join(tmpdir(), `pgpipe-deliver-strace-${process.pid}.txt`);
-  try {
-    // spawn, not spawnSync: the LMTP server runs in this process and must keep answering.
-    const child = spawn('strace', ['-f', '-qq', '-e', `trace=${TRACED}`, '-o', trace, process.execPath, PGPIPE_BIN, 'deliver',
-      '--db', pg.url, '--lmtp', lmtp.address, '--no-spam-check', '-f', 'a@example.net', '--', 'bob@example.org'],
-    { env: { PATH: '/usr/bin:/bin', PGPIPE_CONFIG: '/dev/null' }, cwd: '/', stdio: ['pipe', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('latin1')));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('latin1')));
-    child.stdin.end(message);
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    assert.equal(code, 0, output);
-    assert.match(output, /^2\.0\.0 pgpipe: 1 rcpt: encrypted /);
-    assert.ok(!output.includes(token), output);
-    const traced = readFileSync(trace, 'latin1');
-    assert.match(traced, /openat\(.*O_RDONLY/, 'the trace saw the files pgpipe read (it is not vacuous)');
-    const writes = traced.split('\n').filter((line) => /(O_WRONLY|O_RDWR|O_CREAT|mkdir|rename|unlink|link\(|truncate)/.test(line)
-      && !/= -1 /.test(line) && !/"\/dev\/(null|tty|pts\/)/.test(line));
-    assert.deepEqual(writes, [], 'deliver created or wrote no file');
-    const stored = lmtp.transactions.at(-1)?.data ?? Buffer.alloc(0);
-    assert.ok(stored.length > 0 && !stored.includes(token), 'no plaintext outside the OpenPGP payload');
-    assert.ok((await decryptWithGpg(stored, bob.privateArmored)).includes(token));
-  } finally {
-    rmSync(trace, { force: true });
-  }
-});
+it(
+  'strace: no file created, written, renamed or removed; only ciphertext reached the LMTP server',
+  { skip: !HAS_STRACE && process.env.CI !== 'true' },
+  async () => {
+    assert.ok(HAS_STRACE, 'strace is required in CI');
+    const token = `tok${process.pid}x${Date.now()}`;
+    const message = `From: a@example.net\nTo: bob@example.org\nSubject: subj ${token}\n\nbody ${token}\n`;
+    const trace = join(tmpdir(), `pgpipe-deliver-strace-${process.pid}.txt`);
+    try {
+      // spawn, not spawnSync: the LMTP server runs in this process and must keep answering.
+      const child = spawn(
+        'strace',
+        [
+          '-f',
+          '-qq',
+          '-e',
+          `trace=${TRACED}`,
+          '-o',
+          trace,
+          process.execPath,
+          PGPIPE_BIN,
+          'deliver',
+          '--db',
+          pg.url,
+          '--lmtp',
+          lmtp.address,
+          '--no-spam-check',
+          '-f',
+          'a@example.net',
+          '--',
+          'bob@example.org',
+        ],
+        { env: { PATH: '/usr/bin:/bin', PGPIPE_CONFIG: '/dev/null' }, cwd: '/', stdio: ['pipe', 'pipe', 'pipe'] },
+      );
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('latin1')));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('latin1')));
+      child.stdin.end(message);
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      assert.equal(code, 0, output);
+      assert.match(output, /^2\.0\.0 pgpipe: 1 rcpt: encrypted /);
+      assert.ok(!output.includes(token), output);
+      const traced = readFileSync(trace, 'latin1');
+      assert.match(traced, /openat\(.*O_RDONLY/, 'the trace saw the files pgpipe read (it is not vacuous)');
+      const writes = traced
+        .split('\n')
+        .filter(
+          (line) =>
+            /(O_WRONLY|O_RDWR|O_CREAT|mkdir|rename|unlink|link\(|truncate)/.test(line) &&
+            !/= -1 /.test(line) &&
+            !/"\/dev\/(null|tty|pts\/)/.test(line),
+        );
+      assert.deepEqual(writes, [], 'deliver created or wrote no file');
+      const stored = lmtp.transactions.at(-1)?.data ?? Buffer.alloc(0);
+      assert.ok(stored.length > 0 && !stored.includes(token), 'no plaintext outside the OpenPGP payload');
+      assert.ok((await decryptWithGpg(stored, bob.privateArmored)).includes(token));
+    } finally {
+      rmSync(trace, { force: true });
+    }
+  },
+);

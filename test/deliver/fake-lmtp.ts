@@ -37,7 +37,8 @@ export interface FakeLmtp {
   close(): Promise<void>;
 }
 
-const refusal = ([code, text]: readonly [number, string]): Error => Object.assign(new Error(text), { responseCode: code });
+const refusal = ([code, text]: readonly [number, string]): Error =>
+  Object.assign(new Error(text), { responseCode: code });
 
 export async function startFakeLmtp(options: FakeLmtpOptions = {}): Promise<FakeLmtp> {
   const dir = mkdtempSync(join(tmpdir(), 'pgpipe-lmtp-'));
@@ -68,10 +69,14 @@ export async function startFakeLmtp(options: FakeLmtpOptions = {}): Promise<Fake
           destroyAll();
           return;
         }
-        const answer = (): void => callback(null, to.map((rcpt) => {
-          const refused = options.data?.(rcpt) ?? null;
-          return refused === null ? `2.0.0 <${rcpt}> Saved` : refusal(refused);
-        }));
+        const answer = (): void =>
+          callback(
+            null,
+            to.map((rcpt) => {
+              const refused = options.data?.(rcpt) ?? null;
+              return refused === null ? `2.0.0 <${rcpt}> Saved` : refusal(refused);
+            }),
+          );
         if (options.dataDelayMs === undefined) answer();
         else setTimeout(answer, options.dataDelayMs);
       });
@@ -81,10 +86,13 @@ export async function startFakeLmtp(options: FakeLmtpOptions = {}): Promise<Fake
   const destroyAll = (): void => {
     for (const socket of sockets) socket.destroy();
   };
-  (server as unknown as { server: import('node:net').Server }).server.on('connection', (socket: import('node:net').Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
+  (server as unknown as { server: import('node:net').Server }).server.on(
+    'connection',
+    (socket: import('node:net').Socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(path, () => resolve());

@@ -34,8 +34,17 @@ type Keyed = (typeof KEYED)[number];
 const skipReason = ((): string | false => {
   if (process.env.CI === 'true') return false;
   if (process.getuid?.() !== 0) return 'needs root (Postfix and Dovecot instances, useradd, pipe user=)';
-  for (const tool of ['/usr/sbin/postfix', '/usr/sbin/dovecot', '/usr/lib/dovecot/lmtp', '/usr/lib/dovecot/imap',
-    '/usr/bin/sievec', '/usr/sbin/spamd', '/usr/bin/spamc', '/usr/bin/strace', '/usr/lib/postgresql/15/bin/initdb']) {
+  for (const tool of [
+    '/usr/sbin/postfix',
+    '/usr/sbin/dovecot',
+    '/usr/lib/dovecot/lmtp',
+    '/usr/lib/dovecot/imap',
+    '/usr/bin/sievec',
+    '/usr/sbin/spamd',
+    '/usr/bin/spamc',
+    '/usr/bin/strace',
+    '/usr/lib/postgresql/15/bin/initdb',
+  ]) {
     if (!existsSync(tool)) return `${tool} not installed`;
   }
   return false;
@@ -70,12 +79,15 @@ function message(to: string, keyedFor: readonly Keyed[], options: { from?: strin
   const id = `<deliver-e2e-${process.pid}-${counter}@sender.test>`;
   const subject = `Secret subject ${marker}`;
   const body = options.body ?? `The body of case ${counter}: ${marker}.\n`;
-  const text = `From: ${options.from ?? 'Alice <alice@sender.test>'}\nTo: ${to}\nSubject: ${subject}\n`
-    + `Date: Tue, 01 Dec 2026 07:00:00 +0000\nMessage-ID: ${id}\n\n${body}`;
+  const text =
+    `From: ${options.from ?? 'Alice <alice@sender.test>'}\nTo: ${to}\nSubject: ${subject}\n` +
+    `Date: Tue, 01 Dec 2026 07:00:00 +0000\nMessage-ID: ${id}\n\n${body}`;
   return { id, subject, marker, text };
 }
-const hasId = (m: TestMessage) => (mail: Buffer): boolean =>
-  outerHeader(mail, 'message-id').some((f) => f.includes(m.id));
+const hasId =
+  (m: TestMessage) =>
+  (mail: Buffer): boolean =>
+    outerHeader(mail, 'message-id').some((f) => f.includes(m.id));
 const sentCopy = (user: string, m: TestMessage): Promise<Buffer> =>
   waitFor(`the copy in ${user}'s Sent`, () => dovecot.messages(user, 'Sent').find(hasId(m)), WAIT_MS, logs);
 /** Submission as a mail client does it: logged in as `user` (the Dovecot password), sender `from`. */
@@ -83,7 +95,9 @@ const submit = async (m: TestMessage, user: string, from: string, to: readonly s
   queueIdOf(await sendMail({ port: submissionPort, from, to, data: m.text, auth: { user, password: 'e2e-password' } }));
 
 const outerHeader = (mail: Buffer, lower: string): string[] =>
-  splitRaw(mail).fields.filter((f) => f.lower === lower).map((f) => f.raw.toString('latin1'));
+  splitRaw(mail)
+    .fields.filter((f) => f.lower === lower)
+    .map((f) => f.raw.toString('latin1'));
 /** The stored copy carrying `messageId` (Message-ID stays outside the encryption), or undefined. */
 const findStored = (user: string, messageId: string): Buffer | undefined =>
   dovecot.messages(user).find((m) => outerHeader(m, 'message-id').some((f) => f.includes(messageId)));
@@ -116,15 +130,21 @@ async function assertWaitsThenArrives(down: () => Promise<void>, up: () => Promi
   try {
     const m = message(at('carol'), ['carol']);
     const queueId = await send(m, [at('carol')]);
-    const line = new RegExp(`${queueId}: to=<${at('carol')}>, relay=pgpipe-deliver, .*dsn=4\\.\\d+\\.\\d+, `
-      + 'status=deferred \\((.*)\\)$', 'm');
+    const line = new RegExp(
+      `${queueId}: to=<${at('carol')}>, relay=pgpipe-deliver, .*dsn=4\\.\\d+\\.\\d+, ` + 'status=deferred \\((.*)\\)$',
+      'm',
+    );
     await logShows(line);
     const why = line.exec(postfix.maillog())?.[1] ?? '';
     assert.match(why, reason);
     assert.ok(!why.includes(m.marker), 'no message text in the deferral reason');
     // The backoff is long (mainCf below), so the message stays in the deferred queue until the flush.
-    const entry = await waitFor('the deferred queue entry', async () =>
-      (await postfix.queue()).find((e) => e.queue_id === queueId && e.queue_name === 'deferred'), WAIT_MS, logs);
+    const entry = await waitFor(
+      'the deferred queue entry',
+      async () => (await postfix.queue()).find((e) => e.queue_id === queueId && e.queue_name === 'deferred'),
+      WAIT_MS,
+      logs,
+    );
     assert.match(entry.recipients[0]?.delay_reason ?? '', reason);
     assert.equal(findStored('carol', m.id), undefined);
     await up();
@@ -140,70 +160,105 @@ async function assertWaitsThenArrives(down: () => Promise<void>, up: () => Promi
 
 /** pgpipe setup postfix --mode deliver --apply, exactly as the README tells an administrator. */
 async function wirePostfix(bin: string): Promise<void> {
-  const { stdout } = await run(bin, ['setup', 'postfix', '--mode', 'deliver', '--postfix-config', postfix.configDir,
-    '--pgpipe', bin, '--user', 'pgpipe', '--lmtp', dovecot.lmtpUnix, '--database-url', pgpipeDatabaseUrl(pg),
-    '--sent-copies', '--sent-service', `127.0.0.1:${submissionPort}/inet`, '--apply'],
-  { timeout: 60_000 });
+  const { stdout } = await run(
+    bin,
+    [
+      'setup',
+      'postfix',
+      '--mode',
+      'deliver',
+      '--postfix-config',
+      postfix.configDir,
+      '--pgpipe',
+      bin,
+      '--user',
+      'pgpipe',
+      '--lmtp',
+      dovecot.lmtpUnix,
+      '--database-url',
+      pgpipeDatabaseUrl(pg),
+      '--sent-copies',
+      '--sent-service',
+      `127.0.0.1:${submissionPort}/inet`,
+      '--apply',
+    ],
+    { timeout: 60_000 },
+  );
   assert.match(stdout, /mailbox_transport/);
   await postfix.reload();
 }
 
 describe('pgpipe deliver end to end: Postfix, Dovecot LMTP, spamd, PostgreSQL', { skip: skipReason }, () => {
-  before(async () => {
-    await ensureUser('pgpipe');
-    // Each service is kept as soon as it is up, so after() stops it even if another one failed to start.
-    const started = await Promise.allSettled([
-      makeKey({ kind: 'curve25519', email: at('bob') }),
-      makeKey({ kind: 'rsa3072', email: at('carol') }),
-      startPostgres().then((cluster) => (pg = cluster)),
-      startSpamd().then((daemon) => (spamd = daemon)),
-      startDovecot({ domain: DOMAIN, users: ['bob', 'carol', 'dave'], sentCopies: true }).then((d) => (dovecot = d)),
-      installedPgpipe(['pgpipe']).then((installed) => (app = installed)),
-      freePort().then((p) => (port = p)),
-      freePort().then((p) => (submissionPort = p)),
-    ]);
-    const failed = started.find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
-    const [bob, carol] = started.map((r) => (r as PromiseFulfilledResult<TestKey>).value) as [TestKey, TestKey];
-    keys = { bob, carol };
-    await applyPostgresSnippets(pg, ['pgpipe']);
-    // dave has a mailbox but no users row: the keyless user.
-    await seedStore({ databaseUrl: pg.url }, [
-      { email: at('bob'), pgpkey: bob.publicArmored },
-      { email: at('carol'), pgpkey: carol.publicArmored },
-    ]);
-    const bin = (app as { bin: string }).bin;
-    postfix = await startPostfix({
-      domain: DOMAIN,
-      mailboxes: [],
-      listeners: [{ port }, {
-        port: submissionPort,
-        // The tutorial's submission service (without TLS): log in through Dovecot, or nothing is accepted.
-        options: ['syslog_name=postfix/submission', 'smtpd_sasl_auth_enable=yes', 'smtpd_sasl_type=dovecot',
-          `smtpd_sasl_path=${dovecot.authSocket}`, 'smtpd_client_restrictions=permit_sasl_authenticated,reject',
-          'smtpd_recipient_restrictions=permit_sasl_authenticated,reject'],
-      }],
-      pgpipeBin: bin,
-      pgpipeConf: pgpipeConf(pg, spamd.port),
-      delivery: 'local',
-      aliases: { team: ['bob', 'dave'] },
-      // gone.test refuses everything (a remote 5xx, made locally); replies to the outside sender are dropped.
-      transports: { 'gone.test': 'error:5.1.2 gone.test accepts no mail', 'sender.test': 'discard:' },
-      // Deferred mail stays deferred until the test flushes the queue (no retry races the test's checks).
-      // recipient_delimiter: the tutorial's, which the Sent copies' +Sent relies on.
-      mainCf: 'queue_run_delay = 300s\nminimal_backoff_time = 300s\nmaximal_backoff_time = 600s\n'
-        + 'recipient_delimiter = +\n',
-    });
-    await wirePostfix(bin);
-  }, { timeout: 180_000 });
+  before(
+    async () => {
+      await ensureUser('pgpipe');
+      // Each service is kept as soon as it is up, so after() stops it even if another one failed to start.
+      const started = await Promise.allSettled([
+        makeKey({ kind: 'curve25519', email: at('bob') }),
+        makeKey({ kind: 'rsa3072', email: at('carol') }),
+        startPostgres().then((cluster) => (pg = cluster)),
+        startSpamd().then((daemon) => (spamd = daemon)),
+        startDovecot({ domain: DOMAIN, users: ['bob', 'carol', 'dave'], sentCopies: true }).then((d) => (dovecot = d)),
+        installedPgpipe(['pgpipe']).then((installed) => (app = installed)),
+        freePort().then((p) => (port = p)),
+        freePort().then((p) => (submissionPort = p)),
+      ]);
+      const failed = started.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      const [bob, carol] = started.map((r) => (r as PromiseFulfilledResult<TestKey>).value) as [TestKey, TestKey];
+      keys = { bob, carol };
+      await applyPostgresSnippets(pg, ['pgpipe']);
+      // dave has a mailbox but no users row: the keyless user.
+      await seedStore({ databaseUrl: pg.url }, [
+        { email: at('bob'), pgpkey: bob.publicArmored },
+        { email: at('carol'), pgpkey: carol.publicArmored },
+      ]);
+      const bin = (app as { bin: string }).bin;
+      postfix = await startPostfix({
+        domain: DOMAIN,
+        mailboxes: [],
+        listeners: [
+          { port },
+          {
+            port: submissionPort,
+            // The tutorial's submission service (without TLS): log in through Dovecot, or nothing is accepted.
+            options: [
+              'syslog_name=postfix/submission',
+              'smtpd_sasl_auth_enable=yes',
+              'smtpd_sasl_type=dovecot',
+              `smtpd_sasl_path=${dovecot.authSocket}`,
+              'smtpd_client_restrictions=permit_sasl_authenticated,reject',
+              'smtpd_recipient_restrictions=permit_sasl_authenticated,reject',
+            ],
+          },
+        ],
+        pgpipeBin: bin,
+        pgpipeConf: pgpipeConf(pg, spamd.port),
+        delivery: 'local',
+        aliases: { team: ['bob', 'dave'] },
+        // gone.test refuses everything (a remote 5xx, made locally); replies to the outside sender are dropped.
+        transports: { 'gone.test': 'error:5.1.2 gone.test accepts no mail', 'sender.test': 'discard:' },
+        // Deferred mail stays deferred until the test flushes the queue (no retry races the test's checks).
+        // recipient_delimiter: the tutorial's, which the Sent copies' +Sent relies on.
+        mainCf:
+          'queue_run_delay = 300s\nminimal_backoff_time = 300s\nmaximal_backoff_time = 600s\n' +
+          'recipient_delimiter = +\n',
+      });
+      await wirePostfix(bin);
+    },
+    { timeout: 180_000 },
+  );
 
-  after(async () => {
-    await postfix?.stop();
-    await dovecot?.destroy();
-    await spamd?.stop();
-    await pg?.stop();
-    app?.remove();
-  }, { timeout: 60_000 });
+  after(
+    async () => {
+      await postfix?.stop();
+      await dovecot?.destroy();
+      await spamd?.stop();
+      await pg?.stop();
+      app?.remove();
+    },
+    { timeout: 60_000 },
+  );
 
   it('SMTP inbound to a keyed user: stored encrypted, gpg decrypts it to the original, real Subject', async () => {
     const m = message(at('bob'), ['bob']);
@@ -236,8 +291,16 @@ describe('pgpipe deliver end to end: Postfix, Dovecot LMTP, spamd, PostgreSQL', 
     const before = dovecot.messages('bob').length;
     await postfix.sendmail(['-i', '-f', at('bob'), '--', 'someone@gone.test'], m.text, 'nobody');
     await logShows(/: to=<someone@gone\.test>, relay=none, .*status=bounced \(gone\.test accepts no mail\)/);
-    const dsn = await waitFor('the DSN in bob\'s Maildir', () => dovecot.messages('bob').slice(before)
-      .find((mail) => outerHeader(mail, 'from').some((f) => /MAILER-DAEMON/i.test(f))), WAIT_MS, logs);
+    const dsn = await waitFor(
+      "the DSN in bob's Maildir",
+      () =>
+        dovecot
+          .messages('bob')
+          .slice(before)
+          .find((mail) => outerHeader(mail, 'from').some((f) => /MAILER-DAEMON/i.test(f))),
+      WAIT_MS,
+      logs,
+    );
     const inner = await assertEncryptedFor(dsn, 'bob');
     assert.match(inner, /Subject: Undelivered Mail Returned to Sender/);
     assert.ok(inner.includes(m.marker), 'the quoted original is inside the encryption');
@@ -283,22 +346,31 @@ describe('pgpipe deliver end to end: Postfix, Dovecot LMTP, spamd, PostgreSQL', 
   });
 
   it('Dovecot stopped: the message waits in the queue, nothing bounces, it arrives encrypted later', async () => {
-    await assertWaitsThenArrives(() => dovecot.stop(), () => dovecot.start(), /cannot connect to LMTP/);
+    await assertWaitsThenArrives(
+      () => dovecot.stop(),
+      () => dovecot.start(),
+      /cannot connect to LMTP/,
+    );
   });
 
   it('PostgreSQL stopped: the message waits in the queue, nothing bounces, it arrives encrypted later', async () => {
-    await assertWaitsThenArrives(() => pg.stopServer(), () => pg.startServer(), /database unavailable/);
+    await assertWaitsThenArrives(
+      () => pg.stopServer(),
+      () => pg.startServer(),
+      /database unavailable/,
+    );
   });
 
   it("an unknown mailbox: Dovecot's 5xx becomes a bounce carrying Dovecot's reason", async () => {
     const m = message(at('nosuch'), [], { from: `Dave <${at('dave')}>` });
     const queueId = await send(m, [at('nosuch')], at('dave'));
-    const line = `${queueId}: to=<${at('nosuch')}>, relay=pgpipe-deliver, .*dsn=5\\.1\\.1, status=bounced `
-      + "\\(.*User doesn't exist";
+    const line =
+      `${queueId}: to=<${at('nosuch')}>, relay=pgpipe-deliver, .*dsn=5\\.1\\.1, status=bounced ` +
+      "\\(.*User doesn't exist";
     await logShows(new RegExp(line));
-    const isDsn = (mail: Buffer): boolean => mail.includes(`<${at('nosuch')}>`)
-      && outerHeader(mail, 'from').some((f) => /MAILER-DAEMON/i.test(f));
-    const dsn = await waitFor('the DSN in dave\'s Maildir', () => dovecot.messages('dave').find(isDsn), WAIT_MS, logs);
+    const isDsn = (mail: Buffer): boolean =>
+      mail.includes(`<${at('nosuch')}>`) && outerHeader(mail, 'from').some((f) => /MAILER-DAEMON/i.test(f));
+    const dsn = await waitFor("the DSN in dave's Maildir", () => dovecot.messages('dave').find(isDsn), WAIT_MS, logs);
     assert.match(dsn.toString('latin1'), /5\.1\.1/);
     assert.match(dsn.toString('latin1'), /User doesn't exist/);
     assert.ok(dsn.includes(m.marker), 'the keyless sender gets their own message back');
@@ -319,8 +391,20 @@ describe('pgpipe deliver end to end: Postfix, Dovecot LMTP, spamd, PostgreSQL', 
     const master = String(dovecot.masterPid());
     const { stdout: forked } = await run('pgrep', ['-P', master]).catch(() => ({ stdout: '' }));
     const pids = [master, ...forked.split('\n').filter((pid) => pid !== '')];
-    const tracer = spawn('strace', ['-ff', '-s', '1048576', '-e', 'trace=openat,unlink,write,pwrite64,writev,close',
-      '-o', join(traceDir, 't'), ...pids.flatMap((pid) => ['-p', pid])], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const tracer = spawn(
+      'strace',
+      [
+        '-ff',
+        '-s',
+        '1048576',
+        '-e',
+        'trace=openat,unlink,write,pwrite64,writev,close',
+        '-o',
+        join(traceDir, 't'),
+        ...pids.flatMap((pid) => ['-p', pid]),
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     try {
       await new Promise<void>((resolve, reject) => {
         tracer.once('error', reject);
@@ -366,8 +450,9 @@ describe('pgpipe deliver end to end: Postfix, Dovecot LMTP, spamd, PostgreSQL', 
   it("dovecot.index.cache after IMAP clients fetched all: the outer '[...]', not the protected Subject", async () => {
     // What a client such as Thunderbird asks for when it lists and previews a folder, in two sessions: the first
     // makes Dovecot decide to cache those fields, the second reads them from the cache.
-    const fetch = 'FETCH 1:* (FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE PREVIEW '
-      + 'BODY.PEEK[HEADER.FIELDS (FROM TO CC SUBJECT DATE MESSAGE-ID X-SPAM-FLAG X-SPAM-STATUS)])';
+    const fetch =
+      'FETCH 1:* (FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE PREVIEW ' +
+      'BODY.PEEK[HEADER.FIELDS (FROM TO CC SUBJECT DATE MESSAGE-ID X-SPAM-FLAG X-SPAM-STATUS)])';
     for (let i = 0; i < 2; i++) {
       const out = await dovecot.imap('bob', ['a SELECT INBOX', `b ${fetch}`]);
       assert.match(out, /^b OK Fetch completed/m);
@@ -383,8 +468,16 @@ describe('pgpipe deliver end to end: Postfix, Dovecot LMTP, spamd, PostgreSQL', 
     for (const [i, bdat] of [false, true].entries()) {
       const m = message(`${at('carol')}, outside@sender.test`, ['bob', 'carol'], { from: `Bob <${at('bob')}>` });
       const to = [at('carol'), 'outside@sender.test'];
-      const queueId = queueIdOf(await sendMail({ port: submissionPort, from: at('bob'), to, data: m.text, bdat,
-        auth: { user: at('bob'), password: 'e2e-password' } }));
+      const queueId = queueIdOf(
+        await sendMail({
+          port: submissionPort,
+          from: at('bob'),
+          to,
+          data: m.text,
+          bdat,
+          auth: { user: at('bob'), password: 'e2e-password' },
+        }),
+      );
       await assertEncryptedFor(await stored('carol', m.id), 'carol', m);
       const copy = await sentCopy('bob', m);
       await assertEncryptedFor(copy, 'bob', m);
@@ -431,8 +524,13 @@ describe('pgpipe deliver end to end: Postfix, Dovecot LMTP, spamd, PostgreSQL', 
     const upload = m.text.replace(/\r?\n/g, '\r\n');
     const before = dovecot.messages('bob', 'Sent').length;
     // A synchronising literal: the client waits for "+" before it sends the message, so a NO means none was sent.
-    const out = await dovecot.imap('bob', [`a APPEND Sent (\\Seen) {${Buffer.byteLength(upload)}}`, upload,
-      'b SELECT INBOX', 'c COPY 1:* Sent', 'd MOVE 1:* Sent']);
+    const out = await dovecot.imap('bob', [
+      `a APPEND Sent (\\Seen) {${Buffer.byteLength(upload)}}`,
+      upload,
+      'b SELECT INBOX',
+      'c COPY 1:* Sent',
+      'd MOVE 1:* Sent',
+    ]);
     assert.match(out, /^a NO \[NOPERM\] Permission denied/m, out);
     assert.doesNotMatch(out, /^\+ /m, 'no go-ahead for the literal');
     assert.match(out, /^c NO \[NOPERM\]/m);
@@ -445,8 +543,15 @@ describe('pgpipe deliver end to end: Postfix, Dovecot LMTP, spamd, PostgreSQL', 
   it("no file under a keyed user's home holds a plaintext marker of their mail", () => {
     for (const user of KEYED) {
       const files = dovecot.files(user);
-      assert.ok(files.some((f) => f.path.endsWith('dovecot.index.cache')), `${user} has index files to check`);
-      if (user === 'bob') assert.ok(files.some((f) => f.path.includes('/.Sent/cur/')), 'bob has a Sent copy to check');
+      assert.ok(
+        files.some((f) => f.path.endsWith('dovecot.index.cache')),
+        `${user} has index files to check`,
+      );
+      if (user === 'bob')
+        assert.ok(
+          files.some((f) => f.path.includes('/.Sent/cur/')),
+          'bob has a Sent copy to check',
+        );
       assert.ok(markers[user].length >= 3, `${user} got several keyed messages`);
       for (const { path, content } of files) {
         for (const marker of markers[user]) assert.ok(!content.includes(marker), `${marker} in ${path}`);

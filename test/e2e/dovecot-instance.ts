@@ -5,7 +5,16 @@
 // daemon and keep the mail; destroy() removes everything.
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import {
-  chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync,
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,8 +144,12 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotInst
   const homes = join(dir, 'home');
   chownSync(homes, MAIL_ID, MAIL_ID);
   writeFileSync(configFile, config(dir, options));
-  writeFileSync(join(dir, 'passwd'), options.users
-    .map((u) => `${u}@${options.domain}:{PLAIN}e2e-password:${MAIL_ID}:${MAIL_ID}::${join(homes, u)}::\n`).join(''));
+  writeFileSync(
+    join(dir, 'passwd'),
+    options.users
+      .map((u) => `${u}@${options.domain}:{PLAIN}e2e-password:${MAIL_ID}:${MAIL_ID}::${join(homes, u)}::\n`)
+      .join(''),
+  );
   const pidFile = join(dir, 'run', 'master.pid');
   const masterPid = (): number | undefined => {
     try {
@@ -178,9 +191,13 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotInst
     rmSync(join(dir, 'run', 'lmtp-pgpipe'), { force: true });
   };
   const walk = (path: string): string[] =>
-    !existsSync(path) ? [] : statSync(path).isDirectory()
-      ? readdirSync(path).flatMap((name) => walk(join(path, name)))
-      : statSync(path).isFile() ? [path] : [];
+    !existsSync(path)
+      ? []
+      : statSync(path).isDirectory()
+        ? readdirSync(path).flatMap((name) => walk(join(path, name)))
+        : statSync(path).isFile()
+          ? [path]
+          : [];
 
   try {
     execFileSync('doveconf', ['-c', configFile, '-n'], { stdio: 'ignore' });
@@ -206,21 +223,42 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotInst
     messages(user, mailbox = 'INBOX') {
       // Maildir++: INBOX is the Maildir itself, every other mailbox a ".Name" directory in it.
       const box = join(homes, user, 'Maildir', ...(mailbox === 'INBOX' ? [] : [`.${mailbox}`]));
-      return ['new', 'cur'].flatMap((sub) => {
-        const d = join(box, sub);
-        return existsSync(d) ? readdirSync(d).map((f) => ({ f, path: join(d, f) })) : [];
-      }).sort((a, b) => arrival(a.f) - arrival(b.f) || a.f.localeCompare(b.f)).map((m) => readFileSync(m.path));
+      return ['new', 'cur']
+        .flatMap((sub) => {
+          const d = join(box, sub);
+          return existsSync(d) ? readdirSync(d).map((f) => ({ f, path: join(d, f) })) : [];
+        })
+        .sort((a, b) => arrival(a.f) - arrival(b.f) || a.f.localeCompare(b.f))
+        .map((m) => readFileSync(m.path));
     },
     files: (user) => walk(join(homes, user)).map((path) => ({ path, content: readFileSync(path) })),
     async imap(user, commands) {
       // imap refuses a socket on stdin (Node's stdio pipes are socketpairs: "started from inetd") and panics on a
       // file (no epoll): a shell pipe in, a file out.
       const base = join(dir, `imap-${process.hrtime.bigint()}`);
-      writeFileSync(`${base}.in`, Buffer.concat([...commands, 'zz LOGOUT']
-        .flatMap((c) => [Buffer.isBuffer(c) ? c : Buffer.from(c, 'utf8'), Buffer.from('\r\n')])));
+      writeFileSync(
+        `${base}.in`,
+        Buffer.concat(
+          [...commands, 'zz LOGOUT'].flatMap((c) => [
+            Buffer.isBuffer(c) ? c : Buffer.from(c, 'utf8'),
+            Buffer.from('\r\n'),
+          ]),
+        ),
+      );
       try {
-        const result = spawnSync('sh', ['-c', 'cat "$1" | doveadm -c "$2" exec imap -u "$3" >"$4" 2>&1', 'imap',
-          `${base}.in`, configFile, `${user}@${options.domain}`, `${base}.out`], { stdio: 'ignore', timeout: 20_000 });
+        const result = spawnSync(
+          'sh',
+          [
+            '-c',
+            'cat "$1" | doveadm -c "$2" exec imap -u "$3" >"$4" 2>&1',
+            'imap',
+            `${base}.in`,
+            configFile,
+            `${user}@${options.domain}`,
+            `${base}.out`,
+          ],
+          { stdio: 'ignore', timeout: 20_000 },
+        );
         const text = existsSync(`${base}.out`) ? readFileSync(`${base}.out`, 'latin1') : '';
         if (result.status !== 0) throw new Error(`imap session failed (${result.status ?? result.signal}): ${text}`);
         return text;

@@ -16,8 +16,15 @@ export async function ensureUser(name: string): Promise<void> {
   try {
     await run('id', ['-u', name]);
   } catch {
-    await run('useradd', ['--system', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin',
-      name]);
+    await run('useradd', [
+      '--system',
+      '--no-create-home',
+      '--home-dir',
+      '/nonexistent',
+      '--shell',
+      '/usr/sbin/nologin',
+      name,
+    ]);
   }
 }
 
@@ -57,8 +64,21 @@ export async function applyPostgresSnippets(cluster: PgCluster, users: readonly 
   await cluster.psql('SELECT pg_reload_conf()', 'postgres');
   // Fail early and clearly if peer authentication through the map does not work.
   for (const user of users) {
-    await run('runuser', ['-u', user, '--', '/usr/lib/postgresql/15/bin/psql', '-X', '-h', cluster.socketDir,
-      '-U', 'pgpipe', '-d', 'mailstore_db', '-Atc', 'SELECT count(*) FROM users, aliases']);
+    await run('runuser', [
+      '-u',
+      user,
+      '--',
+      '/usr/lib/postgresql/15/bin/psql',
+      '-X',
+      '-h',
+      cluster.socketDir,
+      '-U',
+      'pgpipe',
+      '-d',
+      'mailstore_db',
+      '-Atc',
+      'SELECT count(*) FROM users, aliases',
+    ]);
   }
 }
 

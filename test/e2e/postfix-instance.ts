@@ -4,7 +4,17 @@
 // from postfix-snippets/ verbatim (only the install path /opt/pgpipe/bin/pgpipe is replaced). Needs root. stop()
 // always cleans up.
 import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -68,7 +78,10 @@ async function blessConfigDir(configDir: string): Promise<() => Promise<void>> {
   const existed = existsSync(main);
   if (!existed) writeFileSync(main, '');
   const before = existed ? (await run('postconf', ['-h', 'alternate_config_directories'])).stdout.trim() : '';
-  await run('postconf', ['-e', `alternate_config_directories = ${[before, configDir].filter((v) => v !== '').join(', ')}`]);
+  await run('postconf', [
+    '-e',
+    `alternate_config_directories = ${[before, configDir].filter((v) => v !== '').join(', ')}`,
+  ]);
   return async () => {
     if (!existed) rmSync(main, { force: true });
     else await run('postconf', ['-e', `alternate_config_directories = ${before}`]);
@@ -76,9 +89,12 @@ async function blessConfigDir(configDir: string): Promise<() => Promise<void>> {
 }
 
 function masterCf(options: PostfixOptions): string {
-  const listeners = options.listeners.map((l) => `127.0.0.1:${l.port} inet n - n - - smtpd\n`
-    + (l.contentFilter === undefined ? '' : `  -o content_filter=${l.contentFilter}\n`)
-    + (l.options ?? []).map((o) => `  -o ${o}\n`).join(''));
+  const listeners = options.listeners.map(
+    (l) =>
+      `127.0.0.1:${l.port} inet n - n - - smtpd\n` +
+      (l.contentFilter === undefined ? '' : `  -o content_filter=${l.contentFilter}\n`) +
+      (l.options ?? []).map((o) => `  -o ${o}\n`).join(''),
+  );
   // Debian's master.cf runs most daemons chrooted into the queue directory; a temp instance runs none chrooted.
   const daemons = `
 pickup    unix  n       -       n       60      1       pickup
@@ -154,11 +170,18 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixInst
   chmodSync(dir, 0o755); // postfix and the filter user must reach the queue and config below it
   const configDir = join(dir, 'etc');
   for (const sub of ['etc', 'spool', 'data', 'vmail']) mkdirSync(join(dir, sub));
-  chownSync(join(dir, 'data'), Number((await run('id', ['-u', 'postfix'])).stdout), Number((await run('id', ['-g', 'postfix'])).stdout));
+  chownSync(
+    join(dir, 'data'),
+    Number((await run('id', ['-u', 'postfix'])).stdout),
+    Number((await run('id', ['-g', 'postfix'])).stdout),
+  );
   chownSync(join(dir, 'vmail'), 65534, 65534);
   writeFileSync(join(configDir, 'main.cf'), mainCf(dir, options));
   writeFileSync(join(configDir, 'master.cf'), masterCf(options));
-  writeFileSync(join(configDir, 'vmailbox'), options.mailboxes.map((m) => `${m}@${options.domain} ${options.domain}/${m}/\n`).join(''));
+  writeFileSync(
+    join(configDir, 'vmailbox'),
+    options.mailboxes.map((m) => `${m}@${options.domain} ${options.domain}/${m}/\n`).join(''),
+  );
   writeFileSync(join(configDir, 'pgpipe.conf'), options.pgpipeConf, { mode: 0o644 });
   const aliases = Object.entries(options.aliases ?? {}).map(([alias, members]) => `${alias}: ${members.join(', ')}\n`);
   writeFileSync(join(configDir, 'aliases'), aliases.join(''));
@@ -199,7 +222,10 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixInst
     },
     async queue() {
       const { stdout } = await run('postqueue', ['-c', configDir, '-j']);
-      return stdout.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as QueueEntry);
+      return stdout
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l) => JSON.parse(l) as QueueEntry);
     },
     async flush() {
       await run('postqueue', ['-c', configDir, '-f']);
@@ -211,21 +237,26 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixInst
     async sendmail(args, message, user) {
       const argv = ['/usr/sbin/sendmail', ...args];
       // runuser resets the environment: MAIL_CONFIG goes through env(1).
-      const asUser = user === undefined ? argv
-        : ['runuser', '-u', user, '--', 'env', `MAIL_CONFIG=${configDir}`, ...argv];
+      const asUser =
+        user === undefined ? argv : ['runuser', '-u', user, '--', 'env', `MAIL_CONFIG=${configDir}`, ...argv];
       const env = { ...process.env, MAIL_CONFIG: configDir };
       const child = execFile(asUser[0] as string, asUser.slice(1), { env, timeout: 30_000 });
       let output = '';
       child.stderr?.on('data', (chunk: Buffer | string) => (output += String(chunk)));
-      const done = new Promise<void>((resolve, reject) => child.once('close', (code) =>
-        (code === 0 ? resolve() : reject(new Error(`sendmail exited ${code}: ${output}`)))));
+      const done = new Promise<void>((resolve, reject) =>
+        child.once('close', (code) =>
+          code === 0 ? resolve() : reject(new Error(`sendmail exited ${code}: ${output}`)),
+        ),
+      );
       child.stdin?.end(message);
       await done;
     },
     delivered(localPart) {
       const box = join(dir, 'vmail', options.domain, localPart, 'new');
       if (!existsSync(box)) return [];
-      return readdirSync(box).sort().map((f) => readFileSync(join(box, f)));
+      return readdirSync(box)
+        .sort()
+        .map((f) => readFileSync(join(box, f)));
     },
     maillog() {
       const file = join(dir, 'maillog');
@@ -236,12 +267,20 @@ export async function startPostfix(options: PostfixOptions): Promise<PostfixInst
 }
 
 /** Polls `test` until it returns a value (not undefined), or throws after `timeoutMs` with `what` and a log tail. */
-export async function waitFor<T>(what: string, test: () => Promise<T | undefined> | T | undefined, timeoutMs: number, log: () => string): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  test: () => Promise<T | undefined> | T | undefined,
+  timeoutMs: number,
+  log: () => string,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const value = await test();
     if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}\n--- maillog tail ---\n${log().split('\n').slice(-25).join('\n')}`);
+    if (Date.now() > until)
+      throw new Error(
+        `timed out waiting for ${what}\n--- maillog tail ---\n${log().split('\n').slice(-25).join('\n')}`,
+      );
     await new Promise((r) => setTimeout(r, 200));
   }
 }

@@ -49,52 +49,77 @@ function message(to: string, body: string, extra = ''): { id: string; text: stri
 
 /** The delivered copy carrying `messageId` in a mailbox (Message-ID stays on the outer headers), or undefined. */
 function findDelivered(user: string, messageId: string): Buffer | undefined {
-  return postfix.delivered(user).find((m) => splitRaw(m).fields.some((f) => f.lower === 'message-id' && f.raw.toString('latin1').includes(messageId)));
+  return postfix
+    .delivered(user)
+    .find((m) =>
+      splitRaw(m).fields.some((f) => f.lower === 'message-id' && f.raw.toString('latin1').includes(messageId)),
+    );
 }
 const delivered = (user: string, messageId: string): Promise<Buffer> =>
-  waitFor(`${messageId} in ${user}'s Maildir`, () => findDelivered(user, messageId), WAIT_MS, () => postfix.maillog());
+  waitFor(
+    `${messageId} in ${user}'s Maildir`,
+    () => findDelivered(user, messageId),
+    WAIT_MS,
+    () => postfix.maillog(),
+  );
 /** postlogd writes the maillog asynchronously, so a line may land just after the mail itself. */
 const logShows = (pattern: RegExp): Promise<true> =>
-  waitFor(`maillog line ${pattern}`, () => (pattern.test(postfix.maillog()) ? true : undefined), 10_000, () => postfix.maillog());
+  waitFor(
+    `maillog line ${pattern}`,
+    () => (pattern.test(postfix.maillog()) ? true : undefined),
+    10_000,
+    () => postfix.maillog(),
+  );
 const outerHeader = (mail: Buffer, lower: string): string[] =>
-  splitRaw(mail).fields.filter((f) => f.lower === lower).map((f) => f.raw.toString('latin1'));
+  splitRaw(mail)
+    .fields.filter((f) => f.lower === lower)
+    .map((f) => f.raw.toString('latin1'));
 
 describe('end to end through Postfix, spamd and PostgreSQL', { skip: skipReason }, () => {
-  before(async () => {
-    await Promise.all([ensureUser('pgpipe'), ensureUser('gpgit')]);
-    // Each service is kept as soon as it is up, so after() stops it even if another one failed to start.
-    const started = await Promise.allSettled([
-      makeKey({ kind: 'curve25519', email: at('bob') }),
-      makeKey({ kind: 'rsa3072', email: at('carol') }),
-      startPostgres().then((cluster) => (pg = cluster)),
-      startSpamd().then((daemon) => (spamd = daemon)),
-    ]);
-    const failed = started.find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
-    const [bob, carol] = started.map((r) => (r as PromiseFulfilledResult<TestKey>).value) as [TestKey, TestKey];
-    keys = { bob, carol };
-    await applyPostgresSnippets(pg, ['pgpipe', 'gpgit']);
-    // dave has a mailbox but no users row: the keyless case.
-    await seedStore({ databaseUrl: pg.url }, [
-      { email: at('bob'), pgpkey: bob.publicArmored },
-      { email: at('carol'), pgpkey: carol.publicArmored },
-    ]);
-    [port, tutorialPort] = await Promise.all([freePort(), freePort()]);
-    postfix = await startPostfix({
-      domain: DOMAIN,
-      mailboxes: ['bob', 'carol', 'dave'],
-      listeners: [{ port, contentFilter: 'pgpipe:dummy' }, { port: tutorialPort, contentFilter: 'gpgit-pipe' }],
-      pgpipeBin: (app = await installedPgpipe(['pgpipe', 'gpgit'])).bin,
-      pgpipeConf: pgpipeConf(pg, spamd.port),
-    });
-  }, { timeout: 180_000 });
+  before(
+    async () => {
+      await Promise.all([ensureUser('pgpipe'), ensureUser('gpgit')]);
+      // Each service is kept as soon as it is up, so after() stops it even if another one failed to start.
+      const started = await Promise.allSettled([
+        makeKey({ kind: 'curve25519', email: at('bob') }),
+        makeKey({ kind: 'rsa3072', email: at('carol') }),
+        startPostgres().then((cluster) => (pg = cluster)),
+        startSpamd().then((daemon) => (spamd = daemon)),
+      ]);
+      const failed = started.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      const [bob, carol] = started.map((r) => (r as PromiseFulfilledResult<TestKey>).value) as [TestKey, TestKey];
+      keys = { bob, carol };
+      await applyPostgresSnippets(pg, ['pgpipe', 'gpgit']);
+      // dave has a mailbox but no users row: the keyless case.
+      await seedStore({ databaseUrl: pg.url }, [
+        { email: at('bob'), pgpkey: bob.publicArmored },
+        { email: at('carol'), pgpkey: carol.publicArmored },
+      ]);
+      [port, tutorialPort] = await Promise.all([freePort(), freePort()]);
+      postfix = await startPostfix({
+        domain: DOMAIN,
+        mailboxes: ['bob', 'carol', 'dave'],
+        listeners: [
+          { port, contentFilter: 'pgpipe:dummy' },
+          { port: tutorialPort, contentFilter: 'gpgit-pipe' },
+        ],
+        pgpipeBin: (app = await installedPgpipe(['pgpipe', 'gpgit'])).bin,
+        pgpipeConf: pgpipeConf(pg, spamd.port),
+      });
+    },
+    { timeout: 180_000 },
+  );
 
-  after(async () => {
-    await postfix?.stop();
-    await spamd?.stop();
-    await pg?.stop();
-    app?.remove();
-  }, { timeout: 60_000 });
+  after(
+    async () => {
+      await postfix?.stop();
+      await spamd?.stop();
+      await pg?.stop();
+      app?.remove();
+    },
+    { timeout: 60_000 },
+  );
 
   it('keyed user: arrives encrypted, decrypts with their key, body intact, spam verdict outside', async () => {
     const { id, text } = message(at('bob'), 'The launch code is 0000.\n');
@@ -108,7 +133,9 @@ describe('end to end through Postfix, spamd and PostgreSQL', { skip: skipReason 
     const inner = (await decryptWithGpg(mail, keys.bob.privateArmored)).toString('latin1');
     assert.match(inner, /\r\nSubject: e2e case \d+\r\n/);
     assert.match(inner, /\r\n\r\nThe launch code is 0000\.\r\n/);
-    await logShows(/relay=pgpipe, .*status=sent \(delivered via pgpipe service \(2\.0\.0 pgpipe: 1 rcpt: encrypted [0-9A-F]{16}/);
+    await logShows(
+      /relay=pgpipe, .*status=sent \(delivered via pgpipe service \(2\.0\.0 pgpipe: 1 rcpt: encrypted [0-9A-F]{16}/,
+    );
   });
 
   it('keyless user: arrives as sent (plus the spam verdict)', async () => {
@@ -122,10 +149,18 @@ describe('end to end through Postfix, spamd and PostgreSQL', { skip: skipReason 
     assert.equal(outerHeader(mail, 'x-spam-status').length, 1);
   });
 
-  for (const [name, which] of [['recommended service, one run per recipient', 'pgpipe'], ["tutorial's gpgit-pipe line, one run for both", 'tutorial']] as const) {
+  for (const [name, which] of [
+    ['recommended service, one run per recipient', 'pgpipe'],
+    ["tutorial's gpgit-pipe line, one run for both", 'tutorial'],
+  ] as const) {
     it(`two keyed users in one SMTP transaction (${name}): each reads only their own copy`, async () => {
       const { id, text } = message(`${at('bob')}, ${at('carol')}`, 'For both of you.\n');
-      await sendMail({ port: which === 'pgpipe' ? port : tutorialPort, from: 'alice@sender.test', to: [at('bob'), at('carol')], data: text });
+      await sendMail({
+        port: which === 'pgpipe' ? port : tutorialPort,
+        from: 'alice@sender.test',
+        to: [at('bob'), at('carol')],
+        data: text,
+      });
       const [toBob, toCarol] = await Promise.all([delivered('bob', id), delivered('carol', id)]);
       assert.match((await decryptWithGpg(toBob, keys.bob.privateArmored)).toString(), /For both of you\./);
       assert.match((await decryptWithGpg(toCarol, keys.carol.privateArmored)).toString(), /For both of you\./);
@@ -160,7 +195,11 @@ describe('end to end through Postfix, spamd and PostgreSQL', { skip: skipReason 
   });
 
   it('a bounce (null sender) is re-injected with the null sender and encrypted', async () => {
-    const { id, text } = message(at('bob'), 'Delivery Status Notification: your message could not be delivered.\n', 'Auto-Submitted: auto-replied\n');
+    const { id, text } = message(
+      at('bob'),
+      'Delivery Status Notification: your message could not be delivered.\n',
+      'Auto-Submitted: auto-replied\n',
+    );
     await sendMail({ port, from: '', to: [at('bob')], data: text });
     const mail = await delivered('bob', id);
     assert.deepEqual(outerHeader(mail, 'return-path'), ['Return-Path: <>']);
@@ -173,8 +212,12 @@ describe('end to end through Postfix, spamd and PostgreSQL', { skip: skipReason 
     try {
       const { id, text } = message(at('carol'), 'Sent while the database was down.\n');
       const queueId = queueIdOf(await sendMail({ port, from: 'alice@sender.test', to: [at('carol')], data: text }));
-      const entry = await waitFor('the deferred queue entry', async () =>
-        (await postfix.queue()).find((e) => e.queue_id === queueId && e.queue_name === 'deferred'), WAIT_MS, () => postfix.maillog());
+      const entry = await waitFor(
+        'the deferred queue entry',
+        async () => (await postfix.queue()).find((e) => e.queue_id === queueId && e.queue_name === 'deferred'),
+        WAIT_MS,
+        () => postfix.maillog(),
+      );
       assert.match(entry.recipients[0]?.delay_reason ?? '', /^pgpipe: database unavailable/);
       await logShows(new RegExp(`${queueId}: to=<${at('carol')}>, relay=pgpipe, .*dsn=4\\.3\\.0, status=deferred`));
       assert.doesNotMatch(postfix.maillog(), /status=bounced/);
@@ -197,8 +240,12 @@ describe('end to end through Postfix, spamd and PostgreSQL', { skip: skipReason 
     try {
       const { id, text } = message(at('bob'), 'Sent while sendmail was refusing.\n');
       const queueId = queueIdOf(await sendMail({ port, from: 'alice@sender.test', to: [at('bob')], data: text }));
-      const entry = await waitFor('the deferred queue entry', async () =>
-        (await postfix.queue()).find((e) => e.queue_id === queueId && e.queue_name === 'deferred'), WAIT_MS, () => postfix.maillog());
+      const entry = await waitFor(
+        'the deferred queue entry',
+        async () => (await postfix.queue()).find((e) => e.queue_id === queueId && e.queue_name === 'deferred'),
+        WAIT_MS,
+        () => postfix.maillog(),
+      );
       assert.match(entry.recipients[0]?.delay_reason ?? '', /^pgpipe: re-injection failed \(sendmail exit \d+\)/);
       await logShows(new RegExp(`${queueId}: to=<${at('bob')}>, relay=pgpipe, .*dsn=4\\.3\\.0, status=deferred`));
       await postfix.postconf('authorized_submit_users = static:anyone');

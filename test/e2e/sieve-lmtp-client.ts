@@ -8,13 +8,19 @@ export interface LmtpResult {
 }
 
 export function sendLmtp(
-  socketPath: string, from: string, to: readonly string[], message: Buffer,
+  socketPath: string,
+  from: string,
+  to: readonly string[],
+  message: Buffer,
 ): Promise<LmtpResult> {
   return new Promise((resolve, reject) => {
     const socket = connect(socketPath);
     let buffer = '';
     const waiting: ((line: string) => void)[] = [];
-    const timer = setTimeout(() => { socket.destroy(); reject(new Error('LMTP timeout')); }, 60_000);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error('LMTP timeout'));
+    }, 60_000);
     socket.setEncoding('latin1');
     // A reply is complete at its last line ("250 ..." rather than "250-...").
     socket.on('data', (chunk: string) => {
@@ -27,13 +33,18 @@ export function sendLmtp(
         waiting.shift()?.(lines[lines.length - 1] ?? '');
       }
     });
-    socket.on('error', (error) => { clearTimeout(timer); reject(error); });
+    socket.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
     const reply = (): Promise<string> => new Promise((r) => waiting.push(r));
     const expect = async (code: string, what: string): Promise<void> => {
       const line = await reply();
       if (!line.startsWith(code)) throw new Error(`LMTP ${what}: ${line}`);
     };
-    const send = (text: string | Buffer): void => { socket.write(text); };
+    const send = (text: string | Buffer): void => {
+      socket.write(text);
+    };
     (async () => {
       await expect('220', 'greeting');
       send('LHLO test.example\r\n');
@@ -56,6 +67,10 @@ export function sendLmtp(
       clearTimeout(timer);
       socket.end();
       resolve({ replies });
-    })().catch((error: unknown) => { clearTimeout(timer); socket.destroy(); reject(error); });
+    })().catch((error: unknown) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(error);
+    });
   });
 }

@@ -25,8 +25,13 @@ const BOB = `bob@${DOMAIN}`;
 const skipReason = ((): string | false => {
   if (process.env.CI === 'true') return false;
   if (process.getuid?.() !== 0) return 'needs root (Dovecot instance, mail uid nobody)';
-  for (const tool of ['/usr/sbin/dovecot', '/usr/lib/dovecot/lmtp', '/usr/bin/sievec',
-    '/usr/lib/dovecot/modules/sieve/lib90_sieve_extprograms_plugin.so', '/usr/lib/postgresql/15/bin/initdb']) {
+  for (const tool of [
+    '/usr/sbin/dovecot',
+    '/usr/lib/dovecot/lmtp',
+    '/usr/bin/sievec',
+    '/usr/lib/dovecot/modules/sieve/lib90_sieve_extprograms_plugin.so',
+    '/usr/lib/postgresql/15/bin/initdb',
+  ]) {
     if (!existsSync(tool)) return `${tool} not installed`;
   }
   return false;
@@ -75,7 +80,8 @@ function testMessage(size = 0): { marker: string; bytes: Buffer } {
   const marker = `sieve-marker-${process.pid}-${++counter}`;
   const filler = size > 0 ? `${'x'.repeat(75)}\n`.repeat(Math.ceil(size / 76)) : '';
   // The marker is in the Subject and body only: Message-ID stays outside the encryption.
-  const text = `From: alice@elsewhere.example\nTo: ${BOB}\nSubject: ${marker} subject\n` +
+  const text =
+    `From: alice@elsewhere.example\nTo: ${BOB}\nSubject: ${marker} subject\n` +
     `Message-ID: <m${counter}.${process.pid}@test>\n` +
     `Date: Tue, 01 Dec 2026 12:00:00 +0000\nContent-Type: text/plain; charset=us-ascii\n\nbody ${marker}\n${filler}`;
   return { marker, bytes: Buffer.from(text) };
@@ -128,7 +134,7 @@ describe('pgpipe encrypt as a Dovecot Sieve filter (LMTP)', { skip: skipReason }
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('stores the message encrypted to the recipient\'s key; gpg decrypts it', async () => {
+  it("stores the message encrypted to the recipient's key; gpg decrypts it", async () => {
     const { marker, stored, reply } = await deliverToBob();
     assert.match(reply, /^250 2\.0\.0 /);
     assert.match(stored.toString('latin1'), /^Content-Type: multipart\/encrypted;/im);
@@ -138,7 +144,9 @@ describe('pgpipe encrypt as a Dovecot Sieve filter (LMTP)', { skip: skipReason }
   });
 
   it('the program gets no PATH: only what Dovecot sets (USER, HOME, HOST, SENDER, RECIPIENT, ORIG_RECIPIENT)', () => {
-    const names = readFileSync(join(dir, 'filter-env'), 'utf8').split('\n').filter((n) => n !== '' && n !== 'PWD');
+    const names = readFileSync(join(dir, 'filter-env'), 'utf8')
+      .split('\n')
+      .filter((n) => n !== '' && n !== 'PWD');
     assert.ok(!names.includes('PATH'), names.join(' '));
     for (const name of ['USER', 'HOME']) assert.ok(names.includes(name), `${name} missing: ${names.join(' ')}`);
   });
@@ -155,9 +163,11 @@ describe('pgpipe encrypt as a Dovecot Sieve filter (LMTP)', { skip: skipReason }
     try {
       const { marker, stored, reply } = await deliverToBob();
       assert.match(reply, /^250 2\.0\.0 /);
-      assert.ok(stored.includes(`body ${marker}`),
+      assert.ok(
+        stored.includes(`body ${marker}`),
         `Dovecot was expected to keep the plaintext:\n${stored.toString('latin1').slice(0, 1500)}\n` +
-        dovecot.log().slice(-1500));
+          dovecot.log().slice(-1500),
+      );
       assert.doesNotMatch(stored.toString('latin1'), /multipart\/encrypted/);
       assert.match(dovecot.log(), /pgpipe/);
     } finally {
@@ -165,7 +175,7 @@ describe('pgpipe encrypt as a Dovecot Sieve filter (LMTP)', { skip: skipReason }
     }
   });
 
-  it('LIMITATION: under Dovecot\'s default vsz_limit (256M) Node cannot start; the plaintext is stored', async () => {
+  it("LIMITATION: under Dovecot's default vsz_limit (256M) Node cannot start; the plaintext is stored", async () => {
     await setVszLimit('256M');
     try {
       const { marker, stored } = await deliverToBob();

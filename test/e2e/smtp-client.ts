@@ -46,7 +46,8 @@ export function sendMail(submission: Submission, timeoutMs = 20_000): Promise<st
       const pending = reply();
       if (send !== undefined) socket.write(send);
       const text = await pending;
-      if (!text.split('\n').at(-1)?.startsWith(code)) throw new Error(`SMTP: expected ${code} after ${send?.trim() ?? 'connect'}, got: ${text}`);
+      if (!text.split('\n').at(-1)?.startsWith(code))
+        throw new Error(`SMTP: expected ${code} after ${send?.trim() ?? 'connect'}, got: ${text}`);
       return text;
     };
     (async () => {

@@ -13,10 +13,19 @@ export interface Spamd {
 
 export async function startSpamd(): Promise<Spamd> {
   const port = await freePort();
-  const child: ChildProcess = spawn('/usr/sbin/spamd', [
-    `--listen=127.0.0.1:${port}`, '--allowed-ips=127.0.0.1', '--local', '--nouser-config', '--max-children=2',
-    '--username=debian-spamd', '--syslog=stderr',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(
+    '/usr/sbin/spamd',
+    [
+      `--listen=127.0.0.1:${port}`,
+      '--allowed-ips=127.0.0.1',
+      '--local',
+      '--nouser-config',
+      '--max-children=2',
+      '--username=debian-spamd',
+      '--syslog=stderr',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   // If the test process dies first, spamd must not outlive it.
   const killOnExit = (): void => void child.kill('SIGTERM'); // spamd stops its children on TERM
   process.once('exit', killOnExit);

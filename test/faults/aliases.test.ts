@@ -21,20 +21,33 @@ describe('pgpipe filter: aliases on a real PostgreSQL', () => {
   before(async () => {
     pg = await startPostgres();
     [alice, dave] = await Promise.all([
-      makeKey({ kind: 'curve25519', email: ALICE }), makeKey({ kind: 'curve25519', email: DAVE }),
+      makeKey({ kind: 'curve25519', email: ALICE }),
+      makeKey({ kind: 'curve25519', email: DAVE }),
     ]);
-    const chain = Array.from({ length: 6 }, (_, i) => ({ alias: `c${i}@${D}`, email: i === 5 ? ALICE : `c${i + 1}@${D}` }));
-    const users = [{ email: ALICE, pgpkey: alice.publicArmored }, { email: DAVE, pgpkey: dave.publicArmored }];
+    const chain = Array.from({ length: 6 }, (_, i) => ({
+      alias: `c${i}@${D}`,
+      email: i === 5 ? ALICE : `c${i + 1}@${D}`,
+    }));
+    const users = [
+      { email: ALICE, pgpkey: alice.publicArmored },
+      { email: DAVE, pgpkey: dave.publicArmored },
+    ];
     await seedStore({ databaseUrl: pg.url }, users, [
-      { alias: `team@${D}`, email: ALICE }, { alias: `team@${D}`, email: `carol@${D}` }, // carol: no users row
-      { alias: `team@${D}`, email: `dave+team@${D}` }, { alias: `team@${D}`, email: 'friend@outside.example' },
-      { alias: `both@${D}`, email: ALICE }, { alias: `both@${D}`, email: DAVE },
+      { alias: `team@${D}`, email: ALICE },
+      { alias: `team@${D}`, email: `carol@${D}` }, // carol: no users row
+      { alias: `team@${D}`, email: `dave+team@${D}` },
+      { alias: `team@${D}`, email: 'friend@outside.example' },
+      { alias: `both@${D}`, email: ALICE },
+      { alias: `both@${D}`, email: DAVE },
       { alias: 'alice57', email: ALICE }, // the tutorial's bare local-part form
       { alias: 'postmaster', email: ALICE },
       ...chain,
     ]);
     world = {
-      pg, alice: { address: ALICE, privateKey: null }, carol: { address: `carol@${D}`, privateKey: null }, close: () => pg.stop(),
+      pg,
+      alice: { address: ALICE, privateKey: null },
+      carol: { address: `carol@${D}`, privateKey: null },
+      close: () => pg.stop(),
     };
   });
   after(async () => pg.stop());
@@ -54,14 +67,17 @@ describe('pgpipe filter: aliases on a real PostgreSQL', () => {
     assert.match(r.run.output, /^2\.0\.0 pgpipe: 1 rcpt/);
     const by = new Map(r.handoffs.map((h) => [h.recipients.join(' '), h]));
     assert.deepEqual([...by.keys()].sort(), [ALICE, `carol@${D} friend@outside.example`, `dave+team@${D}`].sort());
-    for (const [to, key] of [[ALICE, alice], [`dave+team@${D}`, dave]] as const) {
+    for (const [to, key] of [
+      [ALICE, alice],
+      [`dave+team@${D}`, dave],
+    ] as const) {
       const copy = by.get(to)!;
       assert.ok(copy.accepted);
       const clear = plaintext(copy.data, message.bodyToken) || plaintext(copy.data, message.subjectToken);
       assert.ok(!clear, `no plaintext to ${to}`);
       assert.ok((await decryptWithGpg(copy.data, key.privateArmored)).includes(message.bodyToken));
     }
-    await assert.rejects(decryptWithGpg(by.get(ALICE)!.data, dave.privateArmored), 'alice\'s copy is hers alone');
+    await assert.rejects(decryptWithGpg(by.get(ALICE)!.data, dave.privateArmored), "alice's copy is hers alone");
     const keyless = by.get(`carol@${D} friend@outside.example`)!;
     assert.ok(plaintext(keyless.data, message.bodyToken), 'the keyless members can read their copy');
     assert.ok(r.handoffs.every((h) => h.sender === 'sender@example.org'));
@@ -70,14 +86,20 @@ describe('pgpipe filter: aliases on a real PostgreSQL', () => {
   it('the alias and one of its members in one run: that member gets one copy', async () => {
     const r = await run([`team@${D}`, ALICE]).result;
     assert.equal(r.run.code, 0, r.run.output);
-    assert.deepEqual(r.handoffs.map((h) => h.recipients).filter((rs) => rs.includes(ALICE)), [[ALICE]]);
+    assert.deepEqual(
+      r.handoffs.map((h) => h.recipients).filter((rs) => rs.includes(ALICE)),
+      [[ALICE]],
+    );
   });
 
   it('an alias whose members all have keys keeps one copy to the alias, readable by each', async () => {
     const { message, result } = run([`both@${D}`]);
     const r = await result;
     assert.equal(r.run.code, 0, r.run.output);
-    assert.deepEqual(r.handoffs.map((h) => h.recipients), [[`both@${D}`]]);
+    assert.deepEqual(
+      r.handoffs.map((h) => h.recipients),
+      [[`both@${D}`]],
+    );
     for (const key of [alice, dave]) {
       assert.ok((await decryptWithGpg(r.handoffs[0]!.data, key.privateArmored)).includes(message.bodyToken));
     }
@@ -94,21 +116,31 @@ describe('pgpipe filter: aliases on a real PostgreSQL', () => {
   it('a chain longer than 5 hops is held, not delivered in clear to whoever is at its end', async () => {
     const r = await run([`c0@${D}`]).result;
     assert.equal(r.run.code, 75, r.run.output);
-    assert.match(r.run.output,
-      /^4\.7\.5 pgpipe: <c0@aliases\.test>: stored OpenPGP key unusable: alias chain longer than 5 hops/);
+    assert.match(
+      r.run.output,
+      /^4\.7\.5 pgpipe: <c0@aliases\.test>: stored OpenPGP key unusable: alias chain longer than 5 hops/,
+    );
     assert.equal(r.handoffs.length, 0);
     const ok = await run([`c1@${D}`]).result; // exactly 5 hops
     assert.equal(ok.run.code, 0, ok.run.output);
     assert.ok((await decryptWithGpg(ok.handoffs[0]!.data, alice.privateArmored)).length > 0);
   });
 
-  const outsiders = ['alice57@gmail.com', 'postmaster@elsewhere.example', 'Postmaster+x@Other.Example', 'alice57@sub.aliases.test'];
+  const outsiders = [
+    'alice57@gmail.com',
+    'postmaster@elsewhere.example',
+    'Postmaster+x@Other.Example',
+    'alice57@sub.aliases.test',
+  ];
   for (const outside of outsiders) {
     it(`a bare local-part alias does not apply outside the local domains: ${outside} leaves as sent`, async () => {
       const { message, result } = run([outside]);
       const r = await result;
       assert.equal(r.run.code, 0, r.run.output);
-      assert.deepEqual(r.handoffs.map((h) => h.recipients), [[outside]]);
+      assert.deepEqual(
+        r.handoffs.map((h) => h.recipients),
+        [[outside]],
+      );
       assert.ok(plaintext(r.handoffs[0]!.data, message.bodyToken), 'the outside reader gets what it can read');
     });
   }

@@ -11,12 +11,17 @@ const PSQL = `${process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin'}/psql`;
 /** Another session that takes ACCESS EXCLUSIVE on users and holds it (until terminated). */
 async function lockUsers(world: FaultWorld): Promise<{ release(): Promise<void>; child: ChildProcess }> {
   const url = `${world.pg.url}&application_name=fault-locker`;
-  const child = spawn(PSQL, ['-X', '-q', url, '-c', 'BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(120);'],
-    { stdio: 'ignore' });
+  const child = spawn(
+    PSQL,
+    ['-X', '-q', url, '-c', 'BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(120);'],
+    { stdio: 'ignore' },
+  );
   let granted = false;
   for (let i = 0; i < 200 && !granted; i += 1) {
-    const count = await world.pg.psql("SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) " +
-      "WHERE a.application_name = 'fault-locker' AND l.mode = 'AccessExclusiveLock' AND l.granted");
+    const count = await world.pg.psql(
+      'SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) ' +
+        "WHERE a.application_name = 'fault-locker' AND l.mode = 'AccessExclusiveLock' AND l.granted",
+    );
     granted = count.trim() === '1';
     if (!granted) await sleep(50);
   }
@@ -24,7 +29,9 @@ async function lockUsers(world: FaultWorld): Promise<{ release(): Promise<void>;
   return {
     child,
     release: async () => {
-      await world.pg.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'fault-locker'");
+      await world.pg.psql(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'fault-locker'",
+      );
       if (child.exitCode === null && child.pid !== undefined) child.kill('SIGKILL');
     },
   };
@@ -42,7 +49,11 @@ describe('PostgreSQL faults (documented outcome: 75, nothing handed on)', () => 
 
   test('no server at the socket path → 75', async () => {
     const m = tokenMessage();
-    const r = await runFilterCli({ world, input: m.raw, dbUrl: 'postgresql:///mailstore_db?host=/nonexistent-pgpipe-socket-dir' });
+    const r = await runFilterCli({
+      world,
+      input: m.raw,
+      dbUrl: 'postgresql:///mailstore_db?host=/nonexistent-pgpipe-socket-dir',
+    });
     assertOutcome(r, 75, [m.subjectToken, m.bodyToken]);
   });
 
@@ -72,8 +83,10 @@ describe('PostgreSQL faults (documented outcome: 75, nothing handed on)', () => 
       const killer = (async () => {
         // Wait until pgpipe's lookup is blocked on the lock, then kill that backend.
         for (let i = 0; i < 200 && killed === 0; i += 1) {
-          const out = await world.pg.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity " +
-            "WHERE wait_event_type = 'Lock' AND application_name <> 'fault-locker' AND query ILIKE '%users%'");
+          const out = await world.pg.psql(
+            'SELECT pg_terminate_backend(pid) FROM pg_stat_activity ' +
+              "WHERE wait_event_type = 'Lock' AND application_name <> 'fault-locker' AND query ILIKE '%users%'",
+          );
           killed = out.split('\n').filter((l) => l.trim() === 't').length;
           if (killed === 0) await sleep(50);
         }

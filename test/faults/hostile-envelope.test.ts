@@ -27,17 +27,33 @@ describe('hostile envelopes', () => {
   before(async () => {
     const dashKey = await makeKey({ kind: 'curve25519', email: '-dash@faults.test' });
     const spacedKey = await makeKey({ kind: 'curve25519', email: 'john.doe@faults.test' }); // OpenPGP.js refuses the space in a UID
-    await seedStore({ databaseUrl: world.pg.url }, [{ email: '-dash@faults.test', pgpkey: dashKey.publicArmored },
-      { email: 'john doe@faults.test', pgpkey: spacedKey.publicArmored }]);
-    dash = { address: '-dash@faults.test', privateKey: await openpgp.readPrivateKey({ armoredKey: dashKey.privateArmored }) };
+    await seedStore({ databaseUrl: world.pg.url }, [
+      { email: '-dash@faults.test', pgpkey: dashKey.publicArmored },
+      { email: 'john doe@faults.test', pgpkey: spacedKey.publicArmored },
+    ]);
+    dash = {
+      address: '-dash@faults.test',
+      privateKey: await openpgp.readPrivateKey({ armoredKey: dashKey.privateArmored }),
+    };
     // Postfix pipe flag q quotes a local part with a space; pgpipe unquotes it for the lookup only.
-    spaced = { address: '"john doe"@faults.test', privateKey: await openpgp.readPrivateKey({ armoredKey: spacedKey.privateArmored }) };
+    spaced = {
+      address: '"john doe"@faults.test',
+      privateKey: await openpgp.readPrivateKey({ armoredKey: spacedKey.privateArmored }),
+    };
   });
 
   test('SQL metacharacters and LIKE wildcards match nothing, inject nothing; the tables survive', async () => {
     const before = await world.pg.psql('SELECT count(*) FROM users');
-    const hostile = [`x'); DROP TABLE users; --@faults.test`, `' OR '1'='1@faults.test`, `%@faults.test`, '_lice@faults.test',
-      `alice@faults.test' --`, `\\'; SELECT pg_sleep(10); --@faults.test`, '$1@faults.test', 'ALICE@FAULTS.TEST\\'];
+    const hostile = [
+      `x'); DROP TABLE users; --@faults.test`,
+      `' OR '1'='1@faults.test`,
+      `%@faults.test`,
+      '_lice@faults.test',
+      `alice@faults.test' --`,
+      `\\'; SELECT pg_sleep(10); --@faults.test`,
+      '$1@faults.test',
+      'ALICE@FAULTS.TEST\\',
+    ];
     const m = tokenMessage();
     const r = await runFilterCli({ world, input: m.raw, recipients: hostile.map(plain) });
     // Every hostile address is an unkeyed recipient: delivered as sent (--missing-key deliver), never encrypted to alice.
@@ -58,16 +74,23 @@ describe('hostile envelopes', () => {
       const log = readFileSync(join(world.pg.socketDir, 'log'), 'latin1');
       const lines = log.split('\n').filter((l) => l.includes('zq'));
       assert.ok(lines.length > 0, 'the lookup was logged');
-      for (const line of lines) assert.match(line, /DETAIL:\s+parameters: /, `only as a parameter: ${line.slice(0, 200)}`);
+      for (const line of lines)
+        assert.match(line, /DETAIL:\s+parameters: /, `only as a parameter: ${line.slice(0, 200)}`);
       assert.ok(log.includes('unnest($1'), 'the logged statement uses placeholders');
     } finally {
-      await world.pg.psql("ALTER SYSTEM RESET log_statement; SELECT pg_reload_conf();");
+      await world.pg.psql('ALTER SYSTEM RESET log_statement; SELECT pg_reload_conf();');
     }
   });
 
   test('recipients that look like options stay recipients: after "--" for sendmail, never parsed by pgpipe', async () => {
-    const tricky = ['--sendmail=/bin/false@faults.test', '-V@faults.test', '--help@faults.test', '-t@faults.test',
-      '-oQ/tmp@faults.test', '-f@faults.test'];
+    const tricky = [
+      '--sendmail=/bin/false@faults.test',
+      '-V@faults.test',
+      '--help@faults.test',
+      '-t@faults.test',
+      '-oQ/tmp@faults.test',
+      '-f@faults.test',
+    ];
     const m = tokenMessage();
     const r = await runFilterCli({ world, input: m.raw, recipients: [...tricky.map(plain), dash] });
     assertOutcome(r, 0, [m.subjectToken, m.bodyToken]);
@@ -75,7 +98,10 @@ describe('hostile envelopes', () => {
     for (const call of r.calls) {
       const dd = call.argv.indexOf('--');
       assert.ok(dd > 0, 'sendmail argv has "--"');
-      assert.ok(call.argv.slice(0, dd).every((a) => !tricky.includes(a) && a !== dash.address), 'no recipient before "--"');
+      assert.ok(
+        call.argv.slice(0, dd).every((a) => !tricky.includes(a) && a !== dash.address),
+        'no recipient before "--"',
+      );
     }
     assert.equal(r.verdict.ok && r.verdict.outcome, 'exit0-encrypted', 'the keyed "-dash" user got ciphertext');
   });
@@ -84,9 +110,22 @@ describe('hostile envelopes', () => {
     const rec = recordDir();
     try {
       const m = tokenMessage();
-      const { code } = await runCli(['filter', '--db', world.pg.url, '--sendmail', RECORDING_SENDMAIL, '--no-spam-check',
-        '-oi', '-f', 'sender@example.org', '-t@faults.test', world.alice.address],
-      { input: m.raw, env: { RECORD_DIR: rec.dir }, pipe: true });
+      const { code } = await runCli(
+        [
+          'filter',
+          '--db',
+          world.pg.url,
+          '--sendmail',
+          RECORDING_SENDMAIL,
+          '--no-spam-check',
+          '-oi',
+          '-f',
+          'sender@example.org',
+          '-t@faults.test',
+          world.alice.address,
+        ],
+        { input: m.raw, env: { RECORD_DIR: rec.dir }, pipe: true },
+      );
       assert.equal(code, 0);
       const all = readRecords(rec.dir).flatMap((c) => c.argv.slice(c.argv.indexOf('--') + 1));
       assert.deepEqual(all.sort(), ['-t@faults.test', world.alice.address].sort());
@@ -110,7 +149,9 @@ describe('hostile envelopes', () => {
     assertOutcome(r, 0, []);
   });
 
-  test('500 recipients at once (250 keyed via +extensions, 250 unkeyed) → 0, each handed on exactly once', { timeout: 60_000 },
+  test(
+    '500 recipients at once (250 keyed via +extensions, 250 unkeyed) → 0, each handed on exactly once',
+    { timeout: 60_000 },
     async () => {
       const m = tokenMessage();
       const recipients: OracleRecipient[] = [];
@@ -122,7 +163,8 @@ describe('hostile envelopes', () => {
       assertOutcome(r, 0, [m.subjectToken]);
       assert.equal(r.verdict.ok && r.verdict.outcome, 'exit0-encrypted');
       assert.equal(r.calls.length, 2, 'one encrypted copy for the 250 sharing a key, one as-sent copy');
-    });
+    },
+  );
 
   for (const sender of ['', '<>']) {
     test(`null sender ${JSON.stringify(sender)} → passed to sendmail unchanged as its own argument`, async () => {
@@ -135,8 +177,13 @@ describe('hostile envelopes', () => {
   }
 
   const nonUtf8 = [
-    { where: 'a recipient', sender: 'sender@example.org', rcpt: "$'caf\\xe9\\xff@faults.test'", raw: 'caf\u00e9\u00ff@faults.test' },
-    { where: 'the sender', sender: "$'s\\xff@example.org'", rcpt: "carol@faults.test", raw: 's\u00ff@example.org' },
+    {
+      where: 'a recipient',
+      sender: 'sender@example.org',
+      rcpt: "$'caf\\xe9\\xff@faults.test'",
+      raw: 'caf\u00e9\u00ff@faults.test',
+    },
+    { where: 'the sender', sender: "$'s\\xff@example.org'", rcpt: 'carol@faults.test', raw: 's\u00ff@example.org' },
   ];
   for (const v of nonUtf8) {
     test(`non-UTF-8 bytes in ${v.where}: never handed to sendmail altered (the exact bytes, or 69/75 without sendmail)`, async () => {
@@ -144,10 +191,13 @@ describe('hostile envelopes', () => {
       try {
         // Node cannot put raw bytes into argv; bash can ($'\xff'), so the CLI sees exactly what Postfix would pass.
         const sender = v.sender.startsWith('$') ? v.sender : `"${v.sender}"`;
-        const script = `exec "${process.execPath}" "${PGPIPE}" filter --db "$1" --sendmail "${ARGV_SENDMAIL}" --no-spam-check ` +
+        const script =
+          `exec "${process.execPath}" "${PGPIPE}" filter --db "$1" --sendmail "${ARGV_SENDMAIL}" --no-spam-check ` +
           `-f ${sender} -- ${v.rcpt} "${world.alice.address}"`;
-        const child = spawn('bash', ['--norc', '--noprofile', '-c', script, 'bash', world.pg.url],
-          { env: { PATH: '/usr/bin:/bin', PGPIPE_CONFIG: '/dev/null', RECORD_DIR: rec.dir }, stdio: ['pipe', 'pipe', 'pipe'] });
+        const child = spawn('bash', ['--norc', '--noprofile', '-c', script, 'bash', world.pg.url], {
+          env: { PATH: '/usr/bin:/bin', PGPIPE_CONFIG: '/dev/null', RECORD_DIR: rec.dir },
+          stdio: ['pipe', 'pipe', 'pipe'],
+        });
         let output = '';
         child.stderr.on('data', (c: Buffer) => (output += c.toString('latin1')));
         child.stdin.end(tokenMessage().raw);
@@ -172,9 +222,23 @@ describe('hostile envelopes', () => {
     const m = tokenMessage();
     const recipients = [plain('a\u0000b@faults.test'), world.alice];
     const hp = { enabled: true, subjectPlaceholder: '[...]' };
-    const r = await harness.run(m.raw, 'sender@example.org', recipients.map((x) => x.address), hp);
-    const verdict = await judge({ input: m.raw, sender: 'sender@example.org', recipients, exitCode: r.exitCode,
-      handoffs: r.handoffs, diagnostics: r.diagnostics }, oracleOptions(hp));
+    const r = await harness.run(
+      m.raw,
+      'sender@example.org',
+      recipients.map((x) => x.address),
+      hp,
+    );
+    const verdict = await judge(
+      {
+        input: m.raw,
+        sender: 'sender@example.org',
+        recipients,
+        exitCode: r.exitCode,
+        handoffs: r.handoffs,
+        diagnostics: r.diagnostics,
+      },
+      oracleOptions(hp),
+    );
     assert.equal(r.exitCode, 0, r.diagnostics.split('\n')[0]);
     assert.ok(verdict.ok, verdict.ok ? '' : verdict.reason);
   });

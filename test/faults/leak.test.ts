@@ -16,8 +16,23 @@ import { assertOutcome, runFilterCli, startWorld, tokenMessage, type FaultWorld,
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const HAS_STRACE = spawnSync('strace', ['-V'], { stdio: 'ignore' }).status === 0;
-const TRACED = ['openat', 'open', 'creat', 'mkdir', 'mkdirat', 'rename', 'renameat', 'renameat2', 'link', 'linkat',
-  'symlink', 'symlinkat', 'unlink', 'unlinkat', 'truncate'].join(',');
+const TRACED = [
+  'openat',
+  'open',
+  'creat',
+  'mkdir',
+  'mkdirat',
+  'rename',
+  'renameat',
+  'renameat2',
+  'link',
+  'linkat',
+  'symlink',
+  'symlinkat',
+  'unlink',
+  'unlinkat',
+  'truncate',
+].join(',');
 
 /** A sendmail path under strace would trace the stand-in too; it writes only below RECORD_DIR, which is allowed. */
 function writesIn(trace: string, allowedPrefix: string): string[] {
@@ -48,7 +63,11 @@ describe('leak checks (unique token in Subject and body)', () => {
   });
 
   /** Runs the CLI; assertOutcome checks output and status line, the oracle what sendmail got; files come last. */
-  async function leakRun(name: string, call: Omit<FilterCall, 'world' | 'input'>, expected: 0 | 69 | 75): Promise<void> {
+  async function leakRun(
+    name: string,
+    call: Omit<FilterCall, 'world' | 'input'>,
+    expected: 0 | 69 | 75,
+  ): Promise<void> {
     const m = tokenMessage();
     tokens.push(m.subjectToken, m.bodyToken);
     const r = await runFilterCli({ world, input: m.raw, ...call });
@@ -73,14 +92,31 @@ describe('leak checks (unique token in Subject and body)', () => {
   });
   test('deferred: spamd down with --spamd-down defer', async () => {
     const port = await closedPort();
-    await leakRun('spamd down', { spamCheck: true, flags: ['--spamc-arg', '-d', '--spamc-arg', '127.0.0.1', '--spamc-arg', '-p',
-      '--spamc-arg', String(port), '--spamd-down', 'defer'] }, 75);
+    await leakRun(
+      'spamd down',
+      {
+        spamCheck: true,
+        flags: [
+          '--spamc-arg',
+          '-d',
+          '--spamc-arg',
+          '127.0.0.1',
+          '--spamc-arg',
+          '-p',
+          '--spamc-arg',
+          String(port),
+          '--spamd-down',
+          'defer',
+        ],
+      },
+      75,
+    );
   });
   test('deferred: sendmail exits 75', async () => {
     await leakRun('sendmail 75', { env: { RECORD_MODE: 'exit', RECORD_EXIT: '75' } }, 75);
   });
 
-  test("operator log lines (logLine, as sent to syslog) carry no token", async () => {
+  test('operator log lines (logLine, as sent to syslog) carry no token', async () => {
     const harness = inProcessHarness(world.pg.url, 20_000);
     const m = tokenMessage();
     tokens.push(m.subjectToken, m.bodyToken);
@@ -104,13 +140,38 @@ describe('leak checks (unique token in Subject and body)', () => {
         const { PGPIPE_BIN: PGPIPE } = await import('../helpers/run-cli.js');
         const rec = recordDir();
         try {
-          const result = spawnSync('strace', ['-f', '-qq', '-e', `trace=${TRACED}`, '-o', out, process.execPath, PGPIPE, 'filter',
-            '--db', world.pg.url, '--sendmail', RECORDING_SENDMAIL, '--no-spam-check', '-f', 'sender@example.org', '--',
-            world.alice.address, world.carol.address],
-          { input: m.raw, env: { PATH: '/usr/bin:/bin', PGPIPE_CONFIG: '/dev/null', RECORD_DIR: rec.dir }, cwd: '/' });
+          const result = spawnSync(
+            'strace',
+            [
+              '-f',
+              '-qq',
+              '-e',
+              `trace=${TRACED}`,
+              '-o',
+              out,
+              process.execPath,
+              PGPIPE,
+              'filter',
+              '--db',
+              world.pg.url,
+              '--sendmail',
+              RECORDING_SENDMAIL,
+              '--no-spam-check',
+              '-f',
+              'sender@example.org',
+              '--',
+              world.alice.address,
+              world.carol.address,
+            ],
+            { input: m.raw, env: { PATH: '/usr/bin:/bin', PGPIPE_CONFIG: '/dev/null', RECORD_DIR: rec.dir }, cwd: '/' },
+          );
           assert.equal(result.status, 0, result.stderr.toString());
           const writes = writesIn(readFileSync(out, 'latin1'), rec.dir);
-          assert.deepEqual(writes, [], 'pgpipe and its children created or wrote no file outside the test\'s sendmail dir');
+          assert.deepEqual(
+            writes,
+            [],
+            "pgpipe and its children created or wrote no file outside the test's sendmail dir",
+          );
         } finally {
           rec.cleanup();
         }
@@ -121,12 +182,23 @@ describe('leak checks (unique token in Subject and body)', () => {
     // 2. Broad: files changed since the suite started in the writable places; none may hold a token.
     const dirs = [tmpdir(), '/var/tmp', '/dev/shm', homedir(), REPO].filter((d) => existsSync(d));
     // Pruned: dependencies, and the coding session's own machinery (never ours to read).
-    const prune = [join(REPO, 'node_modules'), join(homedir(), '.claude'), join(tmpdir(), 'bash_*')]
-      .flatMap((p, i) => [...(i === 0 ? [] : ['-o']), '-path', p]);
-    const found = execFileSync('find', [...dirs, '-xdev', '(', ...prune, ')', '-prune', '-o', '-type', 'f',
-      '-newer', mark, '-size', '-64M', '-print'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).split('\n').filter(Boolean);
-    const rootFiles = execFileSync('find', ['/', '-maxdepth', '1', '-type', 'f', '-newer', mark, '-print'], { encoding: 'utf8' })
-      .split('\n').filter(Boolean);
+    const prune = [join(REPO, 'node_modules'), join(homedir(), '.claude'), join(tmpdir(), 'bash_*')].flatMap((p, i) => [
+      ...(i === 0 ? [] : ['-o']),
+      '-path',
+      p,
+    ]);
+    const found = execFileSync(
+      'find',
+      [...dirs, '-xdev', '(', ...prune, ')', '-prune', '-o', '-type', 'f', '-newer', mark, '-size', '-64M', '-print'],
+      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+    )
+      .split('\n')
+      .filter(Boolean);
+    const rootFiles = execFileSync('find', ['/', '-maxdepth', '1', '-type', 'f', '-newer', mark, '-print'], {
+      encoding: 'utf8',
+    })
+      .split('\n')
+      .filter(Boolean);
     const holding = [...found, ...rootFiles].filter((file) => {
       try {
         const text = readFileSync(file, 'latin1');
@@ -143,11 +215,17 @@ describe('leak checks (unique token in Subject and body)', () => {
     const runnerScratch = template === undefined ? null : `${dirname(template)}/`;
     // PostgreSQL's own dynamic shared memory segments (/dev/shm/PostgreSQL.N) come and go with the server's work;
     // they are the database's, never pgpipe's (strace above proves pgpipe creates nothing).
-    const foreign = [...found, ...rootFiles].filter((f) => !f.startsWith(world.pg.socketDir) && !/\/tsx-\d+\//.test(f)
-      && !f.startsWith(join(tmpdir(), 'pgpipe-leak-')) && !/^\/dev\/shm\/PostgreSQL\.\d+$/.test(f)
-      && !(runnerScratch !== null && f.startsWith(runnerScratch)));
+    const foreign = [...found, ...rootFiles].filter(
+      (f) =>
+        !f.startsWith(world.pg.socketDir) &&
+        !/\/tsx-\d+\//.test(f) &&
+        !f.startsWith(join(tmpdir(), 'pgpipe-leak-')) &&
+        !/^\/dev\/shm\/PostgreSQL\.\d+$/.test(f) &&
+        !(runnerScratch !== null && f.startsWith(runnerScratch)),
+    );
     // Other processes on the machine (a CI harness logging to /tmp, say) may create files meanwhile, so "no new file
     // at all" is proven per process by strace above; here the new files are only listed, and none holds a token.
-    if (foreign.length > 0) console.log(`    (${foreign.length} new files from other processes, e.g. ${foreign.slice(0, 3).join(', ')})`);
+    if (foreign.length > 0)
+      console.log(`    (${foreign.length} new files from other processes, e.g. ${foreign.slice(0, 3).join(', ')})`);
   });
 });

@@ -25,10 +25,16 @@ describe('signals, stalls and size limits', () => {
       try {
         const m = tokenMessage();
         let pgpipePid = 0;
-        const running = runFilterCli({ world, input: m.raw, env: { RECORD_MODE: 'hang' }, recordDir: rec.dir, deadlineMs: 30_000,
+        const running = runFilterCli({
+          world,
+          input: m.raw,
+          env: { RECORD_MODE: 'hang' },
+          recordDir: rec.dir,
+          deadlineMs: 30_000,
           onSpawn: (pid) => {
             pgpipePid = pid;
-          } });
+          },
+        });
         await waitFor(() => readdirSync(rec.dir).some((n) => n.endsWith('.start.json')));
         await sleep(100);
         process.kill(pgpipePid, signal);
@@ -45,8 +51,13 @@ describe('signals, stalls and size limits', () => {
 
   test('SIGTERM while the message is still arriving (stdin open) → 75', async () => {
     const m = tokenMessage();
-    const r = await runFilterCli({ world, input: m.raw, holdStdin: true, deadlineMs: 30_000,
-      onSpawn: (pid) => void setTimeout(() => process.kill(pid, 'SIGTERM'), 700) });
+    const r = await runFilterCli({
+      world,
+      input: m.raw,
+      holdStdin: true,
+      deadlineMs: 30_000,
+      onSpawn: (pid) => void setTimeout(() => process.kill(pid, 'SIGTERM'), 700),
+    });
     assertOutcome(r, 75, [m.subjectToken, m.bodyToken]);
     assert.equal(r.calls.length, 0);
   });
@@ -63,23 +74,44 @@ describe('signals, stalls and size limits', () => {
     const rejected = await runFilterCli({ world, input: m.raw, flags: ['--message-size-limit', '150000'] });
     assertOutcome(rejected, 69, [m.subjectToken, m.bodyToken]);
     assert.match(rejected.run.output, /^5\.3\.4 /);
-    const deferred = await runFilterCli({ world, input: m.raw, flags: ['--message-size-limit', '150000', '--oversize', 'defer'] });
+    const deferred = await runFilterCli({
+      world,
+      input: m.raw,
+      flags: ['--message-size-limit', '150000', '--oversize', 'defer'],
+    });
     assertOutcome(deferred, 75, [m.subjectToken, m.bodyToken]);
     assert.match(deferred.run.output, /^4\.3\.4 /);
   });
 
-  test('48 MB message, default limits (10240000): rejected by policy (69), never a crash', { timeout: 120_000 }, async () => {
-    const m = tokenMessage('b'.repeat(48 * 1024 * 1024));
-    const r = await runFilterCli({ world, input: m.raw, deadlineMs: 60_000 });
-    assertOutcome(r, 69, [m.subjectToken, m.bodyToken]);
-  });
+  test(
+    '48 MB message, default limits (10240000): rejected by policy (69), never a crash',
+    { timeout: 120_000 },
+    async () => {
+      const m = tokenMessage('b'.repeat(48 * 1024 * 1024));
+      const r = await runFilterCli({ world, input: m.raw, deadlineMs: 60_000 });
+      assertOutcome(r, 69, [m.subjectToken, m.bodyToken]);
+    },
+  );
 
-  test('48 MB message under a 96 MB V8 heap (NODE_OPTIONS): 69 or 75, or killed by a signal (Postfix defers)', { timeout: 120_000 }, async () => {
-    const m = tokenMessage('c'.repeat(48 * 1024 * 1024));
-    const r = await runFilterCli({ world, input: m.raw, deadlineMs: 60_000, env: { NODE_OPTIONS: '--max-old-space-size=96' } });
-    if (process.env.FAULTS_VERBOSE !== undefined) console.log(`    code ${r.run.code} signal ${r.run.signal} ${r.run.ms} ms: ${r.run.output.slice(0, 200)}`);
-    assert.equal(r.run.timedOut, false);
-    assert.ok(r.run.signal !== null || r.run.code === 69 || r.run.code === 75, `code ${r.run.code}: ${r.run.output.slice(0, 200)}`);
-    assert.equal(r.handoffs.filter((h) => h.accepted).length, 0);
-  });
+  test(
+    '48 MB message under a 96 MB V8 heap (NODE_OPTIONS): 69 or 75, or killed by a signal (Postfix defers)',
+    { timeout: 120_000 },
+    async () => {
+      const m = tokenMessage('c'.repeat(48 * 1024 * 1024));
+      const r = await runFilterCli({
+        world,
+        input: m.raw,
+        deadlineMs: 60_000,
+        env: { NODE_OPTIONS: '--max-old-space-size=96' },
+      });
+      if (process.env.FAULTS_VERBOSE !== undefined)
+        console.log(`    code ${r.run.code} signal ${r.run.signal} ${r.run.ms} ms: ${r.run.output.slice(0, 200)}`);
+      assert.equal(r.run.timedOut, false);
+      assert.ok(
+        r.run.signal !== null || r.run.code === 69 || r.run.code === 75,
+        `code ${r.run.code}: ${r.run.output.slice(0, 200)}`,
+      );
+      assert.equal(r.handoffs.filter((h) => h.accepted).length, 0);
+    },
+  );
 });

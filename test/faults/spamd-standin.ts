@@ -10,12 +10,20 @@ export type SpamdMode =
   | 'foreign-message'; // a well-formed reply carrying a different message without spamd's headers
 
 const REPLIES: Record<Exclude<SpamdMode, 'silent'>, Buffer> = {
-  garbage: Buffer.concat([Buffer.from('HTTP/1.1 500 Internal Server Error\r\n\r\n'), Buffer.from([0, 255, 1, 254, 10, 13])]),
+  garbage: Buffer.concat([
+    Buffer.from('HTTP/1.1 500 Internal Server Error\r\n\r\n'),
+    Buffer.from([0, 255, 1, 254, 10, 13]),
+  ]),
   'error-line': Buffer.from('SPAMD/1.0 76 Bad header line: (Content-Length mismatch)\r\n'),
-  'short-reply': Buffer.from('SPAMD/1.1 0 EX_OK\r\nContent-length: 99999\r\nSpam: False ; 0.1 / 5.0\r\n\r\nSubject: x\r\n\r\nshort'),
+  'short-reply': Buffer.from(
+    'SPAMD/1.1 0 EX_OK\r\nContent-length: 99999\r\nSpam: False ; 0.1 / 5.0\r\n\r\nSubject: x\r\n\r\nshort',
+  ),
   'foreign-message': (() => {
     const body = Buffer.from('From: nobody@example.org\r\nSubject: replaced\r\n\r\nnot the message you sent\r\n');
-    return Buffer.concat([Buffer.from(`SPAMD/1.1 0 EX_OK\r\nContent-length: ${body.length}\r\nSpam: False ; 0.1 / 5.0\r\n\r\n`), body]);
+    return Buffer.concat([
+      Buffer.from(`SPAMD/1.1 0 EX_OK\r\nContent-length: ${body.length}\r\nSpam: False ; 0.1 / 5.0\r\n\r\n`),
+      body,
+    ]);
   })(),
 };
 
@@ -46,10 +54,11 @@ export function startSpamdStandin(mode: SpamdMode): Promise<SpamdStandin> {
       const port = typeof address === 'object' && address !== null ? address.port : 0;
       resolve({
         port,
-        close: () => new Promise<void>((done) => {
-          for (const s of sockets) s.destroy();
-          server.close(() => done());
-        }),
+        close: () =>
+          new Promise<void>((done) => {
+            for (const s of sockets) s.destroy();
+            server.close(() => done());
+          }),
       });
     });
   });

@@ -8,8 +8,16 @@ import { assertOutcome, runFilterCli, worldForSuite, tokenMessage, withLingerers
 
 const LINGERING_SPAMC = fileURLToPath(new URL('./bin/lingering-spamc.sh', import.meta.url));
 
-const spamcAt = (port: number): string[] =>
-  ['--spamc-arg', '-d', '--spamc-arg', '127.0.0.1', '--spamc-arg', '-p', '--spamc-arg', String(port)];
+const spamcAt = (port: number): string[] => [
+  '--spamc-arg',
+  '-d',
+  '--spamc-arg',
+  '127.0.0.1',
+  '--spamc-arg',
+  '-p',
+  '--spamc-arg',
+  String(port),
+];
 
 describe('spamd faults', () => {
   const world = worldForSuite();
@@ -20,7 +28,12 @@ describe('spamd faults', () => {
     const delivered = await runFilterCli({ world, input: m.raw, spamCheck: true, flags: spamcAt(port) });
     assertOutcome(delivered, 0, [m.subjectToken, m.bodyToken]);
     assert.match(delivered.run.output, /unscanned/);
-    const deferred = await runFilterCli({ world, input: m.raw, spamCheck: true, flags: [...spamcAt(port), '--spamd-down', 'defer'] });
+    const deferred = await runFilterCli({
+      world,
+      input: m.raw,
+      spamCheck: true,
+      flags: [...spamcAt(port), '--spamd-down', 'defer'],
+    });
     assertOutcome(deferred, 75, [m.subjectToken, m.bodyToken]);
   });
 
@@ -43,11 +56,22 @@ describe('spamd faults', () => {
       try {
         const m = tokenMessage();
         // A short deadline bounds the hanging case: spamc -t is half the time left (≥ 1 s).
-        const delivered = await runFilterCli({ world, input: m.raw, spamCheck: true, flags: spamcAt(spamd.port), deadlineMs: 8_000 });
+        const delivered = await runFilterCli({
+          world,
+          input: m.raw,
+          spamCheck: true,
+          flags: spamcAt(spamd.port),
+          deadlineMs: 8_000,
+        });
         assertOutcome(delivered, 0, [m.subjectToken, m.bodyToken]);
         assert.ok(delivered.run.ms < 8_000, `within the deadline (${delivered.run.ms} ms)`);
-        const deferred = await runFilterCli({ world, input: m.raw, spamCheck: true, deadlineMs: 8_000,
-          flags: [...spamcAt(spamd.port), '--spamd-down', 'defer'] });
+        const deferred = await runFilterCli({
+          world,
+          input: m.raw,
+          spamCheck: true,
+          deadlineMs: 8_000,
+          flags: [...spamcAt(spamd.port), '--spamd-down', 'defer'],
+        });
         assertOutcome(deferred, 75, [m.subjectToken, m.bodyToken]);
       } finally {
         await spamd.close();
@@ -57,21 +81,38 @@ describe('spamd faults', () => {
 
   // Issue 11 item 8 for spamc: its stdout is the message, so output a leftover process still holds after spamc
   // exited may be incomplete. It is not used: --spamd-down decides (deliver unscanned, or defer), at once.
-  for (const [what, env] of [['holds its stdout', {}], ['writes more later', { LINGER_WRITE: '1' }]] as const) {
-    test(`spamc exits 0 but a grandchild ${what}: unscanned per --spamd-down, never cut short, not at the deadline`,
-      async () => {
-        const m = tokenMessage();
-        const flags = ['--spamc', LINGERING_SPAMC];
-        const { result: delivered } = await withLingerers((pidFile) => runFilterCli({ world, input: m.raw,
-          spamCheck: true, flags, deadlineMs: 10_000, env: { ...env, LINGER_PID_FILE: pidFile } }));
-        assertOutcome(delivered, 0, [m.subjectToken, m.bodyToken]);
-        assert.match(delivered.run.output, /unscanned/);
-        assert.ok(delivered.run.ms < 5_000, `${delivered.run.ms} ms`);
-        const { result: deferred } = await withLingerers((pidFile) => runFilterCli({ world, input: m.raw,
-          spamCheck: true, flags: [...flags, '--spamd-down', 'defer'], deadlineMs: 10_000,
-          env: { ...env, LINGER_PID_FILE: pidFile } }));
-        assertOutcome(deferred, 75, [m.subjectToken, m.bodyToken]);
-        assert.ok(deferred.run.ms < 5_000, `${deferred.run.ms} ms`);
-      });
+  for (const [what, env] of [
+    ['holds its stdout', {}],
+    ['writes more later', { LINGER_WRITE: '1' }],
+  ] as const) {
+    test(`spamc exits 0 but a grandchild ${what}: unscanned per --spamd-down, never cut short, not at the deadline`, async () => {
+      const m = tokenMessage();
+      const flags = ['--spamc', LINGERING_SPAMC];
+      const { result: delivered } = await withLingerers((pidFile) =>
+        runFilterCli({
+          world,
+          input: m.raw,
+          spamCheck: true,
+          flags,
+          deadlineMs: 10_000,
+          env: { ...env, LINGER_PID_FILE: pidFile },
+        }),
+      );
+      assertOutcome(delivered, 0, [m.subjectToken, m.bodyToken]);
+      assert.match(delivered.run.output, /unscanned/);
+      assert.ok(delivered.run.ms < 5_000, `${delivered.run.ms} ms`);
+      const { result: deferred } = await withLingerers((pidFile) =>
+        runFilterCli({
+          world,
+          input: m.raw,
+          spamCheck: true,
+          flags: [...flags, '--spamd-down', 'defer'],
+          deadlineMs: 10_000,
+          env: { ...env, LINGER_PID_FILE: pidFile },
+        }),
+      );
+      assertOutcome(deferred, 75, [m.subjectToken, m.bodyToken]);
+      assert.ok(deferred.run.ms < 5_000, `${deferred.run.ms} ms`);
+    });
   }
 });

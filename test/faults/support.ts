@@ -9,7 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeKey } from '../helpers/keys.js';
 import { startPostgres, type PgCluster } from '../helpers/pg-cluster.js';
-import { handoffOf, readRecords, recordDir, RECORDING_SENDMAIL, type RecordedCall } from '../helpers/recording-sendmail.js';
+import {
+  handoffOf,
+  readRecords,
+  recordDir,
+  RECORDING_SENDMAIL,
+  type RecordedCall,
+} from '../helpers/recording-sendmail.js';
 import { runCli, type CliResult } from '../helpers/run-cli.js';
 import { seedStore } from '../helpers/seed.js';
 import { judge, oracleOptions, type Handoff, type OracleRecipient, type Verdict } from '../helpers/oracle.js';
@@ -51,10 +57,18 @@ export function worldForSuite(): FaultWorld {
     await started?.close();
   });
   return {
-    get pg() { return get().pg; },
-    get alice() { return get().alice; },
-    get carol() { return get().carol; },
-    close: async () => { await started?.close(); },
+    get pg() {
+      return get().pg;
+    },
+    get alice() {
+      return get().alice;
+    },
+    get carol() {
+      return get().carol;
+    },
+    close: async () => {
+      await started?.close();
+    },
   };
 }
 
@@ -63,11 +77,22 @@ export function tokenMessage(extraBody = ''): { raw: Buffer; subjectToken: strin
   const id = randomBytes(6).toString('hex');
   const subjectToken = `ZQS${id}n1Z`;
   const bodyToken = `ZQB${id}n1Z`;
-  const raw = Buffer.from([
-    'From: Sender <sender@example.org>', `To: ${ALICE}`, `Subject: Board minutes ${subjectToken}`,
-    'Date: Sat, 21 Nov 2026 06:58:11 +0100', `Message-ID: <${id}@example.org>`, 'MIME-Version: 1.0',
-    'Content-Type: text/plain; charset=utf-8', '', `Confidential: ${bodyToken}`, extraBody, '',
-  ].join('\n'), 'utf8');
+  const raw = Buffer.from(
+    [
+      'From: Sender <sender@example.org>',
+      `To: ${ALICE}`,
+      `Subject: Board minutes ${subjectToken}`,
+      'Date: Sat, 21 Nov 2026 06:58:11 +0100',
+      `Message-ID: <${id}@example.org>`,
+      'MIME-Version: 1.0',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      `Confidential: ${bodyToken}`,
+      extraBody,
+      '',
+    ].join('\n'),
+    'utf8',
+  );
   return { raw, subjectToken, bodyToken };
 }
 
@@ -105,9 +130,21 @@ export async function runFilterCli(call: FilterCall): Promise<FilterRun> {
   const sender = call.sender ?? 'sender@example.org';
   const deadlineMs = call.deadlineMs ?? 20_000;
   try {
-    const args = ['filter', '--db', call.dbUrl ?? call.world.pg.url, '--sendmail', call.sendmail ?? RECORDING_SENDMAIL,
-      ...(call.spamCheck === true ? [] : ['--no-spam-check']), '--deadline', String(deadlineMs), ...(call.flags ?? []),
-      '-f', sender, '--', ...recipients.map((r) => r.address)];
+    const args = [
+      'filter',
+      '--db',
+      call.dbUrl ?? call.world.pg.url,
+      '--sendmail',
+      call.sendmail ?? RECORDING_SENDMAIL,
+      ...(call.spamCheck === true ? [] : ['--no-spam-check']),
+      '--deadline',
+      String(deadlineMs),
+      ...(call.flags ?? []),
+      '-f',
+      sender,
+      '--',
+      ...recipients.map((r) => r.address),
+    ];
     const run = await runCli(args, {
       input: call.input,
       env: { RECORD_DIR: rec.dir, ...call.env },
@@ -118,9 +155,11 @@ export async function runFilterCli(call: FilterCall): Promise<FilterRun> {
     });
     const calls = readRecords(rec.dir);
     const handoffs = calls.map(handoffOf);
-    const exitCode = run.timedOut ? 'hang' : run.code ?? -1;
-    const verdict = await judge({ input: call.input, sender, recipients, exitCode, handoffs, diagnostics: run.output },
-      oracleOptions({ enabled: true, subjectPlaceholder: '[...]' }));
+    const exitCode = run.timedOut ? 'hang' : (run.code ?? -1);
+    const verdict = await judge(
+      { input: call.input, sender, recipients, exitCode, handoffs, diagnostics: run.output },
+      oracleOptions({ enabled: true, subjectPlaceholder: '[...]' }),
+    );
     return { run, calls, handoffs, verdict };
   } finally {
     rec.cleanup();
@@ -129,13 +168,17 @@ export async function runFilterCli(call: FilterCall): Promise<FilterRun> {
 
 /** Asserts the documented outcome: exit code, the oracle's verdict, a one-line 4.x.x/5.x.x/2.x.x status, no token. */
 export function assertOutcome(r: FilterRun, expected: 0 | 69 | 75, tokens: readonly string[] = []): void {
-  if (process.env.FAULTS_VERBOSE !== undefined) console.log(`    exit ${r.run.code} in ${r.run.ms} ms: ${r.run.output.trim()}`);
+  if (process.env.FAULTS_VERBOSE !== undefined)
+    console.log(`    exit ${r.run.code} in ${r.run.ms} ms: ${r.run.output.trim()}`);
   assert.equal(r.run.timedOut, false, `no hang (took ${r.run.ms} ms)`);
   assert.equal(r.run.signal, null, 'pgpipe was not killed by a signal');
   assert.equal(r.run.code, expected, `exit code; output: ${r.run.output.slice(0, 300)}`);
   if (expected !== 69) assert.ok(r.verdict.ok, r.verdict.ok ? '' : `oracle: ${r.verdict.reason}`);
   const prefix = expected === 0 ? '2.' : expected === 75 ? '4.' : '5.';
-  assert.ok(r.run.output.startsWith(prefix), `status line starts with ${prefix}: ${JSON.stringify(r.run.output.slice(0, 120))}`);
+  assert.ok(
+    r.run.output.startsWith(prefix),
+    `status line starts with ${prefix}: ${JSON.stringify(r.run.output.slice(0, 120))}`,
+  );
   assert.ok(r.run.output.length < 4095, 'output fits what pipe(8) captures');
   for (const t of tokens) assert.ok(!r.run.output.includes(t), `token ${t} not in pgpipe's output`);
   if (expected !== 0) assert.equal(r.handoffs.filter((h) => h.accepted).length, 0, 'nothing handed on');
@@ -155,8 +198,9 @@ export function alive(pid: number): boolean {
  * Runs `fn` with a pid file for the stand-in's sleeping grandchildren, and ends every one of them afterwards;
  * `alive` says which were still running (holding the pipes) when `fn` was done.
  */
-export async function withLingerers<T>(fn: (pidFile: string) => Promise<T>):
-Promise<{ result: T; pids: number[]; stillAlive: boolean[] }> {
+export async function withLingerers<T>(
+  fn: (pidFile: string) => Promise<T>,
+): Promise<{ result: T; pids: number[]; stillAlive: boolean[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'pgpipe-linger-'));
   const pidFile = join(dir, 'pids');
   let pids: number[] = [];

@@ -20,7 +20,10 @@ describe('filter: cleartext beside ciphertext is encrypted (issue 11)', () => {
       const { deps, calls } = fakeDeps({ spamc: unscanned, states: { 'alice@example.org': alice.state } });
       const outcome = await runFilter(input(Buffer.from(shape.raw, 'latin1'), ['alice@example.org']), deps, signal());
       assert.equal(outcome.kind, 'delivered');
-      assert.deepEqual(outcome.recipients.map((r) => r.action), ['encrypted']);
+      assert.deepEqual(
+        outcome.recipients.map((r) => r.action),
+        ['encrypted'],
+      );
       assert.equal(calls.sendmail.length, 1);
       await assertShapeEncrypted(shape, calls.sendmail[0]!.raw, alice.privateArmored);
     });
@@ -35,7 +38,10 @@ describe('filter: real encrypted mail still passes unchanged (issue 11)', () => 
       const outcome = await runFilter(input(raw, ['a@example.org', 'b@example.org']), deps, signal());
       assert.equal(outcome.kind, 'delivered');
       assert.equal(calls.lookups.length, 0, 'the key store is not asked');
-      assert.deepEqual(calls.sendmail.map((c) => c.raw.equals(raw)), [true]);
+      assert.deepEqual(
+        calls.sendmail.map((c) => c.raw.equals(raw)),
+        [true],
+      );
     });
   }
 });

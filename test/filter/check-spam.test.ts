@@ -6,12 +6,20 @@ import { spamcArgs } from '../../src/adapters/spamc.js';
 
 const input = Buffer.from('From: a@x\nSubject: s\n\nbody\n');
 const result = (over: Partial<ChildResult>): ChildResult => ({
-  exitCode: 0, signal: null, stdout: Buffer.alloc(0), stderrLine: '', failure: null, ...over,
+  exitCode: 0,
+  signal: null,
+  stdout: Buffer.alloc(0),
+  stderrLine: '',
+  failure: null,
+  ...over,
 });
 
 describe('interpretSpamc', () => {
   it('scanned ham: spamd headers present, verdict no, score read', () => {
-    const stdout = Buffer.concat([Buffer.from('X-Spam-Checker-Version: SpamAssassin 4.0.1\nX-Spam-Status: No, score=-0.9 required=5.0\n'), input]);
+    const stdout = Buffer.concat([
+      Buffer.from('X-Spam-Checker-Version: SpamAssassin 4.0.1\nX-Spam-Status: No, score=-0.9 required=5.0\n'),
+      input,
+    ]);
     const check = interpretSpamc(input, result({ stdout }));
     assert.deepEqual(check.summary, { kind: 'scanned', spam: false, score: '-0.9' });
     assert.equal(check.raw, stdout);
@@ -20,7 +28,11 @@ describe('interpretSpamc', () => {
 
   it('scanned spam: X-Spam-Flag YES', () => {
     const stdout = Buffer.concat([Buffer.from('X-Spam-Flag: YES\nX-Spam-Status: Yes, score=1000.0\n'), input]);
-    assert.deepEqual(interpretSpamc(input, result({ stdout })).summary, { kind: 'scanned', spam: true, score: '1000.0' });
+    assert.deepEqual(interpretSpamc(input, result({ stdout })).summary, {
+      kind: 'scanned',
+      spam: true,
+      score: '1000.0',
+    });
   });
 
   it('over spamc -s: exit 0 with the input unchanged → unscanned too-big, not a failure', () => {
@@ -38,12 +50,16 @@ describe('interpretSpamc', () => {
     ['own timeout', { exitCode: null, failure: 'timeout' }, 'spamc timed out'],
     ['exit 0 with unrelated output', { stdout: Buffer.from('hello\n') }, 'spamc output carries no spamd headers'],
     // Issue 11 item 8: spamd's headers are there, but the output may be cut short: never used.
-    ['exit 0, output held open by a leftover process',
+    [
+      'exit 0, output held open by a leftover process',
       { stdout: Buffer.from('X-Spam-Status: No, score=0.1\nFrom: a@x\n'), outputEnded: false },
-      'spamc output still held open after it exited'],
-    ['exit 0 without reading the whole message',
+      'spamc output still held open after it exited',
+    ],
+    [
+      'exit 0 without reading the whole message',
       { stdout: Buffer.from('X-Spam-Status: No, score=0.1\nFrom: a@x\n'), failure: 'io' },
-      'spamc did not read the whole message'],
+      'spamc did not read the whole message',
+    ],
   ] as const) {
     it(`${name} → unscanned, failure "${why}", original kept`, () => {
       const check = interpretSpamc(input, result(over as Partial<ChildResult>));
@@ -60,6 +76,14 @@ describe('interpretSpamc', () => {
   });
 
   it('spamc argv: operator args first, then -x and -t so ours win', () => {
-    assert.deepEqual(spamcArgs(['-d', '127.0.0.1', '-t', '999'], 30), ['-d', '127.0.0.1', '-t', '999', '-x', '-t', '30']);
+    assert.deepEqual(spamcArgs(['-d', '127.0.0.1', '-t', '999'], 30), [
+      '-d',
+      '127.0.0.1',
+      '-t',
+      '999',
+      '-x',
+      '-t',
+      '30',
+    ]);
   });
 });

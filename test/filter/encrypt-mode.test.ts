@@ -16,13 +16,15 @@ import { splitMessage } from '../../src/message/split-message.js';
 import { detectProtection } from '../../src/message/detect-protection.js';
 
 const bin = (name: string): string => fileURLToPath(new URL(`../fixtures/bin/${name}`, import.meta.url));
-const PLAIN = 'From: alice@example.net\nTo: bob@example.org\nSubject: inline please\n'
-  + 'Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n'
-  + `${Buffer.from('Grüße from the filter\n').toString('base64')}\n`;
-const ALTERNATIVE = 'From: alice@example.net\nTo: bob@example.org\nSubject: alt\nMIME-Version: 1.0\n'
-  + 'Content-Type: multipart/alternative; boundary="b"\n\n'
-  + '--b\nContent-Type: text/plain\n\nThe text half, long enough.\n'
-  + '--b\nContent-Type: text/html\n\n<p>The HTML half</p>\n--b--\n';
+const PLAIN =
+  'From: alice@example.net\nTo: bob@example.org\nSubject: inline please\n' +
+  'Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n' +
+  `${Buffer.from('Grüße from the filter\n').toString('base64')}\n`;
+const ALTERNATIVE =
+  'From: alice@example.net\nTo: bob@example.org\nSubject: alt\nMIME-Version: 1.0\n' +
+  'Content-Type: multipart/alternative; boundary="b"\n\n' +
+  '--b\nContent-Type: text/plain\n\nThe text half, long enough.\n' +
+  '--b\nContent-Type: text/html\n\n<p>The HTML half</p>\n--b--\n';
 
 let pg: PgCluster;
 let bob: TestKey;
@@ -42,7 +44,10 @@ beforeEach(() => {
 });
 
 /** What the recording sendmail queued (finished with exit 0), oldest first. */
-const sent = (): Buffer[] => readRecords(out).filter((call) => call.exit === 0).map((call) => call.data as Buffer);
+const sent = (): Buffer[] =>
+  readRecords(out)
+    .filter((call) => call.exit === 0)
+    .map((call) => call.data as Buffer);
 
 function filter(args: string[], input: string, env: Record<string, string> = {}): Promise<CliResult> {
   const fakes = ['--sendmail', RECORDING_SENDMAIL, '--spamc', bin('fake-spamc.js')];
@@ -88,8 +93,9 @@ describe('pgpipe filter with encrypt_mode', () => {
   it('the size limit counts what inline PGP encrypts: a base64 text that fits inline is not refused', async () => {
     // 84 KB of base64 decodes to 63 KB: inline armor ~86 KB fits 100 KB; PGP/MIME armor is at least 112 KB.
     const text = Buffer.alloc(63_000, 'All work and no play. ').toString('base64').replace(/.{76}/g, '$&\n');
-    const big = 'From: alice@example.net\nTo: bob@example.org\nSubject: big\nContent-Type: text/plain\n'
-      + `Content-Transfer-Encoding: base64\n\n${text}\n`;
+    const big =
+      'From: alice@example.net\nTo: bob@example.org\nSubject: big\nContent-Type: text/plain\n' +
+      `Content-Transfer-Encoding: base64\n\n${text}\n`;
     const limit = ['--message-size-limit', '100000'];
     const inline = await filter([...limit, '--encrypt-mode', 'prefer-inline'], big);
     assert.equal(inline.code, 0, inline.stderr);
@@ -103,7 +109,8 @@ describe('pgpipe filter with encrypt_mode', () => {
 
   it('refuses inline-or-plain (it would hand a keyed recipient plaintext): defer 4.3.5, nothing sent', async () => {
     const ways = [
-      [['--encrypt-mode', 'inline-or-plain'], {}], [[], { PGPIPE_ENCRYPT_MODE: 'inline-or-plain' }],
+      [['--encrypt-mode', 'inline-or-plain'], {}],
+      [[], { PGPIPE_ENCRYPT_MODE: 'inline-or-plain' }],
     ] as const;
     for (const [args, env] of ways) {
       const result = await filter([...args], PLAIN, env);

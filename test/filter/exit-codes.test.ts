@@ -25,7 +25,10 @@ const MESSAGE = 'From: a@example.net\nTo: b@example.org\nSubject: s\n\nbody\n';
 const base = ['filter', '--sendmail', RECORDING_SENDMAIL, '--spamc', bin('fake-spamc.js')];
 
 function check(result: CliResult, allowed: readonly number[] = [0, 69, 75]): number {
-  assert.ok(result.code !== null && allowed.includes(result.code), `exit ${result.code} signal ${result.signal}: ${result.stderr}`);
+  assert.ok(
+    result.code !== null && allowed.includes(result.code),
+    `exit ${result.code} signal ${result.signal}: ${result.stderr}`,
+  );
   const lines = result.stderr.split('\n').filter((l) => l !== '');
   assert.equal(lines.length, 1, result.stderr);
   const klass = { 0: '2', 69: '5', 75: '4' }[result.code as 0 | 69 | 75];
@@ -38,7 +41,11 @@ function noise(length: number, seed: number): Buffer {
   const buf = Buffer.alloc(length);
   let x = seed >>> 0 || 1;
   for (let i = 0; i < length; i++) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
     buf[i] = x & 0xff;
   }
   return buf;
@@ -51,7 +58,11 @@ describe('filter exit statuses are only 0, 69 or 75', () => {
       const result = await runCli([...base, '-f', 'a@x', '--', 'b@example.org'], {
         input: MESSAGE,
         env: {
-          FAKE_OUT_DIR: dir, RECORD_DIR: dir, FAKE_SPAMC_MODE: 'hang', INJECT_FAULT: fault, INJECT_FAULT_WHEN: join(dir, 'spamc-args'),
+          FAKE_OUT_DIR: dir,
+          RECORD_DIR: dir,
+          FAKE_SPAMC_MODE: 'hang',
+          INJECT_FAULT: fault,
+          INJECT_FAULT_WHEN: join(dir, 'spamc-args'),
           NODE_OPTIONS: `--import=${bin('inject-fault.mjs')}`,
         },
       });
@@ -65,7 +76,9 @@ describe('filter exit statuses are only 0, 69 or 75', () => {
       const dir = mkdtempSync(join(out, 'signal-'));
       let pid = 0;
       const running = runCli([...base, '-f', 'a@x', '--', 'b@example.org'], {
-        input: MESSAGE, env: { HOME: undefined, FAKE_OUT_DIR: dir, RECORD_DIR: dir, FAKE_SPAMC_MODE: 'hang' }, onSpawn: (p) => (pid = p),
+        input: MESSAGE,
+        env: { HOME: undefined, FAKE_OUT_DIR: dir, RECORD_DIR: dir, FAKE_SPAMC_MODE: 'hang' },
+        onSpawn: (p) => (pid = p),
       });
       // Mid-run = spamc started (it records its argv first thing).
       for (let i = 0; i < 300 && !existsSync(join(dir, 'spamc-args')); i++) await new Promise((r) => setTimeout(r, 50));
@@ -81,20 +94,45 @@ describe('filter exit statuses are only 0, 69 or 75', () => {
     ['only NULs', Buffer.alloc(4096)],
     ['one 1 MB line', Buffer.alloc(1 << 20, 0x41)],
     ['lone CRs, no LF', Buffer.from('From: a\rTo: b\r\rbody\r')],
-    ['60-deep multipart, no closing boundaries', Buffer.from(
-      Array.from({ length: 60 }, (_, i) => `Content-Type: multipart/mixed; boundary="b${i}"\n\n--b${i}\n`).join('') + 'x\n')],
+    [
+      '60-deep multipart, no closing boundaries',
+      Buffer.from(
+        Array.from({ length: 60 }, (_, i) => `Content-Type: multipart/mixed; boundary="b${i}"\n\n--b${i}\n`).join('') +
+          'x\n',
+      ),
+    ],
     ['header continuation first', Buffer.from(' folded: first\n\nbody\n')],
-    ['invalid UTF-8 in addresses headers', Buffer.from([0x46, 0x72, 0x6f, 0x6d, 0x3a, 0x20, 0xc3, 0x28, 0x0a, 0x0a, 0xff])],
+    [
+      'invalid UTF-8 in addresses headers',
+      Buffer.from([0x46, 0x72, 0x6f, 0x6d, 0x3a, 0x20, 0xc3, 0x28, 0x0a, 0x0a, 0xff]),
+    ],
   ];
   for (const [name, input] of hostile) {
     it(`hostile input: ${name}`, async () => {
-      check(await runCli([...base, '-f', 'a@x', '--', 'b@example.org'], { input, env: { FAKE_OUT_DIR: out, RECORD_DIR: out } }));
+      check(
+        await runCli([...base, '-f', 'a@x', '--', 'b@example.org'], {
+          input,
+          env: { FAKE_OUT_DIR: out, RECORD_DIR: out },
+        }),
+      );
     });
   }
 
   it('hostile recipients and senders (NUL-free argv: quotes, spaces, 2000 chars, invalid UTF-8 text)', async () => {
-    const rcpts = ['"john doe"@example.org', `${'a'.repeat(2000)}@example.org`, "o'brien@example.org", '\u00ff\u00fe@example.org', '-x@y', '--@y'];
-    check(await runCli([...base, '-oi', '-f', '-f', ...rcpts], { input: MESSAGE, env: { FAKE_OUT_DIR: out, RECORD_DIR: out } }));
+    const rcpts = [
+      '"john doe"@example.org',
+      `${'a'.repeat(2000)}@example.org`,
+      "o'brien@example.org",
+      '\u00ff\u00fe@example.org',
+      '-x@y',
+      '--@y',
+    ];
+    check(
+      await runCli([...base, '-oi', '-f', '-f', ...rcpts], {
+        input: MESSAGE,
+        env: { FAKE_OUT_DIR: out, RECORD_DIR: out },
+      }),
+    );
   });
 
   for (const [name, args, env] of [
@@ -108,7 +146,12 @@ describe('filter exit statuses are only 0, 69 or 75', () => {
     ['deadline 1 ms', ['--deadline', '1'], {}],
   ] as const) {
     it(`dead or broken dependency: ${name}`, async () => {
-      check(await runCli([...base, ...args, '-f', 'a@x', '--', 'b@example.org'], { input: MESSAGE, env: { FAKE_OUT_DIR: out, RECORD_DIR: out, ...env } }));
+      check(
+        await runCli([...base, ...args, '-f', 'a@x', '--', 'b@example.org'], {
+          input: MESSAGE,
+          env: { FAKE_OUT_DIR: out, RECORD_DIR: out, ...env },
+        }),
+      );
     });
   }
 });

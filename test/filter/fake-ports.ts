@@ -1,16 +1,39 @@
 // Fakes for runFilter's ports: programmable results, and a record of every call for assertions.
 import { readKey, type PublicKey } from 'openpgp';
 import type {
-  ChildResult, Envelope, FilterDeps, FilterInput, FilterPolicy, KeyState, MemberState,
+  ChildResult,
+  Envelope,
+  FilterDeps,
+  FilterInput,
+  FilterPolicy,
+  KeyState,
+  MemberState,
 } from '../../src/filter/ports.js';
 import { encryptMessage } from '../../src/encrypt/encrypt-message.js';
 import { makeKey } from '../helpers/keys.js';
 
-export const ok = (stdout: Buffer = Buffer.alloc(0)): ChildResult => ({ exitCode: 0, signal: null, stdout, stderrLine: '', failure: null });
-export const exited = (exitCode: number): ChildResult => ({ exitCode, signal: null, stdout: Buffer.alloc(0), stderrLine: '', failure: null });
+export const ok = (stdout: Buffer = Buffer.alloc(0)): ChildResult => ({
+  exitCode: 0,
+  signal: null,
+  stdout,
+  stderrLine: '',
+  failure: null,
+});
+export const exited = (exitCode: number): ChildResult => ({
+  exitCode,
+  signal: null,
+  stdout: Buffer.alloc(0),
+  stderrLine: '',
+  failure: null,
+});
 
 export const DEFAULT_POLICY: FilterPolicy = {
-  spamCheck: true, spamdDown: 'deliver', missingKey: 'deliver', unusableKey: 'defer', messageSizeLimit: 10_240_000, oversize: 'reject',
+  spamCheck: true,
+  spamdDown: 'deliver',
+  missingKey: 'deliver',
+  unusableKey: 'defer',
+  messageSizeLimit: 10_240_000,
+  oversize: 'reject',
 };
 
 /** Prepends spamd-like headers, as spamc does for a scanned message. */
@@ -72,16 +95,29 @@ export function fakeDeps(options: FakeOptions = {}): { deps: FilterDeps; calls: 
   return { deps, calls };
 }
 
-export interface UserKey { state: MemberState; privateArmored: string; fingerprint: string }
+export interface UserKey {
+  state: MemberState;
+  privateArmored: string;
+  fingerprint: string;
+}
 
 export async function userKey(email: string): Promise<UserKey> {
   const made = await makeKey({ kind: 'curve25519', email });
   const key: PublicKey = await readKey({ armoredKey: made.publicArmored });
   const fingerprint = key.getFingerprint().toUpperCase();
-  return { state: { kind: 'keys', keys: [key], fingerprints: [fingerprint] }, privateArmored: made.privateArmored, fingerprint };
+  return {
+    state: { kind: 'keys', keys: [key], fingerprints: [fingerprint] },
+    privateArmored: made.privateArmored,
+    fingerprint,
+  };
 }
 
-export function input(raw: Buffer | string, recipients: string[], policy: Partial<FilterPolicy> = {}, sender = 'sender@example.net'): FilterInput {
+export function input(
+  raw: Buffer | string,
+  recipients: string[],
+  policy: Partial<FilterPolicy> = {},
+  sender = 'sender@example.net',
+): FilterInput {
   return {
     raw: typeof raw === 'string' ? Buffer.from(raw) : raw,
     envelope: { sender, recipients },

@@ -7,23 +7,40 @@ import { randomBytes } from 'node:crypto';
 import { assertOutcome, runFilterCli, startWorld, type FaultWorld } from '../faults/support.js';
 import { decryptWithOpenpgpJs } from '../helpers/decrypt.js';
 
-interface Tokens { subject: string; keywords: string; comments: string; hash: string }
+interface Tokens {
+  subject: string;
+  keywords: string;
+  comments: string;
+  hash: string;
+}
 
 function signedMessage(): { raw: Buffer; tokens: Tokens } {
   const id = randomBytes(5).toString('hex');
   const tokens = { subject: `ZQS${id}s1Z`, keywords: `ZQK${id}k1Z`, comments: `ZQC${id}c1Z`, hash: `ZQH${id}h1Z` };
-  const raw = Buffer.from([
-    'Received: from mail.google.example by mx.faults.test; Sat, 21 Nov 2026 07:10:02 +0000',
-    'ARC-Seal: i=1; a=rsa-sha256; cv=none; d=google.example; s=arc; b=c2VhbA==',
-    `ARC-Message-Signature: i=1; a=rsa-sha256; d=google.example; s=arc; h=subject:keywords; bh=${tokens.hash}=;`,
-    '\tb=YW1z',
-    'ARC-Authentication-Results: i=1; mx.google.example; dkim=pass',
-    `X-Google-DKIM-Signature: v=1; d=1e100.example; h=subject; bh=${tokens.hash}=; b=Z29vZ2xl`,
-    `X-Relay-Signature: v=1; d=relay.example; bh = ${tokens.hash}= ; b = cmVsYXk=`,
-    'From: Sender <sender@example.org>', 'To: alice@faults.test', `Subject: Vote ${tokens.subject}`,
-    `Keywords: ${tokens.keywords}`, `Comments: ${tokens.comments},`, ' folded', `Message-ID: <${id}@example.org>`,
-    'MIME-Version: 1.0', 'Content-Type: text/plain; charset=us-ascii', '', 'the body', '',
-  ].join('\n'), 'latin1');
+  const raw = Buffer.from(
+    [
+      'Received: from mail.google.example by mx.faults.test; Sat, 21 Nov 2026 07:10:02 +0000',
+      'ARC-Seal: i=1; a=rsa-sha256; cv=none; d=google.example; s=arc; b=c2VhbA==',
+      `ARC-Message-Signature: i=1; a=rsa-sha256; d=google.example; s=arc; h=subject:keywords; bh=${tokens.hash}=;`,
+      '\tb=YW1z',
+      'ARC-Authentication-Results: i=1; mx.google.example; dkim=pass',
+      `X-Google-DKIM-Signature: v=1; d=1e100.example; h=subject; bh=${tokens.hash}=; b=Z29vZ2xl`,
+      `X-Relay-Signature: v=1; d=relay.example; bh = ${tokens.hash}= ; b = cmVsYXk=`,
+      'From: Sender <sender@example.org>',
+      'To: alice@faults.test',
+      `Subject: Vote ${tokens.subject}`,
+      `Keywords: ${tokens.keywords}`,
+      `Comments: ${tokens.comments},`,
+      ' folded',
+      `Message-ID: <${id}@example.org>`,
+      'MIME-Version: 1.0',
+      'Content-Type: text/plain; charset=us-ascii',
+      '',
+      'the body',
+      '',
+    ].join('\n'),
+    'latin1',
+  );
   return { raw, tokens };
 }
 

@@ -17,7 +17,10 @@ describe('estimateQueueFileSize', () => {
   it('is never below the payload size for armor-like text, and grows with recipients', () => {
     const armor = Buffer.from(`${'A'.repeat(64)}\n`.repeat(10_000));
     assert.ok(estimateQueueFileSize(armor, envelope) > armor.length);
-    assert.ok(estimateQueueFileSize(armor, { sender: 's@x', recipients: ['a@x', 'b@x'] }) > estimateQueueFileSize(armor, envelope));
+    assert.ok(
+      estimateQueueFileSize(armor, { sender: 's@x', recipients: ['a@x', 'b@x'] }) >
+        estimateQueueFileSize(armor, envelope),
+    );
   });
 
   it('splits lines longer than 2048 bytes into several records', () => {
@@ -28,7 +31,15 @@ describe('estimateQueueFileSize', () => {
 
 describe('sendmailArgs', () => {
   it('-G -i -f SENDER -- RECIPIENTS, always with --', () => {
-    assert.deepEqual(sendmailArgs({ sender: 's@x', recipients: ['-oi@x', 'b@x'] }), ['-G', '-i', '-f', 's@x', '--', '-oi@x', 'b@x']);
+    assert.deepEqual(sendmailArgs({ sender: 's@x', recipients: ['-oi@x', 'b@x'] }), [
+      '-G',
+      '-i',
+      '-f',
+      's@x',
+      '--',
+      '-oi@x',
+      'b@x',
+    ]);
   });
   it('the null sender stays its own empty argument', () => {
     assert.deepEqual(sendmailArgs({ sender: '', recipients: ['a@x'] }), ['-G', '-i', '-f', '', '--', 'a@x']);

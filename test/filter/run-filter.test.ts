@@ -9,7 +9,8 @@ import { runFilter } from '../../src/filter/run-filter.js';
 import { decryptWithGpg, parsePgpMime } from '../helpers/decrypt.js';
 import { exited, fakeDeps, input, ok, scanned, userKey } from './fake-ports.js';
 
-const PLAIN = 'From: Alice <alice@example.net>\nTo: bob@example.org\nSubject: secret plans\nMessage-ID: <1@x>\n\nmeet at noon\n';
+const PLAIN =
+  'From: Alice <alice@example.net>\nTo: bob@example.org\nSubject: secret plans\nMessage-ID: <1@x>\n\nmeet at noon\n';
 const signal = (): AbortSignal => AbortSignal.timeout(30_000);
 const fixture = (name: string): Buffer => readFileSync(new URL(`../fixtures/mail/${name}.eml`, import.meta.url));
 const GTUBE = 'XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X';
@@ -24,11 +25,17 @@ describe('runFilter: deliveries', () => {
     const sent = calls.sendmail[0]!;
     assert.deepEqual(sent.envelope, { sender: 'sender@example.net', recipients: ['bob@example.org'] });
     const outer = parsePgpMime(sent.raw).outerHeaders.map((f) => f.raw.toString('latin1'));
-    assert.ok(outer.some((f) => f.startsWith('X-Spam-Status: No')), 'verdict outside the encryption');
+    assert.ok(
+      outer.some((f) => f.startsWith('X-Spam-Status: No')),
+      'verdict outside the encryption',
+    );
     assert.ok(!sent.raw.includes('secret plans') && !sent.raw.includes('meet at noon'), 'no plaintext outside');
     const inner = await decryptWithGpg(sent.raw, bob.privateArmored);
     assert.match(inner.toString('latin1'), /\r\n\r\nmeet at noon\r\n/);
-    assert.deepEqual(outcome.recipients.map((r) => [r.action, r.fingerprints]), [['encrypted', [bob.fingerprint]]]);
+    assert.deepEqual(
+      outcome.recipients.map((r) => [r.action, r.fingerprints]),
+      [['encrypted', [bob.fingerprint]]],
+    );
   });
 
   it('two keyed recipients: two sendmail calls, each copy readable only with its own key', async () => {
@@ -36,7 +43,10 @@ describe('runFilter: deliveries', () => {
     const { deps, calls } = fakeDeps({ states: { 'bob@example.org': bob.state, 'carol@example.org': carol.state } });
     const outcome = await runFilter(input(PLAIN, ['bob@example.org', 'carol@example.org']), deps, signal());
     assert.equal(outcome.kind, 'delivered');
-    assert.deepEqual(calls.sendmail.map((c) => c.envelope.recipients), [['bob@example.org'], ['carol@example.org']]);
+    assert.deepEqual(
+      calls.sendmail.map((c) => c.envelope.recipients),
+      [['bob@example.org'], ['carol@example.org']],
+    );
     await decryptWithGpg(calls.sendmail[0]!.raw, bob.privateArmored);
     await assert.rejects(decryptWithGpg(calls.sendmail[0]!.raw, carol.privateArmored));
     await decryptWithGpg(calls.sendmail[1]!.raw, carol.privateArmored);
@@ -54,11 +64,19 @@ describe('runFilter: deliveries', () => {
   for (const name of ['pgp-mime-encrypted', 'pgp-inline', 'smime-pkcs7']) {
     it(`already protected (${name}): everyone gets it unchanged in one call; the key store is not asked`, async () => {
       const raw = fixture(name);
-      const { deps, calls } = fakeDeps({ spamc: (r) => ok(Buffer.from(r)), lookup: async () => { throw temporary('db.unavailable', 'down'); } });
+      const { deps, calls } = fakeDeps({
+        spamc: (r) => ok(Buffer.from(r)),
+        lookup: async () => {
+          throw temporary('db.unavailable', 'down');
+        },
+      });
       const outcome = await runFilter(input(raw, ['a@x', 'b@x']), deps, signal());
       assert.equal(outcome.kind, 'delivered');
       assert.equal(calls.lookups.length, 0);
-      assert.deepEqual(calls.sendmail.map((c) => [c.envelope.recipients, c.raw.equals(raw)]), [[['a@x', 'b@x'], true]]);
+      assert.deepEqual(
+        calls.sendmail.map((c) => [c.envelope.recipients, c.raw.equals(raw)]),
+        [[['a@x', 'b@x'], true]],
+      );
       assert.ok(outcome.recipients.every((r) => r.action === 'unchanged'));
     });
   }
@@ -100,14 +118,22 @@ describe('runFilter: spam check', () => {
 
   it('over spamc size limit: delivered unscanned even with policy defer (retrying cannot help)', async () => {
     const { deps } = fakeDeps({ spamc: (raw) => ok(Buffer.from(raw)) });
-    const outcome = await runFilter(input(fixture('forged-spam-headers'), ['x@example.org'], { spamdDown: 'defer' }), deps, signal());
+    const outcome = await runFilter(
+      input(fixture('forged-spam-headers'), ['x@example.org'], { spamdDown: 'defer' }),
+      deps,
+      signal(),
+    );
     assert.equal(outcome.kind, 'delivered');
     assert.deepEqual(outcome.spam, { kind: 'unscanned', reason: 'too-big' });
   });
 
   it('--no-spam-check: spamc not run, X-Spam-* removed', async () => {
     const { deps, calls } = fakeDeps();
-    const outcome = await runFilter(input(fixture('forged-spam-headers'), ['x@example.org'], { spamCheck: false }), deps, signal());
+    const outcome = await runFilter(
+      input(fixture('forged-spam-headers'), ['x@example.org'], { spamCheck: false }),
+      deps,
+      signal(),
+    );
     assert.equal(outcome.kind, 'delivered');
     assert.equal(calls.spamc.length, 0);
     assert.doesNotMatch(calls.sendmail[0]!.raw.toString('latin1'), /^X-Spam-/im);
@@ -115,7 +141,10 @@ describe('runFilter: spam check', () => {
 
   it('GTUBE spam to a keyed user: X-Spam-Flag: YES is outside the encryption', async () => {
     const bob = await userKey('bob@example.org');
-    const { deps, calls } = fakeDeps({ states: { 'bob@example.org': bob.state }, spamc: (raw) => scanned(raw, raw.includes(GTUBE)) });
+    const { deps, calls } = fakeDeps({
+      states: { 'bob@example.org': bob.state },
+      spamc: (raw) => scanned(raw, raw.includes(GTUBE)),
+    });
     await runFilter(input(`${PLAIN}${GTUBE}\n`, ['bob@example.org']), deps, signal());
     const outer = parsePgpMime(calls.sendmail[0]!.raw).outerHeaders.map((f) => f.raw.toString('latin1'));
     assert.ok(outer.includes('X-Spam-Flag: YES'));
@@ -124,7 +153,11 @@ describe('runFilter: spam check', () => {
 
 describe('runFilter: failures are 75 unless a policy rejects (69)', () => {
   it('key store down → deferred db.unavailable, nothing sent', async () => {
-    const { deps, calls } = fakeDeps({ lookup: async () => { throw temporary('db.unavailable', 'database unavailable'); } });
+    const { deps, calls } = fakeDeps({
+      lookup: async () => {
+        throw temporary('db.unavailable', 'database unavailable');
+      },
+    });
     const outcome = await runFilter(input(PLAIN, ['a@x']), deps, signal());
     assert.deepEqual([outcome.kind, outcome.kind !== 'delivered' && outcome.dsn], ['deferred', '4.3.0']);
     assert.equal(calls.sendmail.length, 0);
@@ -132,11 +165,16 @@ describe('runFilter: failures are 75 unless a policy rejects (69)', () => {
 
   it('unusable key (default policy) → deferred 4.7.5 naming only that recipient; nobody gets anything', async () => {
     const bob = await userKey('bob@example.org');
-    const { deps, calls } = fakeDeps({ states: { 'bob@example.org': bob.state, 'eve@x': { kind: 'unusable', reason: 'expired on 2025-01-01' } } });
+    const { deps, calls } = fakeDeps({
+      states: { 'bob@example.org': bob.state, 'eve@x': { kind: 'unusable', reason: 'expired on 2025-01-01' } },
+    });
     const outcome = await runFilter(input(PLAIN, ['bob@example.org', 'eve@x']), deps, signal());
     assert.equal(outcome.kind, 'deferred');
     assert.equal(outcome.kind === 'deferred' && outcome.dsn, '4.7.5');
-    assert.equal(outcome.kind === 'deferred' && outcome.reason, '<eve@x>: stored OpenPGP key unusable: expired on 2025-01-01; mail held until it is fixed');
+    assert.equal(
+      outcome.kind === 'deferred' && outcome.reason,
+      '<eve@x>: stored OpenPGP key unusable: expired on 2025-01-01; mail held until it is fixed',
+    );
     assert.equal(calls.sendmail.length, 0);
     assert.equal(calls.encrypt.length, 0);
   });
@@ -152,9 +190,16 @@ describe('runFilter: failures are 75 unless a policy rejects (69)', () => {
   it('encrypted result over message_size_limit: rejected 5.3.4 (default) or deferred 4.3.4, before sendmail', async () => {
     const bob = await userKey('bob@example.org');
     const big = `${PLAIN}${'0123456789abcdef'.repeat(4096)}\n`; // ~64 KiB, grows ~1.36x armored
-    for (const [oversize, kind, dsn] of [['reject', 'rejected', '5.3.4'], ['defer', 'deferred', '4.3.4']] as const) {
+    for (const [oversize, kind, dsn] of [
+      ['reject', 'rejected', '5.3.4'],
+      ['defer', 'deferred', '4.3.4'],
+    ] as const) {
       const { deps, calls } = fakeDeps({ states: { 'bob@example.org': bob.state } });
-      const outcome = await runFilter(input(big, ['bob@example.org'], { messageSizeLimit: 70_000, oversize }), deps, signal());
+      const outcome = await runFilter(
+        input(big, ['bob@example.org'], { messageSizeLimit: 70_000, oversize }),
+        deps,
+        signal(),
+      );
       const { dsn: gotDsn, reason } = outcome as { dsn?: string; reason?: string };
       assert.equal(outcome.kind, kind);
       assert.equal(gotDsn, dsn);
@@ -162,7 +207,10 @@ describe('runFilter: failures are 75 unless a policy rejects (69)', () => {
       assert.equal(calls.sendmail.length, 0);
     }
     const { deps } = fakeDeps({ states: { 'bob@example.org': bob.state } });
-    assert.equal((await runFilter(input(big, ['bob@example.org'], { messageSizeLimit: 0 }), deps, signal())).kind, 'delivered');
+    assert.equal(
+      (await runFilter(input(big, ['bob@example.org'], { messageSizeLimit: 0 }), deps, signal())).kind,
+      'delivered',
+    );
   });
 
   it('a body that cannot fit even as bare base64 is refused without being encrypted', async () => {
@@ -191,7 +239,10 @@ describe('runFilter: failures are 75 unless a policy rejects (69)', () => {
     ['exit 1', exited(1)],
     ['crash', { exitCode: null, signal: 'SIGSEGV', stdout: Buffer.alloc(0), stderrLine: '', failure: null }],
     ['not installed', { exitCode: null, signal: null, stdout: Buffer.alloc(0), stderrLine: '', failure: 'spawn' }],
-    ['exit 0 without reading all input', { exitCode: 0, signal: null, stdout: Buffer.alloc(0), stderrLine: '', failure: 'io' }],
+    [
+      'exit 0 without reading all input',
+      { exitCode: 0, signal: null, stdout: Buffer.alloc(0), stderrLine: '', failure: 'io' },
+    ],
   ] as const) {
     it(`sendmail ${name} → deferred sendmail.failed (75)`, async () => {
       const { deps } = fakeDeps({ sendmail: () => result });
@@ -203,7 +254,12 @@ describe('runFilter: failures are 75 unless a policy rejects (69)', () => {
 
   it('encryption throwing a plain Error → deferred internal (75), nothing sent', async () => {
     const bob = await userKey('bob@example.org');
-    const { deps, calls } = fakeDeps({ states: { 'bob@example.org': bob.state }, encrypt: async () => { throw new TypeError('boom'); } });
+    const { deps, calls } = fakeDeps({
+      states: { 'bob@example.org': bob.state },
+      encrypt: async () => {
+        throw new TypeError('boom');
+      },
+    });
     const outcome = await runFilter(input(PLAIN, ['bob@example.org']), deps, signal());
     assert.deepEqual([outcome.kind, outcome.kind === 'deferred' && outcome.reason], ['deferred', 'internal error']);
     assert.equal(calls.sendmail.length, 0);
@@ -214,7 +270,10 @@ describe('runFilter: failures are 75 unless a policy rejects (69)', () => {
     let encrypts = 0;
     const { deps, calls } = fakeDeps({
       states: { 'bob@example.org': bob.state, 'carol@example.org': carol.state },
-      encrypt: async () => { if (++encrypts === 2) throw temporary('encrypt.failed', 'x'); return Buffer.from('x'); },
+      encrypt: async () => {
+        if (++encrypts === 2) throw temporary('encrypt.failed', 'x');
+        return Buffer.from('x');
+      },
     });
     const outcome = await runFilter(input(PLAIN, ['bob@example.org', 'carol@example.org']), deps, signal());
     assert.equal(outcome.kind, 'deferred');
@@ -231,20 +290,29 @@ describe('runFilter: failures are 75 unless a policy rejects (69)', () => {
 
   it('second sendmail call failing: deferred, and the log shows who already got their copy', async () => {
     const bob = await userKey('bob@example.org');
-    const { deps } = fakeDeps({ states: { 'bob@example.org': bob.state }, sendmail: (_r, _e, _s, n) => (n === 2 ? exited(75) : ok()) });
+    const { deps } = fakeDeps({
+      states: { 'bob@example.org': bob.state },
+      sendmail: (_r, _e, _s, n) => (n === 2 ? exited(75) : ok()),
+    });
     const outcome = await runFilter(input(PLAIN, ['bob@example.org', 'nokey@x']), deps, signal());
     assert.equal(outcome.kind, 'deferred');
-    assert.deepEqual(outcome.recipients.map((r) => r.action), ['encrypted', 'not-sent']);
+    assert.deepEqual(
+      outcome.recipients.map((r) => r.action),
+      ['encrypted', 'not-sent'],
+    );
   });
 });
 
 describe('runFilter: an alias whose members differ (issue 11.2)', () => {
   const team = (alice: MemberState, dave: MemberState): Record<string, KeyState> => ({
-    'team@example.org': { kind: 'members', members: [
-      { address: 'alice@example.org', state: alice },
-      { address: 'carol@outside.example', state: { kind: 'no-key' } },
-      { address: 'dave+team@example.org', state: dave },
-    ] },
+    'team@example.org': {
+      kind: 'members',
+      members: [
+        { address: 'alice@example.org', state: alice },
+        { address: 'carol@outside.example', state: { kind: 'no-key' } },
+        { address: 'dave+team@example.org', state: dave },
+      ],
+    },
   });
 
   it('re-injects to each member: keyed ones get a copy only they can read, keyless ones it as sent', async () => {
@@ -252,19 +320,24 @@ describe('runFilter: an alias whose members differ (issue 11.2)', () => {
     const { deps, calls } = fakeDeps({ states: team(alice.state, dave.state) });
     const outcome = await runFilter(input(PLAIN, ['team@example.org']), deps, signal());
     assert.equal(outcome.kind, 'delivered');
-    assert.deepEqual(calls.sendmail.map((c) => c.envelope.recipients),
-      [['alice@example.org'], ['dave+team@example.org'], ['carol@outside.example']]);
+    assert.deepEqual(
+      calls.sendmail.map((c) => c.envelope.recipients),
+      [['alice@example.org'], ['dave+team@example.org'], ['carol@outside.example']],
+    );
     const [toAlice, toDave, toCarol] = calls.sendmail;
     for (const copy of [toAlice!, toDave!]) {
       const clear = copy.raw.includes('secret plans') || copy.raw.includes('meet at noon');
       assert.ok(!clear, 'no plaintext to a keyed member');
     }
     assert.match((await decryptWithGpg(toAlice!.raw, alice.privateArmored)).toString('latin1'), /meet at noon/);
-    await assert.rejects(decryptWithGpg(toAlice!.raw, dave.privateArmored), 'alice\'s copy is hers alone');
+    await assert.rejects(decryptWithGpg(toAlice!.raw, dave.privateArmored), "alice's copy is hers alone");
     assert.match((await decryptWithGpg(toDave!.raw, dave.privateArmored)).toString('latin1'), /meet at noon/);
     assert.deepEqual(toCarol!.raw, scanned(Buffer.from(PLAIN)).stdout, 'the keyless member can read hers');
     assert.equal(toCarol!.envelope.sender, 'sender@example.net');
-    assert.deepEqual(outcome.recipients.map((r) => [r.recipient, r.action]), [['team@example.org', 'expanded']]);
+    assert.deepEqual(
+      outcome.recipients.map((r) => [r.recipient, r.action]),
+      [['team@example.org', 'expanded']],
+    );
     const line = statusLine(outcome, 10, true);
     assert.match(line, /^2\.0\.0 pgpipe: 1 rcpt: expanded to 3 members \(2 encrypted [0-9A-F+]+, 1 as sent\)/);
     assert.doesNotMatch(line, /alice|carol|dave/, 'the status line does not say who is behind the alias');
@@ -277,7 +350,10 @@ describe('runFilter: an alias whose members differ (issue 11.2)', () => {
     const outcome = await runFilter(input(PLAIN, ['team@example.org']), deps, signal());
     assert.equal(outcome.kind, 'deferred');
     assert.equal(calls.sendmail.length, 2);
-    assert.deepEqual(outcome.recipients.map((r) => r.action), ['not-sent']);
+    assert.deepEqual(
+      outcome.recipients.map((r) => r.action),
+      ['not-sent'],
+    );
   });
 
   it('a member with an unusable key holds the mail (default policy), nothing is sent', async () => {
@@ -287,8 +363,10 @@ describe('runFilter: an alias whose members differ (issue 11.2)', () => {
     assert.equal(outcome.kind, 'deferred');
     assert.equal(calls.sendmail.length, 0);
     assert.equal(outcome.kind === 'deferred' ? outcome.dsn : '', '4.7.5');
-    assert.match(outcome.kind === 'deferred' ? outcome.reason : '',
-      /^<team@example\.org>: an alias member's stored OpenPGP key unusable: key is revoked/);
+    assert.match(
+      outcome.kind === 'deferred' ? outcome.reason : '',
+      /^<team@example\.org>: an alias member's stored OpenPGP key unusable: key is revoked/,
+    );
   });
 
   it('an oversized member copy is named by the alias, never by the member', async () => {

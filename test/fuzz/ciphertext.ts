@@ -7,9 +7,12 @@ import type { Rng } from './prng.js';
 
 /** New-format packet header + body; `partial` splits the body into one 512-byte partial chunk and the rest. */
 export function packet(tag: number, body: Buffer, partial = false): Buffer {
-  const lengthOf = (n: number): Buffer => n < 192 ? Buffer.from([n])
-    : n < 8384 ? Buffer.from([((n - 192) >> 8) + 192, (n - 192) & 0xff])
-      : Buffer.from([255, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
+  const lengthOf = (n: number): Buffer =>
+    n < 192
+      ? Buffer.from([n])
+      : n < 8384
+        ? Buffer.from([((n - 192) >> 8) + 192, (n - 192) & 0xff])
+        : Buffer.from([255, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
   if (partial && body.length > 512) {
     const first = Buffer.from([0xc0 | tag, 224 + 9]); // a 512-byte partial chunk
     return Buffer.concat([first, body.subarray(0, 512), lengthOf(body.length - 512), body.subarray(512)]);
@@ -63,10 +66,19 @@ export function armor(data: Buffer, eol: string, rng: Rng): string {
 /** A definite-length EnvelopedData ContentInfo: one RSA recipient, AES-256-CBC content of random bytes. */
 export function envelopedDer(rng: Rng): Buffer {
   const issuerAndSerial = tlv(0x30, tlv(0x30), tlv(0x02, Buffer.from([1 + rng.int(100)])));
-  const recipient = tlv(0x30, tlv(0x02, Buffer.from([0])), issuerAndSerial,
-    tlv(0x30, oid('2a864886f70d010101'), tlv(0x05)), tlv(0x04, rng.bytes(256)));
-  const content = tlv(0x30, oid('2a864886f70d010701'), tlv(0x30, oid('60864801650304012a'), tlv(0x04, rng.bytes(16))),
-    tlv(0x80, rng.bytes(16 * rng.range(2, 40))));
+  const recipient = tlv(
+    0x30,
+    tlv(0x02, Buffer.from([0])),
+    issuerAndSerial,
+    tlv(0x30, oid('2a864886f70d010101'), tlv(0x05)),
+    tlv(0x04, rng.bytes(256)),
+  );
+  const content = tlv(
+    0x30,
+    oid('2a864886f70d010701'),
+    tlv(0x30, oid('60864801650304012a'), tlv(0x04, rng.bytes(16))),
+    tlv(0x80, rng.bytes(16 * rng.range(2, 40))),
+  );
   const enveloped = tlv(0x30, tlv(0x02, Buffer.from([0])), tlv(0x31, recipient), content);
   return tlv(0x30, oid('2a864886f70d010703'), tlv(0xa0, enveloped));
 }

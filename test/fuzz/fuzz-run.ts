@@ -61,13 +61,18 @@ export function variantFor(seed: number, index: number): Variant {
   const rng = createRng(caseSeed(seed, index) ^ 0x5bd1e995);
   const sender = rng.pick(SENDERS);
   const roll = rng.int(10);
-  const hp = roll === 0 ? { enabled: false, subjectPlaceholder: '[...]' }
-    : roll === 1 ? { enabled: true, subjectPlaceholder: null }
-      : { enabled: true, subjectPlaceholder: '[...]' };
+  const hp =
+    roll === 0
+      ? { enabled: false, subjectPlaceholder: '[...]' }
+      : roll === 1
+        ? { enabled: true, subjectPlaceholder: null }
+        : { enabled: true, subjectPlaceholder: '[...]' };
   const faultRoll = rng.int(30);
-  const fault: InjectedFault = faultRoll === 0 ? 'sendmail-75' : faultRoll === 1 ? 'db-down' : faultRoll === 2 ? 'deadline-passed' : 'none';
+  const fault: InjectedFault =
+    faultRoll === 0 ? 'sendmail-75' : faultRoll === 1 ? 'db-down' : faultRoll === 2 ? 'deadline-passed' : 'none';
   const spamRoll = rng.int(20);
-  const spam: SpamMode = spamRoll < 3 ? 'scan' : spamRoll === 3 ? 'down' : spamRoll === 4 ? 'garbage' : spamRoll === 5 ? 'too-big' : 'off';
+  const spam: SpamMode =
+    spamRoll < 3 ? 'scan' : spamRoll === 3 ? 'down' : spamRoll === 4 ? 'garbage' : spamRoll === 5 ? 'too-big' : 'off';
   return { sender, hp, fault, spam };
 }
 
@@ -103,7 +108,13 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const labels: Record<number, string> = {};
   const total = options.only !== undefined ? 1 : options.inProcessCases + options.cliCases;
 
-  const record = (mode: 'in-process' | 'cli', c: FuzzCase, verdict: Verdict, ms: number, fault: InjectedFault = 'none') => {
+  const record = (
+    mode: 'in-process' | 'cli',
+    c: FuzzCase,
+    verdict: Verdict,
+    ms: number,
+    fault: InjectedFault = 'none',
+  ) => {
     const label = verdict.ok ? verdict.outcome + (fault === 'none' ? '' : ` (${fault})`) : 'FAILURE';
     labels[c.index] = label;
     outcomes[mode][label] = (outcomes[mode][label] ?? 0) + 1;
@@ -111,14 +122,24 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     cat[label] = (cat[label] ?? 0) + 1;
     if (ms > slowest.ms) slowest = { index: c.index, category: c.category, ms, mode };
     if (!verdict.ok) {
-      const f: CaseFailure = { mode, seed: c.runSeed, index: c.index, category: c.category, steps: c.steps,
-        bytes: c.input.length, reason: verdict.reason };
+      const f: CaseFailure = {
+        mode,
+        seed: c.runSeed,
+        index: c.index,
+        category: c.category,
+        steps: c.steps,
+        bytes: c.input.length,
+        reason: verdict.reason,
+      };
       failures.push(f);
-      options.log(`FAIL ${mode} seed=${f.seed} case=${f.index} [${f.category}: ${f.steps.join(' > ')}]${fault === 'none' ? '' : ` fault=${fault}`} ` +
-        `${f.bytes} bytes: ${f.reason}\n  reproduce: ${reproduce(f.seed, f.index, options.inProcessCases)}`);
+      options.log(
+        `FAIL ${mode} seed=${f.seed} case=${f.index} [${f.category}: ${f.steps.join(' > ')}]${fault === 'none' ? '' : ` fault=${fault}`} ` +
+          `${f.bytes} bytes: ${f.reason}\n  reproduce: ${reproduce(f.seed, f.index, options.inProcessCases)}`,
+      );
     }
     done += 1;
-    if (done % 1000 === 0) options.log(`… ${done}/${total} cases, ${failures.length} failures, ${Date.now() - started} ms`);
+    if (done % 1000 === 0)
+      options.log(`… ${done}/${total} cases, ${failures.length} failures, ${Date.now() - started} ms`);
   };
 
   const recipientsOf = (c: FuzzCase): OracleRecipient[] => c.recipients.map((i) => store.pool[i] as OracleRecipient);
@@ -130,15 +151,34 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     let verdict: Verdict;
     let ms = 0;
     try {
-      const r = await harness.run(c.input, v.sender, recipients.map((x) => x.address), v.hp, v.fault, v.spam);
+      const r = await harness.run(
+        c.input,
+        v.sender,
+        recipients.map((x) => x.address),
+        v.hp,
+        v.fault,
+        v.spam,
+      );
       ms = r.ms;
-      verdict = await judge({ input: c.input, sender: v.sender, recipients, exitCode: r.exitCode, handoffs: r.handoffs,
-        diagnostics: r.diagnostics }, oracleOptions(v.hp));
+      verdict = await judge(
+        {
+          input: c.input,
+          sender: v.sender,
+          recipients,
+          exitCode: r.exitCode,
+          handoffs: r.handoffs,
+          diagnostics: r.diagnostics,
+        },
+        oracleOptions(v.hp),
+      );
       if (verdict.ok && verdict.outcome === 'exit75-deferred' && v.fault === 'none') {
         options.log(`NOTE in-process case ${index} deferred with no injected fault: ${r.diagnostics.split('\n')[0]}`);
       }
     } catch (error) {
-      verdict = { ok: false, reason: `harness/runFilter threw: ${(error as Error).stack?.split('\n').slice(0, 3).join(' | ')}` };
+      verdict = {
+        ok: false,
+        reason: `harness/runFilter threw: ${(error as Error).stack?.split('\n').slice(0, 3).join(' | ')}`,
+      };
     }
     record('in-process', c, verdict, ms, v.fault);
   };
@@ -154,19 +194,41 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       // The same injected faults as in-process, the CLI way: a refusing database, a passed deadline, sendmail exit 75.
       const db = v.fault === 'db-down' ? 'postgresql://postgres@127.0.0.1:1/mailstore_db' : store.pg.url;
       const deadline = v.fault === 'deadline-passed' ? '1' : String(options.deadlineMs);
-      const env: Record<string, string> = v.fault === 'sendmail-75'
-        ? { RECORD_DIR: rec.dir, RECORD_MODE: 'exit', RECORD_FAIL_CALL: '1', RECORD_EXIT: '75' } : { RECORD_DIR: rec.dir };
-      const run = await spawnCli(['filter', '--db', db, '--sendmail', RECORDING_SENDMAIL, '--no-spam-check',
-        '--deadline', deadline, ...hpFlags(v.hp), '-f', v.sender, '--', ...recipients.map((r) => r.address)],
-      { input: c.input, env, pipe: true, timeoutMs: options.deadlineMs + 10_000 });
+      const env: Record<string, string> =
+        v.fault === 'sendmail-75'
+          ? { RECORD_DIR: rec.dir, RECORD_MODE: 'exit', RECORD_FAIL_CALL: '1', RECORD_EXIT: '75' }
+          : { RECORD_DIR: rec.dir };
+      const run = await spawnCli(
+        [
+          'filter',
+          '--db',
+          db,
+          '--sendmail',
+          RECORDING_SENDMAIL,
+          '--no-spam-check',
+          '--deadline',
+          deadline,
+          ...hpFlags(v.hp),
+          '-f',
+          v.sender,
+          '--',
+          ...recipients.map((r) => r.address),
+        ],
+        { input: c.input, env, pipe: true, timeoutMs: options.deadlineMs + 10_000 },
+      );
       ms = run.ms;
       const handoffs = readRecords(rec.dir).map(handoffOf);
       const argvProblem = handoffs.find((h) => h.argvProblem !== null)?.argvProblem ?? null;
-      const exitCode = run.timedOut ? 'hang' : run.code ?? -1;
-      verdict = argvProblem !== null ? { ok: false, reason: argvProblem }
-        : run.signal !== null && !run.timedOut ? { ok: false, reason: `pgpipe killed by ${run.signal}` }
-          : await judge({ input: c.input, sender: v.sender, recipients, exitCode, handoffs, diagnostics: run.output },
-            oracleOptions(v.hp));
+      const exitCode = run.timedOut ? 'hang' : (run.code ?? -1);
+      verdict =
+        argvProblem !== null
+          ? { ok: false, reason: argvProblem }
+          : run.signal !== null && !run.timedOut
+            ? { ok: false, reason: `pgpipe killed by ${run.signal}` }
+            : await judge(
+                { input: c.input, sender: v.sender, recipients, exitCode, handoffs, diagnostics: run.output },
+                oracleOptions(v.hp),
+              );
       if (verdict.ok && run.output.length > 4095) verdict = { ok: false, reason: 'more output than pipe(8) captures' };
       if (verdict.ok && verdict.outcome === 'exit75-deferred' && v.fault === 'none') {
         options.log(`NOTE cli case ${index} deferred with no injected fault: ${run.output.trim().slice(0, 200)}`);
@@ -193,20 +255,41 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   } finally {
     await store.pg.stop();
   }
-  return { seed: options.seed, total, outcomes, byCategory, failures, slowestMs: slowest, elapsedMs: Date.now() - started, labels };
+  return {
+    seed: options.seed,
+    total,
+    outcomes,
+    byCategory,
+    failures,
+    slowestMs: slowest,
+    elapsedMs: Date.now() - started,
+    labels,
+  };
 }
 
 /** Human summary: counts per outcome per mode, and per category. */
 export function formatReport(r: FuzzReport): string {
-  const lines = [`fuzz seed=${r.seed}: ${r.total} cases in ${(r.elapsedMs / 1000).toFixed(1)} s, ${r.failures.length} failures`];
+  const lines = [
+    `fuzz seed=${r.seed}: ${r.total} cases in ${(r.elapsedMs / 1000).toFixed(1)} s, ${r.failures.length} failures`,
+  ];
   for (const mode of ['in-process', 'cli'] as const) {
-    const counts = Object.entries(r.outcomes[mode]).sort().map(([k, n]) => `${k}=${n}`).join(' ');
+    const counts = Object.entries(r.outcomes[mode])
+      .sort()
+      .map(([k, n]) => `${k}=${n}`)
+      .join(' ');
     if (counts !== '') lines.push(`  ${mode}: ${counts}`);
   }
   lines.push('  by category:');
   for (const [cat, counts] of Object.entries(r.byCategory).sort()) {
-    lines.push(`    ${cat}: ${Object.entries(counts).sort().map(([k, n]) => `${k}=${n}`).join(' ')}`);
+    lines.push(
+      `    ${cat}: ${Object.entries(counts)
+        .sort()
+        .map(([k, n]) => `${k}=${n}`)
+        .join(' ')}`,
+    );
   }
-  lines.push(`  slowest: case ${r.slowestMs.index} (${r.slowestMs.category}, ${r.slowestMs.mode}) ${r.slowestMs.ms} ms`);
+  lines.push(
+    `  slowest: case ${r.slowestMs.index} (${r.slowestMs.category}, ${r.slowestMs.mode}) ${r.slowestMs.ms} ms`,
+  );
   return lines.join('\n');
 }

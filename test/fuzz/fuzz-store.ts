@@ -21,17 +21,25 @@ export async function startFuzzStore(): Promise<FuzzStore> {
   ]);
   const pg = await startPostgres();
   try {
-    await seedStore({ databaseUrl: pg.url }, [
-      { email: 'alice@fuzz.test', pgpkey: alice.publicArmored },
-      { email: 'bob@fuzz.test', pgpkey: bob.publicArmored },
-      { email: 'erin@fuzz.test', pgpkey: `${erin1.publicArmored}\n${erin2.publicArmored}` },
-    ], [{ alias: 'dave@fuzz.test', email: 'alice@fuzz.test' }]);
+    await seedStore(
+      { databaseUrl: pg.url },
+      [
+        { email: 'alice@fuzz.test', pgpkey: alice.publicArmored },
+        { email: 'bob@fuzz.test', pgpkey: bob.publicArmored },
+        { email: 'erin@fuzz.test', pgpkey: `${erin1.publicArmored}\n${erin2.publicArmored}` },
+      ],
+      [{ alias: 'dave@fuzz.test', email: 'alice@fuzz.test' }],
+    );
   } catch (error) {
     await pg.stop();
     throw error;
   }
   const priv = (armoredKey: string) => openpgp.readPrivateKey({ armoredKey });
-  const [a, b, e] = await Promise.all([priv(alice.privateArmored), priv(bob.privateArmored), priv(erin2.privateArmored)]);
+  const [a, b, e] = await Promise.all([
+    priv(alice.privateArmored),
+    priv(bob.privateArmored),
+    priv(erin2.privateArmored),
+  ]);
   return {
     pg,
     pool: [

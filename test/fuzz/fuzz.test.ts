@@ -9,19 +9,26 @@ import { CATEGORIES } from './generate.js';
 const seedEnv = process.env.FUZZ_SEED;
 const seed = seedEnv === 'random' ? Math.floor(Math.random() * 2 ** 31) : Number(seedEnv ?? 20261121);
 
-test(`quick fuzz slice (seed ${seed}): every case ends in a correct exit 0 or a clean exit 75`, { timeout: 120_000 }, async () => {
-  const inProcessCases = Number(process.env.FUZZ_QUICK_CASES ?? 250);
-  const report = await runFuzz({
-    seed,
-    inProcessCases,
-    cliCases: Number(process.env.FUZZ_QUICK_CLI ?? 12),
-    deadlineMs: 30_000,
-    concurrency: 4,
-    log: () => undefined,
-  });
-  console.log(formatReport(report));
-  for (const category of CATEGORIES) assert.ok(report.byCategory[category], `category ${category} was exercised`);
-  const failures = report.failures.map((f) => `${f.mode} seed=${f.seed} case=${f.index} [${f.category}: ` +
-    `${f.steps.join(' > ')}]: ${f.reason} (${reproduce(f.seed, f.index, inProcessCases)})`);
-  assert.deepEqual(failures, []);
-});
+test(
+  `quick fuzz slice (seed ${seed}): every case ends in a correct exit 0 or a clean exit 75`,
+  { timeout: 120_000 },
+  async () => {
+    const inProcessCases = Number(process.env.FUZZ_QUICK_CASES ?? 250);
+    const report = await runFuzz({
+      seed,
+      inProcessCases,
+      cliCases: Number(process.env.FUZZ_QUICK_CLI ?? 12),
+      deadlineMs: 30_000,
+      concurrency: 4,
+      log: () => undefined,
+    });
+    console.log(formatReport(report));
+    for (const category of CATEGORIES) assert.ok(report.byCategory[category], `category ${category} was exercised`);
+    const failures = report.failures.map(
+      (f) =>
+        `${f.mode} seed=${f.seed} case=${f.index} [${f.category}: ` +
+        `${f.steps.join(' > ')}]: ${f.reason} (${reproduce(f.seed, f.index, inProcessCases)})`,
+    );
+    assert.deepEqual(failures, []);
+  },
+);

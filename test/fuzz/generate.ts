@@ -22,13 +22,14 @@ export interface FuzzCase {
   readonly recipients: readonly number[];
 }
 
-
 const CORPUS_DIR = fileURLToPath(new URL('../fixtures/mail/', import.meta.url));
 
 export function loadCorpus(dir = CORPUS_DIR): { name: string; bytes: Buffer }[] {
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.eml')).sort();
+    names = readdirSync(dir)
+      .filter((n) => n.endsWith('.eml'))
+      .sort();
   } catch {
     return [];
   }
@@ -58,81 +59,305 @@ const stdHeaders = (c: Ctx, extra: string[] = []): string[] => [
 ];
 
 const bodyText = (c: Ctx): string =>
-  lines(c, 'Hello,', '', `the secret is ${c.body} and stays secret.`, 'From the start: a line that mbox would escape.',
-    '.', '-- ', 'Sender');
+  lines(
+    c,
+    'Hello,',
+    '',
+    `the secret is ${c.body} and stays secret.`,
+    'From the start: a line that mbox would escape.',
+    '.',
+    '-- ',
+    'Sender',
+  );
 
 type Template = (c: Ctx) => Buffer;
 const latin1 = (s: string): Buffer => Buffer.from(s, 'latin1');
 
 const TEMPLATES: Record<string, Template> = {
-  plain: (c) => latin1(lines(c, ...stdHeaders(c, ['MIME-Version: 1.0', 'Content-Type: text/plain; charset=us-ascii']), '') + bodyText(c)),
+  plain: (c) =>
+    latin1(
+      lines(c, ...stdHeaders(c, ['MIME-Version: 1.0', 'Content-Type: text/plain; charset=us-ascii']), '') + bodyText(c),
+    ),
   'no-content-type': (c) => latin1(lines(c, ...stdHeaders(c), '') + bodyText(c)),
   'header-only': (c) => latin1(lines(c, ...stdHeaders(c, [`X-Note: ${c.body}`]))),
   'header-and-separator-only': (c) => latin1(lines(c, ...stdHeaders(c), '')),
-  alternative: (c) => latin1(lines(c, ...stdHeaders(c, ['MIME-Version: 1.0',
-    'Content-Type: multipart/alternative; boundary="alt-1"']), '', 'preamble', '--alt-1',
-  'Content-Type: text/plain; charset=utf-8', '', `plain ${c.body}`, '--alt-1', 'Content-Type: text/html; charset=utf-8', '',
-  `<p>html ${c.body}</p>`, '--alt-1--', 'epilogue')),
+  alternative: (c) =>
+    latin1(
+      lines(
+        c,
+        ...stdHeaders(c, ['MIME-Version: 1.0', 'Content-Type: multipart/alternative; boundary="alt-1"']),
+        '',
+        'preamble',
+        '--alt-1',
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        `plain ${c.body}`,
+        '--alt-1',
+        'Content-Type: text/html; charset=utf-8',
+        '',
+        `<p>html ${c.body}</p>`,
+        '--alt-1--',
+        'epilogue',
+      ),
+    ),
   attachment: (c) => {
     const payload = c.rng.bytes(c.rng.range(0, 3000)).toString('base64').replace(/.{76}/g, `$&${c.eol}`);
-    return latin1(lines(c, ...stdHeaders(c, ['MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary=mix42']), '',
-      '--mix42', 'Content-Type: text/plain', '', `see attached ${c.body}`, '--mix42',
-      'Content-Type: application/octet-stream; name="data.bin"', 'Content-Transfer-Encoding: base64',
-      'Content-Disposition: attachment; filename="data.bin"', '', payload, '--mix42--'));
+    return latin1(
+      lines(
+        c,
+        ...stdHeaders(c, ['MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary=mix42']),
+        '',
+        '--mix42',
+        'Content-Type: text/plain',
+        '',
+        `see attached ${c.body}`,
+        '--mix42',
+        'Content-Type: application/octet-stream; name="data.bin"',
+        'Content-Transfer-Encoding: base64',
+        'Content-Disposition: attachment; filename="data.bin"',
+        '',
+        payload,
+        '--mix42--',
+      ),
+    );
   },
-  'qp-utf8': (c) => latin1(lines(c, 'From: =?utf-8?q?Jos=C3=A9?= <jose@example.es>', 'To: alice@fuzz.test',
-    `Subject: =?utf-8?q?Reuni=C3=B3n?= ${c.subj}`, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8',
-    'Content-Transfer-Encoding: quoted-printable', '', `Gr=C3=BC=C3=9Fe ${c.body} soft=`, 'break =3D done')),
-  'latin1-8bit': (c) => Buffer.concat([latin1(lines(c, ...stdHeaders(c, ['MIME-Version: 1.0',
-    'Content-Type: text/plain; charset=iso-8859-1', 'Content-Transfer-Encoding: 8bit']), '')),
-  latin1(lines(c, `Gr\u00fc\u00df Gott ${c.body} \u00e9\u00e8\u00ff`))]),
-  'utf8-headers': (c) => Buffer.concat([Buffer.from(lines(c, 'From: Jos\u00e9 <jose@example.es>', 'To: alice@fuzz.test',
-    `Subject: \u0420\u0435\u0443\u043d\u0438\u043e\u043d ${c.subj} \u{1F680}`, 'Content-Type: text/plain; charset=utf-8', '',
-    `\u6771\u4eac ${c.body}`), 'utf8')]),
-  nested: (c) => latin1(lines(c, ...stdHeaders(c, ['MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="o"']), '',
-    '--o', 'Content-Type: multipart/alternative; boundary="i"', '', '--i', 'Content-Type: text/plain', '', `inner ${c.body}`,
-    '--i--', '--o', 'Content-Type: message/rfc822', '', 'From: x@y', `Subject: forwarded ${c.subj}`, '',
-    `forwarded body ${c.body}`, '--o--')),
-  signed: (c) => latin1(lines(c, ...stdHeaders(c, ['MIME-Version: 1.0',
-    'Content-Type: multipart/signed; micalg=pgp-sha256; protocol="application/pgp-signature"; boundary="sig"']), '',
-  '--sig', 'Content-Type: text/plain', '', `signed text ${c.body}`, '--sig', 'Content-Type: application/pgp-signature', '',
-  '-----BEGIN PGP SIGNATURE-----', '', 'iQEzBAEBCAAdFiEEAAAA', '=AAAA', '-----END PGP SIGNATURE-----', '--sig--')),
-  'cleartext-signed': (c) => latin1(lines(c, ...stdHeaders(c), '', '-----BEGIN PGP SIGNED MESSAGE-----', 'Hash: SHA256', '',
-    `signed ${c.body}`, '-----BEGIN PGP SIGNATURE-----', '', 'iQEz', '-----END PGP SIGNATURE-----')),
-  'quoted-armor': (c) => latin1(lines(c, ...stdHeaders(c), '', `You wrote ${c.body}:`, '> -----BEGIN PGP MESSAGE-----',
-    '> hQEMA', '> -----END PGP MESSAGE-----')),
-  'forged-headers': (c) => latin1(lines(c, ...stdHeaders(c, ['X-Spam-Status: No, score=-100', 'X-Spam-Flag: NO',
-    'DKIM-Signature: v=1; a=rsa-sha256; d=example.org; s=s1; b=AAAA', 'Content-Type: text/plain']), '') + bodyText(c)),
-  'special-lines': (c) => latin1(lines(c, ...stdHeaders(c), '', '.', '..', 'From me', '>From you', '--', '--x--',
-    '\t', ' ', `${c.body}`, '-----', '=?utf-8?q?x?=')),
+  'qp-utf8': (c) =>
+    latin1(
+      lines(
+        c,
+        'From: =?utf-8?q?Jos=C3=A9?= <jose@example.es>',
+        'To: alice@fuzz.test',
+        `Subject: =?utf-8?q?Reuni=C3=B3n?= ${c.subj}`,
+        'MIME-Version: 1.0',
+        'Content-Type: text/plain; charset=utf-8',
+        'Content-Transfer-Encoding: quoted-printable',
+        '',
+        `Gr=C3=BC=C3=9Fe ${c.body} soft=`,
+        'break =3D done',
+      ),
+    ),
+  'latin1-8bit': (c) =>
+    Buffer.concat([
+      latin1(
+        lines(
+          c,
+          ...stdHeaders(c, [
+            'MIME-Version: 1.0',
+            'Content-Type: text/plain; charset=iso-8859-1',
+            'Content-Transfer-Encoding: 8bit',
+          ]),
+          '',
+        ),
+      ),
+      latin1(lines(c, `Gr\u00fc\u00df Gott ${c.body} \u00e9\u00e8\u00ff`)),
+    ]),
+  'utf8-headers': (c) =>
+    Buffer.concat([
+      Buffer.from(
+        lines(
+          c,
+          'From: Jos\u00e9 <jose@example.es>',
+          'To: alice@fuzz.test',
+          `Subject: \u0420\u0435\u0443\u043d\u0438\u043e\u043d ${c.subj} \u{1F680}`,
+          'Content-Type: text/plain; charset=utf-8',
+          '',
+          `\u6771\u4eac ${c.body}`,
+        ),
+        'utf8',
+      ),
+    ]),
+  nested: (c) =>
+    latin1(
+      lines(
+        c,
+        ...stdHeaders(c, ['MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="o"']),
+        '',
+        '--o',
+        'Content-Type: multipart/alternative; boundary="i"',
+        '',
+        '--i',
+        'Content-Type: text/plain',
+        '',
+        `inner ${c.body}`,
+        '--i--',
+        '--o',
+        'Content-Type: message/rfc822',
+        '',
+        'From: x@y',
+        `Subject: forwarded ${c.subj}`,
+        '',
+        `forwarded body ${c.body}`,
+        '--o--',
+      ),
+    ),
+  signed: (c) =>
+    latin1(
+      lines(
+        c,
+        ...stdHeaders(c, [
+          'MIME-Version: 1.0',
+          'Content-Type: multipart/signed; micalg=pgp-sha256; protocol="application/pgp-signature"; boundary="sig"',
+        ]),
+        '',
+        '--sig',
+        'Content-Type: text/plain',
+        '',
+        `signed text ${c.body}`,
+        '--sig',
+        'Content-Type: application/pgp-signature',
+        '',
+        '-----BEGIN PGP SIGNATURE-----',
+        '',
+        'iQEzBAEBCAAdFiEEAAAA',
+        '=AAAA',
+        '-----END PGP SIGNATURE-----',
+        '--sig--',
+      ),
+    ),
+  'cleartext-signed': (c) =>
+    latin1(
+      lines(
+        c,
+        ...stdHeaders(c),
+        '',
+        '-----BEGIN PGP SIGNED MESSAGE-----',
+        'Hash: SHA256',
+        '',
+        `signed ${c.body}`,
+        '-----BEGIN PGP SIGNATURE-----',
+        '',
+        'iQEz',
+        '-----END PGP SIGNATURE-----',
+      ),
+    ),
+  'quoted-armor': (c) =>
+    latin1(
+      lines(
+        c,
+        ...stdHeaders(c),
+        '',
+        `You wrote ${c.body}:`,
+        '> -----BEGIN PGP MESSAGE-----',
+        '> hQEMA',
+        '> -----END PGP MESSAGE-----',
+      ),
+    ),
+  'forged-headers': (c) =>
+    latin1(
+      lines(
+        c,
+        ...stdHeaders(c, [
+          'X-Spam-Status: No, score=-100',
+          'X-Spam-Flag: NO',
+          'DKIM-Signature: v=1; a=rsa-sha256; d=example.org; s=s1; b=AAAA',
+          'Content-Type: text/plain',
+        ]),
+        '',
+      ) + bodyText(c),
+    ),
+  'special-lines': (c) =>
+    latin1(
+      lines(
+        c,
+        ...stdHeaders(c),
+        '',
+        '.',
+        '..',
+        'From me',
+        '>From you',
+        '--',
+        '--x--',
+        '\t',
+        ' ',
+        `${c.body}`,
+        '-----',
+        '=?utf-8?q?x?=',
+      ),
+    ),
   // Already protected: structurally real ciphertext (ciphertext.ts) that passes unchanged by design; the
   // mutators then add readable text around or inside it, which must make pgpipe encrypt (the oracle checks).
-  'pgp-mime': (c) => latin1(lines(c, ...stdHeaders(c, ['MIME-Version: 1.0',
-    'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary="enc"']), '',
-  'This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)', '--enc', 'Content-Type: application/pgp-encrypted',
-  'Content-Description: PGP/MIME version identification', '', 'Version: 1', '', '--enc',
-  'Content-Type: application/octet-stream; name="encrypted.asc"', '',
-  armor(encryptedPackets(c.rng), c.eol, c.rng) + '--enc--')),
-  'pgp-mime-binary': (c) => latin1(lines(c, ...stdHeaders(c, ['MIME-Version: 1.0',
-    'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary="enc"']), '', '--enc',
-  'Content-Type: application/pgp-encrypted', 'Content-Transfer-Encoding: base64', '',
-  base64Lines(Buffer.from('Version: 1\r\n'), c.eol) + '--enc', 'Content-Type: application/octet-stream',
-  'Content-Transfer-Encoding: base64', '', base64Lines(encryptedPackets(c.rng), c.eol) + '--enc--')),
+  'pgp-mime': (c) =>
+    latin1(
+      lines(
+        c,
+        ...stdHeaders(c, [
+          'MIME-Version: 1.0',
+          'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary="enc"',
+        ]),
+        '',
+        'This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)',
+        '--enc',
+        'Content-Type: application/pgp-encrypted',
+        'Content-Description: PGP/MIME version identification',
+        '',
+        'Version: 1',
+        '',
+        '--enc',
+        'Content-Type: application/octet-stream; name="encrypted.asc"',
+        '',
+        armor(encryptedPackets(c.rng), c.eol, c.rng) + '--enc--',
+      ),
+    ),
+  'pgp-mime-binary': (c) =>
+    latin1(
+      lines(
+        c,
+        ...stdHeaders(c, [
+          'MIME-Version: 1.0',
+          'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary="enc"',
+        ]),
+        '',
+        '--enc',
+        'Content-Type: application/pgp-encrypted',
+        'Content-Transfer-Encoding: base64',
+        '',
+        base64Lines(Buffer.from('Version: 1\r\n'), c.eol) + '--enc',
+        'Content-Type: application/octet-stream',
+        'Content-Transfer-Encoding: base64',
+        '',
+        base64Lines(encryptedPackets(c.rng), c.eol) + '--enc--',
+      ),
+    ),
   'pgp-inline': (c) => latin1(lines(c, ...stdHeaders(c), '') + armor(encryptedPackets(c.rng), c.eol, c.rng)),
-  'pgp-inline-base64': (c) => latin1(lines(c, ...stdHeaders(c, ['MIME-Version: 1.0', 'Content-Type: text/plain',
-    'Content-Transfer-Encoding: base64']), '') +
-    base64Lines(Buffer.from(armor(encryptedPackets(c.rng), '\r\n', c.rng)), c.eol)),
-  'pgp-inline-attachment': (c) => latin1(lines(c, ...stdHeaders(c, ['MIME-Version: 1.0',
-    'Content-Type: multipart/mixed; boundary="pgpmix"']), '', 'This is a multi-part message in MIME format.',
-  '--pgpmix',
-  'Content-Type: text/plain; charset=us-ascii', '', armor(encryptedPackets(c.rng), c.eol, c.rng) + '--pgpmix',
-  'Content-Type: application/octet-stream; name="plan.pdf.pgp"', 'Content-Transfer-Encoding: base64',
-  'Content-Disposition: attachment; filename="plan.pdf.pgp"', '',
-  base64Lines(encryptedPackets(c.rng), c.eol) + '--pgpmix--')),
-  smime: (c) => latin1(lines(c, ...stdHeaders(c, ['MIME-Version: 1.0',
-    'Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name="smime.p7m"',
-    'Content-Disposition: attachment; filename="smime.p7m"', 'Content-Transfer-Encoding: base64']), '') +
-    base64Lines(envelopedDer(c.rng), c.eol)),
+  'pgp-inline-base64': (c) =>
+    latin1(
+      lines(
+        c,
+        ...stdHeaders(c, ['MIME-Version: 1.0', 'Content-Type: text/plain', 'Content-Transfer-Encoding: base64']),
+        '',
+      ) + base64Lines(Buffer.from(armor(encryptedPackets(c.rng), '\r\n', c.rng)), c.eol),
+    ),
+  'pgp-inline-attachment': (c) =>
+    latin1(
+      lines(
+        c,
+        ...stdHeaders(c, ['MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="pgpmix"']),
+        '',
+        'This is a multi-part message in MIME format.',
+        '--pgpmix',
+        'Content-Type: text/plain; charset=us-ascii',
+        '',
+        armor(encryptedPackets(c.rng), c.eol, c.rng) + '--pgpmix',
+        'Content-Type: application/octet-stream; name="plan.pdf.pgp"',
+        'Content-Transfer-Encoding: base64',
+        'Content-Disposition: attachment; filename="plan.pdf.pgp"',
+        '',
+        base64Lines(encryptedPackets(c.rng), c.eol) + '--pgpmix--',
+      ),
+    ),
+  smime: (c) =>
+    latin1(
+      lines(
+        c,
+        ...stdHeaders(c, [
+          'MIME-Version: 1.0',
+          'Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name="smime.p7m"',
+          'Content-Disposition: attachment; filename="smime.p7m"',
+          'Content-Transfer-Encoding: base64',
+        ]),
+        '',
+      ) + base64Lines(envelopedDer(c.rng), c.eol),
+    ),
 };
 
 // ---- structural extremes: deep nesting, huge and many header lines, long lines, no separator, garbage, bad
@@ -178,14 +403,36 @@ const garbage = (c: Ctx): Buffer => {
   return c.rng.chance(0.3) ? Buffer.concat([latin1(lines(c, `Subject: ${c.subj}`, '')), bytes]) : bytes;
 };
 
-const badCharset = (c: Ctx): Buffer => latin1(lines(c, 'From: =?x-unknown?q?abc?= <a@example.org>', 'To: alice@fuzz.test',
-  `Subject: =?utf-8?b?!!!invalid?= =?iso-8859-99?q?=ZZ?= ${c.subj}`, 'MIME-Version: 1.0',
-  `Content-Type: text/plain; charset="${c.rng.pick(['x-unknown', 'utf-8', 'utf-16', '\u00ff'])}"`, '',
-  `invalid utf-8: \u00c3\u0028 \u00e2\u0082 \u00f0\u0028\u008c\u00bc ${c.body}`));
+const badCharset = (c: Ctx): Buffer =>
+  latin1(
+    lines(
+      c,
+      'From: =?x-unknown?q?abc?= <a@example.org>',
+      'To: alice@fuzz.test',
+      `Subject: =?utf-8?b?!!!invalid?= =?iso-8859-99?q?=ZZ?= ${c.subj}`,
+      'MIME-Version: 1.0',
+      `Content-Type: text/plain; charset="${c.rng.pick(['x-unknown', 'utf-8', 'utf-16', '\u00ff'])}"`,
+      '',
+      `invalid utf-8: \u00c3\u0028 \u00e2\u0082 \u00f0\u0028\u008c\u00bc ${c.body}`,
+    ),
+  );
 
-const badEncoding = (c: Ctx): Buffer => latin1(lines(c, ...stdHeaders(c, ['MIME-Version: 1.0', 'Content-Type: text/plain',
-  `Content-Transfer-Encoding: ${c.rng.pick(['base64', 'quoted-printable', 'x-bogus', '7bit'])}`]), '',
-`!!not base64 ${c.body} =ZZ =`, '====', 'QUJD=RA', '\u00ff\u00fe'));
+const badEncoding = (c: Ctx): Buffer =>
+  latin1(
+    lines(
+      c,
+      ...stdHeaders(c, [
+        'MIME-Version: 1.0',
+        'Content-Type: text/plain',
+        `Content-Transfer-Encoding: ${c.rng.pick(['base64', 'quoted-printable', 'x-bogus', '7bit'])}`,
+      ]),
+      '',
+      `!!not base64 ${c.body} =ZZ =`,
+      '====',
+      'QUJD=RA',
+      '\u00ff\u00fe',
+    ),
+  );
 
 const boundaryChaos = (c: Ctx): Buffer => {
   const variant = c.rng.int(5);
@@ -196,10 +443,24 @@ const boundaryChaos = (c: Ctx): Buffer => {
     case 1: // boundary never appears
       return latin1(lines(c, ...head('multipart/mixed; boundary="nope"'), '', `a ${c.body}`));
     case 2: // unterminated, duplicated boundaries
-      return latin1(lines(c, ...head('multipart/mixed; boundary="b"'), '', '--b', '--b', 'Content-Type: text/plain', '',
-        `a ${c.body}`, '--b', '--b'));
+      return latin1(
+        lines(
+          c,
+          ...head('multipart/mixed; boundary="b"'),
+          '',
+          '--b',
+          '--b',
+          'Content-Type: text/plain',
+          '',
+          `a ${c.body}`,
+          '--b',
+          '--b',
+        ),
+      );
     case 3: // boundary that is a prefix of a body line
-      return latin1(lines(c, ...head('multipart/alternative; boundary="="'), '', '--=', '', `a ${c.body}`, '--==', '--=--'));
+      return latin1(
+        lines(c, ...head('multipart/alternative; boundary="="'), '', '--=', '', `a ${c.body}`, '--==', '--=--'),
+      );
     default: // closing boundary before any part, then content
       return latin1(lines(c, ...head('multipart/mixed; boundary="z"'), '', '--z--', `after close ${c.body}`, '--z'));
   }
@@ -207,8 +468,18 @@ const boundaryChaos = (c: Ctx): Buffer => {
 
 const allBareCr = (c: Ctx): Buffer => Buffer.from(TEMPLATES.plain!({ ...c, eol: '\r' }));
 
-const nuls = (c: Ctx): Buffer => latin1(lines(c, 'From: a\0b <a@example.org>', 'To: alice@fuzz.test', `Subject: x\0 ${c.subj}`,
-  'X-Nul\0Name: v', '', `body\0\0 ${c.body}\0`));
+const nuls = (c: Ctx): Buffer =>
+  latin1(
+    lines(
+      c,
+      'From: a\0b <a@example.org>',
+      'To: alice@fuzz.test',
+      `Subject: x\0 ${c.subj}`,
+      'X-Nul\0Name: v',
+      '',
+      `body\0\0 ${c.body}\0`,
+    ),
+  );
 
 type Generator = (c: Ctx, corpus: readonly { name: string; bytes: Buffer }[]) => { input: Buffer; steps: string[] };
 
@@ -232,7 +503,9 @@ const fromCorpus: Generator = (c, corpus) => {
   return { input: latin1(text), steps: [`corpus:${item.name}`] };
 };
 
-const struct = (name: string, make: (c: Ctx) => Buffer): Generator => (c) => ({ input: make(c), steps: [name] });
+const struct =
+  (name: string, make: (c: Ctx) => Buffer): Generator =>
+  (c) => ({ input: make(c), steps: [name] });
 
 /**
  * Categories in rotation order (case index modulo length; weight = repetitions, interleaved), so any slice of 33
@@ -294,5 +567,14 @@ export function generateCase(
   const count = rng.chance(0.7) ? 1 : rng.range(2, Math.min(4, recipientPoolSize));
   const picked = new Set<number>();
   while (picked.size < Math.min(count, recipientPoolSize)) picked.add(rng.int(recipientPoolSize));
-  return { runSeed, index, category, steps, input, bodyToken: c.body, subjectToken: c.subj, recipients: [...picked].sort() };
+  return {
+    runSeed,
+    index,
+    category,
+    steps,
+    input,
+    bodyToken: c.body,
+    subjectToken: c.subj,
+    recipients: [...picked].sort(),
+  };
 }

@@ -178,9 +178,17 @@ const ISSUE_11_MUTATORS: readonly Mutator[] = [
       const userId = packet(13, Buffer.from(`Alice ${plant(r)} <alice@example.org>`));
       const replacement = r.chance(0.5)
         ? armor(userId, eol, r).replace(/PGP MESSAGE/g, 'PGP PUBLIC KEY BLOCK')
-        : ['-----BEGIN PGP SIGNED MESSAGE-----', 'Hash: SHA256', '', `- ${secretText(r)}`,
-          '-----BEGIN PGP SIGNATURE-----', '',
-          'iHUEARYKAB0WIQQAAAAA', '-----END PGP SIGNATURE-----', ''].join(eol);
+        : [
+            '-----BEGIN PGP SIGNED MESSAGE-----',
+            'Hash: SHA256',
+            '',
+            `- ${secretText(r)}`,
+            '-----BEGIN PGP SIGNATURE-----',
+            '',
+            'iHUEARYKAB0WIQQAAAAA',
+            '-----END PGP SIGNATURE-----',
+            '',
+          ].join(eol);
       if (blocks.length === 0) return splice(b, r.pick(lineStarts(b)), 0, Buffer.from(replacement, 'latin1'));
       const [start, end] = r.pick(blocks);
       return splice(b, start, end - start, Buffer.from(replacement, 'latin1'));
@@ -207,7 +215,8 @@ export const MUTATORS: readonly Mutator[] = [
     name: 'insert-nuls',
     apply: (b, r) => {
       let out = b;
-      for (let n = r.range(1, 8); n > 0; n -= 1) out = splice(out, r.int(out.length + 1), 0, Buffer.alloc(r.range(1, 4)));
+      for (let n = r.range(1, 8); n > 0; n -= 1)
+        out = splice(out, r.int(out.length + 1), 0, Buffer.alloc(r.range(1, 4)));
       return out;
     },
   },
@@ -224,7 +233,11 @@ export const MUTATORS: readonly Mutator[] = [
   { name: 'to-lf', apply: (b) => Buffer.from(b.toString('latin1').replace(/\r\n/g, '\n'), 'latin1') },
   {
     name: 'mix-eol',
-    apply: (b, r) => Buffer.from(b.toString('latin1').replace(/\r?\n/g, () => (r.chance(0.5) ? '\r\n' : '\n')), 'latin1'),
+    apply: (b, r) =>
+      Buffer.from(
+        b.toString('latin1').replace(/\r?\n/g, () => (r.chance(0.5) ? '\r\n' : '\n')),
+        'latin1',
+      ),
   },
   {
     name: 'delete-line',
@@ -246,11 +259,26 @@ export const MUTATORS: readonly Mutator[] = [
       const [s1, e1] = randomLine(b, r);
       const [s2, e2] = randomLine(b, r);
       if (s1 === s2) return b;
-      const [a, c] = s1 < s2 ? [[s1, e1], [s2, e2]] : [[s2, e2], [s1, e1]];
+      const [a, c] =
+        s1 < s2
+          ? [
+              [s1, e1],
+              [s2, e2],
+            ]
+          : [
+              [s2, e2],
+              [s1, e1],
+            ];
       const [as = 0, ae = 0] = a ?? [];
       const [cs = 0, ce = 0] = c ?? [];
       if (ae > cs) return b;
-      return Buffer.concat([b.subarray(0, as), b.subarray(cs, ce), b.subarray(ae, cs), b.subarray(as, ae), b.subarray(ce)]);
+      return Buffer.concat([
+        b.subarray(0, as),
+        b.subarray(cs, ce),
+        b.subarray(ae, cs),
+        b.subarray(as, ae),
+        b.subarray(ce),
+      ]);
     },
   },
   {
@@ -290,8 +318,15 @@ export const MUTATORS: readonly Mutator[] = [
     name: 'corrupt-boundary-param',
     apply: (b, r) => {
       const text = b.toString('latin1');
-      const replacement = r.pick(['', 'boundary=""', 'boundary=', 'boundary="x', 'boundary="' + 'b'.repeat(300) + '"',
-        'boundary="\u00ff\u0000"', 'boundary=a; boundary=b']);
+      const replacement = r.pick([
+        '',
+        'boundary=""',
+        'boundary=',
+        'boundary="x',
+        'boundary="' + 'b'.repeat(300) + '"',
+        'boundary="\u00ff\u0000"',
+        'boundary=a; boundary=b',
+      ]);
       return Buffer.from(text.replace(/boundary\s*=\s*(?:"[^"\r\n]*"|[^;\s"]+)/i, replacement), 'latin1');
     },
   },
@@ -306,16 +341,25 @@ export const MUTATORS: readonly Mutator[] = [
   {
     name: 'insert-armor-line',
     apply: (b, r) => {
-      const line = r.pick(['-----BEGIN PGP MESSAGE-----', '-----END PGP MESSAGE-----',
-        '-----BEGIN PGP SIGNED MESSAGE-----', '-----BEGIN PGP PUBLIC KEY BLOCK-----']);
+      const line = r.pick([
+        '-----BEGIN PGP MESSAGE-----',
+        '-----END PGP MESSAGE-----',
+        '-----BEGIN PGP SIGNED MESSAGE-----',
+        '-----BEGIN PGP PUBLIC KEY BLOCK-----',
+      ]);
       return splice(b, r.pick(lineStarts(b)), 0, Buffer.from(line + eolOf(b)));
     },
   },
   {
     name: 'duplicate-content-type',
     apply: (b, r) => {
-      const field = r.pick(['Content-Type: multipart/mixed; boundary="dup"', 'Content-Type: text/html',
-        'Content-Transfer-Encoding: base64', 'MIME-Version: 2.0', 'Content-Type: multipart/encrypted']);
+      const field = r.pick([
+        'Content-Type: multipart/mixed; boundary="dup"',
+        'Content-Type: text/html',
+        'Content-Transfer-Encoding: base64',
+        'MIME-Version: 2.0',
+        'Content-Type: multipart/encrypted',
+      ]);
       return splice(b, r.pick(lineStarts(b).slice(0, 12)), 0, Buffer.from(field + eolOf(b)));
     },
   },

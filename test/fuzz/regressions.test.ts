@@ -26,21 +26,36 @@ const ISSUE_11: { name: string; raw: string; spam?: SpamMode }[] = [
   { name: 'issue 11: control-part token', raw: pgpMime('', 'Version: 1\nZQBi11n2Z', ARMOR) },
   { name: 'issue 11: token after the armor', raw: pgpMime('', 'Version: 1', `${ARMOR}ZQBi11n3Z\n`) },
   { name: 'issue 11: epilogue token', raw: pgpMime('', 'Version: 1', ARMOR, 'ZQBi11n4Z\n') },
-  { name: 'issue 11: base64 inline PGP, token after the padding',
-    raw: `Subject: x\nContent-Transfer-Encoding: base64\n\n${base64Lines(Buffer.from(PADDED), '\n')}` +
-      base64Lines(Buffer.from(' ZQBi11n5Z '), '\n') },
-  { name: 'issue 11: Comment armor header',
-    raw: `Subject: x\n\n${ARMOR.replace('-----\n\n', '-----\nComment: ZQBi11n6Z\n\n')}` },
+  {
+    name: 'issue 11: base64 inline PGP, token after the padding',
+    raw:
+      `Subject: x\nContent-Transfer-Encoding: base64\n\n${base64Lines(Buffer.from(PADDED), '\n')}` +
+      base64Lines(Buffer.from(' ZQBi11n5Z '), '\n'),
+  },
+  {
+    name: 'issue 11: Comment armor header',
+    raw: `Subject: x\n\n${ARMOR.replace('-----\n\n', '-----\nComment: ZQBi11n6Z\n\n')}`,
+  },
 ];
 
 const CASES: { name: string; raw: string; spam?: SpamMode }[] = [
-  { name: 'D1: CR-only line ends (the whole message one "field")',
-    raw: 'From: a@example.org\rSubject: ZQSd1n1Z plans\r\rThe body ZQBd1n1Z\r' },
-  { name: 'D1: a bare CR inside To: smuggling a Subject', raw: 'To: x@example.org\rSubject: ZQSd1n2Z\nFrom: a@b\n\nbody ZQBd1n2Z\n' },
-  { name: 'D4: a bare-CR field followed by X-Spam-* (body bytes by the D1 rule)',
-    raw: 'Subject: a\rb ZQSd4n1Z\nX-Spam-Note: part of the body\n\nbody ZQBd4n1Z\n' },
+  {
+    name: 'D1: CR-only line ends (the whole message one "field")',
+    raw: 'From: a@example.org\rSubject: ZQSd1n1Z plans\r\rThe body ZQBd1n1Z\r',
+  },
+  {
+    name: 'D1: a bare CR inside To: smuggling a Subject',
+    raw: 'To: x@example.org\rSubject: ZQSd1n2Z\nFrom: a@b\n\nbody ZQBd1n2Z\n',
+  },
+  {
+    name: 'D4: a bare-CR field followed by X-Spam-* (body bytes by the D1 rule)',
+    raw: 'Subject: a\rb ZQSd4n1Z\nX-Spam-Note: part of the body\n\nbody ZQBd4n1Z\n',
+  },
   { name: 'D4 with the spam check on', raw: 'X-Spam-Flag: YES\rx\nSubject: ZQSd4n2Z\n\nbody ZQBd4n2Z\n', spam: 'scan' },
-  { name: 'mbox From line first', raw: 'From someone@example.org Sat Nov 21 06:00:00 2026\nSubject: ZQSmbn1Z\nX-Spam-Flag: YES\n\nZQBmbn1Z\n' },
+  {
+    name: 'mbox From line first',
+    raw: 'From someone@example.org Sat Nov 21 06:00:00 2026\nSubject: ZQSmbn1Z\nX-Spam-Flag: YES\n\nZQBmbn1Z\n',
+  },
 ];
 
 describe('fuzz regressions (fixed inputs)', () => {
@@ -58,9 +73,25 @@ describe('fuzz regressions (fixed inputs)', () => {
       const recipients = [store.pool[0]!, store.pool[2]!]; // alice (keyed), carol (no key)
       const hp = { enabled: true, subjectPlaceholder: '[...]' };
       const input = Buffer.from(c.raw, 'latin1');
-      const r = await harness.run(input, 'sender@example.org', recipients.map((x) => x.address), hp, 'none', c.spam ?? 'off');
-      const verdict = await judge({ input, sender: 'sender@example.org', recipients, exitCode: r.exitCode, handoffs: r.handoffs,
-        diagnostics: r.diagnostics }, oracleOptions(hp));
+      const r = await harness.run(
+        input,
+        'sender@example.org',
+        recipients.map((x) => x.address),
+        hp,
+        'none',
+        c.spam ?? 'off',
+      );
+      const verdict = await judge(
+        {
+          input,
+          sender: 'sender@example.org',
+          recipients,
+          exitCode: r.exitCode,
+          handoffs: r.handoffs,
+          diagnostics: r.diagnostics,
+        },
+        oracleOptions(hp),
+      );
       assert.ok(verdict.ok, verdict.ok ? '' : verdict.reason);
     });
   }

@@ -6,5 +6,8 @@ import { fileURLToPath } from 'node:url';
 
 const main = fileURLToPath(new URL('./fuzz-main.ts', import.meta.url));
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const result = spawnSync(process.execPath, ['--import', 'tsx', main, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+const result = spawnSync(process.execPath, ['--import', 'tsx', main, ...process.argv.slice(2)], {
+  cwd: root,
+  stdio: 'inherit',
+});
 process.exit(result.status ?? 1);

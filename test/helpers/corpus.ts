@@ -44,7 +44,10 @@ export const CORPUS: readonly CorpusCase[] = [
   fixture('arc-signed', 'encrypt', 'ARC set, X-Google/X-Original-DKIM-Signature, bh= field, Keywords, Comments'),
   fixture('forged-spam-headers', 'encrypt', 'X-Spam-* headers forged by the sender'),
   fixture('junk-bytes', 'encrypt', 'NUL, 8-bit junk, invalid UTF-8, lone CR, no final newline, raw latin1 Subject'),
-  { ...fixture('broken-mime', 'encrypt', 'multipart/mixed missing its closing boundary, truncated base64'), brokenMime: true },
+  {
+    ...fixture('broken-mime', 'encrypt', 'multipart/mixed missing its closing boundary, truncated base64'),
+    brokenMime: true,
+  },
   fixture('signed-multipart', 'encrypt', 'PGP/MIME multipart/signed (real gpg signature): signed is not encrypted'),
   fixture('cleartext-signed', 'encrypt', 'cleartext-signed -----BEGIN PGP SIGNED MESSAGE----- body'),
   fixture('quotes-pgp-block', 'encrypt', 'plain text quoting an armored PGP MESSAGE block mid-text'),
@@ -60,7 +63,11 @@ export const CORPUS: readonly CorpusCase[] = [
   fixture('smime-pkcs7', 'pass', 'S/MIME application/pkcs7-mime enveloped-data (openssl cms)'),
   fixture('smime-x-pkcs7', 'pass', 'S/MIME application/x-pkcs7-mime enveloped-data (openssl smime)'),
   fixture('smime-p7m-attachment', 'pass', 'S/MIME as application/octet-stream name="smime.p7m"'),
-  fixture('pgp-mime-exchange', 'pass', 'Exchange-mangled PGP/MIME: mixed, empty text, base64 pgp-encrypted + octet-stream'),
+  fixture(
+    'pgp-mime-exchange',
+    'pass',
+    'Exchange-mangled PGP/MIME: mixed, empty text, base64 pgp-encrypted + octet-stream',
+  ),
   fixture('pgp-mime-exchange-7bit', 'pass', 'Exchange-mangled PGP/MIME with the armor left in 7bit'),
   {
     name: 'sa-sample-nonspam',

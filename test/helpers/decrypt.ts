@@ -103,8 +103,11 @@ async function withTempDir<T>(prefix: string, fn: (dir: string) => Promise<T>): 
 }
 
 /** A fresh private directory holding the key as `key.asc` (mode 0600), for the tools that read a key file. */
-function withKeyFile<T>(prefix: string, privateArmored: string, fn: (dir: string, keyFile: string) => Promise<T>):
-Promise<T> {
+function withKeyFile<T>(
+  prefix: string,
+  privateArmored: string,
+  fn: (dir: string, keyFile: string) => Promise<T>,
+): Promise<T> {
   return withTempDir(prefix, async (dir) => {
     const keyFile = join(dir, 'key.asc');
     await writeFile(keyFile, privateArmored, { mode: 0o600 });

@@ -15,8 +15,13 @@ export function fuzzConfig(databaseUrl: string, hp: HeaderProtectionOptions, spa
   return loadConfig({ flags, env: {}, configPath: '/dev/null' });
 }
 
-const exited = (exitCode: number): ChildResult =>
-  ({ exitCode, signal: null, stdout: Buffer.alloc(0), stderrLine: '', failure: null });
+const exited = (exitCode: number): ChildResult => ({
+  exitCode,
+  signal: null,
+  stdout: Buffer.alloc(0),
+  stderrLine: '',
+  failure: null,
+});
 
 /** A sendmail port that records what it is handed and accepts it (exit 0), or fails its first call (exit 75). */
 export function recordingSendmail(failFirst = false): Sendmail & { handoffs: Handoff[] } {
@@ -25,7 +30,12 @@ export function recordingSendmail(failFirst = false): Sendmail & { handoffs: Han
     handoffs,
     async send(raw, envelope) {
       const accepted = !(failFirst && handoffs.length === 0);
-      handoffs.push({ sender: envelope.sender, recipients: [...envelope.recipients], data: Buffer.from(raw), accepted });
+      handoffs.push({
+        sender: envelope.sender,
+        recipients: [...envelope.recipients],
+        data: Buffer.from(raw),
+        accepted,
+      });
       return exited(accepted ? 0 : 75);
     },
   };
@@ -54,8 +64,12 @@ export function fakeSpamc(mode: SpamMode): Spamc {
       if (mode === 'garbage') return { ...exited(0), stdout: Buffer.from('hello\n') };
       if (mode === 'too-big' || raw[0] === 0x20 || raw[0] === 0x09) return { ...exited(0), stdout: raw };
       const eol = raw.includes('\r\n') ? '\r\n' : '\n';
-      const added = ['X-Spam-Checker-Version: SpamAssassin 4.0.1 (2024-03-26) on fuzz', 'X-Spam-Level: ',
-        'X-Spam-Status: No, score=-0.1 required=5.0 tests=NONE autolearn=no'].join(eol) + eol;
+      const added =
+        [
+          'X-Spam-Checker-Version: SpamAssassin 4.0.1 (2024-03-26) on fuzz',
+          'X-Spam-Level: ',
+          'X-Spam-Status: No, score=-0.1 required=5.0 tests=NONE autolearn=no',
+        ].join(eol) + eol;
       return { ...exited(0), stdout: Buffer.concat([Buffer.from(added), raw]) };
     },
   };
@@ -70,8 +84,14 @@ export interface InProcessRun {
 }
 
 export interface InProcessHarness {
-  run(raw: Buffer, sender: string, recipients: readonly string[], hp: HeaderProtectionOptions, fault?: InjectedFault,
-    spam?: SpamMode): Promise<InProcessRun>;
+  run(
+    raw: Buffer,
+    sender: string,
+    recipients: readonly string[],
+    hp: HeaderProtectionOptions,
+    fault?: InjectedFault,
+    spam?: SpamMode,
+  ): Promise<InProcessRun>;
 }
 
 /**
@@ -85,24 +105,31 @@ export function inProcessHarness(databaseUrl: string, deadlineMs: number): InPro
       const config = fuzzConfig(databaseUrl, hp, spam !== 'off');
       const sendmail = recordingSendmail(fault === 'sendmail-75');
       const real = createFilterDeps(config);
-      const keys = fault !== 'db-down' ? real.keys
-        : { lookup: async () => Promise.reject(temporary('db.unavailable', 'database unavailable (injected)')) };
+      const keys =
+        fault !== 'db-down'
+          ? real.keys
+          : { lookup: async () => Promise.reject(temporary('db.unavailable', 'database unavailable (injected)')) };
       const deps: FilterDeps = { ...real, keys, sendmail, spamc: fakeSpamc(spam) };
       const started = Date.now();
-      const signal = fault === 'deadline-passed' ? AbortSignal.abort(new Error('deadline')) : AbortSignal.timeout(deadlineMs);
+      const signal =
+        fault === 'deadline-passed' ? AbortSignal.abort(new Error('deadline')) : AbortSignal.timeout(deadlineMs);
       let timer: NodeJS.Timeout | undefined;
       // A pipeline that ignores its own deadline must show up as a hang, not stall the whole run.
       const hang = new Promise<'hang'>((resolve) => {
         timer = setTimeout(() => resolve('hang'), deadlineMs + 5_000);
       });
       const outcome = await Promise.race([
-        runFilter({ raw, envelope: { sender, recipients }, policy: policyFrom(config), deadlineAt: started + deadlineMs },
-          deps, signal),
+        runFilter(
+          { raw, envelope: { sender, recipients }, policy: policyFrom(config), deadlineAt: started + deadlineMs },
+          deps,
+          signal,
+        ),
         hang,
       ]);
       clearTimeout(timer);
       const ms = Date.now() - started;
-      if (outcome === 'hang') return { exitCode: 'hang', handoffs: sendmail.handoffs, diagnostics: '', outcome: null, ms };
+      if (outcome === 'hang')
+        return { exitCode: 'hang', handoffs: sendmail.handoffs, diagnostics: '', outcome: null, ms };
       const diagnostics = `${statusLine(outcome, ms, true)}\n${logLine(outcome, ms, null)}\n${JSON.stringify(outcome)}`;
       return { exitCode: exitCodeFor(outcome), handoffs: sendmail.handoffs, diagnostics, outcome, ms };
     },

@@ -48,10 +48,14 @@ export function makeKey(spec: KeySpec): Promise<TestKey> {
   const id = JSON.stringify(spec, Object.keys(spec).sort());
   let key = cache.get(id);
   if (key === undefined) {
-    key = spec.kind === 'dsa' ? gpgDsaKey(spec.email)
-      : (GPG_CURVES as readonly string[]).includes(spec.kind) ? gpgCurveKey(spec.kind as GpgCurve, spec.email)
-        : spec.kind === 'x25519' || spec.kind === 'x448' ? rfc9580SubkeyKey(spec)
-          : openpgpKey(spec);
+    key =
+      spec.kind === 'dsa'
+        ? gpgDsaKey(spec.email)
+        : (GPG_CURVES as readonly string[]).includes(spec.kind)
+          ? gpgCurveKey(spec.kind as GpgCurve, spec.email)
+          : spec.kind === 'x25519' || spec.kind === 'x448'
+            ? rfc9580SubkeyKey(spec)
+            : openpgpKey(spec);
     cache.set(id, key);
   }
   return key;
@@ -63,8 +67,14 @@ async function openpgpKey(spec: KeySpec): Promise<TestKey> {
   const type = spec.kind === 'curve25519' ? (spec.v6 === true ? 'curve25519' : 'ecc') : 'rsa';
   const subkeyAge = spec.expiredSubkeyPlusValid === true || spec.onlySubkeyExpired === true;
   const dead = { keyExpirationTime: 10 * DAY };
-  const subkeys = spec.signOnly === true ? [] : spec.expiredSubkeyPlusValid === true ? [dead, {}]
-    : spec.onlySubkeyExpired === true ? [dead] : [{}];
+  const subkeys =
+    spec.signOnly === true
+      ? []
+      : spec.expiredSubkeyPlusValid === true
+        ? [dead, {}]
+        : spec.onlySubkeyExpired === true
+          ? [dead]
+          : [{}];
   const { privateKey, publicKey } = await openpgp.generateKey({
     type,
     ...(type === 'ecc' ? { curve: 'curve25519Legacy' as const } : {}),
@@ -93,13 +103,23 @@ async function openpgpKey(spec: KeySpec): Promise<TestKey> {
 /** A v4 key whose encryption subkey uses RFC 9580's X25519/X448 algorithm (what OpenPGP.js 6 makes by default). */
 async function rfc9580SubkeyKey(spec: KeySpec): Promise<TestKey> {
   const hourAgo = new Date(Date.now() - 3_600_000);
-  const type = spec.kind === 'x448' ? 'curve448' as const : 'curve25519' as const;
-  const options = spec.legacySubkeyToo === true
-    ? { type: 'ecc' as const, curve: 'curve25519Legacy' as const, date: hourAgo,
-      subkeys: [{ type: 'ecc' as const, curve: 'curve25519Legacy' as const, date: hourAgo }, { type, date: new Date() }] }
-    : { type };
+  const type = spec.kind === 'x448' ? ('curve448' as const) : ('curve25519' as const);
+  const options =
+    spec.legacySubkeyToo === true
+      ? {
+          type: 'ecc' as const,
+          curve: 'curve25519Legacy' as const,
+          date: hourAgo,
+          subkeys: [
+            { type: 'ecc' as const, curve: 'curve25519Legacy' as const, date: hourAgo },
+            { type, date: new Date() },
+          ],
+        }
+      : { type };
   const { privateKey, publicKey } = await openpgp.generateKey({
-    ...options, userIDs: [{ name: 'Test', email: spec.email }], format: 'armored',
+    ...options,
+    userIDs: [{ name: 'Test', email: spec.email }],
+    format: 'armored',
   });
   const parsed = await openpgp.readKey({ armoredKey: publicKey });
   return { publicArmored: publicKey, privateArmored: privateKey, fingerprint: parsed.getFingerprint().toUpperCase() };
@@ -130,11 +150,13 @@ async function gpgDsaKey(email: string): Promise<TestKey> {
   try {
     const gpg = (...args: string[]) =>
       run('gpg', ['--homedir', home, '--batch', '--pinentry-mode', 'loopback', '--passphrase', '', ...args]);
-    const params = `Key-Type: DSA\nKey-Length: 1024\nSubkey-Type: ELG-E\nSubkey-Length: 1024\n` +
+    const params =
+      `Key-Type: DSA\nKey-Length: 1024\nSubkey-Type: ELG-E\nSubkey-Length: 1024\n` +
       `Name-Real: Test\nName-Email: ${email}\nExpire-Date: 0\n%no-protection\n%commit\n`;
     const child = execFile('gpg', ['--homedir', home, '--batch', '--gen-key']);
     const done = new Promise<void>((resolve, reject) =>
-      child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`gpg --gen-key exited ${code}`)))));
+      child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`gpg --gen-key exited ${code}`)))),
+    );
     child.stdin?.end(params);
     await done;
     const { stdout: publicArmored } = await gpg('--armor', '--export', email);
@@ -157,12 +179,16 @@ export async function tempGnupg(): Promise<{
   const home = await mkdtemp(join(tmpdir(), 'pgpipe-gpg-'));
   const gpg = (args: string[], input?: string | Buffer) =>
     new Promise<{ stdout: Buffer; stderr: string; code: number }>((resolve, reject) => {
-      const child = execFile('gpg', ['--homedir', home, '--batch', '--no-tty', '--pinentry-mode', 'loopback',
-        '--passphrase', '', ...args], { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-        if (error !== null && typeof error.code !== 'number') reject(error);
-        else resolve({ stdout, stderr: stderr.toString('utf8'), code });
-      });
+      const child = execFile(
+        'gpg',
+        ['--homedir', home, '--batch', '--no-tty', '--pinentry-mode', 'loopback', '--passphrase', '', ...args],
+        { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 },
+        (error, stdout, stderr) => {
+          const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+          if (error !== null && typeof error.code !== 'number') reject(error);
+          else resolve({ stdout, stderr: stderr.toString('utf8'), code });
+        },
+      );
       child.stdin?.end(input ?? '');
     });
   const close = async () => {

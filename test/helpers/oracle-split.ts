@@ -43,7 +43,8 @@ export function oracleSplit(raw: Buffer): OracleSplit {
     } else {
       const head = raw.toString('latin1', pos, contentEnd);
       const match = FIELD_START.exec(head);
-      if (match === null) return { envelope, fields: materialise(raw, fields), body: raw.subarray(pos), hasSeparator: false };
+      if (match === null)
+        return { envelope, fields: materialise(raw, fields), body: raw.subarray(pos), hasSeparator: false };
       fields.push({ lower: (match[1] ?? '').toLowerCase(), start: pos, end: contentEnd });
     }
     pos = next;

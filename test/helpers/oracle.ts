@@ -45,15 +45,20 @@ export function oracleOptions(hp: HeaderProtectionOptions): OracleOptions {
   return {
     subjectPlaceholder: hp.enabled ? hp.subjectPlaceholder : null,
     // Signatures over the plaintext (DKIM under any name, DomainKeys, the ARC set) leave the outside (issue 11).
-    droppable: new RegExp('^(x-spam-|mime-version$|.*dkim-signature$|domainkey-signature$|' +
-      'arc-(seal|message-signature|authentication-results)$)'),
+    droppable: new RegExp(
+      '^(x-spam-|mime-version$|.*dkim-signature$|domainkey-signature$|' +
+        'arc-(seal|message-signature|authentication-results)$)',
+    ),
     // ... and any other field that is a DKIM-style tag list with bh= and b= (not the protected copies).
     droppableField: (raw) => {
       const text = raw.toString('latin1');
       const name = text.slice(0, text.indexOf(':')).trim().toLowerCase();
-      const tags = text.slice(text.indexOf(':') + 1).split(';')
+      const tags = text
+        .slice(text.indexOf(':') + 1)
+        .split(';')
         .map((t) => t.trim().split('=')[0]?.trim().toLowerCase());
-      const copied = /^(from|to|cc|reply-to|subject|date|message-id|in-reply-to|references|received|keywords|comments)$/;
+      const copied =
+        /^(from|to|cc|reply-to|subject|date|message-id|in-reply-to|references|received|keywords|comments)$/;
       return !copied.test(name) && tags.includes('bh') && tags.includes('b');
     },
     droppablePlain: /^x-spam-/,
@@ -73,8 +78,8 @@ export interface CaseRun {
   readonly diagnostics: string;
 }
 
-export type OutcomeLabel = 'exit0-encrypted' | 'exit0-passthrough-protected' | 'exit0-plain-unkeyed-only'
-  | 'exit75-deferred';
+export type OutcomeLabel =
+  'exit0-encrypted' | 'exit0-passthrough-protected' | 'exit0-plain-unkeyed-only' | 'exit75-deferred';
 export type Verdict = { ok: true; outcome: OutcomeLabel; notes: string[] } | { ok: false; reason: string };
 
 const fail = (reason: string): Verdict => ({ ok: false, reason });
@@ -215,8 +220,8 @@ export async function judge(run: CaseRun, options: OracleOptions): Promise<Verdi
     return fail(`keyed ${r.address}: ${enc}`);
   }
   if (seen.size > 0) return fail(`handed on to addresses not in the envelope: ${[...seen.keys()].join(', ')}`);
-  const outcome: OutcomeLabel = encrypted > 0 ? 'exit0-encrypted'
-    : passthrough > 0 ? 'exit0-passthrough-protected' : 'exit0-plain-unkeyed-only';
+  const outcome: OutcomeLabel =
+    encrypted > 0 ? 'exit0-encrypted' : passthrough > 0 ? 'exit0-passthrough-protected' : 'exit0-plain-unkeyed-only';
   return { ok: true, outcome, notes };
 }
 
@@ -268,7 +273,7 @@ async function checkEncryptedCopy(
   if (!outer.hasSeparator) return 'outer message has no header/body separator';
   const inSplit = oracleSplit(input);
   if (outer.envelope.length > 0 && !crlf(outer.envelope).equals(crlf(inSplit.envelope))) {
-    return 'outer starts with an mbox From line that is not the input\'s';
+    return "outer starts with an mbox From line that is not the input's";
   }
   const subjectHidden = options.subjectPlaceholder !== null;
 
@@ -311,7 +316,8 @@ async function checkEncryptedCopy(
   try {
     const message = await openpgp.readMessage({ armoredMessage: skeleton.armor });
     for (const p of message.packets) {
-      if (p instanceof openpgp.PublicKeyEncryptedSessionKeyPacket && versionOf(p) !== 3) return `PKESK v${versionOf(p)}`;
+      if (p instanceof openpgp.PublicKeyEncryptedSessionKeyPacket && versionOf(p) !== 3)
+        return `PKESK v${versionOf(p)}`;
       if (p instanceof openpgp.AEADEncryptedDataPacket) return 'AEAD packet (GnuPG 2.2 cannot read it)';
     }
     const seipd = message.packets.filter((p) => p instanceof openpgp.SymEncryptedIntegrityProtectedDataPacket);
@@ -372,12 +378,21 @@ function parseSkeleton(body: string, boundary: string): { armor: string; outside
   if (sep1 === -1 || !version.slice(0, sep1).some((l) => /^Content-Type:\s*application\/pgp-encrypted\s*$/i.test(l))) {
     return 'first part is not application/pgp-encrypted';
   }
-  if (version.slice(sep1 + 1).join('\n').trim() !== 'Version: 1') return 'first part body is not "Version: 1"';
+  if (
+    version
+      .slice(sep1 + 1)
+      .join('\n')
+      .trim() !== 'Version: 1'
+  )
+    return 'first part body is not "Version: 1"';
   const sep2 = payload.indexOf('');
   if (sep2 === -1 || !payload.slice(0, sep2).some((l) => /^Content-Type:\s*application\/octet-stream\b/i.test(l))) {
     return 'second part is not application/octet-stream';
   }
-  const armor = payload.slice(sep2 + 1).join('\n').trim();
+  const armor = payload
+    .slice(sep2 + 1)
+    .join('\n')
+    .trim();
   if (!armor.startsWith('-----BEGIN PGP MESSAGE-----') || !armor.endsWith('-----END PGP MESSAGE-----')) {
     return 'second part holds more than one armored OpenPGP message';
   }

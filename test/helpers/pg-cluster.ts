@@ -50,7 +50,8 @@ function watchdog(root: string, data: string): void {
   const stop = asRoot
     ? `runuser -u postgres -- "${BIN}/pg_ctl" -D "$2" -m immediate stop`
     : `"${BIN}/pg_ctl" -D "$2" -m immediate stop`;
-  const script = `while kill -0 "$1" 2>/dev/null && [ -d "$3" ]; do sleep 1; done; ` +
+  const script =
+    `while kill -0 "$1" 2>/dev/null && [ -d "$3" ]; do sleep 1; done; ` +
     `if [ -d "$3" ]; then [ -f "$2/postmaster.pid" ] && ${stop} >/dev/null 2>&1; rm -rf "$3"; fi`;
   const child = spawn('sh', ['-c', script, 'pg-watchdog', String(process.pid), data, root], {
     detached: true,
@@ -68,7 +69,8 @@ export async function startPostgres(): Promise<PgCluster> {
   if (asRoot) execFileSync('chown', ['postgres:', root]);
   const asOwner = (file: string, args: string[]) =>
     asRoot ? run('runuser', ['-u', 'postgres', '--', join(BIN, file), ...args]) : run(join(BIN, file), args);
-  const options = `-c listen_addresses='' -k ${socketDir} -c fsync=off -c synchronous_commit=off ` +
+  const options =
+    `-c listen_addresses='' -k ${socketDir} -c fsync=off -c synchronous_commit=off ` +
     '-c full_page_writes=off -c shared_buffers=16MB -c max_connections=20';
   const startServer = async () => {
     await asOwner('pg_ctl', ['-D', data, '-l', join(root, 'log'), '-o', options, '-w', '-t', '30', 'start']);
@@ -80,7 +82,8 @@ export async function startPostgres(): Promise<PgCluster> {
     if (existsSync(join(data, 'postmaster.pid'))) {
       try {
         const args = ['-D', data, '-m', 'immediate', '-w', 'stop'];
-        if (asRoot) execFileSync('runuser', ['-u', 'postgres', '--', join(BIN, 'pg_ctl'), ...args], { stdio: 'ignore' });
+        if (asRoot)
+          execFileSync('runuser', ['-u', 'postgres', '--', join(BIN, 'pg_ctl'), ...args], { stdio: 'ignore' });
         else execFileSync(join(BIN, 'pg_ctl'), args, { stdio: 'ignore' });
       } catch {
         // already down
@@ -91,8 +94,19 @@ export async function startPostgres(): Promise<PgCluster> {
   live.add(killSync);
   watchdog(root, data);
   try {
-    await asOwner('initdb', ['-D', data, '-U', owner, '-A', 'trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync',
-      '--no-instructions']);
+    await asOwner('initdb', [
+      '-D',
+      data,
+      '-U',
+      owner,
+      '-A',
+      'trust',
+      '-E',
+      'UTF8',
+      '--locale=C.UTF-8',
+      '--no-sync',
+      '--no-instructions',
+    ]);
     await startServer();
   } catch (error) {
     killSync();
@@ -104,8 +118,11 @@ export async function startPostgres(): Promise<PgCluster> {
     writeFileSync(file, sql);
     if (asRoot) chownSync(file, 0, 0);
     try {
-      const { stdout } = await run(join(BIN, 'psql'), ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1',
-        '-h', socketDir, '-U', owner, '-d', database, '-f', file], { maxBuffer: 64 * 1024 * 1024 });
+      const { stdout } = await run(
+        join(BIN, 'psql'),
+        ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', socketDir, '-U', owner, '-d', database, '-f', file],
+        { maxBuffer: 64 * 1024 * 1024 },
+      );
       return stdout;
     } finally {
       rmSync(file, { force: true });

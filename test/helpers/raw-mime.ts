@@ -66,8 +66,7 @@ function finishSplit(
   return { envelope, fields, body: input.subarray(bodyStart), hasSeparator };
 }
 
-export const fieldsNamed = (msg: RawMessage, lower: string): RawField[] =>
-  msg.fields.filter((f) => f.lower === lower);
+export const fieldsNamed = (msg: RawMessage, lower: string): RawField[] => msg.fields.filter((f) => f.lower === lower);
 
 /** The unfolded, trimmed latin1 value after the colon. */
 export function fieldValue(field: RawField): string {
@@ -79,7 +78,8 @@ export function fieldValue(field: RawField): string {
 }
 
 /** Bare LF → CRLF; existing CRLF and lone CR stay as they are. */
-export const toCrlf = (buf: Buffer): Buffer => Buffer.from(buf.toString('latin1').replace(/(?<!\r)\n/g, '\r\n'), 'latin1');
+export const toCrlf = (buf: Buffer): Buffer =>
+  Buffer.from(buf.toString('latin1').replace(/(?<!\r)\n/g, '\r\n'), 'latin1');
 
 export interface ContentType {
   readonly type: string;

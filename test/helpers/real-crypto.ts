@@ -43,15 +43,36 @@ export function realCrypto(): RealCrypto {
   const dir = mkdtempSync(join(tmpdir(), 'pgpipe-msg-crypto-'));
   try {
     const run = (cmd: string, args: string[], input?: string | Buffer): Buffer =>
-      execFileSync(cmd, args, { cwd: dir, input, stdio: ['pipe', 'pipe', 'ignore'], env: { ...process.env, GNUPGHOME: join(dir, 'gnupg') } });
+      execFileSync(cmd, args, {
+        cwd: dir,
+        input,
+        stdio: ['pipe', 'pipe', 'ignore'],
+        env: { ...process.env, GNUPGHOME: join(dir, 'gnupg') },
+      });
     const content = 'Content-Type: text/plain\r\n\r\nConfidential: the merger closes Friday.\r\n';
     writeFileSync(join(dir, 'in.txt'), content);
-    run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'k.pem', '-out', 'c.pem', '-subj', '/CN=t', '-days', '2']);
+    run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'k.pem',
+      '-out',
+      'c.pem',
+      '-subj',
+      '/CN=t',
+      '-days',
+      '2',
+    ]);
     const smime = (args: string[]): string => mimeBody(run('openssl', args).toString('latin1'));
     const certsOnly = run('openssl', ['crl2pkcs7', '-nocrl', '-certfile', 'c.pem', '-outform', 'DER']);
     run('mkdir', ['-m', '700', 'gnupg']);
     run('gpg', ['--batch', '--passphrase', '', '--quick-gen-key', 't@example.org', 'ed25519', 'sign', '0']);
-    const fpr = /^fpr:+([0-9A-F]+):/m.exec(run('gpg', ['--with-colons', '--list-keys', 't@example.org']).toString())?.[1];
+    const fpr = /^fpr:+([0-9A-F]+):/m.exec(
+      run('gpg', ['--with-colons', '--list-keys', 't@example.org']).toString(),
+    )?.[1];
     if (fpr === undefined) throw new Error('gpg key generation failed');
     run('gpg', ['--batch', '--passphrase', '', '--quick-add-key', fpr, 'cv25519', 'encr', '0']);
     const enc = ['--batch', '--trust-model', 'always', '--encrypt', '-r', 't@example.org'];
@@ -64,21 +85,32 @@ export function realCrypto(): RealCrypto {
       smimeCompressed: b64Lines(Buffer.from('3080060b2a864886f70d0109100109a080308002010030', 'hex')),
       pgpEncryptedArmor: run('gpg', ['--armor', ...enc], content).toString('latin1'),
       pgpEncryptedBinaryB64: b64Lines(run('gpg', enc, content)),
-      pgpSymmetricArmor: run('gpg', ['--batch', '--passphrase', 'x', '--armor', '--symmetric'], content).toString('latin1'),
+      pgpSymmetricArmor: run('gpg', ['--batch', '--passphrase', 'x', '--armor', '--symmetric'], content).toString(
+        'latin1',
+      ),
       pgpSignedArmor: run('gpg', ['--armor', ...sign], content).toString('latin1'),
       pgpSignedBinaryB64: b64Lines(run('gpg', sign, content)),
       smimeEnvelopedStreamed: smime(['cms', '-encrypt', '-stream', '-aes256', '-in', 'in.txt', '-recip', 'c.pem']),
       pgpStoredArmor: run('gpg', ['--batch', '--armor', '-z', '0', '--store'], content).toString('latin1'),
       pgpPublicKeyArmor: run('gpg', ['--armor', '--export', 't@example.org']).toString('latin1'),
-      pgpClearsigned: run('gpg', ['--batch', '--passphrase', '', '--pinentry-mode', 'loopback', '--clearsign'], content)
-        .toString('latin1'),
-      pgpEncryptedSignedArmor: run('gpg', ['--armor', ...enc, '--sign', '--passphrase', '', '--pinentry-mode',
-        'loopback'], content).toString('latin1'),
+      pgpClearsigned: run(
+        'gpg',
+        ['--batch', '--passphrase', '', '--pinentry-mode', 'loopback', '--clearsign'],
+        content,
+      ).toString('latin1'),
+      pgpEncryptedSignedArmor: run(
+        'gpg',
+        ['--armor', ...enc, '--sign', '--passphrase', '', '--pinentry-mode', 'loopback'],
+        content,
+      ).toString('latin1'),
     };
     return cached;
   } finally {
     try {
-      execFileSync('gpgconf', ['--kill', 'gpg-agent'], { env: { ...process.env, GNUPGHOME: join(dir, 'gnupg') }, stdio: 'ignore' });
+      execFileSync('gpgconf', ['--kill', 'gpg-agent'], {
+        env: { ...process.env, GNUPGHOME: join(dir, 'gnupg') },
+        stdio: 'ignore',
+      });
     } catch {
       // no agent was started
     }

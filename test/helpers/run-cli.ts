@@ -41,22 +41,31 @@ export interface CliOptions {
 export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
-    const env: Record<string, string> = options.pipe === true
-      ? { PATH: '/usr/bin:/bin', PGPIPE_CONFIG: '/dev/null' }
-      : { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', PGPIPE_CONFIG: '/dev/null' };
+    const env: Record<string, string> =
+      options.pipe === true
+        ? { PATH: '/usr/bin:/bin', PGPIPE_CONFIG: '/dev/null' }
+        : { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', PGPIPE_CONFIG: '/dev/null' };
     for (const [name, value] of Object.entries(options.env ?? {})) {
       if (value === undefined) delete env[name];
       else env[name] = value;
     }
     const child = spawn(process.execPath, [options.bin ?? PGPIPE_BIN, ...args], {
-      env, stdio: ['pipe', 'pipe', 'pipe'], ...(options.pipe === true ? { cwd: '/' } : {}),
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(options.pipe === true ? { cwd: '/' } : {}),
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const both: Buffer[] = [];
     if (options.closeStdout === true) child.stdout.destroy();
-    child.stdout.on('data', (chunk: Buffer) => { out.push(chunk); both.push(chunk); });
-    child.stderr.on('data', (chunk: Buffer) => { err.push(chunk); both.push(chunk); });
+    child.stdout.on('data', (chunk: Buffer) => {
+      out.push(chunk);
+      both.push(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      err.push(chunk);
+      both.push(chunk);
+    });
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -66,8 +75,13 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({
-        code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8'),
-        output: Buffer.concat(both).toString('latin1'), ms: Date.now() - started, timedOut,
+        code,
+        signal,
+        stdout: Buffer.concat(out),
+        stderr: Buffer.concat(err).toString('utf8'),
+        output: Buffer.concat(both).toString('latin1'),
+        ms: Date.now() - started,
+        timedOut,
       });
     });
     if (child.pid !== undefined) options.onSpawn?.(child.pid);

@@ -44,8 +44,12 @@ export async function seedStore(
 export async function seedDb(db: Db, users: readonly SeedUser[], aliases: readonly SeedAlias[] = []): Promise<void> {
   for (const user of users) {
     const maildir = `${user.email.split('@')[1] ?? 'local'}/${user.email.split('@')[0] ?? 'user'}/`;
-    await insertUser(db, { email: user.email, pgpkey: user.pgpkey, password: '{SHA512-CRYPT}$6$test$not-a-real-hash',
-      maildir });
+    await insertUser(db, {
+      email: user.email,
+      pgpkey: user.pgpkey,
+      password: '{SHA512-CRYPT}$6$test$not-a-real-hash',
+      maildir,
+    });
   }
   for (const alias of aliases) await insertAlias(db, { alias: alias.alias, email: alias.email });
 }

@@ -9,15 +9,24 @@ const priv = (body: string) => `-----BEGIN PGP PRIVATE KEY BLOCK-----\n\n${body}
 describe('splitArmorBlocks', () => {
   it('returns every public and private block in order, with the text around them dropped', () => {
     const blocks = splitArmorBlocks(`intro\n${pub('AAAA')}\nmiddle\n${priv('BBBB')}\n${pub('CCCC')}\ntrailer`);
-    assert.deepEqual(blocks.map((b) => b.kind), ['public', 'private', 'public']);
-    assert.match(blocks[0]?.text ?? '', /^-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nAAAA\n-----END PGP PUBLIC KEY BLOCK-----\n$/);
+    assert.deepEqual(
+      blocks.map((b) => b.kind),
+      ['public', 'private', 'public'],
+    );
+    assert.match(
+      blocks[0]?.text ?? '',
+      /^-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nAAAA\n-----END PGP PUBLIC KEY BLOCK-----\n$/,
+    );
     assert.match(blocks[1]?.text ?? '', /BBBB/);
     assert.match(blocks[2]?.text ?? '', /CCCC/);
   });
 
   it('treats the old SECRET KEY BLOCK spelling as private', () => {
     const text = '-----BEGIN PGP SECRET KEY BLOCK-----\n\nx\n-----END PGP SECRET KEY BLOCK-----';
-    assert.deepEqual(splitArmorBlocks(text).map((b) => b.kind), ['private']);
+    assert.deepEqual(
+      splitArmorBlocks(text).map((b) => b.kind),
+      ['private'],
+    );
   });
 
   it('ignores messages and signatures', () => {
@@ -34,7 +43,10 @@ describe('splitArmorBlocks', () => {
   it('ends a truncated block at the next BEGIN, so a complete block after it is still found', () => {
     const truncated = '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nHALF';
     const blocks = splitArmorBlocks(`${truncated}\n${pub('WHOLE')}\n${priv('SECRET')}`);
-    assert.deepEqual(blocks.map((b) => b.kind), ['public', 'public', 'private']);
+    assert.deepEqual(
+      blocks.map((b) => b.kind),
+      ['public', 'public', 'private'],
+    );
     assert.equal(blocks[0]?.text, `${truncated}\n\n`);
     assert.equal(blocks[1]?.text, `${pub('WHOLE')}\n`);
     assert.match(blocks[2]?.text ?? '', /SECRET/);
@@ -45,13 +57,20 @@ describe('splitArmorBlocks', () => {
 
   it('makes one block of many consecutive truncated BEGINs (private wins), in linear time', () => {
     const begin = (kind: string) => `-----BEGIN PGP ${kind} KEY BLOCK-----\n`;
-    const many = splitArmorBlocks(`${begin('PUBLIC').repeat(50_000)}${begin('PRIVATE')}${begin('PUBLIC')}\n${pub('LAST')}`);
-    assert.deepEqual(many.map((b) => b.kind), ['private', 'public']);
+    const many = splitArmorBlocks(
+      `${begin('PUBLIC').repeat(50_000)}${begin('PRIVATE')}${begin('PUBLIC')}\n${pub('LAST')}`,
+    );
+    assert.deepEqual(
+      many.map((b) => b.kind),
+      ['private', 'public'],
+    );
     assert.match(many[1]?.text ?? '', /LAST/);
   });
 
   it('undoes indentation and CRLF line ends', () => {
-    const [block] = splitArmorBlocks(`   -----BEGIN PGP PUBLIC KEY BLOCK-----\r\n   \r\n   AAAA  \r\n   -----END PGP PUBLIC KEY BLOCK-----\r\n`);
+    const [block] = splitArmorBlocks(
+      `   -----BEGIN PGP PUBLIC KEY BLOCK-----\r\n   \r\n   AAAA  \r\n   -----END PGP PUBLIC KEY BLOCK-----\r\n`,
+    );
     assert.equal(block?.text, '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nAAAA\n-----END PGP PUBLIC KEY BLOCK-----\n');
   });
 

@@ -59,7 +59,12 @@ describe('RFC 9580 X25519/X448 encryption subkeys on v4 keys', () => {
       assert.equal(report?.problem, 'rfc9580-subkey');
       assert.equal(report?.usable, false);
       assert.equal(report?.key, null);
-      assert.match(report?.reason ?? '', new RegExp(`^${kind === 'x25519' ? 'X25519' : 'X448'} \\(RFC 9580\\) encryption subkey: GnuPG 2\\.2 cannot use it$`));
+      assert.match(
+        report?.reason ?? '',
+        new RegExp(
+          `^${kind === 'x25519' ? 'X25519' : 'X448'} \\(RFC 9580\\) encryption subkey: GnuPG 2\\.2 cannot use it$`,
+        ),
+      );
       await assert.rejects(encryptPayload(PAYLOAD, [parsed as openpgp.PublicKey]), 'encryptPayload refuses it too');
     });
   }
@@ -73,7 +78,11 @@ describe('RFC 9580 X25519/X448 encryption subkeys on v4 keys', () => {
     const chosen = await report.key.getEncryptionKey(undefined, undefined, undefined, ENCRYPTION_CONFIG);
     assert.equal(chosen.getAlgorithmInfo().algorithm, 'ecdh');
     const newest = [...report.key.getSubkeys()].sort((a, b) => +b.getCreationTime() - +a.getCreationTime())[0];
-    assert.equal(newest?.getAlgorithmInfo().algorithm, 'x25519', 'the X25519 subkey is the newest: OpenPGP.js would pick it');
+    assert.equal(
+      newest?.getAlgorithmInfo().algorithm,
+      'x25519',
+      'the X25519 subkey is the newest: OpenPGP.js would pick it',
+    );
     const armored = await encryptPayload(PAYLOAD, [report.key]);
     assert.match(await listPacketsWithGpg(armored), /pubkey enc packet: version 3, algo 18/);
     // RNP 0.16 cannot even load a secret key holding an algorithm-25 subkey, so it is not asked here.

@@ -88,12 +88,18 @@ describe('encryptPayloadArmor (streamed for large payloads)', () => {
     assert.ok(report?.key);
     const armored = text(await encryptPayloadArmor(Buffer.from('x'), [report.key], true));
     const message = await openpgp.readMessage({ armoredMessage: armored });
-    assert.deepEqual(message.getEncryptionKeyIDs().map((id) => id.toHex()), [twoSubkeys.strongKeyId]);
+    assert.deepEqual(
+      message.getEncryptionKeyIDs().map((id) => id.toHex()),
+      [twoSubkeys.strongKeyId],
+    );
   });
 
   it('refuses an empty key list with a temporary encrypt.failed, streamed or not', async () => {
     for (const payload of [Buffer.from('x'), Buffer.alloc(STREAM_THRESHOLD)]) {
-      const error = await encryptPayloadArmor(payload, []).then(() => null, (e: unknown) => e);
+      const error = await encryptPayloadArmor(payload, []).then(
+        () => null,
+        (e: unknown) => e,
+      );
       assert.ok(isPgpipeError(error));
       assert.equal(error.code, 'encrypt.failed');
       assert.equal(error.temporary, true);

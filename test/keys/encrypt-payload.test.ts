@@ -102,8 +102,16 @@ describe('encryptPayload', () => {
       for (const [i, key] of keys.entries()) {
         const keyFile = join(dir, `key${i}.asc`);
         await writeFile(keyFile, key.privateArmored);
-        const rnp = await runBinary('rnp', ['--homedir', dir, '--keyfile', keyFile, '--decrypt',
-          join(dir, 'msg.asc'), '--output', '-']);
+        const rnp = await runBinary('rnp', [
+          '--homedir',
+          dir,
+          '--keyfile',
+          keyFile,
+          '--decrypt',
+          join(dir, 'msg.asc'),
+          '--output',
+          '-',
+        ]);
         assert.deepEqual(rnp, PAYLOAD, `rnp with key ${i}`);
         const sq = await runBinary('sq', ['decrypt', '--recipient-key', keyFile, join(dir, 'msg.asc')]);
         assert.deepEqual(sq, PAYLOAD, `sq with key ${i}`);
@@ -114,22 +122,35 @@ describe('encryptPayload', () => {
   });
 
   it('encrypts to the subkey inspectKeys judged: the strong one, never a newer weak one (review #8)', async () => {
-    for (const weakBits of [1024, 2047]) { // 2047 is accepted by OpenPGP.js defaults, refused by our 2048 line
+    for (const weakBits of [1024, 2047]) {
+      // 2047 is accepted by OpenPGP.js defaults, refused by our 2048 line
       const twoSubkeys = await weakNewestSubkeyKey(false, weakBits);
       const [report] = await inspectKeys(twoSubkeys.publicArmored);
       assert.equal(report?.usable, true, `${weakBits}: ${report?.reason ?? ''}`);
       assert.ok(report?.key);
       const armored = await encryptPayload(PAYLOAD, [report.key]);
       const message = await openpgp.readMessage({ armoredMessage: armored });
-      assert.deepEqual(message.getEncryptionKeyIDs().map((id) => id.toHex()), [twoSubkeys.strongKeyId], `${weakBits}`);
+      assert.deepEqual(
+        message.getEncryptionKeyIDs().map((id) => id.toHex()),
+        [twoSubkeys.strongKeyId],
+        `${weakBits}`,
+      );
       const decryptionKeys = await openpgp.readPrivateKey({ armoredKey: twoSubkeys.privateArmored });
-      const { data } = await openpgp.decrypt({ message, decryptionKeys, format: 'binary', config: { minRSABits: 1024 } });
+      const { data } = await openpgp.decrypt({
+        message,
+        decryptionKeys,
+        format: 'binary',
+        config: { minRSABits: 1024 },
+      });
       assert.deepEqual(Buffer.from(data as Uint8Array), PAYLOAD);
     }
   });
 
   it('refuses an empty key list with a temporary encrypt.failed', async () => {
-    const error = await encryptPayload(PAYLOAD, []).then(() => null, (e: unknown) => e);
+    const error = await encryptPayload(PAYLOAD, []).then(
+      () => null,
+      (e: unknown) => e,
+    );
     assert.ok(isPgpipeError(error));
     assert.equal(error.code, 'encrypt.failed');
     assert.equal(error.temporary, true);

@@ -57,12 +57,18 @@ describe('inspectKeys', () => {
 
   it('reports revoked, sign-only and all-encryption-subkeys-expired keys', async () => {
     assert.equal((await only({ kind: 'curve25519', email: 'rev@example.org', revoked: true })).problem, 'revoked');
-    assert.equal((await only({ kind: 'curve25519', email: 'sign@example.org', signOnly: true })).problem,
-      'no-encryption-key');
-    assert.equal((await only({ kind: 'rsa2048', email: 'rsasign@example.org', signOnly: true })).problem,
-      'no-encryption-key');
-    assert.equal((await only({ kind: 'curve25519', email: 'deadsub@example.org', onlySubkeyExpired: true })).problem,
-      'no-encryption-key');
+    assert.equal(
+      (await only({ kind: 'curve25519', email: 'sign@example.org', signOnly: true })).problem,
+      'no-encryption-key',
+    );
+    assert.equal(
+      (await only({ kind: 'rsa2048', email: 'rsasign@example.org', signOnly: true })).problem,
+      'no-encryption-key',
+    );
+    assert.equal(
+      (await only({ kind: 'curve25519', email: 'deadsub@example.org', onlySubkeyExpired: true })).problem,
+      'no-encryption-key',
+    );
   });
 
   it('accepts a key whose first encryption subkey expired while another is valid', async () => {
@@ -112,26 +118,40 @@ describe('inspectKeys', () => {
   it('flags a private key block as private and never hands out a key', async () => {
     const key = await makeKey({ kind: 'curve25519', email: 'curve25519@example.org' });
     const reports = await inspectKeys(key.privateArmored);
-    assert.deepEqual(reports.map((r) => [r.problem, r.usable, r.key, r.fingerprint]),
-      [['private', false, null, key.fingerprint]]);
+    assert.deepEqual(
+      reports.map((r) => [r.problem, r.usable, r.key, r.fingerprint]),
+      [['private', false, null, key.fingerprint]],
+    );
     assert.equal(reports[0]?.reason, 'private key stored, not a public key');
   });
 
   it('flags a private key even next to a usable public key', async () => {
     const a = await makeKey({ kind: 'curve25519', email: 'curve25519@example.org' });
     const reports = await inspectKeys(`${a.privateArmored}\n${a.publicArmored}`);
-    assert.deepEqual(reports.map((r) => r.problem), ['private', null]);
+    assert.deepEqual(
+      reports.map((r) => r.problem),
+      ['private', null],
+    );
   });
 
   it('reports garbage, truncated armor and non-key armor as garbage', async () => {
     const key = await makeKey({ kind: 'curve25519', email: 'curve25519@example.org' });
     const truncated = key.publicArmored.slice(0, Math.floor(key.publicArmored.length / 2));
     const corrupted = key.publicArmored.replace(/\n([A-Za-z0-9+/]{20})/, '\n!!!!!!!!!!!!!!!!!!!!');
-    for (const text of ['', 'not a key', 'ssh-ed25519 AAAAC3Nza', truncated, corrupted,
-      '-----BEGIN PGP MESSAGE-----\n\nhQ==\n-----END PGP MESSAGE-----\n']) {
+    for (const text of [
+      '',
+      'not a key',
+      'ssh-ed25519 AAAAC3Nza',
+      truncated,
+      corrupted,
+      '-----BEGIN PGP MESSAGE-----\n\nhQ==\n-----END PGP MESSAGE-----\n',
+    ]) {
       const reports = await inspectKeys(text);
-      assert.deepEqual(reports.map((r) => [r.problem, r.usable, r.key, r.fingerprint]), [['garbage', false, null, '']],
-        JSON.stringify(text.slice(0, 30)));
+      assert.deepEqual(
+        reports.map((r) => [r.problem, r.usable, r.key, r.fingerprint]),
+        [['garbage', false, null, '']],
+        JSON.stringify(text.slice(0, 30)),
+      );
       reports.forEach(assertNoKeyMaterial);
     }
   });
@@ -140,21 +160,36 @@ describe('inspectKeys', () => {
     const key = await makeKey({ kind: 'curve25519', email: 'curve25519@example.org' });
     const half = key.publicArmored.slice(0, 300);
     const reports = await inspectKeys(`${half}\n${key.publicArmored}`);
-    assert.deepEqual(reports.map((r) => [r.problem, r.fingerprint]), [['garbage', ''], [null, key.fingerprint]]);
+    assert.deepEqual(
+      reports.map((r) => [r.problem, r.fingerprint]),
+      [
+        ['garbage', ''],
+        [null, key.fingerprint],
+      ],
+    );
   });
 
   it('reports a 5 MB garbage blob as garbage, with and without armor lines', async () => {
     const blob = 'A'.repeat(5 * 1024 * 1024);
-    assert.deepEqual((await inspectKeys(blob)).map((r) => r.problem), ['garbage']);
+    assert.deepEqual(
+      (await inspectKeys(blob)).map((r) => r.problem),
+      ['garbage'],
+    );
     const armored = `-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n${blob.replace(/(.{64})/g, '$1\n')}\n-----END PGP PUBLIC KEY BLOCK-----\n`;
-    assert.deepEqual((await inspectKeys(armored)).map((r) => r.problem), ['garbage']);
+    assert.deepEqual(
+      (await inspectKeys(armored)).map((r) => r.problem),
+      ['garbage'],
+    );
   });
 
   it('finds the keys of several armored blocks in one text', async () => {
     const a = await makeKey({ kind: 'curve25519', email: 'curve25519@example.org' });
     const b = await makeKey({ kind: 'rsa3072', email: 'rsa3072@example.org' });
     const reports = await inspectKeys(`${a.publicArmored}\n\n${b.publicArmored}`);
-    assert.deepEqual(reports.map((r) => r.fingerprint), [a.fingerprint, b.fingerprint]);
+    assert.deepEqual(
+      reports.map((r) => r.fingerprint),
+      [a.fingerprint, b.fingerprint],
+    );
     assert.ok(reports.every((r) => r.usable));
   });
 

@@ -7,7 +7,10 @@ import type { RecipientRecord } from '../../src/store/types.js';
 import { makeKey } from '../helpers/keys.js';
 
 const record = (pgpkey: string | null, user: string | null = 'u@example.org'): RecipientRecord => ({
-  address: 'rcpt@example.org', user, via: user === null ? null : 'user', pgpkey,
+  address: 'rcpt@example.org',
+  user,
+  via: user === null ? null : 'user',
+  pgpkey,
 });
 
 describe('recipientKeys', () => {
@@ -24,8 +27,14 @@ describe('recipientKeys', () => {
     assert.equal(result.kind, 'keys');
     if (result.kind !== 'keys') return;
     assert.equal(result.user, 'u@example.org');
-    assert.deepEqual(result.usable.map((r) => r.fingerprint), [good.fingerprint]);
-    assert.deepEqual(result.unusable.map((r) => r.problem), ['expired']);
+    assert.deepEqual(
+      result.usable.map((r) => r.fingerprint),
+      [good.fingerprint],
+    );
+    assert.deepEqual(
+      result.unusable.map((r) => r.problem),
+      ['expired'],
+    );
   });
 
   it('explains a single unusable key by its own reason', async () => {
@@ -51,45 +60,59 @@ describe('recipientKeys', () => {
     const alias = (targets: { address: string; pgpkey: string | null }[]): RecipientRecord => {
       const reached = targets.filter((t) => t.pgpkey !== null);
       return {
-        address: 'team@example.org', user: reached[0]?.address ?? null, via: 'alias',
+        address: 'team@example.org',
+        user: reached[0]?.address ?? null,
+        via: 'alias',
         pgpkey: reached.length > 0 ? reached.map((t) => t.pgpkey).join('\n') : null,
         targets: targets.map((t) => ({ ...t, user: t.pgpkey === null ? null : t.address })),
       };
     };
 
-    it('uses every target\'s keys when each target has a usable one', async () => {
+    it("uses every target's keys when each target has a usable one", async () => {
       const a = await makeKey({ kind: 'curve25519', email: 'alice@example.org' });
       const d = await makeKey({ kind: 'rsa2048', email: 'dave@example.org' });
-      const result = await recipientKeys(alias([
-        { address: 'alice@example.org', pgpkey: a.publicArmored },
-        { address: 'dave@example.org', pgpkey: d.publicArmored },
-      ]));
+      const result = await recipientKeys(
+        alias([
+          { address: 'alice@example.org', pgpkey: a.publicArmored },
+          { address: 'dave@example.org', pgpkey: d.publicArmored },
+        ]),
+      );
       assert.equal(result.kind, 'keys');
       if (result.kind !== 'keys') return;
       assert.equal(result.user, 'alice@example.org');
-      assert.deepEqual(result.usable.map((r) => r.fingerprint), [a.fingerprint, d.fingerprint]);
+      assert.deepEqual(
+        result.usable.map((r) => r.fingerprint),
+        [a.fingerprint, d.fingerprint],
+      );
     });
 
     it('is unusable, naming the target, when one target has only dead keys (never encrypt past a member)', async () => {
       const a = await makeKey({ kind: 'curve25519', email: 'alice@example.org' });
       const dead = await makeKey({ kind: 'curve25519', email: 'dead@example.org', expired: true });
-      const result = await recipientKeys(alias([
-        { address: 'alice@example.org', pgpkey: a.publicArmored },
-        { address: 'dave@example.org', pgpkey: dead.publicArmored },
-      ]));
+      const result = await recipientKeys(
+        alias([
+          { address: 'alice@example.org', pgpkey: a.publicArmored },
+          { address: 'dave@example.org', pgpkey: dead.publicArmored },
+        ]),
+      );
       assert.equal(result.kind, 'unusable');
       if (result.kind !== 'unusable') return;
       assert.match(result.reason, /^alias member dave@example\.org: expired on \d{4}-\d{2}-\d{2}$/);
-      assert.deepEqual(result.unusable.map((r) => r.problem), ['expired']);
+      assert.deepEqual(
+        result.unusable.map((r) => r.problem),
+        ['expired'],
+      );
     });
 
     it('is no-key when one target has no key or no users row, as that member alone would be', async () => {
       const a = await makeKey({ kind: 'curve25519', email: 'alice@example.org' });
       for (const missing of [null, '  ']) {
-        const result = await recipientKeys(alias([
-          { address: 'alice@example.org', pgpkey: a.publicArmored },
-          { address: 'outside@example.net', pgpkey: missing },
-        ]));
+        const result = await recipientKeys(
+          alias([
+            { address: 'alice@example.org', pgpkey: a.publicArmored },
+            { address: 'outside@example.net', pgpkey: missing },
+          ]),
+        );
         assert.deepEqual(result, { kind: 'no-key', address: 'team@example.org' }, JSON.stringify(missing));
       }
     });
@@ -101,7 +124,9 @@ describe('recipientKeys', () => {
       const dead = await makeKey({ kind: 'curve25519', email: 'dead@example.org', revoked: true });
       assert.equal(await memberKeys(record(a.publicArmored)), null);
       const members = await memberKeys({
-        address: 'team@example.org', user: 'alice@example.org', via: 'alias',
+        address: 'team@example.org',
+        user: 'alice@example.org',
+        via: 'alias',
         pgpkey: `${a.publicArmored}\n${dead.publicArmored}`,
         targets: [
           { address: 'alice+team@example.org', user: 'alice@example.org', pgpkey: a.publicArmored },
@@ -110,22 +135,39 @@ describe('recipientKeys', () => {
           { address: 'far@example.org', user: null, pgpkey: null, unresolved: 'hop-limit' },
         ],
       });
-      assert.deepEqual(members?.map((m) => [m.address, m.kind]), [
-        ['alice+team@example.org', 'keys'], ['carol@outside.example', 'no-key'],
-        ['old@example.org', 'unusable'], ['far@example.org', 'unusable'],
-      ]);
+      assert.deepEqual(
+        members?.map((m) => [m.address, m.kind]),
+        [
+          ['alice+team@example.org', 'keys'],
+          ['carol@outside.example', 'no-key'],
+          ['old@example.org', 'unusable'],
+          ['far@example.org', 'unusable'],
+        ],
+      );
       const [keyed] = members ?? [];
-      assert.deepEqual(keyed?.kind === 'keys' ? keyed.usable.map((r) => r.fingerprint) : [], [a.fingerprint],
-        'not the other members\' keys');
+      assert.deepEqual(
+        keyed?.kind === 'keys' ? keyed.usable.map((r) => r.fingerprint) : [],
+        [a.fingerprint],
+        "not the other members' keys",
+      );
     });
 
     it('a chain beyond the hop limit is unusable, never no-key (it may end at a keyed user)', async () => {
       const hops = 'alias chain longer than 5 hops: who receives it is unknown';
-      const far = await recipientKeys({ address: 'c0@example.org', user: null, via: 'alias', pgpkey: null, unresolved: 'hop-limit' });
+      const far = await recipientKeys({
+        address: 'c0@example.org',
+        user: null,
+        via: 'alias',
+        pgpkey: null,
+        unresolved: 'hop-limit',
+      });
       assert.deepEqual(far.kind === 'unusable' ? [far.kind, far.reason] : [far.kind], ['unusable', hops]);
       const a = await makeKey({ kind: 'curve25519', email: 'alice@example.org' });
       const wide = await recipientKeys({
-        address: 'wide@example.org', user: 'alice@example.org', via: 'alias', pgpkey: a.publicArmored,
+        address: 'wide@example.org',
+        user: 'alice@example.org',
+        via: 'alias',
+        pgpkey: a.publicArmored,
         unresolved: 'hop-limit',
         targets: [
           { address: 'alice@example.org', user: 'alice@example.org', pgpkey: a.publicArmored },
@@ -138,7 +180,9 @@ describe('recipientKeys', () => {
 
   it('groups repeated problems so the reason stays one short line', () => {
     const r = (problem: KeyReport['problem']) => ({ problem, reason: null }) as unknown as KeyReport;
-    assert.equal(unusableReason([...Array.from({ length: 99 }, () => r('expired')), r('revoked')]),
-      'no usable key (100 keys: expired ×99, revoked)');
+    assert.equal(
+      unusableReason([...Array.from({ length: 99 }, () => r('expired')), r('revoked')]),
+      'no usable key (100 keys: expired ×99, revoked)',
+    );
   });
 });

@@ -5,7 +5,9 @@ import { dsnFor, exitCodeFor, failure, outcomeFromError, type Outcome } from '..
 import { logLine, statusLine } from '../../src/mail-path/report-lines.js';
 
 const delivered: Outcome = {
-  kind: 'delivered', handOffs: 2, spam: { kind: 'scanned', spam: false, score: '-1.0' },
+  kind: 'delivered',
+  handOffs: 2,
+  spam: { kind: 'scanned', spam: false, score: '-1.0' },
   recipients: [
     { recipient: 'a@x', action: 'encrypted', why: null, fingerprints: ['0123456789ABCDEF0123456789ABCDEF01234567'] },
     { recipient: 'b@x', action: 'as-sent', why: 'no-key', fingerprints: [] },
@@ -21,7 +23,10 @@ describe('outcome → exit code and status line', () => {
 
   it('every thrown value defers, a permanent PgpipeError too: only a policy decision rejects', () => {
     for (const thrown of [new Error('boom'), 'string', undefined, null, { code: 'key.missing' }]) {
-      assert.deepEqual([outcomeFromError(thrown).kind, outcomeFromError(thrown).reason], ['deferred', 'internal error']);
+      assert.deepEqual(
+        [outcomeFromError(thrown).kind, outcomeFromError(thrown).reason],
+        ['deferred', 'internal error'],
+      );
     }
     assert.equal(outcomeFromError(temporary('db.unavailable', 'down')).kind, 'deferred');
     for (const code of ['key.missing', 'usage', 'not-found', 'internal'] as const) {
@@ -42,8 +47,19 @@ describe('outcome → exit code and status line', () => {
   });
 
   it('the DSN class always agrees with the exit code', () => {
-    const codes = ['usage', 'config.invalid', 'db.unavailable', 'key.unusable', 'key.missing', 'size.exceeded',
-      'sendmail.failed', 'spam.check-failed', 'deadline.exceeded', 'internal', 'signal'] as const;
+    const codes = [
+      'usage',
+      'config.invalid',
+      'db.unavailable',
+      'key.unusable',
+      'key.missing',
+      'size.exceeded',
+      'sendmail.failed',
+      'spam.check-failed',
+      'deadline.exceeded',
+      'internal',
+      'signal',
+    ] as const;
     for (const code of codes) {
       for (const kind of ['deferred', 'rejected'] as const) {
         const outcome = failure(kind as 'deferred', code, 'reason');
@@ -71,13 +87,19 @@ describe('outcome → exit code and status line', () => {
   });
 
   it('operator log line: queue id, status, count, spam, time, each recipient with its outcome', () => {
-    assert.equal(logLine(delivered, 1234, '4XkQ2t'),
+    assert.equal(
+      logLine(delivered, 1234, '4XkQ2t'),
       'queue_id=4XkQ2t status=sent rcpts=2 spam="no -1.0" time=1.23s to=<a@x>:"encrypted 89ABCDEF01234567" ' +
-      'to=<b@x>:"as sent (no key)"');
-    const deferred = failure('deferred', 'db.unavailable', 'database unavailable (connect ECONNREFUSED)',
-      { recipients: [{ recipient: 'a@x', action: 'not-sent', why: null, fingerprints: [] }], spam: null });
-    assert.equal(logLine(deferred, 50, null),
+        'to=<b@x>:"as sent (no key)"',
+    );
+    const deferred = failure('deferred', 'db.unavailable', 'database unavailable (connect ECONNREFUSED)', {
+      recipients: [{ recipient: 'a@x', action: 'not-sent', why: null, fingerprints: [] }],
+      spam: null,
+    });
+    assert.equal(
+      logLine(deferred, 50, null),
       'queue_id=- status=deferred rcpts=1 spam="not checked" time=0.05s dsn=4.3.0 code=db.unavailable ' +
-      'reason="database unavailable (connect ECONNREFUSED)" to=<a@x>:"not sent"');
+        'reason="database unavailable (connect ECONNREFUSED)" to=<a@x>:"not sent"',
+    );
   });
 });

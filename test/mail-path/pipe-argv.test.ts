@@ -20,7 +20,10 @@ describe('splitPipeArgv', () => {
 
   it('never lets a hostile recipient become an option, in either form', () => {
     const hostile = ['-Vx@y', '--sendmail=/bin/sh@y', '--help', '-h', '--no-spam-check'];
-    for (const form of [['-oi', '-f', 's@x'], ['-f', 's@x', '--']]) {
+    for (const form of [
+      ['-oi', '-f', 's@x'],
+      ['-f', 's@x', '--'],
+    ]) {
       const { optionArgs, envelope } = splitPipeArgv([...form, ...hostile]);
       assert.deepEqual(optionArgs, []);
       assert.ok(!isPgpipeError(envelope));
@@ -38,7 +41,10 @@ describe('splitPipeArgv', () => {
   });
 
   it('refuses the glued -f${sender} form, which loses a recipient when the sender is empty', () => {
-    for (const args of [['-fs@x', '--', 'a@y'], ['-oi', '-fs@x', 'a@y']]) {
+    for (const args of [
+      ['-fs@x', '--', 'a@y'],
+      ['-oi', '-fs@x', 'a@y'],
+    ]) {
       const glued = splitPipeArgv(args).envelope;
       assert.ok(isPgpipeError(glued) && glued.code === 'usage' && /two words/.test(glued.message), args.join(' '));
     }

@@ -59,8 +59,9 @@ const doveadm = (...args: string[]): Buffer => {
   return result.stdout;
 };
 const encrypt = (...args: string[]): Promise<CliResult> =>
-  runCli(['mailbox', 'encrypt', '--db', pg.url, '--dovecot-config', dovecot.configFile, ...args],
-    { timeoutMs: 120_000 });
+  runCli(['mailbox', 'encrypt', '--db', pg.url, '--dovecot-config', dovecot.configFile, ...args], {
+    timeoutMs: 120_000,
+  });
 
 interface Seen {
   readonly uid: number;
@@ -73,13 +74,17 @@ async function imapView(mailbox: string): Promise<Seen[]> {
   assert.match(out, /^b OK/m, out);
   return [...out.matchAll(/^\* \d+ FETCH \(UID (\d+) FLAGS \(([^)]*)\) INTERNALDATE "([^"]+)"\)/gm)].map((m) => ({
     uid: Number(m[1]),
-    flags: (m[2] ?? '').split(' ').filter((f) => f !== '' && f !== '\\Recent').sort(),
+    flags: (m[2] ?? '')
+      .split(' ')
+      .filter((f) => f !== '' && f !== '\\Recent')
+      .sort(),
     date: m[3] ?? '',
   }));
 }
 const storedTextOf = (user: string, mailbox: string, uid: number): Buffer =>
-  doveadm('-f', 'pager', 'fetch', '-u', user, 'text', 'mailbox', mailbox, 'uid', String(uid))
-    .subarray('text:\n'.length);
+  doveadm('-f', 'pager', 'fetch', '-u', user, 'text', 'mailbox', mailbox, 'uid', String(uid)).subarray(
+    'text:\n'.length,
+  );
 const storedText = (mailbox: string, uid: number): Buffer => storedTextOf(BOB, mailbox, uid);
 
 /**
@@ -95,7 +100,10 @@ async function assertNothingLost(): Promise<number> {
       assert.ok(n === 1 || n === 2, `${mailbox} ${s.date}: ${n} copies`);
       if (n === 2) pairs += 1;
     }
-    assert.ok(dates.every((d) => stored.some((s) => s.date === d)), `${mailbox}: nothing new but copies`);
+    assert.ok(
+      dates.every((d) => stored.some((s) => s.date === d)),
+      `${mailbox}: nothing new but copies`,
+    );
   }
   return pairs;
 }
@@ -109,26 +117,43 @@ describe('pgpipe mailbox encrypt on a real Dovecot', { skip: skipReason, timeout
       makeKey({ kind: 'curve25519', email: BOB }),
       makeKey({ kind: 'curve25519', email: CAROL }),
     ]);
-    await seedStore({ databaseUrl: pg.url }, [{ email: BOB, pgpkey: bob.publicArmored }, { email: EVE, pgpkey: '' },
-      { email: CAROL, pgpkey: carol.publicArmored }]);
+    await seedStore({ databaseUrl: pg.url }, [
+      { email: BOB, pgpkey: bob.publicArmored },
+      { email: EVE, pgpkey: '' },
+      { email: CAROL, pgpkey: carol.publicArmored },
+    ]);
     doveadm('mailbox', 'create', '-u', BOB, 'Archive.2024', 'Sent');
     doveadm('mailbox', 'create', '-u', EVE, 'Sent');
     const messages: Omit<Stored, 'mailbox' | 'flags' | 'date'>[] = CORPUS.map((c) => ({
-      original: readFileSync(c.file), expect: c.expect, brokenMime: c.brokenMime === true,
+      original: readFileSync(c.file),
+      expect: c.expect,
+      brokenMime: c.brokenMime === true,
     }));
     for (let i = 0; i < 6; i++) {
       const marker = `PLAINMBX${i}X${randomBytes(6).toString('hex')}`;
-      const original = Buffer.from(`From: Alice <alice@sender.test>\nTo: ${BOB}\nSubject: Secret ${marker}\n`
-        + `Date: Tue, 01 Dec 2026 07:00:00 +0000\nMessage-ID: <mbx-${i}@sender.test>\n\nBody of ${marker}.\n`);
+      const original = Buffer.from(
+        `From: Alice <alice@sender.test>\nTo: ${BOB}\nSubject: Secret ${marker}\n` +
+          `Date: Tue, 01 Dec 2026 07:00:00 +0000\nMessage-ID: <mbx-${i}@sender.test>\n\nBody of ${marker}.\n`,
+      );
       messages.push({ original, expect: 'encrypt', brokenMime: false, marker });
     }
     const commands: (string | Buffer)[] = [];
     messages.forEach((m, i) => {
-      const s: Stored = { ...m, mailbox: MAILBOXES[i % 3] as string, flags: FLAG_SETS[i % FLAG_SETS.length] ?? [],
-        date: `${String(1 + (i % 28)).padStart(2, '0')}-Mar-2021 10:${String(i).padStart(2, '0')}:07 +0000` };
+      const s: Stored = {
+        ...m,
+        mailbox: MAILBOXES[i % 3] as string,
+        flags: FLAG_SETS[i % FLAG_SETS.length] ?? [],
+        date: `${String(1 + (i % 28)).padStart(2, '0')}-Mar-2021 10:${String(i).padStart(2, '0')}:07 +0000`,
+      };
       stored.push(s);
-      commands.push(Buffer.concat([Buffer.from(`a${i} APPEND "${s.mailbox}" (${s.flags.join(' ')}) "${s.date}" `
-        + `{${s.original.length}+}\r\n`), s.original]));
+      commands.push(
+        Buffer.concat([
+          Buffer.from(
+            `a${i} APPEND "${s.mailbox}" (${s.flags.join(' ')}) "${s.date}" ` + `{${s.original.length}+}\r\n`,
+          ),
+          s.original,
+        ]),
+      );
     });
     // A client reading everything: the cache now holds envelopes (Subject) and previews (body text).
     for (const mailbox of MAILBOXES) {
@@ -138,8 +163,10 @@ describe('pgpipe mailbox encrypt on a real Dovecot', { skip: skipReason, timeout
     assert.equal(out.match(/^a\d+ OK \[APPENDUID/gm)?.length, messages.length, out);
     await dovecot.imap('eve', [`a APPEND INBOX () {${stored[0]?.original.length}+}`, stored[0]?.original ?? '']);
     const cache = dovecot.files('bob').filter((f) => f.path.endsWith('dovecot.index.cache'));
-    assert.ok(cache.some((f) => f.content.includes(stored.find((s) => s.marker)?.marker ?? '-')),
-      'the test is meaningful: the cache holds a plaintext marker before');
+    assert.ok(
+      cache.some((f) => f.content.includes(stored.find((s) => s.marker)?.marker ?? '-')),
+      'the test is meaningful: the cache holds a plaintext marker before',
+    );
   });
   after(async () => {
     await dovecot?.destroy();
@@ -147,19 +174,30 @@ describe('pgpipe mailbox encrypt on a real Dovecot', { skip: skipReason, timeout
   });
 
   it('--dry-run counts what would change and changes nothing', async () => {
-    const before = dovecot.files('bob').filter((f) => !f.path.includes('dovecot.index')).map((f) => f.path).sort();
+    const before = dovecot
+      .files('bob')
+      .filter((f) => !f.path.includes('dovecot.index'))
+      .map((f) => f.path)
+      .sort();
     const result = await encrypt('--user', BOB, '--dry-run', '--json');
     assert.equal(result.code, 0, result.stderr);
-    const summary = JSON.parse(result.stdout.toString()) as { mailboxes: { mailbox: string; messages: number;
-      encrypted: number; alreadyProtected: number }[] };
+    const summary = JSON.parse(result.stdout.toString()) as {
+      mailboxes: { mailbox: string; messages: number; encrypted: number; alreadyProtected: number }[];
+    };
     for (const mailbox of MAILBOXES) {
       const mine = stored.filter((s) => s.mailbox === mailbox);
       const got = summary.mailboxes.find((m) => m.mailbox === mailbox);
-      assert.deepEqual(got && [got.messages, got.encrypted, got.alreadyProtected],
-        [mine.length, mine.filter((s) => s.expect === 'encrypt').length,
-          mine.filter((s) => s.expect === 'pass').length]);
+      assert.deepEqual(got && [got.messages, got.encrypted, got.alreadyProtected], [
+        mine.length,
+        mine.filter((s) => s.expect === 'encrypt').length,
+        mine.filter((s) => s.expect === 'pass').length,
+      ]);
     }
-    const after = dovecot.files('bob').filter((f) => !f.path.includes('dovecot.index')).map((f) => f.path).sort();
+    const after = dovecot
+      .files('bob')
+      .filter((f) => !f.path.includes('dovecot.index'))
+      .map((f) => f.path)
+      .sort();
     assert.deepEqual(after, before);
   });
 
@@ -178,12 +216,15 @@ describe('pgpipe mailbox encrypt on a real Dovecot', { skip: skipReason, timeout
     const plain = (n: number): Buffer =>
       Buffer.from(`From: a@sender.test\nTo: ${CAROL}\nSubject: pair ${n}\n\nbody ${n}\n`);
     const save = async (message: Buffer, flags: string, date: string): Promise<void> => {
-      const out = await dovecot.imap('carol', [Buffer.concat([Buffer.from(`a APPEND INBOX (${flags}) "${date}" `
-        + `{${message.length}+}\r\n`), message])]);
+      const out = await dovecot.imap('carol', [
+        Buffer.concat([Buffer.from(`a APPEND INBOX (${flags}) "${date}" ` + `{${message.length}+}\r\n`), message]),
+      ]);
       assert.match(out, /^a OK/m, out);
     };
-    const guid = (uid: number): string => doveadm('-f', 'tab', 'fetch', '-u', CAROL, 'guid', 'mailbox', 'INBOX', 'uid',
-      String(uid)).toString().split('\n')[1] ?? '';
+    const guid = (uid: number): string =>
+      doveadm('-f', 'tab', 'fetch', '-u', CAROL, 'guid', 'mailbox', 'INBOX', 'uid', String(uid))
+        .toString()
+        .split('\n')[1] ?? '';
     const copyOf = async (message: Buffer, replaces: string): Promise<Buffer> => {
       const result = await runCli(['encrypt', '--db', pg.url, '--to', CAROL], { input: message });
       assert.equal(result.code, 0, result.stderr);
@@ -199,11 +240,18 @@ describe('pgpipe mailbox encrypt on a real Dovecot', { skip: skipReason, timeout
     const [inbox] = (JSON.parse(result.stdout.toString()) as { mailboxes: object[] }).mailboxes;
     assert.deepEqual(inbox, { mailbox: 'INBOX', messages: 4, encrypted: 1, alreadyProtected: 1, finished: 2, gone: 0 });
     const out = await dovecot.imap('carol', ['a EXAMINE INBOX', 'b UID FETCH 1:* (UID FLAGS INTERNALDATE)']);
-    const seen = [...out.matchAll(/^\* \d+ FETCH \(UID (\d+) FLAGS \(([^)]*)\) INTERNALDATE "([^"]+)"/gm)]
-      .map((m) => [Number(m[1]), (m[2] ?? '').replace(/\\Recent ?/, '').trim(), m[3]]);
+    const seen = [...out.matchAll(/^\* \d+ FETCH \(UID (\d+) FLAGS \(([^)]*)\) INTERNALDATE "([^"]+)"/gm)].map((m) => [
+      Number(m[1]),
+      (m[2] ?? '').replace(/\\Recent ?/, '').trim(),
+      m[3],
+    ]);
     // The pair's copy kept (UID 3, not encrypted twice), the forged copy and plaintext 2 (now UID 6) both kept.
-    assert.deepEqual(seen, [[3, '\\Seen', '02-Feb-2022 10:00:00 +0000'], [4, '', '04-Feb-2022 10:00:00 +0000'],
-      [5, '', '05-Feb-2022 10:00:00 +0000'], [6, '', '03-Feb-2022 10:00:00 +0000']]);
+    assert.deepEqual(seen, [
+      [3, '\\Seen', '02-Feb-2022 10:00:00 +0000'],
+      [4, '', '04-Feb-2022 10:00:00 +0000'],
+      [5, '', '05-Feb-2022 10:00:00 +0000'],
+      [6, '', '03-Feb-2022 10:00:00 +0000'],
+    ]);
     const inner = await decryptWithGpg(storedTextOf(CAROL, 'INBOX', 6), carol.privateArmored);
     assert.match(inner.toString(), /body 2/);
   });
@@ -239,15 +287,19 @@ describe('pgpipe mailbox encrypt on a real Dovecot', { skip: skipReason, timeout
           continue;
         }
         parsePgpMime(text);
-        assert.deepEqual(splitRaw(text).fields.filter((f) => f.lower === 'subject').map((f) => f.raw.toString()),
-          splitRaw(s.original).fields.some((f) => f.lower === 'subject') ? ['Subject: [...]'] : []);
+        assert.deepEqual(
+          splitRaw(text)
+            .fields.filter((f) => f.lower === 'subject')
+            .map((f) => f.raw.toString()),
+          splitRaw(s.original).fields.some((f) => f.lower === 'subject') ? ['Subject: [...]'] : [],
+        );
         const plaintext = await decryptWithGpg(text, bob.privateArmored);
         checkPayload(splitRaw(s.original), plaintext, s.original, '[...]');
       }
     }
   });
 
-  it('leaves no plaintext marker in any file under the user\'s home, index and cache included', () => {
+  it("leaves no plaintext marker in any file under the user's home, index and cache included", () => {
     const markers = stored.flatMap((s) => (s.marker === undefined ? [] : [s.marker]));
     for (const file of dovecot.files('bob')) {
       for (const marker of markers) assert.ok(!file.content.includes(marker), `${marker} in ${file.path}`);
@@ -259,14 +311,20 @@ describe('pgpipe mailbox encrypt on a real Dovecot', { skip: skipReason, timeout
     const result = await encrypt('--user', BOB, '--json');
     assert.equal(result.code, 0, result.stderr);
     const summary = JSON.parse(result.stdout.toString()) as { mailboxes: { encrypted: number; finished: number }[] };
-    assert.deepEqual(summary.mailboxes.map((m) => [m.encrypted, m.finished]), MAILBOXES.map(() => [0, 0]));
+    assert.deepEqual(
+      summary.mailboxes.map((m) => [m.encrypted, m.finished]),
+      MAILBOXES.map(() => [0, 0]),
+    );
     assert.deepEqual(await Promise.all(MAILBOXES.map(imapView)), before);
   });
 });
 
 async function imapViewOf(user: string): Promise<string> {
   const out = await dovecot.imap(user, ['a EXAMINE INBOX', 'b UID FETCH 1:* (UID FLAGS INTERNALDATE RFC822.SIZE)']);
-  return out.split('\n').filter((l) => l.startsWith('* ') && l.includes('FETCH')).join('\n');
+  return out
+    .split('\n')
+    .filter((l) => l.startsWith('* ') && l.includes('FETCH'))
+    .join('\n');
 }
 
 /**
@@ -276,9 +334,23 @@ async function imapViewOf(user: string): Promise<string> {
 function killedRun(nth: number): Promise<boolean> {
   return new Promise((resolve, reject) => {
     // Batches of 2: many points where a kill can land (between APPEND and EXPUNGE among them).
-    const child = spawn(process.execPath, [PGPIPE_BIN, 'mailbox', 'encrypt', '--user', BOB, '--db', pg.url,
-      '--dovecot-config', dovecot.configFile, '--batch', '2'],
-    { env: { PATH: process.env.PATH ?? '', PGPIPE_CONFIG: '/dev/null' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        PGPIPE_BIN,
+        'mailbox',
+        'encrypt',
+        '--user',
+        BOB,
+        '--db',
+        pg.url,
+        '--dovecot-config',
+        dovecot.configFile,
+        '--batch',
+        '2',
+      ],
+      { env: { PATH: process.env.PATH ?? '', PGPIPE_CONFIG: '/dev/null' }, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let started = 0;
     child.stderr.on('data', (chunk: Buffer) => {
       const before = started;

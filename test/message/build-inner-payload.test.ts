@@ -22,7 +22,8 @@ function assertBodyEntity(entity: Buffer, original: SplitMessage): void {
   const part = splitMessage(entity);
   const contentFields = original.fields.filter((f) => f.lower.startsWith('content-'));
   const expected = canonicalRaws(contentFields);
-  if (!contentFields.some((f) => f.lower === 'content-type')) expected.unshift('Content-Type: text/plain; charset=us-ascii');
+  if (!contentFields.some((f) => f.lower === 'content-type'))
+    expected.unshift('Content-Type: text/plain; charset=us-ascii');
   assert.deepEqual(raws(part.fields), expected);
   assert.ok(part.hasSeparator);
   assert.ok(part.body.equals(canonicalizeCrlf(original.body)), 'body bytes differ');
@@ -119,7 +120,9 @@ describe('buildInnerPayload: layout', () => {
   });
 
   test('mbox From_ envelope: not inside, and the real header fields after it are protected', () => {
-    const msg = splitMessage(latin1('From bob@example.net Mon Jan  1 00:00:00 2024\nFrom: bob@example.net\nSubject: s\n\nbody\n'));
+    const msg = splitMessage(
+      latin1('From bob@example.net Mon Jan  1 00:00:00 2024\nFrom: bob@example.net\nSubject: s\n\nbody\n'),
+    );
     const inner = buildInnerPayload(msg, ON, { nextToken: token }).toString('latin1');
     assert.ok(!inner.includes('Mon Jan'));
     assert.ok(inner.includes('\r\nFrom: bob@example.net\r\nSubject: s\r\nHP-Outer: From: bob@example.net\r\n'));

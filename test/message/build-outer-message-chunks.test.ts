@@ -30,7 +30,10 @@ describe('buildOuterMessage: armor as chunks', () => {
       ['one chunk', [Buffer.from(ARMOR, 'latin1')]],
       ['1-byte chunks', cut(ARMOR, [1])],
       ['uneven chunks', cut(ARMOR, [7, 1000, 3, 64])],
-      ['empty chunks and a trailing newline-only chunk', [Buffer.alloc(0), ...cut(ARMOR.trimEnd(), [500]), Buffer.alloc(0), Buffer.from('\n\n')]],
+      [
+        'empty chunks and a trailing newline-only chunk',
+        [Buffer.alloc(0), ...cut(ARMOR.trimEnd(), [500]), Buffer.alloc(0), Buffer.from('\n\n')],
+      ],
       ['no trailing newline', cut(ARMOR.trimEnd(), [333])],
     ] as const) {
       test(`${JSON.stringify(eol)}: ${label}`, () => {

@@ -18,7 +18,10 @@ const withEol = (text: string, eol: string): string => text.replace(/\r?\n/g, eo
 
 describe('buildOuterMessage: every kept header in order, valid RFC 3156 body', () => {
   for (const sample of SAMPLES) {
-    for (const [label, hp] of [['placeholder', ON], ['protection off', OFF]] as const) {
+    for (const [label, hp] of [
+      ['placeholder', ON],
+      ['protection off', OFF],
+    ] as const) {
       test(`${label}: ${sample.name}`, () => {
         const msg = splitMessage(sample.raw);
         const outer = splitMessage(buildOuterMessage(msg, ARMOR, hp));
@@ -30,7 +33,10 @@ describe('buildOuterMessage: every kept header in order, valid RFC 3156 body', (
           return withEol(f.raw.toString('latin1'), msg.eol);
         });
         const names = outer.fields.map((f) => f.lower);
-        assert.deepEqual(outer.fields.slice(0, -2).map((f) => f.raw.toString('latin1')), expected);
+        assert.deepEqual(
+          outer.fields.slice(0, -2).map((f) => f.raw.toString('latin1')),
+          expected,
+        );
         assert.deepEqual(names.slice(-2), ['mime-version', 'content-type']);
         assert.equal(names.filter((n) => n.startsWith('content-') || DROPPED.includes(n)).length, 2);
 
@@ -76,10 +82,11 @@ describe('buildOuterMessage: layout', () => {
   test('every Subject field is replaced in place, spelled "Subject"', () => {
     const msg = splitMessage(latin1('SUBJECT: one\nX-A: 1\nsubject: two\n\nbody'));
     const outer = splitMessage(buildOuterMessage(msg, ARMOR, ON));
-    assert.deepEqual(
-      outer.fields.map((f) => f.raw.toString('latin1')).slice(0, 3),
-      ['Subject: [...]', 'X-A: 1', 'Subject: [...]'],
-    );
+    assert.deepEqual(outer.fields.map((f) => f.raw.toString('latin1')).slice(0, 3), [
+      'Subject: [...]',
+      'X-A: 1',
+      'Subject: [...]',
+    ]);
   });
 
   const copies = latin1(
@@ -91,18 +98,28 @@ describe('buildOuterMessage: layout', () => {
     const outer = buildOuterMessage(splitMessage(copies), ARMOR, ON);
     assert.ok(!outer.toString('latin1').includes('Board'));
     assert.deepEqual(
-      splitMessage(outer).fields.map((f) => f.name).slice(0, 3),
+      splitMessage(outer)
+        .fields.map((f) => f.name)
+        .slice(0, 3),
       ['From', 'Subject', 'X-Spam-Flag'],
     );
   });
 
-  for (const [name, hp] of [['visible Subject', VISIBLE], ['header protection off', OFF]] as const) {
+  for (const [name, hp] of [
+    ['visible Subject', VISIBLE],
+    ['header protection off', OFF],
+  ] as const) {
     test(`${name}: the fields copying the Subject stay outside`, () => {
       const outer = splitMessage(buildOuterMessage(splitMessage(copies), ARMOR, hp));
-      assert.deepEqual(
-        outer.fields.map((f) => f.lower).slice(0, 7),
-        ['from', 'subject', 'x-spam-prev-subject', 'thread-topic', 'x-asg-orig-subj', 'original-subject', 'x-spam-flag'],
-      );
+      assert.deepEqual(outer.fields.map((f) => f.lower).slice(0, 7), [
+        'from',
+        'subject',
+        'x-spam-prev-subject',
+        'thread-topic',
+        'x-asg-orig-subj',
+        'original-subject',
+        'x-spam-flag',
+      ]);
     });
   }
 
@@ -110,9 +127,15 @@ describe('buildOuterMessage: layout', () => {
     const envelope = 'From bob@example.net Mon Jan  1 00:00:00 2024\n';
     const msg = splitMessage(latin1(`${envelope}From: bob@example.net\nTo: a@example.org\nSubject: s\n\nbody\n`));
     const outer = buildOuterMessage(msg, ARMOR, ON).toString('latin1');
-    assert.ok(outer.startsWith(`${envelope}From: bob@example.net\nTo: a@example.org\nSubject: [...]\nMIME-Version: 1.0\n`));
+    assert.ok(
+      outer.startsWith(`${envelope}From: bob@example.net\nTo: a@example.org\nSubject: [...]\nMIME-Version: 1.0\n`),
+    );
     const crlf = splitMessage(latin1(withEol(`${envelope}From: b@x\n\nbody\n`, '\r\n')));
-    assert.ok(buildOuterMessage(crlf, ARMOR, ON).toString('latin1').startsWith(withEol(`${envelope}From: b@x\n`, '\r\n')));
+    assert.ok(
+      buildOuterMessage(crlf, ARMOR, ON)
+        .toString('latin1')
+        .startsWith(withEol(`${envelope}From: b@x\n`, '\r\n')),
+    );
   });
 
   test('a non-ASCII placeholder is written as an RFC 2047 word', () => {
@@ -146,7 +169,9 @@ describe('buildOuterMessage: layout', () => {
   test('the boundary is drawn again when the armor contains it', () => {
     const tokens = ['aaa', 'bbb'];
     const armor = `${ARMOR}=_pgpipe_aaa\n`;
-    const outer = splitMessage(buildOuterMessage(splitMessage(raw), armor, ON, { nextToken: () => tokens.shift() ?? 'z' }));
+    const outer = splitMessage(
+      buildOuterMessage(splitMessage(raw), armor, ON, { nextToken: () => tokens.shift() ?? 'z' }),
+    );
     assert.equal(contentTypeOf(outer.fields).params['boundary'], '=_pgpipe_bbb');
   });
 

@@ -17,7 +17,11 @@ describe('contentTypeOf', () => {
       'multipart/encrypted',
       { protocol: 'application/pgp-encrypted', boundary: 'x' },
     ],
-    ['Content-Type: application/octet-stream; name*0="smime"; name*1=".p7m"', 'application/octet-stream', { name: 'smime.p7m' }],
+    [
+      'Content-Type: application/octet-stream; name*0="smime"; name*1=".p7m"',
+      'application/octet-stream',
+      { name: 'smime.p7m' },
+    ],
     ['Content-Type: garbage', 'text/plain', { charset: 'us-ascii' }],
     ['Content-Type: ', 'text/plain', { charset: 'us-ascii' }],
     ['Content-Type: text/', 'text/plain', { charset: 'us-ascii' }],

@@ -12,8 +12,7 @@ export function nestedMultipart(depth: number, leaf: string, eol = '\r\n'): stri
   let body = `Content-Type: text/plain${eol}${eol}${leaf}${eol}`;
   for (let level = depth; level >= 1; level -= 1) {
     body =
-      `Content-Type: multipart/mixed; boundary="b${level}"${eol}${eol}` +
-      `--b${level}${eol}${body}--b${level}--${eol}`;
+      `Content-Type: multipart/mixed; boundary="b${level}"${eol}${eol}` + `--b${level}${eol}${body}--b${level}--${eol}`;
   }
   return body;
 }
@@ -57,7 +56,10 @@ export const SAMPLES: readonly Sample[] = [
     raw: latin1('From: a@example.org\nSubject: s\nthis line has no colon\nmore body\n'),
   },
   { name: 'CR-only line endings', raw: latin1('From: a@example.org\rSubject: old mac\r\rbody\r') },
-  { name: 'bare CR hiding a field', raw: latin1('From: a@example.org\nX-A: 1\rSubject: hidden\nTo: b@example.org\n\nbody\n') },
+  {
+    name: 'bare CR hiding a field',
+    raw: latin1('From: a@example.org\nX-A: 1\rSubject: hidden\nTo: b@example.org\n\nbody\n'),
+  },
   {
     name: 'bare CR in a folded field',
     raw: latin1('From: a@example.org\r\nReceived: x\r\n\tby y\rSubject: hidden\r\nTo: b@example.org\r\n\r\nbody\r\n'),

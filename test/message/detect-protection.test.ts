@@ -17,7 +17,8 @@ const real = realCrypto();
 /** Real `gpg --encrypt --armor` output (cv25519 PKESK + SEIPDv1, with gpg's CRC line). */
 const ARMOR = real.pgpEncryptedArmor;
 /** `openssl smime -encrypt` output as a top-level body / part (base64 DER, smime-type given or not). */
-const smimePart = (type: string, der: string): string => `Content-Type: ${type}\nContent-Transfer-Encoding: base64\n\n${der}`;
+const smimePart = (type: string, der: string): string =>
+  `Content-Type: ${type}\nContent-Transfer-Encoding: base64\n\n${der}`;
 /** Enigmail-style binary encrypted attachment (`file.pgp`). */
 const PGP_ATTACHMENT =
   'Content-Type: application/octet-stream; name="map.png.pgp"\nContent-Transfer-Encoding: base64\n' +
@@ -52,8 +53,10 @@ describe('detectProtection: already protected', () => {
     ['inline PGP, real gpg --symmetric (SKESK) output', `Subject: x\n\n${real.pgpSymmetricArmor}`, 'pgp-inline'],
     [
       'inline PGP with the armor headers GnuPG 2.0 and Enigmail wrote',
-      `Subject: x\n\n${ARMOR.replace('\n\n',
-        '\nVersion: GnuPG v2\nComment: Using GnuPG with Thunderbird - http://www.enigmail.net/\n\n')}`,
+      `Subject: x\n\n${ARMOR.replace(
+        '\n\n',
+        '\nVersion: GnuPG v2\nComment: Using GnuPG with Thunderbird - http://www.enigmail.net/\n\n',
+      )}`,
       'pgp-inline',
     ],
     ['inline PGP after leading whitespace', `Subject: x\n\n \n\t\r\n${ARMOR}`, 'pgp-inline'],
@@ -74,7 +77,11 @@ describe('detectProtection: already protected', () => {
       ),
       'pgp-inline',
     ],
-    ['inline PGP after an encrypted attachment', mixed(PGP_ATTACHMENT, `Content-Type: text/plain\n\n${ARMOR}`), 'pgp-inline'],
+    [
+      'inline PGP after an encrypted attachment',
+      mixed(PGP_ATTACHMENT, `Content-Type: text/plain\n\n${ARMOR}`),
+      'pgp-inline',
+    ],
     [
       'inline PGP in multipart/alternative inside mixed, HTML alternative also armored',
       mixed(
@@ -83,7 +90,11 @@ describe('detectProtection: already protected', () => {
       ),
       'pgp-inline',
     ],
-    ['inline PGP, base64', `Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\n${b64(ARMOR)}`, 'pgp-inline'],
+    [
+      'inline PGP, base64',
+      `Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\n${b64(ARMOR)}`,
+      'pgp-inline',
+    ],
     [
       'inline PGP, quoted-printable',
       `Content-Type: text/plain\nContent-Transfer-Encoding: Quoted-Printable\n\n${qp(ARMOR)}`,
@@ -95,15 +106,31 @@ describe('detectProtection: already protected', () => {
       'pgp-inline',
     ],
     ['inline PGP 10 levels deep', `From: a@x\n${nestedMultipart(10, ARMOR, '\n')}`, 'pgp-inline'],
-    ['S/MIME application/pkcs7-mime, enveloped-data', smimePart('application/pkcs7-mime; smime-type=enveloped-data', real.smimeEnveloped), 'smime'],
+    [
+      'S/MIME application/pkcs7-mime, enveloped-data',
+      smimePart('application/pkcs7-mime; smime-type=enveloped-data', real.smimeEnveloped),
+      'smime',
+    ],
     [
       'S/MIME application/pkcs7-mime, authEnveloped-data (openssl cms -aes-256-gcm)',
       smimePart('application/pkcs7-mime; smime-type=authEnveloped-data', real.smimeAuthEnveloped),
       'smime',
     ],
-    ['S/MIME application/x-pkcs7-mime, no smime-type: DER decides', smimePart('application/x-pkcs7-mime; name=smime.p7m', real.smimeEnveloped), 'smime'],
-    ['S/MIME authEnveloped, no smime-type: DER decides', smimePart('application/pkcs7-mime', real.smimeAuthEnveloped), 'smime'],
-    ['S/MIME via octet-stream name', smimePart('application/octet-stream; name="SMIME.P7M"', real.smimeEnveloped), 'smime'],
+    [
+      'S/MIME application/x-pkcs7-mime, no smime-type: DER decides',
+      smimePart('application/x-pkcs7-mime; name=smime.p7m', real.smimeEnveloped),
+      'smime',
+    ],
+    [
+      'S/MIME authEnveloped, no smime-type: DER decides',
+      smimePart('application/pkcs7-mime', real.smimeAuthEnveloped),
+      'smime',
+    ],
+    [
+      'S/MIME via octet-stream name',
+      smimePart('application/octet-stream; name="SMIME.P7M"', real.smimeEnveloped),
+      'smime',
+    ],
     [
       'S/MIME via Content-Disposition filename',
       `Content-Disposition: attachment; filename="smime.p7m"\n${smimePart('application/octet-stream', real.smimeEnveloped)}`,
@@ -142,13 +169,20 @@ describe('detectProtection: not protected', () => {
   const cases: [string, string][] = [
     ['plain text', 'Subject: x\n\nhello\n'],
     // Issue 11: armor headers other than the fixed product strings clients write are readable text.
-    ['inline PGP with a free-text Comment armor header',
-      `Subject: x\n\n${ARMOR.replace('\n\n', '\nVersion: GnuPG v2\nComment: meet at noon\n\n')}`],
-    ['inline PGP under a text preamble of multipart/mixed',
-      mixed(`Content-Type: text/plain\n\n${ARMOR}`).replace('This is a multi-part message in MIME format.', 'hi')],
+    [
+      'inline PGP with a free-text Comment armor header',
+      `Subject: x\n\n${ARMOR.replace('\n\n', '\nVersion: GnuPG v2\nComment: meet at noon\n\n')}`,
+    ],
+    [
+      'inline PGP under a text preamble of multipart/mixed',
+      mixed(`Content-Type: text/plain\n\n${ARMOR}`).replace('This is a multi-part message in MIME format.', 'hi'),
+    ],
     // Review 2, M1: readable text beside a real armor is cleartext at rest; the whole part gets encrypted.
     ['inline PGP with a list footer after the armor', `Subject: x\n\n${ARMOR}\n--\nlist footer\n`],
-    ['inline PGP followed by a secret in the same part', `Subject: x\n\n${ARMOR}\nSECRET PLAINTEXT: launch code 1234\n`],
+    [
+      'inline PGP followed by a secret in the same part',
+      `Subject: x\n\n${ARMOR}\nSECRET PLAINTEXT: launch code 1234\n`,
+    ],
     [
       'an armor start, one real base64 line, free text, then an END line',
       `Subject: x\n\n${ARMOR.split('\n').slice(0, 3).join('\n')}\nthe plan is to meet at noon\n-----END PGP MESSAGE-----\n`,
@@ -157,17 +191,35 @@ describe('detectProtection: not protected', () => {
     ['gpg --sign --armor (signed-only armored message)', `Subject: x\n\n${real.pgpSignedArmor}`],
     ['armor whose first packet is a compressed packet', `Subject: x\n\n${ARMOR.replace('hF4D', 'owGb')}`],
     ['armor with garbage instead of base64', `Subject: x\n\n${ARMOR.replace('hF4D', '!!!!')}`],
-    ['opaque-signed S/MIME (smime-type=signed-data)', smimePart('application/pkcs7-mime; smime-type=signed-data; name=smime.p7m', real.smimeSigned)],
-    ['opaque-signed S/MIME, no smime-type (DER says signedData)', smimePart('application/x-pkcs7-mime', real.smimeSigned)],
+    [
+      'opaque-signed S/MIME (smime-type=signed-data)',
+      smimePart('application/pkcs7-mime; smime-type=signed-data; name=smime.p7m', real.smimeSigned),
+    ],
+    [
+      'opaque-signed S/MIME, no smime-type (DER says signedData)',
+      smimePart('application/x-pkcs7-mime', real.smimeSigned),
+    ],
     ['S/MIME certs-only', smimePart('application/pkcs7-mime; smime-type=certs-only', real.smimeCertsOnly)],
     ['S/MIME certs-only, no smime-type', smimePart('application/pkcs7-mime', real.smimeCertsOnly)],
     ['S/MIME compressed-data', smimePart('application/pkcs7-mime; smime-type=compressed-data', real.smimeCompressed)],
     ['S/MIME compressed-data, no smime-type', smimePart('application/pkcs7-mime', real.smimeCompressed)],
-    ['smime-type=enveloped-data but the DER is signedData', smimePart('application/pkcs7-mime; smime-type=enveloped-data', real.smimeSigned)],
-    ['smime-type=enveloped-data on a plaintext body', 'Content-Type: application/pkcs7-mime; smime-type=enveloped-data\n\nSECRET plaintext\n'],
-    ['smime.p7m name on a signed-data octet-stream', smimePart('application/octet-stream; name=smime.p7m', real.smimeSigned)],
+    [
+      'smime-type=enveloped-data but the DER is signedData',
+      smimePart('application/pkcs7-mime; smime-type=enveloped-data', real.smimeSigned),
+    ],
+    [
+      'smime-type=enveloped-data on a plaintext body',
+      'Content-Type: application/pkcs7-mime; smime-type=enveloped-data\n\nSECRET plaintext\n',
+    ],
+    [
+      'smime.p7m name on a signed-data octet-stream',
+      smimePart('application/octet-stream; name=smime.p7m', real.smimeSigned),
+    ],
     ['text/plain named smime.p7m', 'Content-Type: text/plain; name=smime.p7m\n\nSECRET plaintext\n'],
-    ['text/plain named smime.p7m holding real enveloped DER', smimePart('text/plain; name=smime.p7m', real.smimeEnveloped)],
+    [
+      'text/plain named smime.p7m holding real enveloped DER',
+      smimePart('text/plain; name=smime.p7m', real.smimeEnveloped),
+    ],
     [
       'smime.p7m signed-data as first attachment after a blank text part',
       mixed('Content-Type: text/plain\n\n', smimePart('application/octet-stream; name="smime.p7m"', real.smimeSigned)),
@@ -200,7 +252,10 @@ describe('detectProtection: not protected', () => {
       'inline PGP with a cleartext attachment after it',
       mixed(`Content-Type: text/plain\n\n${ARMOR}`, 'Content-Type: application/pdf; name="q3.pdf"\n\nSECRET'),
     ],
-    ['inline PGP after a cleartext image', mixed('Content-Type: image/png\n\niVBOR', `Content-Type: text/plain\n\n${ARMOR}`)],
+    [
+      'inline PGP after a cleartext image',
+      mixed('Content-Type: image/png\n\niVBOR', `Content-Type: text/plain\n\n${ARMOR}`),
+    ],
     [
       'inline PGP with a cleartext HTML alternative',
       mixed(
@@ -208,30 +263,60 @@ describe('detectProtection: not protected', () => {
           '--al\nContent-Type: text/html\n\n<p>SECRET</p>\n--al--',
       ),
     ],
-    ['inline PGP with a signed-only .pgp attachment', mixed(`Content-Type: text/plain\n\n${ARMOR}`, PGP_ATTACHMENT.replace(real.pgpEncryptedBinaryB64, real.pgpSignedBinaryB64))],
-    ['inline PGP with a message/rfc822 attachment', mixed(`Content-Type: text/plain\n\n${ARMOR}`, 'Content-Type: message/rfc822\n\nSubject: fwd\n\nSECRET')],
-    ['inline PGP with a cleartext second text part', mixed(`Content-Type: text/plain\n\n${ARMOR}`, 'Content-Type: text/plain\n\nSECRET')],
+    [
+      'inline PGP with a signed-only .pgp attachment',
+      mixed(
+        `Content-Type: text/plain\n\n${ARMOR}`,
+        PGP_ATTACHMENT.replace(real.pgpEncryptedBinaryB64, real.pgpSignedBinaryB64),
+      ),
+    ],
+    [
+      'inline PGP with a message/rfc822 attachment',
+      mixed(`Content-Type: text/plain\n\n${ARMOR}`, 'Content-Type: message/rfc822\n\nSubject: fwd\n\nSECRET'),
+    ],
+    [
+      'inline PGP with a cleartext second text part',
+      mixed(`Content-Type: text/plain\n\n${ARMOR}`, 'Content-Type: text/plain\n\nSECRET'),
+    ],
     [
       'inline PGP, then more than 500 parts (walk incomplete)',
-      mixed(`Content-Type: text/plain\n\n${ARMOR}`, ...Array.from({ length: 510 }, () => 'Content-Type: text/plain\n\n')),
+      mixed(
+        `Content-Type: text/plain\n\n${ARMOR}`,
+        ...Array.from({ length: 510 }, () => 'Content-Type: text/plain\n\n'),
+      ),
     ],
-    ['binary-looking UTF-8 text is not binary OpenPGP', mixed(`Content-Type: text/plain\n\n${ARMOR}`, 'Content-Type: text/plain; charset=utf-8\n\n\xc3\x9cber den Merger')],
-    ['smime.p7m enveloped attachment with a cleartext part after it', mixed(
-      'Content-Type: text/plain\n\n',
-      smimePart('application/octet-stream; name="smime.p7m"', real.smimeEnveloped),
-      'Content-Type: application/pdf; name="q3.pdf"\n\nSECRET',
-    )],
+    [
+      'binary-looking UTF-8 text is not binary OpenPGP',
+      mixed(
+        `Content-Type: text/plain\n\n${ARMOR}`,
+        'Content-Type: text/plain; charset=utf-8\n\n\xc3\x9cber den Merger',
+      ),
+    ],
+    [
+      'smime.p7m enveloped attachment with a cleartext part after it',
+      mixed(
+        'Content-Type: text/plain\n\n',
+        smimePart('application/octet-stream; name="smime.p7m"', real.smimeEnveloped),
+        'Content-Type: application/pdf; name="q3.pdf"\n\nSECRET',
+      ),
+    ],
     [
       'multipart/signed',
       'Content-Type: multipart/signed; protocol="application/pgp-signature"; micalg=pgp-sha256; boundary="s"\n\n' +
         '--s\nContent-Type: text/plain\n\nhello\n--s\nContent-Type: application/pgp-signature\n\n' +
         '-----BEGIN PGP SIGNATURE-----\n\niHUE\n-----END PGP SIGNATURE-----\n--s--\n',
     ],
-    ['multipart/signed holding an armored text', `Content-Type: multipart/signed; boundary="s"\n\n--s\n\n${ARMOR}--s--\n`],
+    [
+      'multipart/signed holding an armored text',
+      `Content-Type: multipart/signed; boundary="s"\n\n--s\n\n${ARMOR}--s--\n`,
+    ],
     ['cleartext-signed', `Subject: x\n\n${SIGNED}`],
     ['armored block quoted after other text', `Subject: x\n\nSee below:\n\n${ARMOR}`],
     ['armored block quoted with "> "', `Subject: x\n\n${ARMOR.replace(/^/gm, '> ')}`],
-    ['PGP block in a second text part', mixed('Content-Type: text/plain\n\nhello', `Content-Type: text/plain\n\n${ARMOR}`)],
+    [
+      'PGP block in a second text part',
+      mixed('Content-Type: text/plain\n\nhello', `Content-Type: text/plain\n\n${ARMOR}`),
+    ],
     ['armor begin without end', 'Subject: x\n\n-----BEGIN PGP MESSAGE-----\n\nhF4D\n'],
     ['armor in a non-text leaf only', `Content-Type: application/octet-stream\n\n${ARMOR}`],
     ['armor in text/html first part', `Content-Type: text/html\n\n<pre>${ARMOR}</pre>`],
@@ -307,17 +392,44 @@ describe('detectProtection: 20 MB single-part bodies', () => {
   const bigText = line.repeat(Math.ceil((20 * 1024 * 1024) / line.length));
   const cases: [string, () => Buffer, Protection['kind']][] = [
     ['plain text', () => Buffer.from(`Subject: big\n\n${bigText}`, 'latin1'), 'none'],
-    ['plain text starting like an armor but without end', () => Buffer.from(`Subject: big\n\n-----BEGIN PGP MESSAGE-----\n${bigText}`, 'latin1'), 'none'],
+    [
+      'plain text starting like an armor but without end',
+      () => Buffer.from(`Subject: big\n\n-----BEGIN PGP MESSAGE-----\n${bigText}`, 'latin1'),
+      'none',
+    ],
     ['armored, gpg PKESK + a 20 MB SEIPD', () => Buffer.from(`Subject: big\n\n${bigArmor()}`, 'latin1'), 'pgp-inline'],
-    ['the same 20 MB armor with a line of text after it',
-      () => Buffer.from(`Subject: big\n\n${bigArmor()}SECRET\n`, 'latin1'), 'none'],
-    ['armored, PKESK first, then 20 MB of text',
-      () => Buffer.from('Subject: big\n\n-----BEGIN PGP MESSAGE-----\n\n' +
-        `hF4DTdGhCFKW1m8SAQdAsO9Gx8V1kqbDq+5vR3Bqk4bKJp1w0i5tL2gJVt3DvFcw\n` +
-        `${bigText}-----END PGP MESSAGE-----\n`, 'latin1'), 'none'],
-    ['armored but not encrypted', () => Buffer.from(`Subject: big\n\n-----BEGIN PGP MESSAGE-----\n\n${bigText}-----END PGP MESSAGE-----\n`, 'latin1'), 'none'],
+    [
+      'the same 20 MB armor with a line of text after it',
+      () => Buffer.from(`Subject: big\n\n${bigArmor()}SECRET\n`, 'latin1'),
+      'none',
+    ],
+    [
+      'armored, PKESK first, then 20 MB of text',
+      () =>
+        Buffer.from(
+          'Subject: big\n\n-----BEGIN PGP MESSAGE-----\n\n' +
+            `hF4DTdGhCFKW1m8SAQdAsO9Gx8V1kqbDq+5vR3Bqk4bKJp1w0i5tL2gJVt3DvFcw\n` +
+            `${bigText}-----END PGP MESSAGE-----\n`,
+          'latin1',
+        ),
+      'none',
+    ],
+    [
+      'armored but not encrypted',
+      () =>
+        Buffer.from(`Subject: big\n\n-----BEGIN PGP MESSAGE-----\n\n${bigText}-----END PGP MESSAGE-----\n`, 'latin1'),
+      'none',
+    ],
     ['base64 plain text', () => Buffer.from(`Content-Transfer-Encoding: base64\n\n${b64(bigText)}`, 'latin1'), 'none'],
-    ['multipart with a huge attachment', () => Buffer.from(mixed('Content-Type: text/plain\n\nhi', `Content-Type: application/pdf; name=a.pdf\n\n${bigText}`), 'latin1'), 'none'],
+    [
+      'multipart with a huge attachment',
+      () =>
+        Buffer.from(
+          mixed('Content-Type: text/plain\n\nhi', `Content-Type: application/pdf; name=a.pdf\n\n${bigText}`),
+          'latin1',
+        ),
+      'none',
+    ],
   ];
   for (const [name, make, expected] of cases) test(name, () => assert.equal(kind(make()), expected));
 });

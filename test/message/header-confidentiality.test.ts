@@ -17,7 +17,11 @@ const ARMOR = '-----BEGIN PGP MESSAGE-----\n\nwV4DTdGhCFKW1m8SAQdA\n=TQ3b\n-----
 const ON: HeaderProtectionOptions = { enabled: true, subjectPlaceholder: '[...]' };
 const VISIBLE: HeaderProtectionOptions = { enabled: true, subjectPlaceholder: null };
 const OFF: HeaderProtectionOptions = { enabled: false, subjectPlaceholder: '[...]' };
-const MODES = [['hcp_baseline', ON], ['--keep-subject', VISIBLE], ['--no-protect-headers', OFF]] as const;
+const MODES = [
+  ['hcp_baseline', ON],
+  ['--keep-subject', VISIBLE],
+  ['--no-protect-headers', OFF],
+] as const;
 const outerNames = (raw: Buffer, hp: HeaderProtectionOptions): string[] =>
   splitMessage(buildOuterMessage(splitMessage(raw), ARMOR, hp)).fields.map((f) => f.lower);
 const innerRoot = (raw: Buffer, hp: HeaderProtectionOptions) =>
@@ -37,16 +41,24 @@ describe('hcp_baseline: Keywords and Comments', () => {
     const original = splitMessage(raw).fields.filter((f) => f.lower === 'keywords' || f.lower === 'comments');
 
     test(`${name}: removed outside, copied inside verbatim, no HP-Outer line`, () => {
-      assert.deepEqual(outerNames(raw, ON).filter((n) => n === 'keywords' || n === 'comments'), []);
+      assert.deepEqual(
+        outerNames(raw, ON).filter((n) => n === 'keywords' || n === 'comments'),
+        [],
+      );
       const outer = buildOuterMessage(splitMessage(raw), ARMOR, ON).toString('latin1');
       assert.doesNotMatch(outer, /merger|board/);
       const root = innerRoot(raw, ON);
       const inside = root.fields.filter((f) => f.lower === 'keywords' || f.lower === 'comments');
-      assert.deepEqual(inside.map((f) => f.raw.toString('latin1')),
-        original.map((f) => f.raw.toString('latin1').replace(/\r?\n/g, '\r\n')));
+      assert.deepEqual(
+        inside.map((f) => f.raw.toString('latin1')),
+        original.map((f) => f.raw.toString('latin1').replace(/\r?\n/g, '\r\n')),
+      );
       const hpOuter = fieldsText(root).filter((t) => /^HP-Outer:/i.test(t));
-      assert.deepEqual(hpOuter,
-        ['HP-Outer: From: a@example.org', 'HP-Outer: Subject: [...]', 'HP-Outer: To: b@example.org']);
+      assert.deepEqual(hpOuter, [
+        'HP-Outer: From: a@example.org',
+        'HP-Outer: Subject: [...]',
+        'HP-Outer: To: b@example.org',
+      ]);
       // Thunderbird's rule: the decrypted root's Content-Type carries protected-headers="v1" (and hp="cipher").
       const type = contentTypeOf(root.fields);
       assert.equal(root.fields[0]?.lower, 'content-type');
@@ -56,8 +68,10 @@ describe('hcp_baseline: Keywords and Comments', () => {
 
     test(`${name}: --keep-subject (hcp_no_confidentiality) and --no-protect-headers leave them outside`, () => {
       for (const hp of [VISIBLE, OFF]) {
-        assert.deepEqual(outerNames(raw, hp).filter((n) => n === 'keywords' || n === 'comments'),
-          original.map((f) => f.lower));
+        assert.deepEqual(
+          outerNames(raw, hp).filter((n) => n === 'keywords' || n === 'comments'),
+          original.map((f) => f.lower),
+        );
         const inner = buildInnerPayload(splitMessage(raw), hp).toString('latin1');
         assert.doesNotMatch(inner, /^(keywords|comments):/im, 'not copied inside: nothing is hidden');
       }
@@ -72,12 +86,23 @@ describe('hcp_baseline: Keywords and Comments', () => {
   });
 
   test('Message-ID, Date, From, To, Cc, References and In-Reply-To are kept outside with HP-Outer lines', () => {
-    const raw = latin1('From: a@example.org\nTo: b@example.org\nCc: c@example.org\n' +
-      'Date: Sat, 21 Nov 2026 07:00:00 +0000\nMessage-ID: <m@x>\nIn-Reply-To: <p@x>\nReferences: <p@x>\n' +
-      'Subject: s\nKeywords: k\n\nbody\n');
-    assert.deepEqual(outerNames(raw, ON).slice(0, 8),
-      ['from', 'to', 'cc', 'date', 'message-id', 'in-reply-to', 'references', 'subject']);
-    const hpOuter = fieldsText(innerRoot(raw, ON)).filter((t) => t.startsWith('HP-Outer:'))
+    const raw = latin1(
+      'From: a@example.org\nTo: b@example.org\nCc: c@example.org\n' +
+        'Date: Sat, 21 Nov 2026 07:00:00 +0000\nMessage-ID: <m@x>\nIn-Reply-To: <p@x>\nReferences: <p@x>\n' +
+        'Subject: s\nKeywords: k\n\nbody\n',
+    );
+    assert.deepEqual(outerNames(raw, ON).slice(0, 8), [
+      'from',
+      'to',
+      'cc',
+      'date',
+      'message-id',
+      'in-reply-to',
+      'references',
+      'subject',
+    ]);
+    const hpOuter = fieldsText(innerRoot(raw, ON))
+      .filter((t) => t.startsWith('HP-Outer:'))
       .map((t) => t.split(':')[1]?.trim());
     assert.deepEqual(hpOuter, ['From', 'To', 'Cc', 'Date', 'Message-ID', 'In-Reply-To', 'References', 'Subject']);
   });
@@ -85,13 +110,23 @@ describe('hcp_baseline: Keywords and Comments', () => {
 
 describe('signatures over the plaintext leave the outside', () => {
   const fixture = readFileSync(new URL('../fixtures/mail/arc-signed.eml', import.meta.url));
-  const SIGNATURES = ['arc-seal', 'arc-message-signature', 'arc-authentication-results', 'x-google-dkim-signature',
-    'x-original-dkim-signature', 'x-gateway-signature', 'dkim-signature'];
+  const SIGNATURES = [
+    'arc-seal',
+    'arc-message-signature',
+    'arc-authentication-results',
+    'x-google-dkim-signature',
+    'x-original-dkim-signature',
+    'x-gateway-signature',
+    'dkim-signature',
+  ];
 
   for (const [mode, hp] of MODES) {
     test(`${mode}: the ARC set, DKIM under any name and any bh=/b= field are dropped; the rest stays`, () => {
       const names = outerNames(fixture, hp);
-      assert.deepEqual(names.filter((n) => SIGNATURES.includes(n)), []);
+      assert.deepEqual(
+        names.filter((n) => SIGNATURES.includes(n)),
+        [],
+      );
       const stay = ['return-path', 'received', 'authentication-results', 'x-gm-message-state', 'from', 'to', 'date'];
       for (const kept of stay) {
         assert.ok(names.includes(kept), `${kept} stays outside`);

@@ -39,6 +39,14 @@ describe('field classes', () => {
   }
   test('the protected set is exactly the nine fields', () =>
     assert.deepEqual([...PROTECTED_FIELDS].sort(), [
-      'cc', 'date', 'from', 'in-reply-to', 'message-id', 'references', 'reply-to', 'subject', 'to',
+      'cc',
+      'date',
+      'from',
+      'in-reply-to',
+      'message-id',
+      'references',
+      'reply-to',
+      'subject',
+      'to',
     ]));
 });

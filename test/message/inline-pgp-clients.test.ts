@@ -16,20 +16,27 @@ const inline = async (raw: Buffer, key: openpgp.PublicKey, inlineFlatten = false
 const CASES: { name: string; raw: Buffer; text: Buffer }[] = [
   {
     name: 'quoted-printable latin1 (LF)',
-    raw: Buffer.from('From: a@x\nSubject: QP\nContent-Type: text/plain; charset=iso-8859-1\n'
-      + 'Content-Transfer-Encoding: quoted-printable\n\nCaf=E9 au lait, soft=\nbreak\n', 'latin1'),
+    raw: Buffer.from(
+      'From: a@x\nSubject: QP\nContent-Type: text/plain; charset=iso-8859-1\n' +
+        'Content-Transfer-Encoding: quoted-printable\n\nCaf=E9 au lait, soft=\nbreak\n',
+      'latin1',
+    ),
     text: Buffer.from('Caf\xe9 au lait, softbreak\n', 'latin1'),
   },
   {
     name: 'base64 UTF-8 with CRLF inside (CRLF message)',
-    raw: Buffer.from(`From: a@x\r\nSubject: b64\r\nContent-Type: text/plain; charset=utf-8\r\n`
-      + `Content-Transfer-Encoding: base64\r\n\r\n${Buffer.from('Grüße, 日本\r\nline 2\r\n').toString('base64')}\r\n`),
+    raw: Buffer.from(
+      `From: a@x\r\nSubject: b64\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+        `Content-Transfer-Encoding: base64\r\n\r\n${Buffer.from('Grüße, 日本\r\nline 2\r\n').toString('base64')}\r\n`,
+    ),
     text: Buffer.from('Grüße, 日本\r\nline 2\r\n'),
   },
   {
     name: '8bit format=flowed',
-    raw: Buffer.from('Subject: flowed\nContent-Type: text/plain; charset=utf-8; format=flowed\n'
-      + 'Content-Transfer-Encoding: 8bit\n\nsoft \nbreak, ünïcödé\n'),
+    raw: Buffer.from(
+      'Subject: flowed\nContent-Type: text/plain; charset=utf-8; format=flowed\n' +
+        'Content-Transfer-Encoding: 8bit\n\nsoft \nbreak, ünïcödé\n',
+    ),
     text: Buffer.from('soft \nbreak, ünïcödé\n'),
   },
   { name: 'empty body', raw: Buffer.from('Subject: empty\n\n'), text: Buffer.alloc(0) },
@@ -58,9 +65,11 @@ describe('inline PGP through GnuPG, RNP and sqop', () => {
   }
 
   it('--inline-flatten: the text half of a text+HTML alternative decrypts in gpg; the HTML is gone', async () => {
-    const raw = Buffer.from('Subject: alt\nMIME-Version: 1.0\nContent-Type: multipart/alternative; boundary="b"\n\n'
-      + '--b\nContent-Type: text/plain; charset=utf-8\n\nHello Bob, see you at 10.\n'
-      + '--b\nContent-Type: text/html; charset=utf-8\n\n<p>Hello Bob, see you at <b>10</b>.</p>\n--b--\n');
+    const raw = Buffer.from(
+      'Subject: alt\nMIME-Version: 1.0\nContent-Type: multipart/alternative; boundary="b"\n\n' +
+        '--b\nContent-Type: text/plain; charset=utf-8\n\nHello Bob, see you at 10.\n' +
+        '--b\nContent-Type: text/html; charset=utf-8\n\n<p>Hello Bob, see you at <b>10</b>.</p>\n--b--\n',
+    );
     const out = await inline(raw, publicKey, true);
     const split = splitMessage(out);
     assert.doesNotMatch(out.toString('latin1'), /<p>|Content-Type: (?:text\/html|multipart)/);

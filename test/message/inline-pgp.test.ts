@@ -13,16 +13,18 @@ const ARMOR = '-----BEGIN PGP MESSAGE-----\n\nwV4DAAAAAAAAAAASAQdA\n-----END PGP
 
 describe('inlineText: the decoded text of a single text/plain message', () => {
   it('decodes quoted-printable, keeping the charset bytes (latin1 é stays one byte 0xE9)', () => {
-    const raw = 'Subject: x\nContent-Type: text/plain; charset=iso-8859-1\n'
-      + 'Content-Transfer-Encoding: quoted-printable\n\n'
-      + 'caf=E9 soft=\nbreak\n';
+    const raw =
+      'Subject: x\nContent-Type: text/plain; charset=iso-8859-1\n' +
+      'Content-Transfer-Encoding: quoted-printable\n\n' +
+      'caf=E9 soft=\nbreak\n';
     assert.equal(text(raw), 'caf\xe9 softbreak\n');
   });
 
   it('decodes base64 to the exact bytes, CRLF inside the text included (UTF-8 stays UTF-8, not transcoded)', () => {
     const body = Buffer.from('Grüße\r\nzweite Zeile\r\n', 'utf8');
-    const raw = 'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n'
-      + `${body.toString('base64')}\r\n`;
+    const raw =
+      'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n' +
+      `${body.toString('base64')}\r\n`;
     assert.deepEqual(inlineText(msg(raw)), body);
   });
 
@@ -65,19 +67,24 @@ describe('inlineText: the decoded text of a single text/plain message', () => {
 
 describe('buildInlineMessage: the armor in place of the body', () => {
   it('keeps every header in order (Subject visible), makes the transfer encoding 7bit in place, drops DKIM', () => {
-    const raw = 'Received: from x\nDKIM-Signature: v=1; bh=abc; b=def\nFrom: a@x\nSubject: the real subject\n'
-      + 'MIME-Version: 1.0\nContent-Type: text/plain; charset=iso-8859-1; format=flowed\n'
-      + 'Content-Transfer-Encoding: quoted-printable\nContent-MD5: Q2hlY2s=\nX-Spam-Status: No\n\ncaf=E9\n';
+    const raw =
+      'Received: from x\nDKIM-Signature: v=1; bh=abc; b=def\nFrom: a@x\nSubject: the real subject\n' +
+      'MIME-Version: 1.0\nContent-Type: text/plain; charset=iso-8859-1; format=flowed\n' +
+      'Content-Transfer-Encoding: quoted-printable\nContent-MD5: Q2hlY2s=\nX-Spam-Status: No\n\ncaf=E9\n';
     const out = buildInlineMessage(msg(raw), ARMOR).toString('latin1');
-    assert.equal(out, 'Received: from x\nFrom: a@x\nSubject: the real subject\nMIME-Version: 1.0\n'
-      + 'Content-Type: text/plain; charset=iso-8859-1; format=flowed\nContent-Transfer-Encoding: 7bit\n'
-      + `X-Spam-Status: No\n\n${ARMOR.replace('\n', '\nCharset: ISO-8859-1\n')}`);
+    assert.equal(
+      out,
+      'Received: from x\nFrom: a@x\nSubject: the real subject\nMIME-Version: 1.0\n' +
+        'Content-Type: text/plain; charset=iso-8859-1; format=flowed\nContent-Transfer-Encoding: 7bit\n' +
+        `X-Spam-Status: No\n\n${ARMOR.replace('\n', '\nCharset: ISO-8859-1\n')}`,
+    );
   });
 
-  it('names an ISO-8859 charset in the armor (mutt reads that, not the part\'s label); no header for the rest', () => {
+  it("names an ISO-8859 charset in the armor (mutt reads that, not the part's label); no header for the rest", () => {
     const armorOf = (charset: string): string =>
-      splitMessage(buildInlineMessage(msg(`Content-Type: text/plain; charset="${charset}"\n\nx\n`), ARMOR)).body
-        .toString('latin1');
+      splitMessage(
+        buildInlineMessage(msg(`Content-Type: text/plain; charset="${charset}"\n\nx\n`), ARMOR),
+      ).body.toString('latin1');
     assert.match(armorOf('iso_8859-15'), /^-----BEGIN PGP MESSAGE-----\nCharset: ISO-8859-15\n\n/);
     for (const other of ['utf-8', 'us-ascii', 'windows-1252', 'koi8-r']) assert.equal(armorOf(other), ARMOR, other);
   });
@@ -85,8 +92,11 @@ describe('buildInlineMessage: the armor in place of the body', () => {
   it('writes CRLF throughout for CRLF input (armor included) and adds 7bit after a Content-Type without one', () => {
     const raw = 'From: a@x\r\nSubject: s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nbody\r\n';
     const out = buildInlineMessage(msg(raw), ARMOR).toString('latin1');
-    assert.equal(out, 'From: a@x\r\nSubject: s\r\nContent-Type: text/plain; charset=utf-8\r\n'
-      + `Content-Transfer-Encoding: 7bit\r\n\r\n${ARMOR.replace(/\n/g, '\r\n')}`);
+    assert.equal(
+      out,
+      'From: a@x\r\nSubject: s\r\nContent-Type: text/plain; charset=utf-8\r\n' +
+        `Content-Transfer-Encoding: 7bit\r\n\r\n${ARMOR.replace(/\n/g, '\r\n')}`,
+    );
   });
 
   it('adds no MIME fields to a message that had none, keeps a leading mbox From line, joins armor chunks', () => {
@@ -99,16 +109,22 @@ describe('buildInlineMessage: the armor in place of the body', () => {
 
 describe('flattenAlternative (--inline-flatten): text/plain + text/html becomes the text part', () => {
   const alternative = (plain: string, extra = '') =>
-    'From: a@x\nSubject: s\nMIME-Version: 1.0\nContent-Type: multipart/alternative; boundary="b"\n\n'
-    + `--b\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n${plain}\n`
-    + `--b\nContent-Type: text/html; charset=utf-8\n\n<p>hello</p>\n${extra}--b--\n`;
+    'From: a@x\nSubject: s\nMIME-Version: 1.0\nContent-Type: multipart/alternative; boundary="b"\n\n' +
+    `--b\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n${plain}\n` +
+    `--b\nContent-Type: text/html; charset=utf-8\n\n<p>hello</p>\n${extra}--b--\n`;
 
-  it('keeps the outer headers, takes the text part\'s Content-* fields and body, and says what was dropped', () => {
+  it("keeps the outer headers, takes the text part's Content-* fields and body, and says what was dropped", () => {
     const flat = flattenAlternative(msg(alternative('Hello there, Bob=21')));
     assert.ok(flat !== null);
     const names = flat.fields.map((f) => f.raw.toString('latin1'));
-    assert.deepEqual(names, ['From: a@x', 'Subject: s', 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8',
-      'Content-Transfer-Encoding: quoted-printable', FLATTENED_FIELD]);
+    assert.deepEqual(names, [
+      'From: a@x',
+      'Subject: s',
+      'MIME-Version: 1.0',
+      'Content-Type: text/plain; charset=utf-8',
+      'Content-Transfer-Encoding: quoted-printable',
+      FLATTENED_FIELD,
+    ]);
     assert.equal(inlineText(flat)?.toString('latin1'), 'Hello there, Bob!');
   });
 

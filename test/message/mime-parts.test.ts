@@ -1,8 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  mimeLeaves, multipartChildren, multipartSections, type MultipartFrame,
-} from '../../src/message/mime-parts.js';
+import { mimeLeaves, multipartChildren, multipartSections, type MultipartFrame } from '../../src/message/mime-parts.js';
 import { splitMessage } from '../../src/message/split-message.js';
 import { nestedMultipart, SAMPLES } from './corpus.js';
 
@@ -100,12 +98,22 @@ describe('multipartSections / onMultipart: the text around the parts is seen too
   test('a closing delimiter before any part: the text after it is still reported', () =>
     assert.deepEqual(sections('--b--\nhidden\n'), ['preamble:', 'epilogue:hidden\n']));
   test('mimeLeaves reports every multipart frame, nested ones included', () => {
-    const msg = splitMessage(latin1('Content-Type: multipart/mixed; boundary=o\n\nP1\n--o\n' +
-      'Content-Type: multipart/alternative; boundary=i\n\nP2\n--i\n\nleaf\n--i--\nE2\n--o--\nE1'));
+    const msg = splitMessage(
+      latin1(
+        'Content-Type: multipart/mixed; boundary=o\n\nP1\n--o\n' +
+          'Content-Type: multipart/alternative; boundary=i\n\nP2\n--i\n\nleaf\n--i--\nE2\n--o--\nE1',
+      ),
+    );
     const frames: MultipartFrame[] = [];
     const leaves = [...mimeLeaves(msg.fields, msg.body, undefined, undefined, (frame) => frames.push(frame))];
-    assert.deepEqual(leaves.map((leaf) => leaf.body.toString('latin1')), ['leaf']);
+    assert.deepEqual(
+      leaves.map((leaf) => leaf.body.toString('latin1')),
+      ['leaf'],
+    );
     const around = frames.map((f) => [f.preamble.toString('latin1'), f.epilogue?.toString('latin1')]);
-    assert.deepEqual(around, [['P2', 'E2'], ['P1', 'E1']]);
+    assert.deepEqual(around, [
+      ['P2', 'E2'],
+      ['P1', 'E1'],
+    ]);
   });
 });

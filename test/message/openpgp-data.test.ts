@@ -13,8 +13,12 @@ const dataOf = (armor: string): Buffer => fromB64(armor.split(/\r?\n\r?\n/)[1]!.
 /** A new-format packet with a fixed length (1, 2 or 5 length bytes as the size needs). */
 function packet(tag: number, body: Buffer): Buffer {
   const n = body.length;
-  const length = n < 192 ? Buffer.from([n]) : n < 8384 ? Buffer.from([((n - 192) >> 8) + 192, (n - 192) & 0xff])
-    : Buffer.concat([Buffer.from([255]), Buffer.from([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255])]);
+  const length =
+    n < 192
+      ? Buffer.from([n])
+      : n < 8384
+        ? Buffer.from([((n - 192) >> 8) + 192, (n - 192) & 0xff])
+        : Buffer.concat([Buffer.from([255]), Buffer.from([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255])]);
   return Buffer.concat([Buffer.from([0xc0 | tag]), length, body]);
 }
 /** A new-format packet split into partial chunks of 2^power bytes, the rest as the final fixed length. */
@@ -78,7 +82,13 @@ describe('isEncryptedMessage: real client output', () => {
   });
   test('OpenPGP.js, streamed 600 kB (partial body lengths)', async () => {
     const big = 'x'.repeat(300_000);
-    const stream = new ReadableStream<string>({ start(c) { c.enqueue(big); c.enqueue(big); c.close(); } });
+    const stream = new ReadableStream<string>({
+      start(c) {
+        c.enqueue(big);
+        c.enqueue(big);
+        c.close();
+      },
+    });
     const data = await encrypt({ encryptionKeys: key }, stream);
     assert.equal(isEncryptedMessage(data), true);
     assert.equal(isEncryptedMessage(Buffer.concat([data, Buffer.from('\n')])), false, 'one byte after it');
@@ -98,8 +108,10 @@ describe('isEncryptedMessage: packet grammar', () => {
     ['Marker first (PGP 5 style)', Buffer.concat([MARKER, PKESK_RSA, SEIPD_V1])],
     ['AEAD packet (GnuPG 2.3+, OCB)', Buffer.concat([PKESK_ECDH, AED])],
     ['old-format PKESK (gpg writes 0x85 for RSA)', Buffer.concat([hex('85 010c'), PKESK_RSA.subarray(3), SEIPD_V1])],
-    ['SEIPD with partial lengths (512 then 256 then the rest)',
-      Buffer.concat([PKESK_RSA, partialPacket(18, Buffer.concat([hex('01'), random(1000)]), [9, 8])])],
+    [
+      'SEIPD with partial lengths (512 then 256 then the rest)',
+      Buffer.concat([PKESK_RSA, partialPacket(18, Buffer.concat([hex('01'), random(1000)]), [9, 8])]),
+    ],
   ];
   for (const [name, bytes] of yes) test(`encrypted: ${name}`, () => assert.equal(isEncryptedMessage(bytes), true));
 
@@ -113,27 +125,44 @@ describe('isEncryptedMessage: packet grammar', () => {
     ['PKESK then a literal packet (no encryption at all)', Buffer.concat([PKESK_RSA, LITERAL])],
     ['a literal packet (gpg --store)', LITERAL],
     ['legacy SED (tag 9): no integrity, nothing to check', Buffer.concat([PKESK_RSA, packet(9, random(100))])],
-    ['SEIPD length one byte longer than the data',
-      Buffer.concat([PKESK_RSA, SEIPD_V1.subarray(0, SEIPD_V1.length - 1)])],
-    ['PKESK whose RSA MPI leaves bytes over (text hidden in it)',
-      Buffer.concat([packet(1, Buffer.concat([hex(`03 ${KEY_ID} 01`), mpi(256), Buffer.from('SECRET')])), SEIPD_V1])],
-    ['PKESK with an MPI longer than the packet',
-      Buffer.concat([packet(1, Buffer.concat([hex(`03 ${KEY_ID} 01 0900`), random(20)])), SEIPD_V1])],
-    ['PKESK with an unknown algorithm',
-      Buffer.concat([packet(1, Buffer.concat([hex(`03 ${KEY_ID} 63`), mpi(32)])), SEIPD_V1])],
+    [
+      'SEIPD length one byte longer than the data',
+      Buffer.concat([PKESK_RSA, SEIPD_V1.subarray(0, SEIPD_V1.length - 1)]),
+    ],
+    [
+      'PKESK whose RSA MPI leaves bytes over (text hidden in it)',
+      Buffer.concat([packet(1, Buffer.concat([hex(`03 ${KEY_ID} 01`), mpi(256), Buffer.from('SECRET')])), SEIPD_V1]),
+    ],
+    [
+      'PKESK with an MPI longer than the packet',
+      Buffer.concat([packet(1, Buffer.concat([hex(`03 ${KEY_ID} 01 0900`), random(20)])), SEIPD_V1]),
+    ],
+    [
+      'PKESK with an unknown algorithm',
+      Buffer.concat([packet(1, Buffer.concat([hex(`03 ${KEY_ID} 63`), mpi(32)])), SEIPD_V1]),
+    ],
     ['PKESK with a partial length', Buffer.concat([hex('c1 e9'), random(512), hex('00'), SEIPD_V1])],
-    ['SKESK v4 with text as its "encrypted session key"', Buffer.concat([
-      packet(3, Buffer.concat([hex('04 09 03 08 0011223344556677 60'), Buffer.from('SECRET: launch')])), SEIPD_V1])],
+    [
+      'SKESK v4 with text as its "encrypted session key"',
+      Buffer.concat([
+        packet(3, Buffer.concat([hex('04 09 03 08 0011223344556677 60'), Buffer.from('SECRET: launch')])),
+        SEIPD_V1,
+      ]),
+    ],
     ['SKESK with an unknown S2K type', Buffer.concat([packet(3, hex('04 09 07 08')), SEIPD_V1])],
     ['SEIPD with an unknown version', Buffer.concat([PKESK_RSA, packet(18, Buffer.concat([hex('07'), random(80)]))])],
     ['SEIPDv1 too short to hold a prefix and an MDC', Buffer.concat([PKESK_RSA, packet(18, hex('01 0203'))])],
-    ['first partial chunk under 512 bytes',
-      Buffer.concat([PKESK_RSA, partialPacket(18, Buffer.concat([hex('01'), random(1000)]), [8])])],
+    [
+      'first partial chunk under 512 bytes',
+      Buffer.concat([PKESK_RSA, partialPacket(18, Buffer.concat([hex('01'), random(1000)]), [8])]),
+    ],
     ['partial chunks running past the data', Buffer.concat([PKESK_RSA, hex('d2 ea'), random(600)])],
     ['old-format indeterminate length', Buffer.concat([hex('87'), PKESK_RSA.subarray(3), SEIPD_V1])],
     ['Marker that is not "PGP"', Buffer.concat([packet(10, Buffer.from('TXT')), PKESK_RSA, SEIPD_V1])],
-    ['a padding packet (tag 21) after it: free bytes',
-      Buffer.concat([PKESK_RSA, SEIPD_V1, packet(21, Buffer.from('SECRET'))])],
+    [
+      'a padding packet (tag 21) after it: free bytes',
+      Buffer.concat([PKESK_RSA, SEIPD_V1, packet(21, Buffer.from('SECRET'))]),
+    ],
     ['compressed data (gpg --sign)', fromB64(real.pgpSignedBinaryB64)],
     ['empty', Buffer.alloc(0)],
     ['plain ASCII', Buffer.from('Hello')],
@@ -162,16 +191,20 @@ describe('parseArmor', () => {
     ['a Comment: armor header', armor.replace('-----\n\n', '-----\nComment: SECRET plaintext\n\n')],
     ['a Version: header with text after the product', withHeaders('Version: GnuPG v1 SECRET')],
     ['a Comment: header with another URL', withHeaders('Comment: https://example.org/SECRET')],
-    ['five known headers (no client writes so many)',
-      armor.replace('-----\n\n', `-----\n${'Version: ProtonMail\n'.repeat(5)}\n`)],
+    [
+      'five known headers (no client writes so many)',
+      armor.replace('-----\n\n', `-----\n${'Version: ProtonMail\n'.repeat(5)}\n`),
+    ],
     ['an arbitrary Key: value armor header', armor.replace('-----\n\n', '-----\nX-Note: meet at noon\n\n')],
     ['a wrong CRC (the 3 bytes could carry anything)', withCrc('=AAAA')],
     ['a CRC line that is not 4 characters', withCrc('=SECRET')],
     ['no blank line after BEGIN', armor.replace('-----\n\n', '-----\n')],
     ['dash-escaped text inside', armor.replace('\n=', '\n- SECRET plaintext\n=')],
     ['a text line among the base64 lines', armor.replace(/\n([A-Za-z0-9+/]{64})\n/, '\n$1\nSECRET plaintext here\n')],
-    ['padding in the middle, then more base64 (decodes to text)',
-      armor.replace(/\n=/, `\nAA==\n${Buffer.from(' SECRET plaintext').toString('base64')}\n=`)],
+    [
+      'padding in the middle, then more base64 (decodes to text)',
+      armor.replace(/\n=/, `\nAA==\n${Buffer.from(' SECRET plaintext').toString('base64')}\n=`),
+    ],
     ['a second armor after the first', `${armor}${armor}`],
     ['BEGIN PGP MESSAGE, PART 1/2', armor.replace('BEGIN PGP MESSAGE-----', 'BEGIN PGP MESSAGE, PART 1/2-----')],
     ['no END line', armor.replace('-----END PGP MESSAGE-----\n', '')],
@@ -184,16 +217,23 @@ describe('parseArmor', () => {
     assert.equal(isEncryptedMessage(data), false);
   });
   const knownHeaders = [
-    'Version: GnuPG v1', 'Version: GnuPG v1.4.12 (GNU/Linux)', 'Version: GnuPG v2',
-    'Version: ProtonMail', 'Comment: https://protonmail.com', 'Version: GopenPGP 2.7.4',
+    'Version: GnuPG v1',
+    'Version: GnuPG v1.4.12 (GNU/Linux)',
+    'Version: GnuPG v2',
+    'Version: ProtonMail',
+    'Comment: https://protonmail.com',
+    'Version: GopenPGP 2.7.4',
     'Comment: https://gopenpgp.org',
-    'Version: OpenPGP.js v4.10.10', 'Comment: https://openpgpjs.org', 'Version: Mailvelope v4.4.1',
-    'Comment: https://mailvelope.com', 'Comment: GPGTools - https://gpgtools.org',
-    'Comment: Using GnuPG with Thunderbird - https://www.enigmail.net/', 'Charset: UTF-8',
+    'Version: OpenPGP.js v4.10.10',
+    'Comment: https://openpgpjs.org',
+    'Version: Mailvelope v4.4.1',
+    'Comment: https://mailvelope.com',
+    'Comment: GPGTools - https://gpgtools.org',
+    'Comment: Using GnuPG with Thunderbird - https://www.enigmail.net/',
+    'Charset: UTF-8',
   ];
   for (const header of knownHeaders) {
-    test(`a client's fixed armor header passes: ${header}`, () =>
-      assert.equal(ok(withHeaders(header)), true));
+    test(`a client's fixed armor header passes: ${header}`, () => assert.equal(ok(withHeaders(header)), true));
   }
   test('two known headers, as ProtonMail writes them', () =>
     assert.equal(ok(withHeaders('Version: ProtonMail\nComment: https://protonmail.com')), true));

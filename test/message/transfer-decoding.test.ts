@@ -1,7 +1,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  decodeBase64Strict, decodeQuotedPrintable, decodeQuotedPrintableStrict, decodeTransfer, decodeTransferStrict,
+  decodeBase64Strict,
+  decodeQuotedPrintable,
+  decodeQuotedPrintableStrict,
+  decodeTransfer,
+  decodeTransferStrict,
 } from '../../src/message/transfer-decoding.js';
 
 const latin1 = (text: string): Buffer => Buffer.from(text, 'latin1');

@@ -7,7 +7,15 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import {
-  appendFileSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync,
+  appendFileSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,10 +53,12 @@ const hasUser = (name: string): boolean => ok('getent', ['passwd', name]);
 const hasGroup = (name: string): boolean => ok('getent', ['group', name]);
 /** What bin/pgpipe's loader did with the code cache: used, rejected or absent ('' when the bundle was not loaded). */
 const cacheState = (): string =>
-  /code cache (\w+)/.exec(spawnSync('/usr/bin/pgpipe', ['--version'], {
-    encoding: 'utf8',
-    env: { PATH: '/usr/bin:/bin', PGPIPE_DEBUG_CODE_CACHE: '1' },
-  }).stderr)?.[1] ?? '';
+  /code cache (\w+)/.exec(
+    spawnSync('/usr/bin/pgpipe', ['--version'], {
+      encoding: 'utf8',
+      env: { PATH: '/usr/bin:/bin', PGPIPE_DEBUG_CODE_CACHE: '1' },
+    }).stderr,
+  )?.[1] ?? '';
 
 describe('Debian package', { skip: skipReason }, () => {
   let dir = '';
@@ -56,32 +66,44 @@ describe('Debian package', { skip: skipReason }, () => {
   let previousDeb = '';
   let preexisting = new Set<string>(); // package paths that existed before the install (/usr/bin, /etc, ...)
 
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pgpipe-deb-test-'));
-    // test/run.js has just built dist/ from these sources: pack that (npm run package:deb rebuilds first).
-    const built = await sh(process.execPath,
-      [join(ROOT, 'scripts/package-deb.mjs'), '--out', dir, '--no-build', '--compression', 'gzip']);
-    deb = built.trim().split('\n').at(-1) ?? '';
-    // The previous version: the same package with a lower version number.
-    const tree = join(dir, 'previous');
-    await sh('dpkg-deb', ['-R', deb, tree]);
-    const control = join(tree, 'DEBIAN/control');
-    writeFileSync(control, readFileSync(control, 'utf8').replace(/^Version: .*$/m, `Version: ${PREVIOUS}`));
-    previousDeb = join(dir, `pgpipe_${PREVIOUS}_all.deb`);
-    await sh('dpkg-deb', ['--root-owner-group', '-Zgzip', '-b', tree, previousDeb]);
-    rmSync(tree, { recursive: true, force: true });
-    const contents = await sh('dpkg-deb', ['--contents', deb]);
-    const paths = contents.split('\n').map((line) => /\s\.(\/\S*?)\/?(?: -> .*)?$/.exec(line)?.[1] ?? '');
-    preexisting = new Set(paths.filter((p) => p !== '' && existsSync(p)));
-    // A leftover pgpipe user (test/e2e creates one with useradd) would hide whether postinst creates it.
-    if (hasUser('pgpipe')) await sh('userdel', ['pgpipe']);
-    if (hasGroup('pgpipe')) await sh('groupdel', ['pgpipe']);
-  }, { timeout: 240_000 });
+  before(
+    async () => {
+      dir = mkdtempSync(join(tmpdir(), 'pgpipe-deb-test-'));
+      // test/run.js has just built dist/ from these sources: pack that (npm run package:deb rebuilds first).
+      const built = await sh(process.execPath, [
+        join(ROOT, 'scripts/package-deb.mjs'),
+        '--out',
+        dir,
+        '--no-build',
+        '--compression',
+        'gzip',
+      ]);
+      deb = built.trim().split('\n').at(-1) ?? '';
+      // The previous version: the same package with a lower version number.
+      const tree = join(dir, 'previous');
+      await sh('dpkg-deb', ['-R', deb, tree]);
+      const control = join(tree, 'DEBIAN/control');
+      writeFileSync(control, readFileSync(control, 'utf8').replace(/^Version: .*$/m, `Version: ${PREVIOUS}`));
+      previousDeb = join(dir, `pgpipe_${PREVIOUS}_all.deb`);
+      await sh('dpkg-deb', ['--root-owner-group', '-Zgzip', '-b', tree, previousDeb]);
+      rmSync(tree, { recursive: true, force: true });
+      const contents = await sh('dpkg-deb', ['--contents', deb]);
+      const paths = contents.split('\n').map((line) => /\s\.(\/\S*?)\/?(?: -> .*)?$/.exec(line)?.[1] ?? '');
+      preexisting = new Set(paths.filter((p) => p !== '' && existsSync(p)));
+      // A leftover pgpipe user (test/e2e creates one with useradd) would hide whether postinst creates it.
+      if (hasUser('pgpipe')) await sh('userdel', ['pgpipe']);
+      if (hasGroup('pgpipe')) await sh('groupdel', ['pgpipe']);
+    },
+    { timeout: 240_000 },
+  );
 
-  after(async () => {
-    if (present()) await apt('purge', 'pgpipe').catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
-  }, { timeout: 120_000 });
+  after(
+    async () => {
+      if (present()) await apt('purge', 'pgpipe').catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+    { timeout: 120_000 },
+  );
 
   it('is lintian clean', async () => {
     const result = spawnSync('lintian', ['--info', deb], { encoding: 'utf8' });
@@ -100,7 +122,10 @@ describe('Debian package', { skip: skipReason }, () => {
     assert.deepEqual([conf.mode & 0o777, conf.uid, conf.gid], [0o640, 0, gid], 'config not root:pgpipe 0640');
     const text = readFileSync(CONF, 'utf8');
     assert.match(text, /^#database_url =$/m);
-    assert.ok(text.split('\n').every((l) => l === '' || l.startsWith('#')), 'the installed config sets something');
+    assert.ok(
+      text.split('\n').every((l) => l === '' || l.startsWith('#')),
+      'the installed config sets something',
+    );
     assert.match(await sh('sh', ['-c', 'zcat /usr/share/man/man1/pgpipe.1.gz']), /^\.SS "pgpipe filter /m);
     assert.ok(existsSync('/usr/share/doc/pgpipe/examples/master.cf'));
     assert.equal(cacheState(), 'used');
@@ -128,7 +153,8 @@ describe('Debian package', { skip: skipReason }, () => {
   });
 
   it('Postfix delivers through the installed /usr/bin/pgpipe (the e2e filter cases)', { timeout: 300_000 }, () =>
-    e2eAgainstInstalled('test/e2e/postfix.test.ts', '^(keyed|keyless) user:', 2));
+    e2eAgainstInstalled('test/e2e/postfix.test.ts', '^(keyed|keyless) user:', 2),
+  );
 
   it('remove keeps /etc/pgpipe and the user, and leaves nothing else', async () => {
     const listed = (await sh('dpkg', ['-L', 'pgpipe'])).split('\n').filter((p) => p.startsWith('/') && p !== '/.');
@@ -159,12 +185,15 @@ describe('Debian package', { skip: skipReason }, () => {
 async function e2eAgainstInstalled(file: string, namePattern: string, passes: number): Promise<void> {
   // Without NODE_TEST_CONTEXT the child is a test run of its own, not a file of this one.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_TEST_CONTEXT'));
-  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap',
-    `--test-name-pattern=${namePattern}`, join(ROOT, file)], {
-    cwd: ROOT,
-    env: { ...env, PGPIPE_E2E_BIN: '/usr/bin/pgpipe' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-reporter=tap', `--test-name-pattern=${namePattern}`, join(ROOT, file)],
+    {
+      cwd: ROOT,
+      env: { ...env, PGPIPE_E2E_BIN: '/usr/bin/pgpipe' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

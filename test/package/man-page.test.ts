@@ -19,7 +19,8 @@ it('has a section for every command --help lists', () => {
   const help = (words: string[]) => spawnSync(process.execPath, [BIN, ...words, '--help'], { encoding: 'utf8' }).stdout;
   const commands = (words: string[]): string[][] =>
     ((parseHelp as (t: string) => { lists: Record<string, string[][]> })(help(words)).lists.Commands ?? [])
-      .map(([term]) => term!.split(' ')[0]!).filter((name) => name !== 'help')
+      .map(([term]) => term!.split(' ')[0]!)
+      .filter((name) => name !== 'help')
       .flatMap((name) => [[...words, name], ...commands([...words, name])]);
   const all = commands([]);
   assert.ok(all.length >= 10, `only ${all.length} commands found`);

@@ -36,10 +36,17 @@ describe('npm pack', () => {
     const paths = files.map((f) => f.path);
     const allowed =
       /^(bin\/[^/]+|dist\/.+|postfix-snippets\/[^/]+|scripts\/refresh-code-cache\.mjs|package\.json|README\.md)$/;
-    assert.deepEqual(paths.filter((p) => !allowed.test(p)), [], 'files outside the runtime set');
+    assert.deepEqual(
+      paths.filter((p) => !allowed.test(p)),
+      [],
+      'files outside the runtime set',
+    );
     const needed = ['bin/pgpipe', 'dist/cli.js', 'dist/bundle/load-bundle.cjs', 'dist/pgpipe-bundle.cjs'];
     for (const path of [...needed, 'postfix-snippets/master.cf']) assert.ok(paths.includes(path), `${path} missing`);
-    assert.ok(paths.some((p) => p.endsWith('.v8-cache')), 'no code cache');
+    assert.ok(
+      paths.some((p) => p.endsWith('.v8-cache')),
+      'no code cache',
+    );
     const sources = paths.filter((p) => /\.(ts|mts|map|tsbuildinfo)$|(^|\/)test\//.test(p));
     assert.deepEqual(sources, [], 'sources or tests shipped');
     assert.equal((files.find((f) => f.path === 'bin/pgpipe')?.mode ?? 0) & 0o111, 0o111, 'bin/pgpipe not executable');
@@ -49,13 +56,29 @@ describe('npm pack', () => {
 describe('npm install -g --omit=dev of the tarball', () => {
   let dir = '';
   let bin = '';
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pgpipe-npm-'));
-    const { filename } = await pack(['--pack-destination', dir]);
-    await run('npm', ['install', '-g', '--prefix', join(dir, 'prefix'), '--omit=dev', '--prefer-offline', '--no-audit',
-      '--no-fund', join(dir, filename)], { cwd: dir });
-    bin = join(dir, 'prefix/bin/pgpipe');
-  }, { timeout: 180_000 });
+  before(
+    async () => {
+      dir = mkdtempSync(join(tmpdir(), 'pgpipe-npm-'));
+      const { filename } = await pack(['--pack-destination', dir]);
+      await run(
+        'npm',
+        [
+          'install',
+          '-g',
+          '--prefix',
+          join(dir, 'prefix'),
+          '--omit=dev',
+          '--prefer-offline',
+          '--no-audit',
+          '--no-fund',
+          join(dir, filename),
+        ],
+        { cwd: dir },
+      );
+      bin = join(dir, 'prefix/bin/pgpipe');
+    },
+    { timeout: 180_000 },
+  );
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('installs no dev dependency and no build tool', () => {

@@ -14,17 +14,30 @@ export const PROTECTED = ['from', 'to', 'cc', 'reply-to', 'subject', 'date', 'me
  * Fields that repeat the Subject (SpamAssassin's rewrite_header, Outlook/Exchange, gateways): with the Subject
  * hidden they must not stay outside, or `[...]` hides nothing (review.md #3). They move inside, no HP-Outer line.
  */
-export const SUBJECT_COPIES = ['x-spam-prev-subject', 'thread-topic', 'x-original-subject', 'original-subject', 'x-asg-orig-subj',
+export const SUBJECT_COPIES = [
+  'x-spam-prev-subject',
+  'thread-topic',
+  'x-original-subject',
+  'original-subject',
+  'x-asg-orig-subj',
   // RFC 9788 §3.2.1 hcp_baseline removes these from the outside too; like the copies they move inside, no HP-Outer.
-  'comments', 'keywords'];
+  'comments',
+  'keywords',
+];
 /**
  * Dropped from the outer header: MIME-Version, and every signature over the plaintext (issue 11 item 6): DKIM under
  * any name, DomainKeys, the ARC set, and any other field carrying DKIM-style bh= and b= tags.
  */
-const DROPPED_OUTSIDE = new Set(['mime-version', 'domainkey-signature', 'arc-seal', 'arc-message-signature',
-  'arc-authentication-results']);
+const DROPPED_OUTSIDE = new Set([
+  'mime-version',
+  'domainkey-signature',
+  'arc-seal',
+  'arc-message-signature',
+  'arc-authentication-results',
+]);
 const isDroppedOutside = (f: RawField): boolean =>
-  DROPPED_OUTSIDE.has(f.lower) || f.lower.endsWith('dkim-signature') ||
+  DROPPED_OUTSIDE.has(f.lower) ||
+  f.lower.endsWith('dkim-signature') ||
   (!PROTECTED.includes(f.lower) && /(^|;)\s*bh\s*=/i.test(fieldValue(f)) && /(^|;)\s*b\s*=/i.test(fieldValue(f)));
 
 export interface CheckOptions {
@@ -69,8 +82,11 @@ export async function checkEncrypted(input: Buffer, output: Buffer, options: Che
   );
   assert.equal(fieldValue(outerHeaders[expected.length] as RawField), '1.0');
   assert.equal(outerHeaders.filter((f) => /^(dkim|domainkey)-signature$/.test(f.lower)).length, 0, 'no DKIM outside');
-  assert.equal(outerHeaders.filter((f) => f.lower !== 'mime-version' && isDroppedOutside(f)).length, 0,
-    'no signature over the plaintext outside (bh=, ARC)');
+  assert.equal(
+    outerHeaders.filter((f) => f.lower !== 'mime-version' && isDroppedOutside(f)).length,
+    0,
+    'no signature over the plaintext outside (bh=, ARC)',
+  );
   // Said twice on purpose: trace and spam verdict fields must stay visible to server-side Sieve rules.
   const traceAndVerdict = (f: RawField) =>
     (f.lower === 'received' || f.lower.startsWith('x-spam-')) && !SUBJECT_COPIES.includes(f.lower);

@@ -123,7 +123,10 @@ describe('recipients', () => {
     await checkEncrypted(input, result.stdout, { privateKeys: [curve.privateArmored], readers: ['gpg'] });
   });
 
-  for (const [name, eol] of [['nested-multipart', 'crlf'], ['junk-bytes', 'lf']] as const) {
+  for (const [name, eol] of [
+    ['nested-multipart', 'crlf'],
+    ['junk-bytes', 'lf'],
+  ] as const) {
     it(`recipient without a key: ${name} [${eol}] comes out byte-identical`, async () => {
       const input = readFixture(name, eol);
       const result = await encrypt(input, NO_KEY);

@@ -15,7 +15,9 @@ describe('corpus', () => {
     const names = CORPUS.map((c) => c.name);
     assert.equal(new Set(names).size, names.length, 'names are unique');
     const dir = new URL('../fixtures/mail/', import.meta.url);
-    const onDisk = readdirSync(dir).filter((f) => f.endsWith('.eml')).map((f) => f.replace(/\.eml$/, ''));
+    const onDisk = readdirSync(dir)
+      .filter((f) => f.endsWith('.eml'))
+      .map((f) => f.replace(/\.eml$/, ''));
     assert.deepEqual(onDisk.sort(), names.filter((n) => !n.startsWith('sa-')).sort());
     for (const c of CORPUS) {
       assert.ok(existsSync(c.file), `${c.file} exists (spamassassin package installed?)`);
@@ -31,11 +33,24 @@ describe('corpus', () => {
   it('has both expectations and every case the corpus must cover', () => {
     const pass = CORPUS.filter((c) => c.expect === 'pass').map((c) => c.name);
     assert.deepEqual(pass.sort(), [
-      'pgp-inline', 'pgp-inline-multipart', 'pgp-mime-encrypted', 'pgp-mime-exchange', 'pgp-mime-exchange-7bit',
-      'smime-p7m-attachment', 'smime-pkcs7', 'smime-x-pkcs7',
+      'pgp-inline',
+      'pgp-inline-multipart',
+      'pgp-mime-encrypted',
+      'pgp-mime-exchange',
+      'pgp-mime-exchange-7bit',
+      'smime-p7m-attachment',
+      'smime-pkcs7',
+      'smime-x-pkcs7',
     ]);
-    for (const name of ['signed-multipart', 'cleartext-signed', 'quotes-pgp-block', 'sa-sample-spam', 'smime-signed-opaque',
-      'pgp-signed-armor', 'pgp-inline-cleartext-attachment']) {
+    for (const name of [
+      'signed-multipart',
+      'cleartext-signed',
+      'quotes-pgp-block',
+      'sa-sample-spam',
+      'smime-signed-opaque',
+      'pgp-signed-armor',
+      'pgp-inline-cleartext-attachment',
+    ]) {
       assert.equal(CORPUS.find((c) => c.name === name)?.expect, 'encrypt', name);
     }
   });
@@ -58,7 +73,10 @@ describe('raw-mime', () => {
     const lf = Buffer.from('A: 1\nSubject: x\n  y\n\tz\nB: 2\n\nbody\n');
     for (const input of [lf, toCrlf(lf)]) {
       const msg = splitRaw(input);
-      assert.deepEqual(msg.fields.map((f) => f.name), ['A', 'Subject', 'B']);
+      assert.deepEqual(
+        msg.fields.map((f) => f.name),
+        ['A', 'Subject', 'B'],
+      );
       const eol = input === lf ? '\n' : '\r\n';
       assert.equal(msg.fields[1]?.raw.toString(), `Subject: x${eol}  y${eol}\tz`);
       assert.equal(msg.body.toString(), `body${eol}`);
@@ -67,7 +85,10 @@ describe('raw-mime', () => {
   it('sets a leading mbox From_ line aside as the envelope', () => {
     const msg = splitRaw(Buffer.from('From a@b  Sat Nov 21 06:55:00 2026\r\nFrom: a@b\r\n\r\nx\r\n'));
     assert.equal(msg.envelope?.toString(), 'From a@b  Sat Nov 21 06:55:00 2026\r\n');
-    assert.deepEqual(msg.fields.map((f) => f.name), ['From']);
+    assert.deepEqual(
+      msg.fields.map((f) => f.name),
+      ['From'],
+    );
     assert.equal(splitRaw(Buffer.from('From: a@b\n\nx\n')).envelope, null);
   });
   it('ends the header section at a line that is no field', () => {
@@ -100,8 +121,15 @@ function gpgKey(home: string, email: string, algo: 'cv25519' | 'rsa3072'): GpgKe
   return {
     email,
     publicArmored: gpg('--armor', '--export', email).toString(),
-    privateArmored: gpg('--armor', '--pinentry-mode', 'loopback', '--passphrase', '', '--export-secret-keys', email)
-      .toString(),
+    privateArmored: gpg(
+      '--armor',
+      '--pinentry-mode',
+      'loopback',
+      '--passphrase',
+      '',
+      '--export-secret-keys',
+      email,
+    ).toString(),
   };
 }
 
@@ -141,8 +169,16 @@ describe('decrypt helpers', () => {
     const encrypt = (...recipients: string[]) =>
       execFileSync(
         'gpg',
-        ['--batch', '--no-tty', '--quiet', '--trust-model', 'always', '--armor', '--encrypt',
-          ...recipients.flatMap((r) => ['-r', r])],
+        [
+          '--batch',
+          '--no-tty',
+          '--quiet',
+          '--trust-model',
+          'always',
+          '--armor',
+          '--encrypt',
+          ...recipients.flatMap((r) => ['-r', r]),
+        ],
         { env: { ...process.env, GNUPGHOME: home }, input: PLAINTEXT },
       ).toString();
     armor = encrypt('curve@example.test', 'rsa@example.test');
@@ -184,15 +220,24 @@ describe('decrypt helpers', () => {
   it('parsePgpMime returns the outer headers and the armor, LF and CRLF', () => {
     for (const eol of ['\n', '\r\n']) {
       const parsed = parsePgpMime(pgpMimeAround(armor, eol));
-      assert.deepEqual(parsed.outerHeaders.map((f) => f.name), ['From', 'Subject', 'MIME-Version', 'Content-Type']);
+      assert.deepEqual(
+        parsed.outerHeaders.map((f) => f.name),
+        ['From', 'Subject', 'MIME-Version', 'Content-Type'],
+      );
       assert.equal(parsed.armor.replace(/\r/g, ''), armor.trim());
       assert.equal(extractArmor(pgpMimeAround(armor, eol)), parsed.armor);
     }
   });
 
   const broken: [string, (s: string) => string][] = [
-    ['unquoted protocol', (s) => s.replace('protocol="application/pgp-encrypted"', 'protocol=application/pgp-encrypted')],
-    ['wrong protocol', (s) => s.replace('protocol="application/pgp-encrypted"', 'protocol="application/pgp-signature"')],
+    [
+      'unquoted protocol',
+      (s) => s.replace('protocol="application/pgp-encrypted"', 'protocol=application/pgp-encrypted'),
+    ],
+    [
+      'wrong protocol',
+      (s) => s.replace('protocol="application/pgp-encrypted"', 'protocol="application/pgp-signature"'),
+    ],
     ['not multipart/encrypted', (s) => s.replace('multipart/encrypted', 'multipart/mixed')],
     ['no Version: 1', (s) => s.replace('\nVersion: 1\n', '\nVersion: 2\n')],
     ['first part type', (s) => s.replace('Content-Type: application/pgp-encrypted\n', 'Content-Type: text/plain\n')],

@@ -19,11 +19,19 @@ let runs = 0;
 function shownByNeomutt(dir: string, mbox: string, gpgme: boolean): Promise<string> {
   const shown = join(dir, `shown-${(runs += 1)}.txt`); // one file per run: a late writer cannot fool the next
   const rc = join(dir, 'neomuttrc');
-  writeFileSync(rc, [
-    gpgme ? 'set crypt_use_gpgme = yes' : 'set crypt_use_gpgme = no\nsource /etc/neomuttrc.d/gpg.rc',
-    'set pgp_auto_decode = yes', 'set charset = utf-8', 'set header_cache = ""', 'set wait_key = no',
-    `set folder = "${dir}"`, `set display_filter = "cat > ${shown}"`, '',
-  ].join('\n'));
+  writeFileSync(
+    rc,
+    [
+      gpgme ? 'set crypt_use_gpgme = yes' : 'set crypt_use_gpgme = no\nsource /etc/neomuttrc.d/gpg.rc',
+      'set pgp_auto_decode = yes',
+      'set charset = utf-8',
+      'set header_cache = ""',
+      'set wait_key = no',
+      `set folder = "${dir}"`,
+      `set display_filter = "cat > ${shown}"`,
+      '',
+    ].join('\n'),
+  );
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['-qec', `neomutt -n -F ${rc} -R -f ${mbox}`, '/dev/null'], {
       env: { PATH: process.env.PATH, TERM: 'xterm', HOME: dir, GNUPGHOME: join(dir, 'gnupg') },
@@ -76,15 +84,20 @@ describe('NeoMutt shows inline PGP from pgpipe', () => {
   after(() => {
     try {
       execFileSync('gpgconf', ['--kill', 'gpg-agent'], { env: { ...process.env, GNUPGHOME: join(dir, 'gnupg') } });
-    } catch { /* no agent started */ }
+    } catch {
+      /* no agent started */
+    }
     rmSync(dir, { recursive: true, force: true });
   });
 
   const mboxOf = async (name: string, contentType: string, encoding: string, body: string): Promise<string> => {
-    const raw = `From: alice@example.net\nTo: bob@example.org\nSubject: ${name}\nDate: Tue, 1 Dec 2026 10:00:00 +0000\n`
-      + `MIME-Version: 1.0\nContent-Type: ${contentType}\nContent-Transfer-Encoding: ${encoding}\n\n${body}`;
+    const raw =
+      `From: alice@example.net\nTo: bob@example.org\nSubject: ${name}\nDate: Tue, 1 Dec 2026 10:00:00 +0000\n` +
+      `MIME-Version: 1.0\nContent-Type: ${contentType}\nContent-Transfer-Encoding: ${encoding}\n\n${body}`;
     const out = await encryptMessage(splitMessage(Buffer.from(raw, 'latin1')), [publicKey], {
-      hp, mode: 'prefer-inline', inlineFlatten: false,
+      hp,
+      mode: 'prefer-inline',
+      inlineFlatten: false,
     });
     const path = join(dir, `${name}.mbox`);
     const envelope = Buffer.from('From alice@example.net Tue Dec  1 10:00:00 2026\n');
@@ -93,8 +106,12 @@ describe('NeoMutt shows inline PGP from pgpipe', () => {
   };
 
   it('UTF-8 (base64): both backends show the decrypted text', async () => {
-    const mbox = await mboxOf('utf8', 'text/plain; charset=utf-8', 'base64',
-      `${Buffer.from('Grüße, café: token NM-UTF8\n').toString('base64')}\n`);
+    const mbox = await mboxOf(
+      'utf8',
+      'text/plain; charset=utf-8',
+      'base64',
+      `${Buffer.from('Grüße, café: token NM-UTF8\n').toString('base64')}\n`,
+    );
     for (const gpgme of [false, true]) {
       const text = await shownByNeomutt(dir, mbox, gpgme);
       assert.match(text, /^Subject: utf8$/m);
@@ -104,8 +121,12 @@ describe('NeoMutt shows inline PGP from pgpipe', () => {
   });
 
   it('ISO-8859-1 (quoted-printable): the classic backend shows "café" (the armor\'s Charset: header)', async () => {
-    const mbox = await mboxOf('latin1', 'text/plain; charset=iso-8859-1', 'quoted-printable',
-      'caf=E9 token NM-LATIN1\n');
+    const mbox = await mboxOf(
+      'latin1',
+      'text/plain; charset=iso-8859-1',
+      'quoted-printable',
+      'caf=E9 token NM-LATIN1\n',
+    );
     const text = await shownByNeomutt(dir, mbox, false);
     assert.match(text, /café token NM-LATIN1/);
   });

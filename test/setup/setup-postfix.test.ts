@@ -7,11 +7,17 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  wiringCommands, wiringFiles, masterEntry, shellQuote, SENT_MAP, type WiringOptions,
+  wiringCommands,
+  wiringFiles,
+  masterEntry,
+  shellQuote,
+  SENT_MAP,
+  type WiringOptions,
 } from '../../src/setup/postfix-wiring.js';
 import { runCli } from '../helpers/run-cli.js';
 
-const snippet = (name: string): string => readFileSync(new URL(`../../postfix-snippets/${name}`, import.meta.url), 'utf8');
+const snippet = (name: string): string =>
+  readFileSync(new URL(`../../postfix-snippets/${name}`, import.meta.url), 'utf8');
 
 // Debian's stock smtpd services, as the tutorial's master.cf has them.
 const BASE_MASTER = `smtp      inet  n       -       y       -       -       smtpd
@@ -30,11 +36,16 @@ function configDir(master = BASE_MASTER, main = BASE_MAIN): string {
   return dir;
 }
 
-const postconf = (dir: string, ...args: string[]): string => execFileSync('postconf', ['-c', dir, ...args], { encoding: 'utf8' });
+const postconf = (dir: string, ...args: string[]): string =>
+  execFileSync('postconf', ['-c', dir, ...args], { encoding: 'utf8' });
 
 /** What Postfix itself reads from a directory: main.cf settings, master.cf entries and per-service overrides. */
 function effective(dir: string): { main: string; master: string; overrides: string } {
-  const main = postconf(dir, '-n').split('\n').filter((l) => !l.startsWith('config_directory')).sort().join('\n');
+  const main = postconf(dir, '-n')
+    .split('\n')
+    .filter((l) => !l.startsWith('config_directory'))
+    .sort()
+    .join('\n');
   // -o overrides are compared through -P, sorted: their order within one entry does not matter to Postfix.
   const master = postconf(dir, '-M').replace(/ -o \S+/g, '');
   return { main, master, overrides: postconf(dir, '-P').split('\n').sort().join('\n') };
@@ -43,43 +54,84 @@ function effective(dir: string): { main: string; master: string; overrides: stri
 const SNIPPET_INSTALL = ['--pgpipe', '/opt/pgpipe/bin/pgpipe', '--user', 'pgpipe'];
 
 const defaults = (over: Partial<WiringOptions>): WiringOptions => ({
-  mode: 'deliver', postfixConfig: '/etc/postfix', pgpipe: '/opt/pgpipe/bin/pgpipe', user: 'pgpipe',
-  service: 'pgpipe-deliver', transportSetting: 'mailbox_transport', smtpdServices: [], maxProcesses: 10,
-  timeLimit: '300s', ...over,
+  mode: 'deliver',
+  postfixConfig: '/etc/postfix',
+  pgpipe: '/opt/pgpipe/bin/pgpipe',
+  user: 'pgpipe',
+  service: 'pgpipe-deliver',
+  transportSetting: 'mailbox_transport',
+  smtpdServices: [],
+  maxProcesses: 10,
+  timeLimit: '300s',
+  ...over,
 });
 
 describe('setup postfix: the commands (pure)', () => {
   it('deliver: the pipe service with X and q, limit 1, time limit, mailbox_transport; all on postconf -c DIR', () => {
-    const commands = wiringCommands(defaults({ postfixConfig: '/srv/pf', lmtp: 'inet:127.0.0.1:24', databaseUrl: 'postgresql:///m?host=/run/postgresql' }));
-    assert.deepEqual(commands.map((c) => c.slice(0, 4)), [
-      ['postconf', '-c', '/srv/pf', '-M'], ['postconf', '-c', '/srv/pf', '-e'], ['postconf', '-c', '/srv/pf', '-e'], ['postconf', '-c', '/srv/pf', '-e'],
-    ]);
-    assert.equal(commands[0]?.[4], 'pgpipe-deliver/unix=pgpipe-deliver unix - n n - 10 pipe flags=Xq user=pgpipe null_sender= '
-      + 'argv=/opt/pgpipe/bin/pgpipe deliver --lmtp inet:127.0.0.1:24 --db postgresql:///m?host=/run/postgresql '
-      + '--queue-id ${queue_id} -f ${sender} -- ${recipient}');
-    assert.deepEqual(commands.slice(1).map((c) => c[4]), [
-      'pgpipe-deliver_destination_recipient_limit = 1', 'pgpipe-deliver_time_limit = 300s', 'mailbox_transport = pgpipe-deliver',
-    ]);
+    const commands = wiringCommands(
+      defaults({
+        postfixConfig: '/srv/pf',
+        lmtp: 'inet:127.0.0.1:24',
+        databaseUrl: 'postgresql:///m?host=/run/postgresql',
+      }),
+    );
+    assert.deepEqual(
+      commands.map((c) => c.slice(0, 4)),
+      [
+        ['postconf', '-c', '/srv/pf', '-M'],
+        ['postconf', '-c', '/srv/pf', '-e'],
+        ['postconf', '-c', '/srv/pf', '-e'],
+        ['postconf', '-c', '/srv/pf', '-e'],
+      ],
+    );
+    assert.equal(
+      commands[0]?.[4],
+      'pgpipe-deliver/unix=pgpipe-deliver unix - n n - 10 pipe flags=Xq user=pgpipe null_sender= ' +
+        'argv=/opt/pgpipe/bin/pgpipe deliver --lmtp inet:127.0.0.1:24 --db postgresql:///m?host=/run/postgresql ' +
+        '--queue-id ${queue_id} -f ${sender} -- ${recipient}',
+    );
+    assert.deepEqual(
+      commands.slice(1).map((c) => c[4]),
+      [
+        'pgpipe-deliver_destination_recipient_limit = 1',
+        'pgpipe-deliver_time_limit = 300s',
+        'mailbox_transport = pgpipe-deliver',
+      ],
+    );
   });
 
   it('filter: content_filter only on the smtpd services, never in main.cf', () => {
-    const commands = wiringCommands(defaults({ mode: 'filter', service: 'pgpipe', smtpdServices: ['smtp/inet', 'submission/inet'] }));
+    const commands = wiringCommands(
+      defaults({ mode: 'filter', service: 'pgpipe', smtpdServices: ['smtp/inet', 'submission/inet'] }),
+    );
     assert.ok(commands.every((c) => !/content_filter/.test(c[4] ?? '') || c[3] === '-P'));
-    assert.deepEqual(commands.filter((c) => c[3] === '-P').map((c) => c[4]),
-      ['smtp/inet/content_filter=pgpipe:dummy', 'submission/inet/content_filter=pgpipe:dummy']);
-    assert.match(masterEntry(defaults({ mode: 'filter', service: 'pgpipe' })), / flags=q user=pgpipe null_sender= argv=\S+ filter --queue-id/);
+    assert.deepEqual(
+      commands.filter((c) => c[3] === '-P').map((c) => c[4]),
+      ['smtp/inet/content_filter=pgpipe:dummy', 'submission/inet/content_filter=pgpipe:dummy'],
+    );
+    assert.match(
+      masterEntry(defaults({ mode: 'filter', service: 'pgpipe' })),
+      / flags=q user=pgpipe null_sender= argv=\S+ filter --queue-id/,
+    );
   });
 
   it('--sent-copies: the regexp table, the restriction in main.cf, on the submission services only', () => {
     const options = defaults({ postfixConfig: '/srv/pf/', sentCopies: true });
     assert.deepEqual(wiringFiles(options), [{ path: '/srv/pf/pgpipe-sent-copies.regexp', content: SENT_MAP }]);
-    assert.deepEqual(wiringCommands(options).slice(4).map((c) => c.slice(3)), [
-      ['-e', 'pgpipe_sent_copies = check_sasl_access regexp:/srv/pf/pgpipe-sent-copies.regexp'],
-      ['-P', 'submission/inet/smtpd_data_restrictions=$pgpipe_sent_copies'],
-      ['-P', 'smtps/inet/smtpd_data_restrictions=$pgpipe_sent_copies'],
-    ]);
-    assert.deepEqual(wiringCommands(defaults({ sentCopies: true, sentServices: ['127.0.0.1:587/inet'] })).at(-1)?.[4],
-      '127.0.0.1:587/inet/smtpd_data_restrictions=$pgpipe_sent_copies');
+    assert.deepEqual(
+      wiringCommands(options)
+        .slice(4)
+        .map((c) => c.slice(3)),
+      [
+        ['-e', 'pgpipe_sent_copies = check_sasl_access regexp:/srv/pf/pgpipe-sent-copies.regexp'],
+        ['-P', 'submission/inet/smtpd_data_restrictions=$pgpipe_sent_copies'],
+        ['-P', 'smtps/inet/smtpd_data_restrictions=$pgpipe_sent_copies'],
+      ],
+    );
+    assert.deepEqual(
+      wiringCommands(defaults({ sentCopies: true, sentServices: ['127.0.0.1:587/inet'] })).at(-1)?.[4],
+      '127.0.0.1:587/inet/smtpd_data_restrictions=$pgpipe_sent_copies',
+    );
     assert.deepEqual(wiringFiles(defaults({})), []);
     assert.ok(wiringCommands(defaults({})).every((c) => !c.join(' ').includes('sent')));
   });
@@ -107,13 +159,25 @@ describe('setup postfix: the commands (pure)', () => {
 
   it('refuses what would break master.cf or leak a password', () => {
     for (const over of [
-      { pgpipe: 'bin/pgpipe' }, { pgpipe: '/opt/my pgpipe' }, { user: 'root' }, { user: 'postfix' },
-      { lmtp: '/run/dovecot/lmtp' }, { lmtp: 'unix:/x y' }, { databaseUrl: 'postgresql://u:secret@db/m' },
-      { databaseUrl: 'postgresql:///m?password=secret' }, { databaseUrl: 'postgresql:///m?x=${sender}' }, { timeLimit: '5m' },
-      { mode: 'filter', service: 'pgpipe', sentCopies: true }, { sentCopies: true, sentServices: ['submission'] },
+      { pgpipe: 'bin/pgpipe' },
+      { pgpipe: '/opt/my pgpipe' },
+      { user: 'root' },
+      { user: 'postfix' },
+      { lmtp: '/run/dovecot/lmtp' },
+      { lmtp: 'unix:/x y' },
+      { databaseUrl: 'postgresql://u:secret@db/m' },
+      { databaseUrl: 'postgresql:///m?password=secret' },
+      { databaseUrl: 'postgresql:///m?x=${sender}' },
+      { timeLimit: '5m' },
+      { mode: 'filter', service: 'pgpipe', sentCopies: true },
+      { sentCopies: true, sentServices: ['submission'] },
       { sentCopies: true, postfixConfig: '/etc/my postfix' },
     ] satisfies Partial<WiringOptions>[]) {
-      assert.throws(() => wiringCommands(defaults(over)), (e: Error & { code?: string }) => e.code === 'usage', JSON.stringify(over));
+      assert.throws(
+        () => wiringCommands(defaults(over)),
+        (e: Error & { code?: string }) => e.code === 'usage',
+        JSON.stringify(over),
+      );
     }
   });
 
@@ -129,7 +193,15 @@ describe('setup postfix: the command line and real postconf', () => {
     const printedDir = configDir();
     const appliedDir = configDir();
     try {
-      const args = ['setup', 'postfix', '--mode', 'deliver', ...SNIPPET_INSTALL, '--lmtp', 'unix:/run/dovecot/lmtp-pgpipe'];
+      const args = [
+        'setup',
+        'postfix',
+        '--mode',
+        'deliver',
+        ...SNIPPET_INSTALL,
+        '--lmtp',
+        'unix:/run/dovecot/lmtp-pgpipe',
+      ];
       const printed = await runCli([...args, '--postfix-config', printedDir]);
       assert.equal(printed.code, 0, printed.stderr);
       const lines = printed.stdout.toString().trimEnd().split('\n');
@@ -180,19 +252,36 @@ describe('setup postfix: the command line and real postconf', () => {
     }
   });
 
-  it('--sent-copies --apply names the smtpd_data_restrictions it replaces (the service\'s own, or main.cf\'s)', async () => {
-    const master = BASE_MASTER.replace('  -o syslog_name=postfix/submission\n',
-      '  -o syslog_name=postfix/submission\n  -o smtpd_data_restrictions=reject_multi_recipient_bounce\n');
+  it("--sent-copies --apply names the smtpd_data_restrictions it replaces (the service's own, or main.cf's)", async () => {
+    const master = BASE_MASTER.replace(
+      '  -o syslog_name=postfix/submission\n',
+      '  -o syslog_name=postfix/submission\n  -o smtpd_data_restrictions=reject_multi_recipient_bounce\n',
+    );
     const dir = configDir(master, `${BASE_MAIN}smtpd_data_restrictions = reject_unauth_pipelining\n`);
     try {
-      const args = ['setup', 'postfix', '--mode', 'deliver', ...SNIPPET_INSTALL, '--sent-copies', '--postfix-config', dir];
+      const args = [
+        'setup',
+        'postfix',
+        '--mode',
+        'deliver',
+        ...SNIPPET_INSTALL,
+        '--sent-copies',
+        '--postfix-config',
+        dir,
+      ];
       const first = await runCli([...args, '--apply']);
       assert.equal(first.code, 0, first.stderr);
-      const notes = first.stdout.toString().split('\n').filter((l) => l.startsWith('note: '));
-      assert.deepEqual(notes.map((l) => /^note: (\S+) loses smtpd_data_restrictions = (.*) \((.*)\);/.exec(l)?.slice(1)), [
-        ['submission/inet', 'reject_multi_recipient_bounce', 'its -o'],
-        ['smtps/inet', 'reject_unauth_pipelining', 'main.cf'],
-      ]);
+      const notes = first.stdout
+        .toString()
+        .split('\n')
+        .filter((l) => l.startsWith('note: '));
+      assert.deepEqual(
+        notes.map((l) => /^note: (\S+) loses smtpd_data_restrictions = (.*) \((.*)\);/.exec(l)?.slice(1)),
+        [
+          ['submission/inet', 'reject_multi_recipient_bounce', 'its -o'],
+          ['smtps/inet', 'reject_unauth_pipelining', 'main.cf'],
+        ],
+      );
       const again = await runCli([...args, '--apply']);
       assert.equal(again.code, 0, again.stderr);
       assert.doesNotMatch(again.stdout.toString(), /^note: /m, 'nothing more to lose once it is ours');
@@ -209,12 +298,18 @@ describe('setup postfix: the command line and real postconf', () => {
       const first = await runCli([...args, '--apply']);
       assert.equal(first.code, 0, first.stderr);
       assert.match(first.stdout.toString(), new RegExp(`saved ${dir}/main.cf as ${dir}/main.cf.before-pgpipe`));
-      const once = { main: readFileSync(join(dir, 'main.cf'), 'utf8'), master: readFileSync(join(dir, 'master.cf'), 'utf8') };
+      const once = {
+        main: readFileSync(join(dir, 'main.cf'), 'utf8'),
+        master: readFileSync(join(dir, 'master.cf'), 'utf8'),
+      };
       assert.match(once.master, /content_filter=pgpipe:dummy/);
       const second = await runCli([...args, '--apply']);
       assert.equal(second.code, 0, second.stderr);
       assert.match(second.stdout.toString(), /kept .*main\.cf\.before-pgpipe/);
-      assert.deepEqual({ main: readFileSync(join(dir, 'main.cf'), 'utf8'), master: readFileSync(join(dir, 'master.cf'), 'utf8') }, once);
+      assert.deepEqual(
+        { main: readFileSync(join(dir, 'main.cf'), 'utf8'), master: readFileSync(join(dir, 'master.cf'), 'utf8') },
+        once,
+      );
       assert.equal(readFileSync(join(dir, 'main.cf.before-pgpipe'), 'utf8'), BASE_MAIN);
 
       const undo = await runCli(['setup', 'postfix', '--mode', 'filter', '--postfix-config', dir, '--undo']);
@@ -234,13 +329,35 @@ describe('setup postfix: the command line and real postconf', () => {
   it('bad options are a usage error (64) that changes nothing, never a silent half-wiring', async () => {
     const dir = configDir();
     try {
-      for (const extra of [['--pgpipe', 'relative/pgpipe'], ['--user', 'root'], ['--lmtp', 'localhost:24'], ['--mode', 'both']]) {
-        const result = await runCli(['setup', 'postfix', '--mode', 'deliver', '--postfix-config', dir, '--apply', ...extra]);
+      for (const extra of [
+        ['--pgpipe', 'relative/pgpipe'],
+        ['--user', 'root'],
+        ['--lmtp', 'localhost:24'],
+        ['--mode', 'both'],
+      ]) {
+        const result = await runCli([
+          'setup',
+          'postfix',
+          '--mode',
+          'deliver',
+          '--postfix-config',
+          dir,
+          '--apply',
+          ...extra,
+        ]);
         assert.equal(result.code, 64, `${extra.join(' ')}: ${result.stderr}`);
         assert.equal(readFileSync(join(dir, 'main.cf'), 'utf8'), BASE_MAIN);
         assert.equal(existsSync(join(dir, 'main.cf.before-pgpipe')), false);
       }
-      const missing = await runCli(['setup', 'postfix', '--mode', 'deliver', '--postfix-config', join(dir, 'nope'), '--apply']);
+      const missing = await runCli([
+        'setup',
+        'postfix',
+        '--mode',
+        'deliver',
+        '--postfix-config',
+        join(dir, 'nope'),
+        '--apply',
+      ]);
       assert.equal(missing.code, 1);
       assert.match(missing.stderr, /main\.cf does not exist/);
     } finally {
@@ -257,14 +374,17 @@ describe('setup postfix agrees with postfix-snippets/', () => {
       const sentLine = /^#\s+(-o smtpd_data_restrictions=\S+)$/m.exec(snippet('master-sent.cf'))?.[1];
       assert.ok(sentLine, 'master-sent.cf names the -o line');
       const master = BASE_MASTER.replace(/^((?:submission|smtps)\s+inet .*)$/gm, `$1\n  ${sentLine}`);
-      const dir = configDir(`${master}${snippet('master-deliver.cf')}`,
-        `${BASE_MAIN}${snippet('main-deliver.cf')}${snippet('main-sent.cf')}`);
+      const dir = configDir(
+        `${master}${snippet('master-deliver.cf')}`,
+        `${BASE_MAIN}${snippet('main-deliver.cf')}${snippet('main-sent.cf')}`,
+      );
       const restrictions = postconf(dir, '-h', 'pgpipe_sent_copies').trim().replace('/etc/postfix/', `${dir}/`);
       postconf(dir, '-e', `pgpipe_sent_copies = ${restrictions}`);
       writeFileSync(join(dir, 'pgpipe-sent-copies.regexp'), snippet('pgpipe-sent-copies.regexp'));
       return dir;
     }
-    if (mode === 'deliver') return configDir(`${BASE_MASTER}${snippet('master-deliver.cf')}`, `${BASE_MAIN}${snippet('main-deliver.cf')}`);
+    if (mode === 'deliver')
+      return configDir(`${BASE_MASTER}${snippet('master-deliver.cf')}`, `${BASE_MAIN}${snippet('main-deliver.cf')}`);
     // README step 5: one "-o content_filter=pgpipe:dummy" under each of smtp, submission and smtps.
     const filterLine = /^#\s+(-o content_filter=\S+)$/m.exec(snippet('master.cf'))?.[1];
     assert.ok(filterLine, 'master.cf snippet names the content_filter line');
@@ -288,8 +408,10 @@ describe('setup postfix agrees with postfix-snippets/', () => {
         if (mode === 'deliver+sent') {
           assert.match(want.overrides, /^submission\/inet\/smtpd_data_restrictions = \$pgpipe_sent_copies$/m);
           assert.doesNotMatch(want.overrides, /^smtp\/inet\/smtpd_data_restrictions/m);
-          assert.equal(readFileSync(join(commanded, 'pgpipe-sent-copies.regexp'), 'utf8'),
-            readFileSync(join(manual, 'pgpipe-sent-copies.regexp'), 'utf8'));
+          assert.equal(
+            readFileSync(join(commanded, 'pgpipe-sent-copies.regexp'), 'utf8'),
+            readFileSync(join(manual, 'pgpipe-sent-copies.regexp'), 'utf8'),
+          );
         }
       } finally {
         rmSync(manual, { recursive: true, force: true });

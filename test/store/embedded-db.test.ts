@@ -36,8 +36,12 @@ describe('embedded store', () => {
       assert.equal(rows[0]?.email, 'a@example.org');
       assert.ok(rows[0]?.created instanceof Date, 'created DEFAULT NOW() as in the tutorial');
       const columns = await second.query<{ column_name: string }>(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'aliases' ORDER BY ordinal_position");
-      assert.deepEqual(columns.rows.map((r) => r.column_name), ['alias', 'email']);
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'aliases' ORDER BY ordinal_position",
+      );
+      assert.deepEqual(
+        columns.rows.map((r) => r.column_name),
+        ['alias', 'email'],
+      );
     } finally {
       await second.close();
     }
@@ -46,10 +50,13 @@ describe('embedded store', () => {
   it('rolls a transaction back when its function throws', async () => {
     const db = await createEmbeddedDb(dataDir, 1000);
     try {
-      await assert.rejects(db.transaction(async (tx) => {
-        await tx.query("INSERT INTO aliases (alias, email) VALUES ('tx@example.org', 'x@example.org')");
-        throw new Error('boom');
-      }), /boom/);
+      await assert.rejects(
+        db.transaction(async (tx) => {
+          await tx.query("INSERT INTO aliases (alias, email) VALUES ('tx@example.org', 'x@example.org')");
+          throw new Error('boom');
+        }),
+        /boom/,
+      );
       assert.equal((await db.query("SELECT 1 FROM aliases WHERE alias = 'tx@example.org'")).rows.length, 0);
       assert.equal(await db.transaction(async (tx) => (await tx.query('SELECT 1 AS one')).rows.length), 1);
     } finally {
@@ -61,7 +68,10 @@ describe('embedded store', () => {
     const holder = await createEmbeddedDb(dataDir, 1000);
     try {
       assert.ok(existsSync(`${dataDir}.lock`));
-      const error = await createEmbeddedDb(dataDir, 200).then(() => null, (e: unknown) => e);
+      const error = await createEmbeddedDb(dataDir, 200).then(
+        () => null,
+        (e: unknown) => e,
+      );
       assert.ok(isPgpipeError(error));
       assert.equal(error.code, 'db.unavailable');
       assert.equal(error.temporary, true);
@@ -93,11 +103,20 @@ describe('embedded store', () => {
   it('blocks a second process on the same data dir (no concurrent PGlite)', async () => {
     const holder = await createEmbeddedDb(dataDir, 1000);
     try {
-      const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e',
-        `import { createEmbeddedDb } from ${JSON.stringify(join(SRC, 'store/embedded-db.ts'))};
+      const child = spawnSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          '--input-type=module',
+          '-e',
+          `import { createEmbeddedDb } from ${JSON.stringify(join(SRC, 'store/embedded-db.ts'))};
          createEmbeddedDb(${JSON.stringify(dataDir)}, 300).then(
            () => { console.log('opened'); process.exit(0); },
-           (e) => { console.log(e.code + ' ' + e.message); process.exit(3); });`], { encoding: 'utf8' });
+           (e) => { console.log(e.code + ' ' + e.message); process.exit(3); });`,
+        ],
+        { encoding: 'utf8' },
+      );
       assert.equal(child.status, 3, child.stderr);
       assert.match(child.stdout, new RegExp(`db.unavailable .*locked by pid ${process.pid}`));
     } finally {

@@ -49,7 +49,10 @@ describe('embedded store lock', () => {
     try {
       writeFileSync(`${dataDir}.lock`, `${deadPid()}\n`);
       writeFileSync(`${dataDir}.lock.takeover`, `${live.pid}\n`);
-      const error = await lockDataDir(dataDir, 150).then(() => null, (e: unknown) => e);
+      const error = await lockDataDir(dataDir, 150).then(
+        () => null,
+        (e: unknown) => e,
+      );
       assert.ok(isPgpipeError(error) && error.code === 'db.unavailable', String(error));
     } finally {
       live.kill();
@@ -71,8 +74,12 @@ describe('embedded store lock', () => {
     // Each child takes the lock, checks it is alone (an O_EXCL marker), then dies by SIGKILL still holding it:
     // every handover is a fresh stale lock that all remaining children race for.
     const dataDir = fresh();
-    const [go, marker, log, ready] = ['go', 'inside', 'log', 'ready'].map((name) => `${dataDir}.${name}`) as
-      [string, string, string, string];
+    const [go, marker, log, ready] = ['go', 'inside', 'log', 'ready'].map((name) => `${dataDir}.${name}`) as [
+      string,
+      string,
+      string,
+      string,
+    ];
     writeFileSync(`${dataDir}.lock`, `${deadPid()}\n`);
     const script = `
       import { lockDataDir } from ${JSON.stringify(LOCK_TS)};
@@ -89,12 +96,18 @@ describe('embedded store lock', () => {
       process.kill(process.pid, 'SIGKILL');`;
     const COUNT = 12;
     const children = Array.from({ length: COUNT }, () =>
-      spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'] }));
+      spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      }),
+    );
     const stderr: string[] = [];
-    const exits = children.map((child) => new Promise<string | null>((done) => {
-      child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
-      child.on('exit', (_code, signal) => done(signal));
-    }));
+    const exits = children.map(
+      (child) =>
+        new Promise<string | null>((done) => {
+          child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+          child.on('exit', (_code, signal) => done(signal));
+        }),
+    );
     // Start together once every child is waiting on the go file (tsx start-up is slow and uneven).
     const readyCount = () => (existsSync(ready) ? readFileSync(ready, 'utf8').length : 0);
     while (readyCount() < COUNT && children.every((c) => c.exitCode === null && c.signalCode === null)) {
@@ -105,6 +118,10 @@ describe('embedded store lock', () => {
     assert.deepEqual(signals, Array(COUNT).fill('SIGKILL'), stderr.join('').slice(0, 500));
     const lines = readFileSync(log, 'utf8').trim().split('\n');
     assert.equal(lines.length, COUNT);
-    assert.deepEqual(lines.filter((l) => !l.startsWith('alone ')), [], 'two processes held the lock together');
+    assert.deepEqual(
+      lines.filter((l) => !l.startsWith('alone ')),
+      [],
+      'two processes held the lock together',
+    );
   });
 });

@@ -38,8 +38,8 @@ describe('pg-db', () => {
   it('queries with parameters', async () => {
     const db = await createPgDb(cluster.url, 5000);
     try {
-      const { rows } = await db.query<{ v: string }>('SELECT $1::text AS v', ["it's \"quoted\""]);
-      assert.deepEqual(rows, [{ v: "it's \"quoted\"" }]);
+      const { rows } = await db.query<{ v: string }>('SELECT $1::text AS v', ['it\'s "quoted"']);
+      assert.deepEqual(rows, [{ v: 'it\'s "quoted"' }]);
       assert.equal(db.kind, 'postgres');
     } finally {
       await db.close();
@@ -67,16 +67,22 @@ describe('pg-db', () => {
   it('fails fast with db.unavailable when the socket directory has no server', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'pgpipe-nosock-'));
     try {
-      await rejectsTemporary(createPgDb(`postgresql:///mailstore_db?host=${empty}`, 5000), 'db.unavailable',
-        /no server socket|connection refused/);
+      await rejectsTemporary(
+        createPgDb(`postgresql:///mailstore_db?host=${empty}`, 5000),
+        'db.unavailable',
+        /no server socket|connection refused/,
+      );
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
   });
 
   it('fails fast with db.unavailable when the TCP port is closed', async () => {
-    await rejectsTemporary(createPgDb('postgresql://pgpipe@127.0.0.1:1/mailstore_db', 5000), 'db.unavailable',
-      /connection refused/);
+    await rejectsTemporary(
+      createPgDb('postgresql://pgpipe@127.0.0.1:1/mailstore_db', 5000),
+      'db.unavailable',
+      /connection refused/,
+    );
   });
 
   it('turns a server stopped mid-run into db.unavailable, then works again after restart', async () => {
@@ -99,8 +105,11 @@ describe('pg-db', () => {
     const db = await createPgDb(cluster.url, 200);
     try {
       const started = Date.now();
-      await rejectsTemporary(db.query('SELECT pg_sleep(30), $1::text', [SECRET]), 'db.unavailable',
-        /statement timeout|query read timeout/);
+      await rejectsTemporary(
+        db.query('SELECT pg_sleep(30), $1::text', [SECRET]),
+        'db.unavailable',
+        /statement timeout|query read timeout/,
+      );
       assert.ok(Date.now() - started < 20_000, 'did not wait for pg_sleep(30)');
     } finally {
       await db.close();
@@ -141,8 +150,11 @@ describe('pg-db', () => {
   });
 
   it('reports a missing database as db.unavailable', async () => {
-    await rejectsTemporary(createPgDb(cluster.url.replace('/mailstore_db?', '/no_such_db?'), 5000), 'db.unavailable',
-      /database does not exist/);
+    await rejectsTemporary(
+      createPgDb(cluster.url.replace('/mailstore_db?', '/no_such_db?'), 5000),
+      'db.unavailable',
+      /database does not exist/,
+    );
   });
 });
 

@@ -74,7 +74,11 @@ function counting(db: Db): { db: Db; count(): number } {
 }
 
 const seed = (db: Db, users: [string, string][], aliases: [string, string][]): Promise<void> =>
-  seedDb(db, users.map(([email, pgpkey]) => ({ email, pgpkey })), aliases.map(([alias, email]) => ({ alias, email })));
+  seedDb(
+    db,
+    users.map(([email, pgpkey]) => ({ email, pgpkey })),
+    aliases.map(([alias, email]) => ({ alias, email })),
+  );
 
 async function tableCounts(db: Db): Promise<{ users: number; aliases: number }> {
   const { rows } = await db.query<{ users: string | number; aliases: string | number }>(
@@ -101,7 +105,10 @@ export function defineResolveCases(name: string, open: () => Promise<{ db: Db; c
 
     it('matches users.email exactly, ignoring case', async () => {
       assert.deepEqual(await one(TUTORIAL_USER.toUpperCase()), {
-        address: TUTORIAL_USER.toUpperCase(), user: TUTORIAL_USER, via: 'user', pgpkey: 'KEY-astronaut',
+        address: TUTORIAL_USER.toUpperCase(),
+        user: TUTORIAL_USER,
+        via: 'user',
+        pgpkey: 'KEY-astronaut',
       });
       assert.equal((await one('mixed.case@example.org')).user, 'Mixed.Case@Example.ORG');
     });
@@ -115,7 +122,10 @@ export function defineResolveCases(name: string, open: () => Promise<{ db: Db; c
 
     it('follows a full-address alias (either case)', async () => {
       assert.deepEqual(await one('Info@Example.org'), {
-        address: 'Info@Example.org', user: 'bob@example.org', via: 'alias', pgpkey: 'KEY-bob',
+        address: 'Info@Example.org',
+        user: 'bob@example.org',
+        via: 'alias',
+        pgpkey: 'KEY-bob',
       });
       assert.equal((await one('upper-alias@example.org')).pgpkey, 'KEY-bob');
       assert.equal((await one('info+x@example.org')).pgpkey, 'KEY-bob', 'stripped form of an alias');
@@ -125,7 +135,10 @@ export function defineResolveCases(name: string, open: () => Promise<{ db: Db; c
       // other.example and elsewhere.example are made local by the local_domains setting (issue 11.3).
       const record = await one('astronaut57@other.example', '+', ['other.example']);
       assert.deepEqual(record, {
-        address: 'astronaut57@other.example', user: TUTORIAL_USER, via: 'alias', pgpkey: 'KEY-astronaut',
+        address: 'astronaut57@other.example',
+        user: TUTORIAL_USER,
+        via: 'alias',
+        pgpkey: 'KEY-astronaut',
       });
       assert.equal((await one('Astronaut57+tag@elsewhere.example', '+', ['ELSEWHERE.example'])).user, TUTORIAL_USER);
       assert.equal((await one('astronaut57@example.org')).user, TUTORIAL_USER, 'a domain of the users rows is local');
@@ -133,7 +146,10 @@ export function defineResolveCases(name: string, open: () => Promise<{ db: Db; c
 
     it('prefers a users row over an alias row for the same address', async () => {
       assert.deepEqual(await one('carol@example.org'), {
-        address: 'carol@example.org', user: 'carol@example.org', via: 'user', pgpkey: 'KEY-carol',
+        address: 'carol@example.org',
+        user: 'carol@example.org',
+        via: 'user',
+        pgpkey: 'KEY-carol',
       });
     });
 
@@ -141,7 +157,11 @@ export function defineResolveCases(name: string, open: () => Promise<{ db: Db; c
       assert.equal((await one('hop1@example.org')).pgpkey, 'KEY-chain');
       // Beyond the limit the chain may reach anybody: marked, so no one's key (and no plaintext) is assumed.
       assert.deepEqual(await one('hop0@example.org'), {
-        address: 'hop0@example.org', user: null, via: 'alias', pgpkey: null, unresolved: 'hop-limit',
+        address: 'hop0@example.org',
+        user: null,
+        via: 'alias',
+        pgpkey: null,
+        unresolved: 'hop-limit',
       });
     });
 
@@ -156,13 +176,19 @@ export function defineResolveCases(name: string, open: () => Promise<{ db: Db; c
 
     it('reports an alias whose target has no users row as alias without key', async () => {
       assert.deepEqual(await one('ghost@example.org'), {
-        address: 'ghost@example.org', user: null, via: 'alias', pgpkey: null,
+        address: 'ghost@example.org',
+        user: null,
+        via: 'alias',
+        pgpkey: null,
       });
     });
 
     it('encrypts an alias with several targets to every target (review #5)', async () => {
       assert.deepEqual(await one('Team@example.org'), {
-        address: 'Team@example.org', user: 'bob@example.org', via: 'alias', pgpkey: 'KEY-bob\nKEY-carol',
+        address: 'Team@example.org',
+        user: 'bob@example.org',
+        via: 'alias',
+        pgpkey: 'KEY-bob\nKEY-carol',
         targets: [
           { address: 'bob@example.org', user: 'bob@example.org', pgpkey: 'KEY-bob' },
           { address: 'carol@example.org', user: 'carol@example.org', pgpkey: 'KEY-carol' },
@@ -171,7 +197,10 @@ export function defineResolveCases(name: string, open: () => Promise<{ db: Db; c
       const crew = await one('crew+x@example.net', '+', ['example.net']);
       assert.equal(crew.user, 'bob@example.org');
       assert.equal(crew.pgpkey, 'KEY-bob\nKEY-dup-1\nKEY-dup-2\nKEY-carol');
-      assert.deepEqual(crew.targets?.map((t) => t.user), ['bob@example.org', 'dup@example.org', 'carol@example.org']);
+      assert.deepEqual(
+        crew.targets?.map((t) => t.user),
+        ['bob@example.org', 'dup@example.org', 'carol@example.org'],
+      );
     });
 
     it('lists a target without a users row (or beyond the hop limit) so the record is not treated as covered', async () => {
@@ -188,9 +217,18 @@ export function defineResolveCases(name: string, open: () => Promise<{ db: Db; c
 
     it('applies a bare local part only to local domains (issue 11.3)', async () => {
       const none = { user: null, via: null, pgpkey: null };
-      for (const address of ['astronaut57@gmail.com', 'Astronaut57+tag@elsewhere.example', 'postmaster@elsewhere',
-        'postmaster@sub.example.org', 'postmaster@aliasonly.example', 'astronaut57@ample.org',
-        'astronaut57@_xample.org', 'astronaut57@%', 'astronaut57@', 'crew@example.net']) {
+      for (const address of [
+        'astronaut57@gmail.com',
+        'Astronaut57+tag@elsewhere.example',
+        'postmaster@elsewhere',
+        'postmaster@sub.example.org',
+        'postmaster@aliasonly.example',
+        'astronaut57@ample.org',
+        'astronaut57@_xample.org',
+        'astronaut57@%',
+        'astronaut57@',
+        'crew@example.net',
+      ]) {
         const record = await one(address);
         assert.deepEqual({ user: record.user, via: record.via, pgpkey: record.pgpkey }, none, address);
       }
@@ -201,22 +239,32 @@ export function defineResolveCases(name: string, open: () => Promise<{ db: Db; c
       assert.equal((await one('info@aliasonly.example')).pgpkey, 'KEY-bob', 'full-address aliases apply anywhere');
       // A target outside the local domains is not resolved through the bare alias: the outside reader has no key here.
       assert.deepEqual(await one('fwd@example.org'), {
-        address: 'fwd@example.org', user: null, via: 'alias', pgpkey: null,
+        address: 'fwd@example.org',
+        user: null,
+        via: 'alias',
+        pgpkey: null,
       });
     });
 
     it('lists each member of a mixed alias with its own key, via chains, extensions and loops (issue 11.2)', async () => {
       const squad = await one('squad@example.org');
-      assert.deepEqual(squad.targets?.map((t) => [t.address, t.user, t.pgpkey]), [
-        ['bob@example.org', 'bob@example.org', 'KEY-bob'],
-        ['dup@example.org', 'dup@example.org', 'KEY-dup-1\nKEY-dup-2'],
-        ['carol@example.org', 'carol@example.org', 'KEY-carol'],
-        ['outsider@elsewhere.example', null, null],
-      ]);
+      assert.deepEqual(
+        squad.targets?.map((t) => [t.address, t.user, t.pgpkey]),
+        [
+          ['bob@example.org', 'bob@example.org', 'KEY-bob'],
+          ['dup@example.org', 'dup@example.org', 'KEY-dup-1\nKEY-dup-2'],
+          ['carol@example.org', 'carol@example.org', 'KEY-carol'],
+          ['outsider@elsewhere.example', null, null],
+        ],
+      );
       const ring = await one('ring1@example.org');
-      assert.deepEqual(ring.targets?.map((t) => [t.address, t.user]), [
-        ['bob@example.org', 'bob@example.org'], ['nobody@example.org', null],
-      ]);
+      assert.deepEqual(
+        ring.targets?.map((t) => [t.address, t.user]),
+        [
+          ['bob@example.org', 'bob@example.org'],
+          ['nobody@example.org', null],
+        ],
+      );
       const wide = await one('wide@example.org');
       assert.equal(wide.targets?.[1]?.unresolved, 'hop-limit');
       assert.equal(wide.unresolved, 'hop-limit');
@@ -224,16 +272,34 @@ export function defineResolveCases(name: string, open: () => Promise<{ db: Db; c
     });
 
     it('reports loops to alias add, not members reached twice', async () => {
-      const expansions = await expandRecipients(db, ['loop1@example.org', 'selfloop@example.org', 'ring2@example.org',
-        'crew@example.org', 'team@example.org', 'bob@example.org'], { delimiter: '+' });
-      assert.deepEqual(expansions.map((e) => e.loop), [true, true, true, false, false, false]);
-      assert.deepEqual(expansions[3]?.ends.map((e) => e.user),
-        ['bob@example.org', 'dup@example.org', 'carol@example.org']);
+      const expansions = await expandRecipients(
+        db,
+        [
+          'loop1@example.org',
+          'selfloop@example.org',
+          'ring2@example.org',
+          'crew@example.org',
+          'team@example.org',
+          'bob@example.org',
+        ],
+        { delimiter: '+' },
+      );
+      assert.deepEqual(
+        expansions.map((e) => e.loop),
+        [true, true, true, false, false, false],
+      );
+      assert.deepEqual(
+        expansions[3]?.ends.map((e) => e.user),
+        ['bob@example.org', 'dup@example.org', 'carol@example.org'],
+      );
     });
 
     it('gives no record for unknown addresses', async () => {
       assert.deepEqual(await one('stranger@example.org'), {
-        address: 'stranger@example.org', user: null, via: null, pgpkey: null,
+        address: 'stranger@example.org',
+        user: null,
+        via: null,
+        pgpkey: null,
       });
     });
 
@@ -271,7 +337,10 @@ export function defineResolveCases(name: string, open: () => Promise<{ db: Db; c
         'sp ace@example.org',
       ];
       const records = await resolveRecipients(db, hostile, { delimiter: '+' });
-      assert.deepEqual(records.map((r) => r.address), hostile);
+      assert.deepEqual(
+        records.map((r) => r.address),
+        hostile,
+      );
       for (const record of records) assert.deepEqual([record.user, record.via, record.pgpkey], [null, null, null]);
       assert.deepEqual(await tableCounts(db), before);
       assert.deepEqual(before, { users: USERS.length, aliases: ALIASES.length });
@@ -286,7 +355,8 @@ export function defineResolveCases(name: string, open: () => Promise<{ db: Db; c
       await seed(db, users, []);
       try {
         const addresses = Array.from({ length: 500 }, (_, i) =>
-          i % 2 === 0 ? `Bulk${i / 2}+x@example.net` : `nobody${i}@example.net`);
+          i % 2 === 0 ? `Bulk${i / 2}+x@example.net` : `nobody${i}@example.net`,
+        );
         const counter = counting(db);
         const records = await resolveRecipients(counter.db, addresses, { delimiter: '+' });
         assert.equal(counter.count(), 1);
@@ -304,9 +374,14 @@ export function defineResolveCases(name: string, open: () => Promise<{ db: Db; c
       const records = await resolveRecipients(db, ['info@example.org', 'bob@example.org', 'info@example.org'], {
         delimiter: '+',
       });
-      assert.deepEqual(records.map((r) => [r.address, r.via]), [
-        ['info@example.org', 'alias'], ['bob@example.org', 'user'], ['info@example.org', 'alias'],
-      ]);
+      assert.deepEqual(
+        records.map((r) => [r.address, r.via]),
+        [
+          ['info@example.org', 'alias'],
+          ['bob@example.org', 'user'],
+          ['info@example.org', 'alias'],
+        ],
+      );
     });
   });
 }

@@ -35,14 +35,22 @@ describe('withTransaction', () => {
   it('rolls back and rethrows the original error, even when ROLLBACK itself fails', async () => {
     for (const failOn of [null, 'ROLLBACK']) {
       const { db, log } = recording(failOn);
-      await assert.rejects(withTransaction(db, async () => { throw new Error('boom'); }), /^Error: boom$/);
+      await assert.rejects(
+        withTransaction(db, async () => {
+          throw new Error('boom');
+        }),
+        /^Error: boom$/,
+      );
       assert.deepEqual(log, ['BEGIN', 'ROLLBACK']);
     }
   });
 
   it('rolls back when COMMIT fails', async () => {
     const { db, log } = recording('COMMIT');
-    await assert.rejects(withTransaction(db, async () => 1), /COMMIT failed/);
+    await assert.rejects(
+      withTransaction(db, async () => 1),
+      /COMMIT failed/,
+    );
     assert.deepEqual(log, ['BEGIN', 'COMMIT', 'ROLLBACK']);
   });
 
