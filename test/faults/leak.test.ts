@@ -12,7 +12,15 @@ import { makeKey } from '../helpers/keys.js';
 import { seedStore } from '../helpers/seed.js';
 import { inProcessHarness } from '../helpers/in-process.js';
 import { closedPort } from './spamd-standin.js';
-import { assertOutcome, runFilterCli, startWorld, tokenMessage, type FaultWorld, type FilterCall } from './support.js';
+import {
+  assertOutcome,
+  runFilterCli,
+  spamcAt,
+  startWorld,
+  tokenMessage,
+  type FaultWorld,
+  type FilterCall,
+} from './support.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const HAS_STRACE = spawnSync('strace', ['-V'], { stdio: 'ignore' }).status === 0;
@@ -96,18 +104,7 @@ describe('leak checks (unique token in Subject and body)', () => {
       'spamd down',
       {
         spamCheck: true,
-        flags: [
-          '--spamc-arg',
-          '-d',
-          '--spamc-arg',
-          '127.0.0.1',
-          '--spamc-arg',
-          '-p',
-          '--spamc-arg',
-          String(port),
-          '--spamd-down',
-          'defer',
-        ],
+        flags: [...spamcAt(port), '--spamd-down', 'defer'],
       },
       75,
     );

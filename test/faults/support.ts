@@ -96,6 +96,18 @@ export function tokenMessage(extraBody = ''): { raw: Buffer; subjectToken: strin
   return { raw, subjectToken, bodyToken };
 }
 
+/** The CLI flags that point the real spamc at a spamd on 127.0.0.1:port. */
+export const spamcAt = (port: number): string[] => [
+  '--spamc-arg',
+  '-d',
+  '--spamc-arg',
+  '127.0.0.1',
+  '--spamc-arg',
+  '-p',
+  '--spamc-arg',
+  String(port),
+];
+
 export interface FilterRun {
   readonly run: CliResult;
   readonly calls: RecordedCall[];
