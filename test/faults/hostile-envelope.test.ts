@@ -14,7 +14,7 @@ import { readRecords, recordDir, RECORDING_SENDMAIL } from '../helpers/recording
 import { PGPIPE_BIN as PGPIPE, runCli } from '../helpers/run-cli.js';
 import { seedStore } from '../helpers/seed.js';
 import { inProcessHarness } from '../helpers/in-process.js';
-import { judge, oracleOptions, type OracleRecipient } from '../helpers/oracle.js';
+import { judgeRun, type OracleRecipient } from '../helpers/oracle.js';
 import { assertOutcome, runFilterCli, worldForSuite, tokenMessage } from './support.js';
 
 const ARGV_SENDMAIL = fileURLToPath(new URL('./bin/argv-sendmail.sh', import.meta.url));
@@ -228,17 +228,7 @@ describe('hostile envelopes', () => {
       recipients.map((x) => x.address),
       hp,
     );
-    const verdict = await judge(
-      {
-        input: m.raw,
-        sender: 'sender@example.org',
-        recipients,
-        exitCode: r.exitCode,
-        handoffs: r.handoffs,
-        diagnostics: r.diagnostics,
-      },
-      oracleOptions(hp),
-    );
+    const verdict = await judgeRun(m.raw, 'sender@example.org', recipients, r, hp);
     assert.equal(r.exitCode, 0, r.diagnostics.split('\n')[0]);
     assert.ok(verdict.ok, verdict.ok ? '' : verdict.reason);
   });
