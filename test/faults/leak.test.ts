@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { makeKey } from '../helpers/keys.js';
 import { seedStore } from '../helpers/seed.js';
 import { inProcessHarness } from '../helpers/in-process.js';
+import { HAS_STRACE, straceArgv } from '../helpers/strace.js';
 import { closedPort } from './spamd-standin.js';
 import {
   assertOutcome,
@@ -23,24 +24,6 @@ import {
 } from './support.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const HAS_STRACE = spawnSync('strace', ['-V'], { stdio: 'ignore' }).status === 0;
-const TRACED = [
-  'openat',
-  'open',
-  'creat',
-  'mkdir',
-  'mkdirat',
-  'rename',
-  'renameat',
-  'renameat2',
-  'link',
-  'linkat',
-  'symlink',
-  'symlinkat',
-  'unlink',
-  'unlinkat',
-  'truncate',
-].join(',');
 
 /** A sendmail path under strace would trace the stand-in too; it writes only below RECORD_DIR, which is allowed. */
 function writesIn(trace: string, allowedPrefix: string): string[] {
@@ -139,12 +122,7 @@ describe('leak checks (unique token in Subject and body)', () => {
         try {
           const result = spawnSync(
             'strace',
-            [
-              '-f',
-              '-qq',
-              '-e',
-              `trace=${TRACED}`,
-              '-o',
+            straceArgv(
               out,
               process.execPath,
               PGPIPE,
@@ -159,7 +137,7 @@ describe('leak checks (unique token in Subject and body)', () => {
               '--',
               world.alice.address,
               world.carol.address,
-            ],
+            ),
             { input: m.raw, env: { PATH: '/usr/bin:/bin', PGPIPE_CONFIG: '/dev/null', RECORD_DIR: rec.dir }, cwd: '/' },
           );
           assert.equal(result.status, 0, result.stderr.toString());
