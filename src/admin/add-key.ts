@@ -34,5 +34,8 @@ export async function runAddKey(options: KeyWriteOptions, deps: AdminDeps): Prom
 }
 
 export function formatAddKey(result: AddKeyResult): string {
-  return `added key ${result.added.map((k) => k.fingerprint).join(', ')} to ${result.email} (${result.total} keys now)\n`;
+  return (
+    `added key ${result.added.map((k) => k.fingerprint).join(', ')} ` +
+    `to ${result.email} (${result.total} keys now)\n`
+  );
 }

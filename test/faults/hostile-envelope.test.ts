@@ -26,7 +26,8 @@ describe('hostile envelopes', () => {
   let spaced: OracleRecipient;
   before(async () => {
     const dashKey = await makeKey({ kind: 'curve25519', email: '-dash@faults.test' });
-    const spacedKey = await makeKey({ kind: 'curve25519', email: 'john.doe@faults.test' }); // OpenPGP.js refuses the space in a UID
+    // OpenPGP.js refuses the space in a UID
+    const spacedKey = await makeKey({ kind: 'curve25519', email: 'john.doe@faults.test' });
     await seedStore({ databaseUrl: world.pg.url }, [
       { email: '-dash@faults.test', pgpkey: dashKey.publicArmored },
       { email: 'john doe@faults.test', pgpkey: spacedKey.publicArmored },
@@ -56,7 +57,8 @@ describe('hostile envelopes', () => {
     ];
     const m = tokenMessage();
     const r = await runFilterCli({ world, input: m.raw, recipients: hostile.map(plain) });
-    // Every hostile address is an unkeyed recipient: delivered as sent (--missing-key deliver), never encrypted to alice.
+    // Every hostile address is an unkeyed recipient: delivered as sent (--missing-key deliver), never encrypted to
+    // alice.
     assertOutcome(r, 0, []);
     assert.equal(r.verdict.ok && r.verdict.outcome, 'exit0-plain-unkeyed-only');
     assert.equal(await world.pg.psql('SELECT count(*) FROM users'), before);

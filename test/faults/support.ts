@@ -196,7 +196,10 @@ export function assertOutcome(r: FilterRun, expected: 0 | 69 | 75, tokens: reado
   if (expected !== 0) assert.equal(r.handoffs.filter((h) => h.accepted).length, 0, 'nothing handed on');
 }
 
-/** True while a process with this pid runs (a zombie — killed, not yet reaped by a PID 1 that never reaps — is dead). */
+/**
+ * True while a process with this pid runs (a zombie — killed, not yet reaped by a PID 1 that never reaps — is
+ * dead).
+ */
 export function alive(pid: number): boolean {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
