@@ -127,8 +127,9 @@ export function formatResults({ machine, command, settings, perMessage, throughp
 
 \`pgpipe filter\` and the tutorial's gpgit wrapper re-inject with a sendmail stand-in that discards
 (bench/sendmail-discard.sh); \`pgpipe deliver\` hands the copy over LMTP to a sink that answers 250 and discards
-(bench/lmtp-sink.js, smtp-server in LMTP mode). Real re-injection also costs Postfix a queue file and a second pass
-(pickup, cleanup, qmgr, delivery), which deliver does not need; that is not in these figures.
+(bench/lmtp-sink.js, smtp-server in LMTP mode, greeting at once as Dovecot does). Real re-injection also costs
+Postfix a queue file and a second pass (pickup, cleanup, qmgr, delivery), which deliver does not need; that is not in
+these figures.
 
 Per message (median wall and CPU of the process tree, the stand-ins included and the LMTP sink not):
 

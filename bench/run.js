@@ -167,8 +167,9 @@ async function main() {
       };
       perMessage.push(row);
       log(
-        `bench: ${workload.name}/${key.name}: pgpipe ${row.pgpipe.ms.toFixed(0)} ms, ref ${row.reference.ms.toFixed(0)} ms, ` +
-          `floor ${row.floor.ms.toFixed(0)} ms; RSS ${row.pgpipe.rssKb} / ${row.reference.rssKb} / ${row.floor.rssKb} KB`,
+        `bench: ${workload.name}/${key.name}: pgpipe ${row.pgpipe.ms.toFixed(0)} ms, ` +
+          `ref ${row.reference.ms.toFixed(0)} ms, floor ${row.floor.ms.toFixed(0)} ms; ` +
+          `RSS ${row.pgpipe.rssKb} / ${row.reference.rssKb} / ${row.floor.rssKb} KB`,
       );
     }
   }
@@ -288,7 +289,8 @@ async function measureThroughput({ keys, secretHome, publicHome }) {
     rssKb: Math.max(...samples[name].map((s) => s.rssKb)),
   }));
   log(
-    `bench: pipe modes: ${pipeModes.map((m) => `${m.name} ${m.ms.toFixed(0)} ms (CPU ${m.cpuMs.toFixed(0)} ms)`).join(', ')}`,
+    `bench: pipe modes: ` +
+      `${pipeModes.map((m) => `${m.name} ${m.ms.toFixed(0)} ms (CPU ${m.cpuMs.toFixed(0)} ms)`).join(', ')}`,
   );
 
   const rows = [];
@@ -325,8 +327,8 @@ async function measureThroughput({ keys, secretHome, publicHome }) {
     };
     rows.push(row);
     log(
-      `bench: throughput ${row.mode}: pgpipe filter ${row.pgpipe.toFixed(1)} msg/s, deliver ${row.deliver.toFixed(1)} msg/s, ` +
-        `ref ${row.reference.toFixed(1)} msg/s`,
+      `bench: throughput ${row.mode}: pgpipe filter ${row.pgpipe.toFixed(1)} msg/s, ` +
+        `deliver ${row.deliver.toFixed(1)} msg/s, ref ${row.reference.toFixed(1)} msg/s`,
     );
   }
   return { rows, pipeModes };

@@ -2,12 +2,10 @@
 // every usable key). A fingerprint that is already stored is refused; the existing text is kept as it is.
 import { permanent } from '../errors.js';
 import type { AdminDeps } from './admin-deps.js';
-import { checkEmail } from './check-address.js';
-import type { KeyWriteOptions } from './set-key.js';
+import { withLockedKeyWrite, type KeyWriteOptions } from './locked-key-write.js';
 import { joinArmored, splitStoredKeys } from './split-stored-keys.js';
 import type { KeySummary } from './summarize-key.js';
-import { findUserRow, writeUserKeys } from '../store/users.js';
-import { validateKeyForWrite } from './validate-key-for-write.js';
+import { writeUserKeys } from '../store/users.js';
 
 export interface AddKeyResult {
   readonly email: string;
@@ -18,14 +16,7 @@ export interface AddKeyResult {
 }
 
 export async function runAddKey(options: KeyWriteOptions, deps: AdminDeps): Promise<AddKeyResult> {
-  const email = checkEmail(options.email);
-  const validation = await validateKeyForWrite(options.key, {
-    email,
-    now: deps.now(),
-    allowOtherUid: options.allowOtherUid === true,
-  });
-  return deps.db.transaction(async (db) => {
-    const row = await findUserRow(db, email, true);
+  return withLockedKeyWrite(options, deps, async ({ db, email, row, validation }) => {
     const stored = await splitStoredKeys(row.pgpkey);
     const duplicate = validation.keys.find((k) => stored.some((s) => s.fingerprint === k.fingerprint));
     if (duplicate !== undefined) {
@@ -43,5 +34,8 @@ export async function runAddKey(options: KeyWriteOptions, deps: AdminDeps): Prom
 }
 
 export function formatAddKey(result: AddKeyResult): string {
-  return `added key ${result.added.map((k) => k.fingerprint).join(', ')} to ${result.email} (${result.total} keys now)\n`;
+  return (
+    `added key ${result.added.map((k) => k.fingerprint).join(', ')} ` +
+    `to ${result.email} (${result.total} keys now)\n`
+  );
 }

@@ -58,5 +58,8 @@ export async function runAddUser(options: AddUserOptions, deps: AdminDeps): Prom
 
 export function formatAddUser(result: AddUserResult): string {
   const fprs = result.keys.map((k) => k.fingerprint).join(', ');
-  return `added ${result.email} (maildir ${result.maildir}) with ${result.keys.length} key${result.keys.length === 1 ? '' : 's'}: ${fprs}\n`;
+  return (
+    `added ${result.email} (maildir ${result.maildir}) ` +
+    `with ${result.keys.length} key${result.keys.length === 1 ? '' : 's'}: ${fprs}\n`
+  );
 }

@@ -97,6 +97,7 @@ export function formatCheckKeys(result: CheckKeysResult, all = false): string {
   const summary =
     result.attention === 0
       ? `all ${result.keys} keys of ${result.users} users are fine for the next ${result.withinDays} days\n`
-      : `${result.attention} of ${result.entries.length} entries need attention (${result.users} users, ${result.keys} keys, horizon ${result.withinDays} days)\n`;
+      : `${result.attention} of ${result.entries.length} entries need attention ` +
+        `(${result.users} users, ${result.keys} keys, horizon ${result.withinDays} days)\n`;
   return `${table}${table === '' ? '' : '\n'}${summary}`;
 }

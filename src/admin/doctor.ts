@@ -262,7 +262,8 @@ async function checkFilterUser(options: DoctorOptions, config: Config, deps: Doc
         'filter user',
         'fail',
         `Unix user ${user} does not exist`,
-        `create it (useradd --system --no-create-home ${user}) or pass --filter-user with the user= of pgpipe in master.cf`,
+        `create it (useradd --system --no-create-home ${user}) ` +
+          `or pass --filter-user with the user= of pgpipe in master.cf`,
       );
       return;
     }
@@ -279,8 +280,11 @@ async function checkFilterUser(options: DoctorOptions, config: Config, deps: Doc
     'fail',
     `${user} cannot read the tables: ${said}`,
     config.databaseUrl === undefined
-      ? `make the ${deps.describeStore(config)} readable and writable by ${user} (chown -R ${user} on it), or use PostgreSQL`
-      : `let ${user} connect (pg_hba.conf "local <db> ${user} peer" or the tutorial's pg_ident.conf map) and GRANT SELECT ON users, aliases TO its role; make /etc/pgpipe/pgpipe.conf and pgpipe readable by ${user}`,
+      ? `make the ${deps.describeStore(config)} readable and writable by ${user} ` +
+          `(chown -R ${user} on it), or use PostgreSQL`
+      : `let ${user} connect (pg_hba.conf "local <db> ${user} peer" or the tutorial's pg_ident.conf map) ` +
+          `and GRANT SELECT ON users, aliases TO its role; ` +
+          `make /etc/pgpipe/pgpipe.conf and pgpipe readable by ${user}`,
   );
 }
 

@@ -134,7 +134,8 @@ export function checkPasswordHash(hash: string): string {
   if (!SALTED_SCHEMES.has(scheme)) {
     throw permanent(
       'usage',
-      `{${scheme}} is not a salted scheme Dovecot verifies; use {SHA512-CRYPT} (pgpipe user add --password-stdin, or doveadm pw -s SHA512-CRYPT)`,
+      `{${scheme}} is not a salted scheme Dovecot verifies; use {SHA512-CRYPT} ` +
+        `(pgpipe user add --password-stdin, or doveadm pw -s SHA512-CRYPT)`,
     );
   }
   const value = match[2] ?? '';

@@ -60,7 +60,8 @@ export async function runInitDb(deps: AdminDeps): Promise<InitDbResult> {
       const detail = message.includes('42501') ? 'permission denied: this role does not own the table' : message;
       indexes.push({ name: index.name, state: 'failed', detail });
       warnings.push(
-        `index ${index.name} not created (${detail}); lookups still work, only slower. Run db init as the tables' owner to add it`,
+        `index ${index.name} not created (${detail}); lookups still work, only slower. ` +
+          `Run db init as the tables' owner to add it`,
       );
     }
   }
@@ -92,7 +93,8 @@ async function createOrExplain(db: Db, object: { readonly sql: string }, what: s
     if (error instanceof Error && error.message.includes('42501')) {
       throw permanent(
         'db.schema',
-        `cannot create ${what}: permission denied; run db init as the database owner, or GRANT CREATE ON SCHEMA public TO this role`,
+        `cannot create ${what}: permission denied; run db init as the database owner, ` +
+          `or GRANT CREATE ON SCHEMA public TO this role`,
         error,
       );
     }

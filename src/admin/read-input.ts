@@ -28,7 +28,10 @@ export async function readKeyFile(path: string, stdin: NodeJS.ReadableStream): P
   return data;
 }
 
-/** The first line of stdin (without its line ending), e.g. `printf '%s\n' "$PW" | pgpipe user add ... --password-stdin`. */
+/**
+ * The first line of stdin (without its line ending), e.g.
+ * `printf '%s\n' "$PW" | pgpipe user add ... --password-stdin`.
+ */
 export async function readPasswordLine(stdin: NodeJS.ReadableStream): Promise<string> {
   const data = (await readStream(stdin, 4097)).toString('utf8');
   const line = data.split(/\r?\n/)[0] ?? '';

@@ -71,7 +71,11 @@ function registerDb(program: Command): void {
     db,
     'init',
     "create the tutorial's users and aliases tables if missing, add lookup indexes, report duplicates",
-    `\nSafe on an existing tutorial database: existing tables, columns and rows are left alone; the added\nindexes are not unique, so duplicate rows are reported instead of breaking anything.\n${examples('pgpipe db init', 'pgpipe db init --db "postgresql:///mailstore_db?host=/var/run/postgresql" --json')}`,
+    `\nSafe on an existing tutorial database: existing tables, columns and rows are left alone; the added\n` +
+      `indexes are not unique, so duplicate rows are reported instead of breaking anything.\n${examples(
+        'pgpipe db init',
+        'pgpipe db init --db "postgresql:///mailstore_db?host=/var/run/postgresql" --json',
+      )}`,
   );
   init.action(
     runAction(async (options: OutputOptions) => {
@@ -105,10 +109,13 @@ function registerUser(program: Command): void {
     user,
     'add <email>',
     'add a user with an OpenPGP public key and a password (hashed as {SHA512-CRYPT})',
-    `\nThe key is validated and test-encrypted before anything is written. The password is read from the first\nline of stdin (never from the command line) and stored as a salted {SHA512-CRYPT} hash Dovecot verifies.\n${examples(
-      'read -rs PW; printf \'%s\\n\' "$PW" | pgpipe user add astronaut57@example.org --key astronaut57.asc --password-stdin',
-      'pgpipe user add bob@example.org --key - --password-hash "$(doveadm pw -s SHA512-CRYPT)" < bob.asc',
-    )}`,
+    `\nThe key is validated and test-encrypted before anything is written. The password is read from the first\n` +
+      `line of stdin (never from the command line) and stored as a salted {SHA512-CRYPT} hash Dovecot verifies.\n` +
+      `${examples(
+        'read -rs PW; printf \'%s\\n\' "$PW" | ' +
+          'pgpipe user add astronaut57@example.org --key astronaut57.asc --password-stdin',
+        'pgpipe user add bob@example.org --key - --password-hash "$(doveadm pw -s SHA512-CRYPT)" < bob.asc',
+      )}`,
   )
     .requiredOption('--key <file>', 'the public key file, armored or binary (- for stdin)')
     .option('--password-stdin', 'read the password from the first line of stdin')
@@ -201,7 +208,9 @@ function registerKey(program: Command): void {
       key,
       `${name} <email> <file>`,
       description,
-      `\nThe key is validated (public, parsable, not expired or revoked, an encryption subkey, RSA >= 2048, not\nDSA/ElGamal, not v6, a user ID with the address) and test-encrypted; on any problem nothing is written.\n${examples(example)}`,
+      `\nThe key is validated (public, parsable, not expired or revoked, an encryption subkey, RSA >= 2048, not\n` +
+        `DSA/ElGamal, not v6, a user ID with the address) and test-encrypted; on any problem nothing is written.\n` +
+        `${examples(example)}`,
     ).option('--allow-other-uid', 'store the key even if none of its user IDs carries the address');
 
   const set = keyWrite(
@@ -248,10 +257,13 @@ function registerKey(program: Command): void {
     key,
     'import',
     'migrate from gpgit: store the public keys of a GnuPG home for the users they name',
-    `\nEach key goes to every users row one of its user IDs names (case-insensitive), validated as "key set"\nvalidates. Without --apply nothing is written; with --apply all writes are one transaction. A row with a\ndifferent key keeps it too (as "key add"), unless --replace. gpg reads the home read-only (no lock or\ntrustdb writes) and exports public keys only; nothing is written to disk.\n${examples(
-      'pgpipe key import --gnupg-home /var/opt/gpgit/.gnupg',
-      'pgpipe key import --gnupg-home /var/opt/gpgit/.gnupg --apply',
-    )}`,
+    `\nEach key goes to every users row one of its user IDs names (case-insensitive), validated as "key set"\n` +
+      `validates. Without --apply nothing is written; with --apply all writes are one transaction. A row with a\n` +
+      `different key keeps it too (as "key add"), unless --replace. gpg reads the home read-only (no lock or\n` +
+      `trustdb writes) and exports public keys only; nothing is written to disk.\n${examples(
+        'pgpipe key import --gnupg-home /var/opt/gpgit/.gnupg',
+        'pgpipe key import --gnupg-home /var/opt/gpgit/.gnupg --apply',
+      )}`,
   )
     .requiredOption('--gnupg-home <dir>', "the GnuPG home to read (gpgit's: /var/opt/gpgit/.gnupg)")
     .option('--apply', 'write the keys (default: only report what would change)')
@@ -268,7 +280,10 @@ function registerKey(program: Command): void {
     key,
     'remove <email> <fingerprint>',
     'remove one key by fingerprint (or 16-digit key ID); the last usable key cannot be removed',
-    `\nRemoving the last usable key is refused (users.pgpkey is NOT NULL, and a user without a key gets\nunencrypted mail): use "pgpipe key set" to replace it instead.\n${examples('pgpipe key remove alice@example.org 0123456789ABCDEF0123456789ABCDEF01234567')}`,
+    `\nRemoving the last usable key is refused (users.pgpkey is NOT NULL, and a user without a key gets\n` +
+      `unencrypted mail): use "pgpipe key set" to replace it instead.\n${examples(
+        'pgpipe key remove alice@example.org 0123456789ABCDEF0123456789ABCDEF01234567',
+      )}`,
   );
   remove.action(
     runAction(async (email: string, fingerprint: string, options: OutputOptions) => {
@@ -298,7 +313,11 @@ function registerKey(program: Command): void {
     key,
     'check',
     "check every user's keys: expired, expiring soon, revoked, unusable, or no key",
-    `\nExit status: 0 when every key is fine for the next DAYS days, 1 when anything needs attention (so cron\nmails the output), 75 when the database is unavailable.\n${examples('pgpipe key check', '0 7 * * * root pgpipe key check --within 14 --quiet   (cron.d line: mail only when needed)')}`,
+    `\nExit status: 0 when every key is fine for the next DAYS days, 1 when anything needs attention (so cron\n` +
+      `mails the output), 75 when the database is unavailable.\n${examples(
+        'pgpipe key check',
+        '0 7 * * * root pgpipe key check --within 14 --quiet   (cron.d line: mail only when needed)',
+      )}`,
   )
     .option('--within <days>', 'report keys that stop encrypting within this many days', '30')
     .option('--all', 'list fine keys too')
@@ -383,7 +402,12 @@ function registerDoctor(program: Command): void {
     .option('--json', JSON_HELP)
     .addHelpText(
       'after',
-      `\nThe filter-user check runs "pgpipe db probe" as that user (runuser; needs root), so it tests what the\nfilter will meet: peer authentication or the pg_ident map, socket and file permissions, SELECT grants.\nExit status: 0 when nothing failed (warnings allowed), 1 on any failure.\n${examples('sudo pgpipe doctor', 'sudo pgpipe doctor --filter-user pgpipe --db "postgresql:///mailstore_db?host=/var/run/postgresql"')}`,
+      `\nThe filter-user check runs "pgpipe db probe" as that user (runuser; needs root), so it tests what the\n` +
+        `filter will meet: peer authentication or the pg_ident map, socket and file permissions, SELECT grants.\n` +
+        `Exit status: 0 when nothing failed (warnings allowed), 1 on any failure.\n${examples(
+          'sudo pgpipe doctor',
+          'sudo pgpipe doctor --filter-user pgpipe --db "postgresql:///mailstore_db?host=/var/run/postgresql"',
+        )}`,
     );
   addSettingOptions(doctor, 'filter');
   doctor.action(

@@ -48,7 +48,8 @@ export async function runRemoveKey(
     if (usable.length === 0) {
       throw permanent(
         'conflict',
-        `removing key ${target.fingerprint} would leave ${row.email} without a usable key; replace it with pgpipe key set ${row.email} FILE`,
+        `removing key ${target.fingerprint} would leave ${row.email} without a usable key; ` +
+          `replace it with pgpipe key set ${row.email} FILE`,
       );
     }
     await writeUserKeys(db, email, remaining);

@@ -27,7 +27,8 @@ export async function runRemoveUser(
       options.withAliases === true || names.length === 0
         ? []
         : [
-            `aliases still point to ${email}: ${names.join(', ')} (remove them with pgpipe alias remove, or use --with-aliases)`,
+            `aliases still point to ${email}: ${names.join(', ')} ` +
+              `(remove them with pgpipe alias remove, or use --with-aliases)`,
           ];
     return { email, removedRows, removedAliases: options.withAliases === true ? names : [], warnings };
   });

@@ -1,16 +1,11 @@
 // `pgpipe key set EMAIL FILE`: rotation. Replaces every stored key of the user with the validated new one(s).
 import type { AdminDeps } from './admin-deps.js';
-import { checkEmail } from './check-address.js';
+import { withLockedKeyWrite, type KeyWriteOptions } from './locked-key-write.js';
 import { splitStoredKeys, joinArmored } from './split-stored-keys.js';
 import type { KeySummary } from './summarize-key.js';
-import { findUserRow, writeUserKeys } from '../store/users.js';
-import { validateKeyForWrite } from './validate-key-for-write.js';
+import { writeUserKeys } from '../store/users.js';
 
-export interface KeyWriteOptions {
-  readonly email: string;
-  readonly key: string | Buffer;
-  readonly allowOtherUid?: boolean | undefined;
-}
+export type { KeyWriteOptions } from './locked-key-write.js';
 
 export interface SetKeyResult {
   readonly email: string;
@@ -21,14 +16,7 @@ export interface SetKeyResult {
 }
 
 export async function runSetKey(options: KeyWriteOptions, deps: AdminDeps): Promise<SetKeyResult> {
-  const email = checkEmail(options.email);
-  const validation = await validateKeyForWrite(options.key, {
-    email,
-    now: deps.now(),
-    allowOtherUid: options.allowOtherUid === true,
-  });
-  return deps.db.transaction(async (db) => {
-    const row = await findUserRow(db, email, true);
+  return withLockedKeyWrite(options, deps, async ({ db, email, row, validation }) => {
     const before = (await splitStoredKeys(row.pgpkey)).map((k) => k.fingerprint || '(unparsable block)');
     const after = new Set(validation.keys.map((k) => k.fingerprint));
     await writeUserKeys(db, email, joinArmored(validation.keys.map((k) => k.armored)));

@@ -55,11 +55,13 @@ export async function validateKeyForWrite(input: string | Buffer, options: Valid
       if (options.allowOtherUid !== true) {
         throw permanent(
           'key.invalid',
-          `no user ID of key ${report.fingerprint} carries ${options.email} (it has: ${has}); use --allow-other-uid to store it anyway`,
+          `no user ID of key ${report.fingerprint} carries ${options.email} (it has: ${has}); ` +
+            `use --allow-other-uid to store it anyway`,
         );
       }
       warnings.push(
-        `key ${report.fingerprint} has no user ID with ${options.email} (it has: ${has}); stored because of --allow-other-uid`,
+        `key ${report.fingerprint} has no user ID with ${options.email} (it has: ${has}); ` +
+          `stored because of --allow-other-uid`,
       );
     }
     await testEncryption(report);
@@ -70,7 +72,8 @@ export async function validateKeyForWrite(input: string | Buffer, options: Valid
       summary.encryptionExpires.getTime() - options.now.getTime() <= within * 86_400_000
     ) {
       warnings.push(
-        `key ${report.fingerprint} stops encrypting on ${formatDay(summary.encryptionExpires)}; ask the owner to extend it`,
+        `key ${report.fingerprint} stops encrypting on ${formatDay(summary.encryptionExpires)}; ` +
+          `ask the owner to extend it`,
       );
     }
     keys.push({ fingerprint: report.fingerprint, armored: report.key.armor(), summary });
@@ -85,27 +88,48 @@ function refusalFor(report: KeyReport, text: string, email: string, now: Date): 
     case null:
       return null;
     case 'private':
-      return `this is a PRIVATE key: never hand it to the server; paste the public half instead (${GPG_EXPORT} ${email})`;
+      return (
+        `this is a PRIVATE key: never hand it to the server; ` +
+        `paste the public half instead (${GPG_EXPORT} ${email})`
+      );
     case 'garbage':
       return splitArmorBlocks(text).length === 0
-        ? `not an OpenPGP public key: no "-----BEGIN PGP PUBLIC KEY BLOCK-----" found (export it with ${GPG_EXPORT} ${email})`
+        ? `not an OpenPGP public key: no "-----BEGIN PGP PUBLIC KEY BLOCK-----" found ` +
+            `(export it with ${GPG_EXPORT} ${email})`
         : 'unparsable key: the PGP PUBLIC KEY BLOCK does not parse (damaged, truncated or edited?)';
     case 'expired':
-      return `key ${fpr} ${report.reason ?? 'has expired'}: extend it (gpg --quick-set-expire ${fpr} 1y) and export it again`;
+      return (
+        `key ${fpr} ${report.reason ?? 'has expired'}: ` +
+        `extend it (gpg --quick-set-expire ${fpr} 1y) and export it again`
+      );
     case 'revoked':
       return `key ${fpr} is revoked: its owner withdrew it; ask for their current key`;
     case 'no-encryption-key':
       // A key made seconds ago on a machine whose clock runs ahead is not valid yet: say so, not "sign-only".
       if (report.created !== null && report.created > now) {
-        return `key ${fpr} was created in the future (${report.created.toISOString()}): check the clock of the machine that made it`;
+        return (
+          `key ${fpr} was created in the future (${report.created.toISOString()}): ` +
+          `check the clock of the machine that made it`
+        );
       }
-      return `key ${fpr} has no usable encryption subkey (sign-only, or its encryption subkeys expired or were revoked)`;
+      return (
+        `key ${fpr} has no usable encryption subkey ` + `(sign-only, or its encryption subkeys expired or were revoked)`
+      );
     case 'weak-rsa':
-      return `key ${fpr} is too weak (${report.reason ?? 'RSA under 2048 bits'}): generate an RSA 3072 or Curve25519 key`;
+      return (
+        `key ${fpr} is too weak (${report.reason ?? 'RSA under 2048 bits'}): ` +
+        `generate an RSA 3072 or Curve25519 key`
+      );
     case 'weak-algorithm':
-      return `key ${fpr} uses DSA/ElGamal (${report.algorithm}), which pgpipe cannot encrypt to: generate an RSA 3072 or Curve25519 key`;
+      return (
+        `key ${fpr} uses DSA/ElGamal (${report.algorithm}), which pgpipe cannot encrypt to: ` +
+        `generate an RSA 3072 or Curve25519 key`
+      );
     case 'v6':
-      return `key ${fpr} is a v6 (RFC 9580) key that GnuPG 2.2 clients cannot use, and pgpipe encrypts only to v4 keys: export a v4 key`;
+      return (
+        `key ${fpr} is a v6 (RFC 9580) key that GnuPG 2.2 clients cannot use, ` +
+        `and pgpipe encrypts only to v4 keys: export a v4 key`
+      );
     case 'rfc9580-subkey':
       // Same reason as v6: mail encrypted to it is unreadable for GnuPG 2.2, RNP 0.16 and sqop 0.27.
       return (
@@ -113,7 +137,10 @@ function refusalFor(report: KeyReport, text: string, email: string, now: Date): 
         'clients cannot use: add a cv25519 or RSA 3072 encryption subkey (gpg --quick-add-key FPR cv25519 encr)'
       );
     case 'unverifiable':
-      return `key ${fpr} cannot be used: ${report.reason ?? 'key failed verification'}; export it again with gpg --export --armor`;
+      return (
+        `key ${fpr} cannot be used: ${report.reason ?? 'key failed verification'}; ` +
+        `export it again with gpg --export --armor`
+      );
   }
 }
 

@@ -1,6 +1,7 @@
-// The deliver pipeline: spam check (or our filter's verdict) → recipient resolution → encryption → size decision →
-// LMTP hand-off to Dovecot. The same decisions as runFilter (check-spam, build-copies with plan-deliveries, the
-// encryptor and the key lookup); only the spam step's unless-scanned proof and the last step differ. Orchestration only, through ports; never throws, never exits.
+// The deliver pipeline: spam check (or our filter's verdict) → recipient resolution → encryption → size decision
+// → LMTP hand-off to Dovecot. The same decisions as runFilter (check-spam, build-copies with plan-deliveries, the
+// encryptor and the key lookup); only the spam step's unless-scanned proof and the last step differ.
+// Orchestration only, through ports; never throws, never exits.
 import { removeFields } from '../message/split-message.js';
 import { buildCopies } from '../filter/build-copies.js';
 import { RecipientProgress } from '../filter/recipient-progress.js';

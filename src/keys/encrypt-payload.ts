@@ -21,7 +21,8 @@ const PIECE = 1 << 16;
  * (AEAD feature flag), which GnuPG 2.2 cannot decrypt.
  * ENCRYPTION_CONFIG is the config inspectKeys judged each key with, so OpenPGP.js picks the very subkey reported
  * usable and never a newer weak one (OpenPGP.js's own default accepts RSA-2047).
- * Throws temporary('encrypt.failed') (defer, never bounce) for no keys; OpenPGP.js errors propagate wrapped the same way.
+ * Throws temporary('encrypt.failed') (defer, never bounce) for no keys; OpenPGP.js errors propagate wrapped the
+ * same way.
  */
 export async function encryptPayload(payload: Buffer, keys: PublicKey[]): Promise<string> {
   if (keys.length === 0) throw temporary('encrypt.failed', 'no encryption keys');

@@ -4,10 +4,10 @@ import { config as defaults, enums } from 'openpgp';
 import type { Config } from 'openpgp';
 
 /**
- * OpenPGP.js defaults, but RSA under 2048 bits (below 112-bit strength, NIST SP 800-131A) and DSA/ElGamal are refused; so are
- * RFC 9580's X25519/X448 encryption subkeys, which GnuPG 2.2, RNP 0.16 and sqop 0.27 cannot decrypt (another subkey of
- * the same key is used instead when there is one). secp256k1 is allowed (OpenPGP.js rejects it by default as
- * "non-standard"), because GnuPG and RNP read it and users hold such keys.
+ * OpenPGP.js defaults, but RSA under 2048 bits (below 112-bit strength, NIST SP 800-131A) and DSA/ElGamal are
+ * refused; so are RFC 9580's X25519/X448 encryption subkeys, which GnuPG 2.2, RNP 0.16 and sqop 0.27 cannot
+ * decrypt (another subkey of the same key is used instead when there is one). secp256k1 is allowed (OpenPGP.js
+ * rejects it by default as "non-standard"), because GnuPG and RNP read it and users hold such keys.
  */
 export const ENCRYPTION_CONFIG: Config = {
   ...defaults,

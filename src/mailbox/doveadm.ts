@@ -70,23 +70,17 @@ export async function fetchStoredMessage(
   mailbox: string,
   uid: number,
 ): Promise<Buffer | null> {
-  const out = await doveadm(tools, [
-    '-f',
-    'pager',
-    'fetch',
-    '-u',
-    user,
-    'text',
-    'mailbox',
-    mailbox,
-    'uid',
-    String(uid),
-  ]);
+  const out = await doveadm(tools, pagerFetch(user, 'text', mailbox, String(uid)));
   if (out.length === 0) return null;
   if (!out.subarray(0, TEXT_PREFIX.length).equals(TEXT_PREFIX)) {
     throw temporary('dovecot.failed', 'doveadm fetch text gave an unexpected answer');
   }
   return out.subarray(TEXT_PREFIX.length);
+}
+
+/** `doveadm -f pager fetch` of `fields` for the UID set `uids` in one mailbox of one user. */
+function pagerFetch(user: string, fields: string, mailbox: string, uids: string): string[] {
+  return ['-f', 'pager', 'fetch', '-u', user, fields, 'mailbox', mailbox, 'uid', uids];
 }
 
 /**
@@ -121,18 +115,7 @@ export async function fetchStoredMessages(
   uids: readonly number[],
 ): Promise<Map<number, Buffer>> {
   if (uids.length === 0) return new Map();
-  const out = await doveadm(tools, [
-    '-f',
-    'pager',
-    'fetch',
-    '-u',
-    user,
-    'uid size.physical text',
-    'mailbox',
-    mailbox,
-    'uid',
-    uids.join(','),
-  ]);
+  const out = await doveadm(tools, pagerFetch(user, 'uid size.physical text', mailbox, uids.join(',')));
   const parsed = parseFetchedTexts(out);
   if (parsed !== null && [...parsed.keys()].every((uid) => uids.includes(uid))) return parsed;
   const texts = new Map<number, Buffer>();

@@ -60,7 +60,8 @@ export async function applyWiring(
     }
   }
   lines.push(
-    `now: postfix${dir === '/etc/postfix' ? '' : ` -c ${dir}`} check && postfix${dir === '/etc/postfix' ? '' : ` -c ${dir}`} reload`,
+    `now: postfix${dir === '/etc/postfix' ? '' : ` -c ${dir}`} check && ` +
+      `postfix${dir === '/etc/postfix' ? '' : ` -c ${dir}`} reload`,
   );
   return { lines };
 }

@@ -72,7 +72,8 @@ function checkDatabaseUrl(url: string): string {
     throw permanent(
       'usage',
       '--database-url must not hold a password (master.cf is world-readable): use peer ' +
-        'authentication (postfix-snippets/pg_ident.conf) or put database_url into pgpipe.conf, readable by the filter user only',
+        'authentication (postfix-snippets/pg_ident.conf) or put database_url into pgpipe.conf, ' +
+        'readable by the filter user only',
     );
   }
   return url;
@@ -99,7 +100,8 @@ export function masterEntry(options: WiringOptions): string {
   const flags = options.mode === 'deliver' ? 'Xq' : 'q';
   const argv = [masterCfWord('--pgpipe', options.pgpipe), ...pgpipeArgs(options)].join(' ');
   return (
-    `${service} unix - n n - ${options.maxProcesses} pipe flags=${flags} user=${masterCfWord('--user', options.user)} ` +
+    `${service} unix - n n - ${options.maxProcesses} pipe flags=${flags} ` +
+    `user=${masterCfWord('--user', options.user)} ` +
     `null_sender= argv=${argv}`
   );
 }

@@ -43,7 +43,8 @@ export function dbFailure(error: unknown, what: 'connect' | 'query'): PgpipeErro
   if (codeText === '42P01' || codeText === '42703') {
     return temporary(
       'db.schema',
-      `database schema: ${codeText === '42P01' ? 'table' : 'column'} missing (SQLSTATE ${codeText}); create the tutorial's users/aliases tables`,
+      `database schema: ${codeText === '42P01' ? 'table' : 'column'} missing (SQLSTATE ${codeText}); ` +
+        `create the tutorial's users/aliases tables`,
     );
   }
   const message = error instanceof Error ? error.message : '';

@@ -6,7 +6,10 @@ export interface QueryResult<Row> {
 
 export interface Db {
   readonly kind: 'postgres' | 'embedded';
-  /** Parameterised query ($1, $2, ...). Never interpolate values into SQL. Failures throw PgpipeError('db.unavailable'). */
+  /**
+   * Parameterised query ($1, $2, ...). Never interpolate values into SQL. Failures throw
+   * PgpipeError('db.unavailable').
+   */
   query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>>;
   /** Runs fn inside BEGIN/COMMIT; ROLLBACK on any throw. */
   transaction<T>(fn: (db: Db) => Promise<T>): Promise<T>;

@@ -35,7 +35,8 @@ export const BAD_KEYS: readonly BadKey[] = [
     name: 'an expired key',
     input: async (email) => (await makeKey({ kind: 'curve25519', email, expired: true })).publicArmored,
     reason: new RegExp(
-      `^key ${FPR} expired on \\d{4}-\\d\\d-\\d\\d: extend it \\(gpg --quick-set-expire ${FPR} 1y\\) and export it again$`,
+      `^key ${FPR} expired on \\d{4}-\\d\\d-\\d\\d: ` +
+        `extend it \\(gpg --quick-set-expire ${FPR} 1y\\) and export it again$`,
     ),
   },
   {
@@ -61,7 +62,8 @@ export const BAD_KEYS: readonly BadKey[] = [
     name: 'DSA/ElGamal',
     input: async (email) => (await makeKey({ kind: 'dsa', email })).publicArmored,
     reason: new RegExp(
-      `^key ${FPR} uses DSA/ElGamal \\([^)]*\\), which pgpipe cannot encrypt to: generate an RSA 3072 or Curve25519 key$`,
+      `^key ${FPR} uses DSA/ElGamal \\([^)]*\\), which pgpipe cannot encrypt to: ` +
+        `generate an RSA 3072 or Curve25519 key$`,
     ),
   },
   {
@@ -89,7 +91,8 @@ export const BAD_KEYS: readonly BadKey[] = [
     name: 'a key without a user ID for the address',
     input: async () => (await makeKey({ kind: 'curve25519', email: 'someone.else@elsewhere.example' })).publicArmored,
     reason: new RegExp(
-      `^no user ID of key ${FPR} carries \\S+ \\(it has: someone\\.else@elsewhere\\.example\\); use --allow-other-uid to store it anyway$`,
+      `^no user ID of key ${FPR} carries \\S+ \\(it has: someone\\.else@elsewhere\\.example\\); ` +
+        `use --allow-other-uid to store it anyway$`,
     ),
   },
 ];

@@ -11,7 +11,8 @@ import { configFor, forEachStore } from './stores.js';
 async function columns(db: Db): Promise<unknown[]> {
   const { rows } = await db.query(
     `SELECT table_name, column_name, data_type, is_nullable, column_default FROM information_schema.columns
-      WHERE table_schema = current_schema() AND table_name IN ('users', 'aliases') ORDER BY table_name, ordinal_position`,
+      WHERE table_schema = current_schema() AND table_name IN ('users', 'aliases') ` +
+      `ORDER BY table_name, ordinal_position`,
   );
   return rows;
 }

@@ -103,7 +103,8 @@ forEachStore('key set/add/remove', (store) => {
       () => runRemoveKey({ email, fingerprint: second.fingerprint }, s.deps),
       'conflict',
       new RegExp(
-        `^removing key ${second.fingerprint} would leave alice@example\\.org without a usable key; replace it with pgpipe key set alice@example\\.org FILE$`,
+        `^removing key ${second.fingerprint} would leave alice@example\\.org without a usable key; ` +
+          `replace it with pgpipe key set alice@example\\.org FILE$`,
       ),
     );
     await refused(

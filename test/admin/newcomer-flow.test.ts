@@ -101,7 +101,8 @@ describe('newcomer flow (README walk-through, real PostgreSQL)', () => {
     assert.match(
       check.stdout.toString(),
       new RegExp(
-        `${email}\\s+${tablet.fingerprint}\\s+expiring\\s+stops encrypting on \\d{4}-\\d\\d-\\d\\d \\(in (9|10) days\\)`,
+        `${email}\\s+${tablet.fingerprint}\\s+expiring\\s+` +
+          `stops encrypting on \\d{4}-\\d\\d-\\d\\d \\(in (9|10) days\\)`,
       ),
     );
     assert.match(check.stdout.toString(), /1 of 3 entries need attention/);

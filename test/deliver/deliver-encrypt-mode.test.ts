@@ -32,22 +32,27 @@ after(async () => {
   await pg?.stop();
 });
 
+/** `pgpipe deliver` from alice to bob through this file's store, spamc and LMTP server, with extra options. */
+function deliverArgv(...options: string[]): string[] {
+  return [
+    'deliver',
+    '--db',
+    pg.url,
+    '--spamc',
+    spamc,
+    '--lmtp',
+    server.address,
+    ...options,
+    '-f',
+    'alice@example.net',
+    '--',
+    'bob@example.org',
+  ];
+}
+
 describe('pgpipe deliver with encrypt_mode', () => {
   it('PGPIPE_ENCRYPT_MODE=prefer-inline: the stored copy is inline PGP of the decoded text', async () => {
-    const argv = [
-      'deliver',
-      '--db',
-      pg.url,
-      '--spamc',
-      spamc,
-      '--lmtp',
-      server.address,
-      '-f',
-      'alice@example.net',
-      '--',
-      'bob@example.org',
-    ];
-    const result = await runCli(argv, { input: MESSAGE, env: { PGPIPE_ENCRYPT_MODE: 'prefer-inline' } });
+    const result = await runCli(deliverArgv(), { input: MESSAGE, env: { PGPIPE_ENCRYPT_MODE: 'prefer-inline' } });
     assert.equal(result.code, 0, result.stderr);
     const stored = server.transactions.at(-1)?.data;
     assert.ok(stored !== undefined);
@@ -62,22 +67,7 @@ describe('pgpipe deliver with encrypt_mode', () => {
 
   it('refuses inline-or-plain with 4.3.5 (75), nothing stored', async () => {
     const before = server.transactions.length;
-    const argv = [
-      'deliver',
-      '--db',
-      pg.url,
-      '--spamc',
-      spamc,
-      '--lmtp',
-      server.address,
-      '--encrypt-mode',
-      'inline-or-plain',
-      '-f',
-      'alice@example.net',
-      '--',
-      'bob@example.org',
-    ];
-    const result = await runCli(argv, { input: MESSAGE });
+    const result = await runCli(deliverArgv('--encrypt-mode', 'inline-or-plain'), { input: MESSAGE });
     assert.equal(result.code, 75);
     assert.match(result.stderr, /^4\.3\.5 pgpipe: [^\n]*inline-or-plain only on pgpipe encrypt/);
     assert.equal(server.transactions.length, before);

@@ -2,7 +2,7 @@
 // plaintext token of a keyed recipient's message reaches neither the output line nor the LMTP server outside the
 // OpenPGP payload.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,13 +10,10 @@ import { after, before, it } from 'node:test';
 import { startPostgres, type PgCluster } from '../helpers/pg-cluster.js';
 import { makeKey, type TestKey } from '../helpers/keys.js';
 import { PGPIPE_BIN } from '../helpers/run-cli.js';
+import { HAS_STRACE, straceArgv } from '../helpers/strace.js';
 import { seedStore } from '../helpers/seed.js';
 import { decryptWithGpg } from '../helpers/decrypt.js';
 import { startFakeLmtp, type FakeLmtp } from './fake-lmtp.js';
-
-const HAS_STRACE = spawnSync('strace', ['-V'], { stdio: 'ignore' }).status === 0;
-const TRACED =
-  'openat,open,creat,mkdir,mkdirat,rename,renameat,renameat2,link,linkat,symlink,symlinkat,unlink,unlinkat,truncate';
 
 let pg: PgCluster;
 let bob: TestKey;
@@ -44,12 +41,7 @@ it(
       // spawn, not spawnSync: the LMTP server runs in this process and must keep answering.
       const child = spawn(
         'strace',
-        [
-          '-f',
-          '-qq',
-          '-e',
-          `trace=${TRACED}`,
-          '-o',
+        straceArgv(
           trace,
           process.execPath,
           PGPIPE_BIN,
@@ -63,7 +55,7 @@ it(
           'a@example.net',
           '--',
           'bob@example.org',
-        ],
+        ),
         { env: { PATH: '/usr/bin:/bin', PGPIPE_CONFIG: '/dev/null' }, cwd: '/', stdio: ['pipe', 'pipe', 'pipe'] },
       );
       let output = '';

@@ -14,7 +14,7 @@ import { readRecords, recordDir, RECORDING_SENDMAIL } from '../helpers/recording
 import { PGPIPE_BIN as PGPIPE, runCli } from '../helpers/run-cli.js';
 import { seedStore } from '../helpers/seed.js';
 import { inProcessHarness } from '../helpers/in-process.js';
-import { judge, oracleOptions, type OracleRecipient } from '../helpers/oracle.js';
+import { judgeRun, type OracleRecipient } from '../helpers/oracle.js';
 import { assertOutcome, runFilterCli, worldForSuite, tokenMessage } from './support.js';
 
 const ARGV_SENDMAIL = fileURLToPath(new URL('./bin/argv-sendmail.sh', import.meta.url));
@@ -26,7 +26,8 @@ describe('hostile envelopes', () => {
   let spaced: OracleRecipient;
   before(async () => {
     const dashKey = await makeKey({ kind: 'curve25519', email: '-dash@faults.test' });
-    const spacedKey = await makeKey({ kind: 'curve25519', email: 'john.doe@faults.test' }); // OpenPGP.js refuses the space in a UID
+    // OpenPGP.js refuses the space in a UID
+    const spacedKey = await makeKey({ kind: 'curve25519', email: 'john.doe@faults.test' });
     await seedStore({ databaseUrl: world.pg.url }, [
       { email: '-dash@faults.test', pgpkey: dashKey.publicArmored },
       { email: 'john doe@faults.test', pgpkey: spacedKey.publicArmored },
@@ -56,7 +57,8 @@ describe('hostile envelopes', () => {
     ];
     const m = tokenMessage();
     const r = await runFilterCli({ world, input: m.raw, recipients: hostile.map(plain) });
-    // Every hostile address is an unkeyed recipient: delivered as sent (--missing-key deliver), never encrypted to alice.
+    // Every hostile address is an unkeyed recipient: delivered as sent (--missing-key deliver), never encrypted to
+    // alice.
     assertOutcome(r, 0, []);
     assert.equal(r.verdict.ok && r.verdict.outcome, 'exit0-plain-unkeyed-only');
     assert.equal(await world.pg.psql('SELECT count(*) FROM users'), before);
@@ -228,17 +230,7 @@ describe('hostile envelopes', () => {
       recipients.map((x) => x.address),
       hp,
     );
-    const verdict = await judge(
-      {
-        input: m.raw,
-        sender: 'sender@example.org',
-        recipients,
-        exitCode: r.exitCode,
-        handoffs: r.handoffs,
-        diagnostics: r.diagnostics,
-      },
-      oracleOptions(hp),
-    );
+    const verdict = await judgeRun(m.raw, 'sender@example.org', recipients, r, hp);
     assert.equal(r.exitCode, 0, r.diagnostics.split('\n')[0]);
     assert.ok(verdict.ok, verdict.ok ? '' : verdict.reason);
   });

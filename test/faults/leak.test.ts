@@ -11,28 +11,19 @@ import { after, before, describe, test } from 'node:test';
 import { makeKey } from '../helpers/keys.js';
 import { seedStore } from '../helpers/seed.js';
 import { inProcessHarness } from '../helpers/in-process.js';
+import { HAS_STRACE, straceArgv } from '../helpers/strace.js';
 import { closedPort } from './spamd-standin.js';
-import { assertOutcome, runFilterCli, startWorld, tokenMessage, type FaultWorld, type FilterCall } from './support.js';
+import {
+  assertOutcome,
+  runFilterCli,
+  spamcAt,
+  startWorld,
+  tokenMessage,
+  type FaultWorld,
+  type FilterCall,
+} from './support.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const HAS_STRACE = spawnSync('strace', ['-V'], { stdio: 'ignore' }).status === 0;
-const TRACED = [
-  'openat',
-  'open',
-  'creat',
-  'mkdir',
-  'mkdirat',
-  'rename',
-  'renameat',
-  'renameat2',
-  'link',
-  'linkat',
-  'symlink',
-  'symlinkat',
-  'unlink',
-  'unlinkat',
-  'truncate',
-].join(',');
 
 /** A sendmail path under strace would trace the stand-in too; it writes only below RECORD_DIR, which is allowed. */
 function writesIn(trace: string, allowedPrefix: string): string[] {
@@ -96,18 +87,7 @@ describe('leak checks (unique token in Subject and body)', () => {
       'spamd down',
       {
         spamCheck: true,
-        flags: [
-          '--spamc-arg',
-          '-d',
-          '--spamc-arg',
-          '127.0.0.1',
-          '--spamc-arg',
-          '-p',
-          '--spamc-arg',
-          String(port),
-          '--spamd-down',
-          'defer',
-        ],
+        flags: [...spamcAt(port), '--spamd-down', 'defer'],
       },
       75,
     );
@@ -142,12 +122,7 @@ describe('leak checks (unique token in Subject and body)', () => {
         try {
           const result = spawnSync(
             'strace',
-            [
-              '-f',
-              '-qq',
-              '-e',
-              `trace=${TRACED}`,
-              '-o',
+            straceArgv(
               out,
               process.execPath,
               PGPIPE,
@@ -162,7 +137,7 @@ describe('leak checks (unique token in Subject and body)', () => {
               '--',
               world.alice.address,
               world.carol.address,
-            ],
+            ),
             { input: m.raw, env: { PATH: '/usr/bin:/bin', PGPIPE_CONFIG: '/dev/null', RECORD_DIR: rec.dir }, cwd: '/' },
           );
           assert.equal(result.status, 0, result.stderr.toString());

@@ -4,20 +4,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { closedPort, startSpamdStandin, type SpamdMode } from './spamd-standin.js';
 import { fileURLToPath } from 'node:url';
-import { assertOutcome, runFilterCli, worldForSuite, tokenMessage, withLingerers } from './support.js';
+import { assertOutcome, runFilterCli, spamcAt, worldForSuite, tokenMessage, withLingerers } from './support.js';
 
 const LINGERING_SPAMC = fileURLToPath(new URL('./bin/lingering-spamc.sh', import.meta.url));
-
-const spamcAt = (port: number): string[] => [
-  '--spamc-arg',
-  '-d',
-  '--spamc-arg',
-  '127.0.0.1',
-  '--spamc-arg',
-  '-p',
-  '--spamc-arg',
-  String(port),
-];
 
 describe('spamd faults', () => {
   const world = worldForSuite();

@@ -96,6 +96,18 @@ export function tokenMessage(extraBody = ''): { raw: Buffer; subjectToken: strin
   return { raw, subjectToken, bodyToken };
 }
 
+/** The CLI flags that point the real spamc at a spamd on 127.0.0.1:port. */
+export const spamcAt = (port: number): string[] => [
+  '--spamc-arg',
+  '-d',
+  '--spamc-arg',
+  '127.0.0.1',
+  '--spamc-arg',
+  '-p',
+  '--spamc-arg',
+  String(port),
+];
+
 export interface FilterRun {
   readonly run: CliResult;
   readonly calls: RecordedCall[];
@@ -184,7 +196,10 @@ export function assertOutcome(r: FilterRun, expected: 0 | 69 | 75, tokens: reado
   if (expected !== 0) assert.equal(r.handoffs.filter((h) => h.accepted).length, 0, 'nothing handed on');
 }
 
-/** True while a process with this pid runs (a zombie — killed, not yet reaped by a PID 1 that never reaps — is dead). */
+/**
+ * True while a process with this pid runs (a zombie — killed, not yet reaped by a PID 1 that never reaps — is
+ * dead).
+ */
 export function alive(pid: number): boolean {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');

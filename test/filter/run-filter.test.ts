@@ -225,7 +225,8 @@ describe('runFilter: failures are 75 unless a policy rejects (69)', () => {
 
   it('a body that might fit is encrypted and then measured exactly', async () => {
     const bob = await userKey('bob@example.org');
-    const big = `${PLAIN}${'0123456789abcdef'.repeat(4096)}\n`; // 4/3 of the body fits in 90 000, the armored copy does not
+    // 4/3 of the body fits in 90 000, the armored copy does not
+    const big = `${PLAIN}${'0123456789abcdef'.repeat(4096)}\n`;
     const { deps, calls } = fakeDeps({ states: { 'bob@example.org': bob.state } });
     const outcome = await runFilter(input(big, ['bob@example.org'], { messageSizeLimit: 90_000 }), deps, signal());
     assert.equal(outcome.kind, 'rejected');

@@ -133,7 +133,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       };
       failures.push(f);
       options.log(
-        `FAIL ${mode} seed=${f.seed} case=${f.index} [${f.category}: ${f.steps.join(' > ')}]${fault === 'none' ? '' : ` fault=${fault}`} ` +
+        `FAIL ${mode} seed=${f.seed} case=${f.index} [${f.category}: ${f.steps.join(' > ')}]` +
+          `${fault === 'none' ? '' : ` fault=${fault}`} ` +
           `${f.bytes} bytes: ${f.reason}\n  reproduce: ${reproduce(f.seed, f.index, options.inProcessCases)}`,
       );
     }

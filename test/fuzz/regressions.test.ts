@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startFuzzStore, type FuzzStore } from './fuzz-store.js';
 import { inProcessHarness, type SpamMode } from '../helpers/in-process.js';
-import { judge, oracleOptions } from '../helpers/oracle.js';
+import { judgeRun } from '../helpers/oracle.js';
 import { armor, base64Lines, encryptedPackets } from './ciphertext.js';
 import { createRng } from './prng.js';
 
@@ -81,17 +81,7 @@ describe('fuzz regressions (fixed inputs)', () => {
         'none',
         c.spam ?? 'off',
       );
-      const verdict = await judge(
-        {
-          input,
-          sender: 'sender@example.org',
-          recipients,
-          exitCode: r.exitCode,
-          handoffs: r.handoffs,
-          diagnostics: r.diagnostics,
-        },
-        oracleOptions(hp),
-      );
+      const verdict = await judgeRun(input, 'sender@example.org', recipients, r, hp);
       assert.ok(verdict.ok, verdict.ok ? '' : verdict.reason);
     });
   }

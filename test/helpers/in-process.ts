@@ -96,8 +96,8 @@ export interface InProcessHarness {
 
 /**
  * The CLI's own ports (createFilterDeps: real key lookup on PostgreSQL, real encryption) with the recording sendmail
- * swapped in; spamc is off (policy.spamCheck false) so the fuzz targets parsing, encryption and delivery planning; `fault`
- * swaps in a failing dependency, `spam` an in-process spamc (otherwise the spam check is off).
+ * swapped in; spamc is off (policy.spamCheck false) so the fuzz targets parsing, encryption and delivery planning;
+ * `fault` swaps in a failing dependency, `spam` an in-process spamc (otherwise the spam check is off).
  */
 export function inProcessHarness(databaseUrl: string, deadlineMs: number): InProcessHarness {
   return {

@@ -144,7 +144,10 @@ async function gpgCurveKey(curve: GpgCurve, email: string): Promise<TestKey> {
   }
 }
 
-/** DSA-1024 primary + ElGamal-1024 (small: ElGamal prime generation is slow) encryption subkey, as GnuPG 1.x made by default. */
+/**
+ * DSA-1024 primary + ElGamal-1024 (small: ElGamal prime generation is slow) encryption subkey, as GnuPG 1.x made
+ * by default.
+ */
 async function gpgDsaKey(email: string): Promise<TestKey> {
   const home = await mkdtemp(join(tmpdir(), 'pgpipe-gpg-'));
   try {

@@ -78,6 +78,18 @@ export interface CaseRun {
   readonly diagnostics: string;
 }
 
+/** judge() over one harness run (exit code, handoffs, diagnostics) of `input` from `sender` to `recipients`. */
+export function judgeRun(
+  input: Buffer,
+  sender: string,
+  recipients: readonly OracleRecipient[],
+  run: Pick<CaseRun, 'exitCode' | 'handoffs' | 'diagnostics'>,
+  hp: HeaderProtectionOptions,
+): Promise<Verdict> {
+  const { exitCode, handoffs, diagnostics } = run;
+  return judge({ input, sender, recipients, exitCode, handoffs, diagnostics }, oracleOptions(hp));
+}
+
 export type OutcomeLabel =
   'exit0-encrypted' | 'exit0-passthrough-protected' | 'exit0-plain-unkeyed-only' | 'exit75-deferred';
 export type Verdict = { ok: true; outcome: OutcomeLabel; notes: string[] } | { ok: false; reason: string };

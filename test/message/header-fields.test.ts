@@ -30,7 +30,8 @@ describe('headerValue', () => {
 });
 
 describe('headerValue: long whitespace runs are linear, not quadratic', () => {
-  // A backtracking `[ \t]+$` took 20 s on 40,000 spaces; these must simply finish (the runner's timeout catches a hang).
+  // A backtracking `[ \t]+$` took 20 s on 40,000 spaces; these must simply finish (the runner's timeout catches a
+  // hang).
   test('200,000 spaces inside a value', { timeout: 120_000 }, () => {
     const spaces = ' '.repeat(200_000);
     assert.equal(headerValue(field(`Content-Type: text/plain;${spaces}x`)), `text/plain;${spaces}x`);

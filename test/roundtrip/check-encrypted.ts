@@ -8,7 +8,10 @@ import type { RawField, RawMessage } from '../helpers/raw-mime.js';
 export type Reader = keyof typeof DECRYPTORS;
 export const ALL_READERS: readonly Reader[] = ['openpgp.js', 'gpg', 'rnp', 'sq', 'sqop'];
 
-/** The fields pgpipe copies into the encrypted payload (RFC 9788 protected headers; src/message/build-inner-payload.ts). */
+/**
+ * The fields pgpipe copies into the encrypted payload (RFC 9788 protected headers;
+ * src/message/build-inner-payload.ts).
+ */
 export const PROTECTED = ['from', 'to', 'cc', 'reply-to', 'subject', 'date', 'message-id', 'in-reply-to', 'references'];
 /**
  * Fields that repeat the Subject (SpamAssassin's rewrite_header, Outlook/Exchange, gateways): with the Subject

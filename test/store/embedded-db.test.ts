@@ -11,6 +11,7 @@ import { isPgpipeError } from '../../src/errors.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createEmbeddedDb } from '../../src/store/embedded-db.js';
 import { embeddedDataDir, openDb } from '../../src/store/open-db.js';
+import { assertRollsBackOnThrow } from './db-contract.js';
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 
@@ -50,15 +51,7 @@ describe('embedded store', () => {
   it('rolls a transaction back when its function throws', async () => {
     const db = await createEmbeddedDb(dataDir, 1000);
     try {
-      await assert.rejects(
-        db.transaction(async (tx) => {
-          await tx.query("INSERT INTO aliases (alias, email) VALUES ('tx@example.org', 'x@example.org')");
-          throw new Error('boom');
-        }),
-        /boom/,
-      );
-      assert.equal((await db.query("SELECT 1 FROM aliases WHERE alias = 'tx@example.org'")).rows.length, 0);
-      assert.equal(await db.transaction(async (tx) => (await tx.query('SELECT 1 AS one')).rows.length), 1);
+      await assertRollsBackOnThrow(db);
     } finally {
       await db.close();
     }

@@ -10,6 +10,7 @@ import { createPgDb, withUser } from '../../src/store/pg-db.js';
 import { resolveRecipients } from '../../src/store/resolve-recipients.js';
 import { startPostgres } from '../helpers/pg-cluster.js';
 import type { PgCluster } from '../helpers/pg-cluster.js';
+import { assertRollsBackOnThrow } from './db-contract.js';
 
 const SECRET = 'secret-recipient@example.org';
 
@@ -49,16 +50,7 @@ describe('pg-db', () => {
   it('rolls a transaction back when its function throws', async () => {
     const db = await createPgDb(cluster.url, 5000);
     try {
-      await assert.rejects(
-        db.transaction(async (tx) => {
-          await tx.query("INSERT INTO aliases (alias, email) VALUES ('tx@example.org', 'x@example.org')");
-          throw new Error('boom');
-        }),
-        /boom/,
-      );
-      const { rows } = await db.query("SELECT 1 FROM aliases WHERE alias = 'tx@example.org'");
-      assert.equal(rows.length, 0);
-      assert.equal(await db.transaction(async (tx) => (await tx.query('SELECT 1 AS one')).rows.length), 1);
+      await assertRollsBackOnThrow(db);
     } finally {
       await db.close();
     }
