@@ -156,6 +156,14 @@ describe('Debian package', { skip: skipReason }, () => {
     e2eAgainstInstalled('test/e2e/postfix.test.ts', '^(keyed|keyless) user:', 2),
   );
 
+  // The install an administrator makes: the package, then `pgpipe setup postfix --mode deliver --apply` (run by
+  // test/e2e/deliver.test.ts with the installed program) and a Postfix reload, then mail through Dovecot.
+  it(
+    'setup postfix --mode deliver --apply with the installed pgpipe gives a working delivery',
+    { timeout: 300_000 },
+    () => e2eAgainstInstalled('test/e2e/deliver.test.ts', '^SMTP inbound to a (keyed|keyless) user:', 2),
+  );
+
   it('remove keeps /etc/pgpipe and the user, and leaves nothing else', async () => {
     const listed = (await sh('dpkg', ['-L', 'pgpipe'])).split('\n').filter((p) => p.startsWith('/') && p !== '/.');
     await apt('remove', 'pgpipe');
