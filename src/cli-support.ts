@@ -7,11 +7,19 @@ import { loadConfig, type Config } from './config/load-config.js';
 /** attribute name commander gives a flag → Config key, per command. */
 const settingKeys = new WeakMap<Command, Map<string, string>>();
 
-/** Adds a flag for every setting of the scope ('common' ones always; deliver takes filter's too), plus --config. */
-export function addSettingOptions(command: Command, scope: 'common' | 'filter' | 'deliver'): Command {
+/** Which setting scopes each command takes: deliver takes filter's too, serve takes filter's and deliver's. */
+const TAKES: Record<Setting['scope'], readonly Setting['scope'][]> = {
+  common: ['common'],
+  filter: ['common', 'filter'],
+  deliver: ['common', 'filter', 'deliver'],
+  serve: ['common', 'filter', 'deliver', 'serve'],
+};
+
+/** Adds a flag for every setting the scope takes (see TAKES), plus --config. */
+export function addSettingOptions(command: Command, scope: Setting['scope']): Command {
   const keys = new Map<string, string>();
   for (const s of SETTINGS as readonly Setting[]) {
-    if (s.scope !== 'common' && s.scope !== scope && !(scope === 'deliver' && s.scope === 'filter')) continue;
+    if (!TAKES[scope].includes(s.scope)) continue;
     const defaults = s.defaultText === undefined ? '' : ` (default: ${s.defaultText})`;
     const env = `; env ${s.env}, config ${s.file}`;
     const negatable = s.flag.startsWith('--[no-]');

@@ -25,6 +25,9 @@ const domains = z.preprocess(
   z.array(z.string().regex(/^[^\s@,*%]+$/, 'expected domain names separated by spaces or commas')),
 );
 
+/** A listener or next hop, in the forms Postfix's lmtp(8) takes. */
+const ADDRESS = /^(unix:\/\S+|inet:[^\s:]+:\d{1,5})$/;
+
 const count = (min: number) => z.coerce.number({ error: 'expected a number' }).int().min(min);
 
 export interface Setting {
@@ -36,8 +39,11 @@ export interface Setting {
   /** Key in /etc/pgpipe/pgpipe.conf. */
   readonly file: string;
   readonly schema: z.ZodType;
-  /** Which commands take it as a flag: every command, `filter` (and `deliver`), or only `deliver`. */
-  readonly scope: 'common' | 'filter' | 'deliver';
+  /**
+   * Which commands take it as a flag: every command, `filter` (and `deliver`, `serve`), `deliver` (and `serve`), or
+   * only `serve`.
+   */
+  readonly scope: 'common' | 'filter' | 'deliver' | 'serve';
   readonly description: string;
   /** Shown in help and the README; the schema holds the real default. */
   readonly defaultText?: string;
@@ -276,10 +282,7 @@ export const SETTINGS = [
     env: 'PGPIPE_LMTP',
     file: 'lmtp',
     scope: 'deliver',
-    schema: z
-      .string()
-      .regex(/^(unix:\/\S+|inet:[^\s:]+:\d{1,5})$/, 'expected unix:/path or inet:host:port')
-      .optional(),
+    schema: z.string().regex(ADDRESS, 'expected unix:/path or inet:host:port').optional(),
     description: "deliver: Dovecot's LMTP listener, unix:/path or inet:host:port (postfix-snippets/dovecot.conf)",
   }),
   setting({
@@ -293,5 +296,97 @@ export const SETTINGS = [
       'deliver: run spamc always, never, or unless pgpipe filter (same Unix user) already scanned it ' +
       '(spam_check = no turns it off everywhere)',
     defaultText: 'unless-scanned',
+  }),
+  // ---- serve (the resident LMTP/SMTP service); it also takes every filter and deliver setting above ----
+  setting({
+    key: 'serveProtocol',
+    flag: '--protocol <protocol>',
+    env: 'PGPIPE_SERVE_PROTOCOL',
+    file: 'serve_protocol',
+    scope: 'serve',
+    schema: z.enum(['lmtp', 'smtp']).default('lmtp'),
+    description:
+      'serve: lmtp (delivery proxy in front of Dovecot, per-recipient replies) or smtp (after-queue content ' +
+      'filter that hands mail back to a re-injection smtpd)',
+    defaultText: 'lmtp',
+  }),
+  setting({
+    key: 'serveListen',
+    flag: '--listen <addr>',
+    env: 'PGPIPE_SERVE_LISTEN',
+    file: 'serve_listen',
+    scope: 'serve',
+    schema: z.string().regex(ADDRESS, 'expected unix:/path or inet:host:port').optional(),
+    description: 'serve: where Postfix connects, unix:/path or inet:host:port',
+  }),
+  setting({
+    key: 'serveNext',
+    flag: '--next <addr>',
+    env: 'PGPIPE_SERVE_NEXT',
+    file: 'serve_next',
+    scope: 'serve',
+    schema: z.string().regex(ADDRESS, 'expected unix:/path or inet:host:port').optional(),
+    description:
+      "serve: the next hop, Dovecot's LMTP (--protocol lmtp) or the re-injection smtpd (--protocol smtp), " +
+      'unix:/path or inet:host:port',
+  }),
+  setting({
+    key: 'serveMaxClients',
+    flag: '--max-clients <n>',
+    env: 'PGPIPE_SERVE_MAX_CLIENTS',
+    file: 'serve_max_clients',
+    scope: 'serve',
+    schema: count(1).default(100),
+    description: 'serve: connections at once; one more is answered 421 4.3.2 (Postfix retries)',
+    defaultText: '100',
+  }),
+  setting({
+    key: 'serveMemoryLimit',
+    flag: '--memory-limit <bytes>',
+    env: 'PGPIPE_SERVE_MEMORY_LIMIT',
+    file: 'serve_memory_limit',
+    scope: 'serve',
+    schema: count(1_048_576).default(268_435_456),
+    description:
+      'serve: message bytes held at once (received and being encrypted) by all connections; a message that ' +
+      'would go over it is answered 452 4.3.1 (Postfix retries)',
+    defaultText: '268435456',
+  }),
+  setting({
+    key: 'serveGraceMs',
+    flag: '--grace <ms>',
+    env: 'PGPIPE_SERVE_GRACE',
+    file: 'serve_grace',
+    scope: 'serve',
+    schema: count(0).default(30_000),
+    description: 'serve: on SIGTERM, how long running transactions may take before the rest get 421',
+    defaultText: '30000',
+  }),
+  setting({
+    key: 'serveKeyCacheMs',
+    flag: '--key-cache <ms>',
+    env: 'PGPIPE_SERVE_KEY_CACHE',
+    file: 'serve_key_cache',
+    scope: 'serve',
+    schema: count(0).default(60_000),
+    description:
+      'serve: how long a parsed key text is reused (the row is read for every message, so a changed key ' +
+      'applies at once; this only bounds how late an expiry date is noticed); 0 disables',
+    defaultText: '60000',
+  }),
+  setting({
+    key: 'serveMetrics',
+    flag: '--metrics <addr>',
+    env: 'PGPIPE_SERVE_METRICS',
+    file: 'serve_metrics',
+    scope: 'serve',
+    schema: z
+      .string()
+      .regex(
+        /^inet:(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\]|localhost):\d{1,5}$/,
+        'expected inet:127.0.0.1:PORT (loopback only)',
+      )
+      .optional(),
+    description: 'serve: Prometheus metrics over HTTP on a loopback address, e.g. inet:127.0.0.1:9129 (unset: none)',
   }),
 ] as const satisfies readonly Setting[];
