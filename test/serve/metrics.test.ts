@@ -2,6 +2,8 @@
 // parser enforces: names, escapes, one HELP/TYPE per family before its samples, families in one group, histogram
 // buckets in le order, cumulative, with +Inf equal to _count), and the counts it must carry.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import {
   createServeMetrics,
@@ -210,6 +212,22 @@ describe('serve metrics: the text', () => {
       [...LATENCY_BUCKETS_SECONDS],
       [...LATENCY_BUCKETS_SECONDS].sort((a, b) => a - b),
     );
+  });
+});
+
+// Prometheus's own parser and linter (Debian's `prometheus` package has it), where it is installed.
+const PROMTOOL = process.env.PGPIPE_PROMTOOL ?? '/usr/bin/promtool';
+
+describe('serve metrics: Prometheus reads it', () => {
+  it('promtool check metrics accepts a busy render without a complaint', (t) => {
+    if (!existsSync(PROMTOOL)) return t.skip(`no ${PROMTOOL} (apt-get install prometheus, or set PGPIPE_PROMTOOL)`);
+    const { metrics } = clocked({ keyCache: () => ({ hits: 9, misses: 1, entries: 1 }), bytesHeld: () => 4096 });
+    metrics.transactionStarted().finish('partial', { accepted: 1, rejected: 1 });
+    metrics.transactionStarted().finish('odd"\\\nlabel' as TransactionOutcome);
+    metrics.transactionStarted();
+    const run = spawnSync(PROMTOOL, ['check', 'metrics'], { input: metrics.render(), encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    assert.equal(run.stdout + run.stderr, '', 'no lint findings');
   });
 });
 
