@@ -28,6 +28,9 @@ export interface FrontEndHooks {
     envelope: Envelope | null,
     queueId: string | null,
   ) => void;
+  /** A connection was accepted (greeted) / an accepted one ended. */
+  readonly opened: () => void;
+  readonly closed: () => void;
 }
 
 /** Most recipients one transaction takes (RFC 5321 §4.5.3.1.8 asks for at least 100); more get 452 4.5.3. */
@@ -63,6 +66,7 @@ export function createFrontEnd(hooks: FrontEndHooks): SMTPServer {
   greetAtOnce();
   const lmtp = hooks.protocol === 'lmtp';
   const size = hooks.sizeLimit();
+  const accepted = new Set<string>();
   const server: SMTPServer = new SMTPServer({
     lmtp,
     name: hostname(),
@@ -76,12 +80,17 @@ export function createFrontEnd(hooks: FrontEndHooks): SMTPServer {
     // Only for the queue id in the log (XFORWARD IDENT): the listener is Postfix's alone.
     useXForward: true,
     logger: false,
-    onConnect(_session, callback) {
+    onConnect(session, callback) {
       if (server.connections.size > hooks.maxClients()) {
         hooks.refused('busy', null, null);
         return callback(smtpError(BUSY));
       }
+      accepted.add(session.id);
+      hooks.opened();
       return callback();
+    },
+    onClose(session) {
+      if (accepted.delete(session.id)) hooks.closed();
     },
     onMailFrom(address, _session, callback) {
       // Postfix sends SIZE= when it is advertised: a message that cannot fit now is refused before it is sent.

@@ -12,6 +12,9 @@ import type { Envelope } from '../filter/ports.js';
 import { failure, oneLine } from '../mail-path/outcome.js';
 import { logLine } from '../mail-path/report-lines.js';
 import { createFrontEnd } from './front-end.js';
+import { startMetricsServer, type MetricsServer } from './metrics-http.js';
+import { createServeMetrics, type RecipientCounts, type TransactionOutcome } from './metrics.js';
+import { recipientReplies } from './replies.js';
 import { listenOn } from './listen.js';
 import { MemoryBudget } from './memory-budget.js';
 import { createServiceLog } from './service-log.js';
@@ -58,6 +61,29 @@ function refusedLine(why: 'over-budget' | 'too-big' | 'busy', envelope: Envelope
   return logLine(failure('deferred', 'serve.busy', reasons[why], { recipients, spam: null }), 0, queueId);
 }
 
+/** The metrics' view of one transaction: what each recipient was answered, and the transaction's label. */
+function tally(
+  run: DeliveryRun,
+  recipients: readonly string[],
+): { label: TransactionOutcome; counts: RecipientCounts } {
+  const counts = { accepted: 0, deferred: 0, rejected: 0 };
+  for (const reply of recipientReplies(run, recipients)) {
+    if (reply.code < 300) counts.accepted++;
+    else if (reply.code < 500) counts.deferred++;
+    else counts.rejected++;
+  }
+  const n = recipients.length;
+  const label =
+    counts.accepted === n
+      ? 'delivered'
+      : counts.deferred === n
+        ? 'deferred'
+        : counts.rejected === n
+          ? 'rejected'
+          : 'partial';
+  return { label, counts };
+}
+
 /** Runs the service until a stop signal; resolves once it has shut down. `load` reads the config (again on HUP). */
 export async function runServe(load: () => Config): Promise<void> {
   let config = load();
@@ -68,6 +94,7 @@ export async function runServe(load: () => Config): Promise<void> {
   const shutdown = new AbortController();
   let deps = depsFor(config, store);
   const running = new Set<Promise<DeliveryRun>>();
+  const metrics = createServeMetrics({ keyCache: () => store.cacheStats(), bytesHeld: () => budget.held });
 
   const server = createFrontEnd({
     protocol: config.serveProtocol,
@@ -77,17 +104,27 @@ export async function runServe(load: () => Config): Promise<void> {
     workBytes,
     async run(raw, envelope, queueId) {
       const startedAt = Date.now();
+      const timer = metrics.transactionStarted();
       const transaction = runTransaction(raw, envelope, { config, deps, shutdown: shutdown.signal });
       running.add(transaction);
       try {
         const run = await transaction;
         log.write(logLine(run.outcome, Date.now() - startedAt, queueId));
+        const { label, counts } = tally(run, envelope.recipients);
+        timer.finish(label, counts);
         return run;
       } finally {
+        timer.finish('deferred'); // ignored when already finished
         running.delete(transaction);
       }
     },
-    refused: (why, envelope, queueId) => log.write(refusedLine(why, envelope, queueId)),
+    refused(why, envelope, queueId) {
+      if (why === 'busy') metrics.refusedSaturated();
+      else if (why === 'over-budget') metrics.refusedMemory();
+      log.write(refusedLine(why, envelope, queueId));
+    },
+    opened: () => metrics.connectionOpened(),
+    closed: () => metrics.connectionClosed(),
   });
   server.on('error', (error: Error) => log.write(`serve: connection error (${oneLine(error.message, 200)})`));
 
@@ -108,6 +145,17 @@ export async function runServe(load: () => Config): Promise<void> {
     await store.close();
     throw error;
   }
+  let metricsServer: MetricsServer | null = null;
+  if (config.serveMetrics !== undefined) {
+    try {
+      metricsServer = await startMetricsServer(config.serveMetrics, metrics.render);
+    } catch (error) {
+      server.close();
+      await store.close();
+      throw error;
+    }
+  }
+
   const reload = (): void => {
     try {
       const fresh = load();
@@ -135,6 +183,7 @@ export async function runServe(load: () => Config): Promise<void> {
   shutdown.abort();
   await Promise.allSettled([...running]);
   process.removeListener('SIGHUP', reload);
+  await metricsServer?.close();
   await store.close();
   log.write('serve: stopped');
   log.close();

@@ -12,6 +12,7 @@ import { startPostgres, type PgCluster } from '../helpers/pg-cluster.js';
 import { runCli } from '../helpers/run-cli.js';
 import { seedStore } from '../helpers/seed.js';
 import { startServe, type ServeProcess } from '../helpers/serve-process.js';
+import { freePort } from '../e2e/free-port.js';
 
 const MESSAGE =
   'From: Alice <alice@example.net>\r\nTo: bob@example.org\r\nSubject: secret plans\r\n\r\nmeet at noon\r\n';
@@ -29,6 +30,7 @@ describe('pgpipe serve --protocol lmtp', () => {
   let rotated: TestKey;
   let next: FakeLmtp;
   let serve: ServeProcess;
+  let metricsPort: number;
 
   before(async () => {
     [cluster, bob, rotated] = await Promise.all([
@@ -44,7 +46,11 @@ describe('pgpipe serve --protocol lmtp', () => {
       rcpt: (address) => (address === 'gone@example.org' ? [550, "5.1.1 <gone@example.org> User doesn't exist"] : null),
       data: (address) => (address === 'full@example.org' ? [452, '4.2.2 <full@example.org> Mailbox is full'] : null),
     });
-    serve = await startServe(['--db', cluster.url, '--next', next.address, '--no-spam-check']);
+    metricsPort = await freePort();
+    serve = await startServe([
+      ...['--db', cluster.url, '--next', next.address, '--no-spam-check'],
+      ...['--metrics', `inet:127.0.0.1:${metricsPort}`],
+    ]);
   });
   after(async () => {
     await serve?.stop();
@@ -87,6 +93,16 @@ describe('pgpipe serve --protocol lmtp', () => {
     const armor = parsePgpMime(next.transactions[before]!.data).armor;
     assert.match((await decryptWithGpg(armor, rotated.privateArmored)).toString(), /meet at noon/);
     await assert.rejects(decryptWithGpg(armor, bob.privateArmored), 'the old key must not read it');
+  });
+
+  it('counts transactions and recipients on the metrics endpoint', async () => {
+    await send(serve, ['bob@example.org', 'gone@example.org']);
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const value = (series: string): number => Number(new RegExp(`^${series} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    assert.ok(value('pgpipe_messages_total\\{outcome="delivered"\\}') >= 1, text);
+    assert.ok(value('pgpipe_messages_total\\{outcome="partial"\\}') >= 1, text);
+    assert.ok(value('pgpipe_recipients_total\\{result="rejected"\\}') >= 1, text);
+    assert.equal(value('pgpipe_transactions_in_flight'), 0);
   });
 
   it('defers every recipient with 4xx when the next hop is down', async () => {
