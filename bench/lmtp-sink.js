@@ -1,10 +1,15 @@
 #!/usr/bin/env node
-// LMTP sink for the bench (`pgpipe deliver`'s Dovecot stand-in): smtp-server in LMTP mode on a unix socket, answers
-// 250 for every recipient and discards the message, or with a capture file writes the last one there (the
-// correctness check). It greets at once, as Dovecot does (see below). A process of its own: the bench's timed
-// runs block its event loop. Prints "ready" when up.
-// Usage: node bench/lmtp-sink.js SOCKET [CAPTURE_FILE]
+// LMTP (or SMTP) sink for the bench: the next hop's stand-in. In LMTP mode it is `pgpipe deliver`'s and
+// `pgpipe serve --protocol lmtp`'s Dovecot; with --smtp it is the re-injection smtpd that `pgpipe serve --protocol
+// smtp` hands mail back to (Postfix's 127.0.0.1:10026). smtp-server answers 250 for every recipient and discards
+// the message; with a capture file it writes the last one there (the correctness check), with --samples DIR it
+// keeps every --every'th message as DIR/N.eml (at most 20: the bench decrypts them afterwards). It greets at once,
+// as Dovecot and Postfix's smtpd do (see below). A process of its own: the bench's timed runs block its event loop.
+// Prints "ready ADDRESS" when up (the bound port when given port 0).
+// Usage: node bench/lmtp-sink.js [--smtp] [--samples DIR [--every N]] SOCKET|unix:PATH|inet:HOST:PORT [CAPTURE_FILE]
 import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { SMTPServer } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 
@@ -21,26 +26,61 @@ proto.init = function init() {
   this._setListeners(() => this.connectionReady());
 };
 
-const [socket, capture] = process.argv.slice(2);
-rmSync(socket, { force: true });
+const { values: opts, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    smtp: { type: 'boolean', default: false },
+    samples: { type: 'string' },
+    every: { type: 'string', default: '1' },
+  },
+});
+const [address, capture] = positionals;
+const every = Number(opts.every);
+const MAX_SAMPLES = 20;
+let received = 0;
+let kept = 0;
+
+const lmtp = !opts.smtp;
 const server = new SMTPServer({
-  lmtp: true,
+  lmtp,
   authOptional: true,
   disabledCommands: ['AUTH', 'STARTTLS'],
+  hideSTARTTLS: true,
   logger: false,
   disableReverseLookup: true, // a unix socket has no peer address; Dovecot does not look one up either
   size: 100_000_000,
   onData(stream, session, callback) {
-    const chunks = capture ? [] : null;
+    received += 1;
+    const sample = opts.samples !== undefined && kept < MAX_SAMPLES && received % every === 0;
+    const chunks = capture || sample ? [] : null;
     stream.on('data', (chunk) => chunks?.push(chunk));
     stream.on('end', () => {
-      if (chunks) writeFileSync(capture, Buffer.concat(chunks));
-      callback(
-        null,
-        session.envelope.rcptTo.map(() => '2.0.0 Saved'),
-      );
+      if (capture) writeFileSync(capture, Buffer.concat(chunks));
+      if (sample) {
+        kept += 1;
+        writeFileSync(join(opts.samples, `${received}.eml`), Buffer.concat(chunks));
+      }
+      if (lmtp)
+        callback(
+          null,
+          session.envelope.rcptTo.map(() => '2.0.0 Saved'),
+        );
+      else callback(null, '2.0.0 Ok: queued');
     });
   },
 });
-server.listen(socket, () => process.stdout.write('ready\n'));
+
+function bound() {
+  const where = server.server.address();
+  return typeof where === 'string' ? `unix:${where}` : `inet:${where.address}:${where.port}`;
+}
+
+const inet = /^inet:(.+):(\d+)$/.exec(address);
+const ready = () => process.stdout.write(`ready ${bound()}\n`);
+if (inet) server.listen(Number(inet[2]), inet[1], ready);
+else {
+  const path = address.replace(/^unix:/, '');
+  rmSync(path, { force: true });
+  server.listen(path, ready);
+}
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

@@ -59,7 +59,7 @@ function table(head, rows) {
 /**
  * @param {{ machine, command: string, settings: string, perMessage: object[], throughput: object[] }} results
  */
-export function formatResults({ machine, command, settings, perMessage, throughput, pipeModes = [] }) {
+export function formatResults({ machine, command, settings, perMessage, throughput, pipeModes = [], serve = null }) {
   const perMessageTable = table(
     [
       'Workload',
@@ -161,5 +161,172 @@ when the machine is busy:
 
 ${cpuTable}
 
-${throughput.length === 0 ? '' : throughputSection}`;
+${throughput.length === 0 ? '' : throughputSection}${serve === null ? '' : `\n${formatServe(serve, throughput)}`}`;
+}
+
+const perSecond = (value) => `${value.toFixed(value >= 100 ? 0 : 1)} msg/s`;
+const latency = (value) => (value === null || value === undefined ? '—' : `${value.toFixed(value >= 10 ? 0 : 1)} ms`);
+const perMsg = (ms, n) => (n > 0 && Number.isFinite(ms) ? `${(ms / n).toFixed(2)} ms` : '—');
+const refusals = (p) =>
+  p.failed === 0
+    ? '0'
+    : `${p.failed} (${[...Object.entries(p.codes).filter(([c]) => !c.startsWith('2')), ...Object.entries(p.errors)]
+        .map(([c, n]) => `${c}: ${n}`)
+        .join(', ')})`;
+
+/** The best row of the throughput runs for one system: { value, mode }. */
+function bestOf(throughput, name) {
+  const row = throughput.reduce((a, b) => (b[name] > a[name] ? b : a));
+  return { value: row[name], mode: row.mode };
+}
+
+function formatProfile(profile) {
+  const modules = table(
+    ['Module', 'Self time', 'Share'],
+    profile.modules.map((m) => [m.name, ms(m.ms), `${m.percent.toFixed(1)}%`]),
+  );
+  const functions = table(
+    ['Function', 'Where', 'Self time', 'Share'],
+    profile.functions.map((f) => [
+      `\`${f.name}\``,
+      f.where ? `${f.where}:${f.line}` : '',
+      ms(f.ms),
+      `${f.percent.toFixed(1)}%`,
+    ]),
+  );
+  return `
+### Where serve's time goes (CPU profile)
+
+\`node --cpu-prof\` on the serve process (LMTP wiring, reused connections, ${profile.concurrency} clients,
+${perSecond(profile.perSecond)} under the profiler, ${profile.messages} messages; main from dist/cli.js rather than
+the bundle, so that file names tell the packages apart). Busy ${ms(profile.busyMs)}, idle ${ms(profile.idleMs)}.
+Self time by module, as a share of the busy time:
+
+${modules}
+
+Top functions by self time:
+
+${functions}
+`;
+}
+
+/** The `pgpipe serve` section (bench/serve.js's results; the throughput rows of the same run for the ratios). */
+export function formatServe(serve, throughput) {
+  const { wirings, memory, profile } = serve;
+  const ref = throughput.length > 0 ? bestOf(throughput, 'reference') : null;
+  const filter = throughput.length > 0 ? bestOf(throughput, 'pgpipe') : null;
+  const cols = wirings.map((w) => (w.protocol === 'lmtp' ? 'LMTP wiring (→ LMTP sink)' : 'SMTP wiring (→ SMTP sink)'));
+  const row = (label, f) => [label, ...wirings.map(f)];
+  const target = (ok) => (ok ? 'met' : '**missed**');
+  const headline = table(
+    ['', ...cols],
+    [
+      row(
+        'peak, reused connections (headline)',
+        (w) => `**${perSecond(w.peak.perSecond)}** (${w.peak.concurrency} clients)`,
+      ),
+      row(
+        'peak, a new connection per message',
+        (w) => `${perSecond(w.peakNew.perSecond)} (${w.peakNew.concurrency} clients)`,
+      ),
+      ...(ref === null
+        ? []
+        : [
+            row(`÷ gpgit wrapper at its best (${perSecond(ref.value)}, ${ref.mode}); target ≥ 40x`, (w) => {
+              const r = w.peak.perSecond / ref.value;
+              return `**${ratio(r)}** (${target(r >= 40)})`;
+            }),
+            row(`÷ pgpipe filter at its best (${perSecond(filter.value)}, ${filter.mode})`, (w) =>
+              ratio(w.peak.perSecond / filter.value),
+            ),
+          ]),
+      row(
+        'open loop at half the peak rate',
+        (w) => `${w.half.rate} msg/s offered, ${perSecond(w.half.perSecond)} done`,
+      ),
+      row('… p50 / p99, final dot → last reply; target p99 < 50 ms', (w) => {
+        const ok = w.half.p99 !== null && w.half.p99 < 50;
+        return `${latency(w.half.p50)} / **${latency(w.half.p99)}** (${target(ok)})`;
+      }),
+      row('… p99 from arrival (incl. waiting for a connection)', (w) => latency(w.half.fullP99)),
+      row('… not accepted', (w) => refusals(w.half)),
+      row(
+        'closed loop nearest half the peak: clients, msg/s, p99',
+        (w) => `${w.nearHalf.concurrency}, ${perSecond(w.nearHalf.perSecond)}, ${latency(w.nearHalf.p99)}`,
+      ),
+      row('CPU per message at the peak: serve / sink / load generator', (w) =>
+        [w.peak.cpuMs.serve, w.peak.cpuMs.sink, w.peak.loadCpuMs].map((v) => perMsg(v, w.peak.ok)).join(' / '),
+      ),
+      row('serve peak RSS over the whole sweep (VmHWM)', (w) => mb(w.hwmKb)),
+      row('sink outputs decrypted and compared', (w) => `${w.checked} of ${w.checked} correct`),
+    ],
+  );
+  const sweep = table(
+    ['Wiring', 'Connections', 'Clients', 'Throughput', 'p50', 'p99', 'serve CPU/msg', 'sink CPU/msg', 'Not accepted'],
+    wirings.flatMap((w) =>
+      w.sweep.map((p) => [
+        w.protocol.toUpperCase(),
+        p.reuse ? 'reused (RSET)' : 'new per message',
+        String(p.concurrency),
+        perSecond(p.perSecond),
+        latency(p.p50),
+        latency(p.p99),
+        perMsg(p.cpuMs.serve, p.ok + p.failed),
+        perMsg(p.cpuMs.sink, p.ok + p.failed),
+        refusals(p),
+      ]),
+    ),
+  );
+  const memoryTable = table(
+    [
+      'serve_memory_limit',
+      'Messages at once',
+      'Accepted',
+      '452 4.3.1',
+      'Other',
+      'RSS idle',
+      'Peak RSS (VmHWM)',
+      'Time',
+    ],
+    memory.map((m) => [
+      `${(m.limit / 2 ** 20).toFixed(0)} MiB`,
+      `${m.concurrency} x 20 MB`,
+      String(m.ok),
+      String(m.deferred),
+      m.other === 0 ? '0' : refusals({ ...m, failed: m.other }),
+      mb(m.idleKb),
+      `**${mb(m.hwmKb)}**`,
+      ms(m.elapsedMs),
+    ]),
+  );
+  const profileSection = profile === null ? '' : formatProfile(profile);
+  return `## \`pgpipe serve\` (resident service; 10 KB message, Curve25519 key, no spam check)
+
+\`pgpipe serve\` in both wirings, each in front of bench/lmtp-sink.js (LMTP: Dovecot's stand-in on a unix socket;
+SMTP, \`--smtp\`: the re-injection smtpd's on 127.0.0.1), listening where Postfix would connect (a unix socket for
+LMTP, 127.0.0.1 for SMTP). The load comes from bench/serve-load.js, a separate Node process with a minimal
+pipelined client speaking as Postfix's lmtp/smtp clients do (MAIL, RCPT and DATA pipelined, SIZE= and
+BODY=8BITMIME as advertised); its own CPU is counted below. Each of N clients sends its next message when the last
+was answered (closed loop), for ${ms(serve.timing.durationMs)} after ${ms(serve.timing.warmupMs)} of warm-up; latency
+is from the write of the final dot to the last reply. **The headline uses reused connections**: Postfix keeps
+connections to a busy next hop in its connection cache and sends RSET before each further transaction, as the
+generator does, so that is how a loaded server talks to serve; a new connection per message is Postfix's idle case
+and is shown too. The p99 at half the load is from an open-loop run: Poisson arrivals at half the peak rate for
+${ms(serve.openMs)}, on up to 32 reused connections, so a slow answer shows up in p99 rather than slowing the
+arrivals. The gpgit wrapper and \`pgpipe filter\` figures are the best of their throughput runs above (same run,
+same machine). Serve, the sink and the generator share the machine's cores.
+
+${headline}
+
+All points:
+
+${sweep}
+
+**Memory**: 20 concurrent 20 MB messages (the 20 MB workload, one connection each, SIZE= declared as Postfix
+does), through the LMTP wiring with message_size_limit raised to 50 MB. A message that would take serve past
+serve_memory_limit is answered 452 4.3.1 (Postfix keeps it queued and retries). RSS is serve's own,
+/proc/PID/status VmRSS before the load and VmHWM after it.
+
+${memoryTable}
+${profileSection}`;
 }

@@ -2,21 +2,25 @@
 // `npm run bench`: pgpipe against gpgit's PGP/MIME path (and plain gpg as a floor), side by side and alternating,
 // on synthetic messages, and pgpipe filter/deliver in their Postfix pipe(8) modes; checks every pgpipe output
 // decrypts; prints the tables and writes bench/RESULTS.md.
-// Options: --quick (smoke run, ~30 s on an idle 2-core machine; writes no file unless --out), --iterations N,
-//          --big-iterations N, --messages N, --only NAME[,NAME], --no-throughput, --out FILE, --no-write,
-//          --keep (keep the temp dir), --pgpipe "CMD ARGS" (measure another pgpipe entry, e.g. a snapshot build;
-//          it gets the same arguments as bin/pgpipe; words are split on spaces).
+// Then `pgpipe serve` as a resident service in both wirings (bench/serve.js), in the same run.
+// Options: --quick (smoke run, ~1 min on an idle 2-core machine; writes no file unless --out), --iterations N,
+//          --big-iterations N, --messages N, --only NAME[,NAME] (workloads text-10k, html-200k, attach-20m, and the
+//          sections throughput, serve: `--only serve` runs the serve section alone; any --only writes no file unless
+//          --out), --no-throughput, --no-serve, --profile (profile serve even when every target is met), --out FILE,
+//          --no-write, --keep (keep the temp dir), --pgpipe "CMD ARGS" (measure another pgpipe entry, e.g. a
+//          snapshot build; it gets the same arguments as bin/pgpipe; words are split on spaces).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freezeBuild } from './freeze-build.js';
 import { createKeyrings } from './keyring.js';
 import { median, runAsync, runTimed, GNU_TIME } from './measure.js';
 import { startKeyDatabase } from './postgres.js';
 import { formatResults, machineInfo } from './report.js';
+import { measureServe } from './serve.js';
 import { checkEncrypted } from './verify.js';
 import { WORKLOADS } from './workloads.js';
 
@@ -31,6 +35,8 @@ const { values: opts } = parseArgs({
     messages: { type: 'string' },
     only: { type: 'string' },
     'no-throughput': { type: 'boolean', default: false },
+    'no-serve': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
     out: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
@@ -42,8 +48,13 @@ const iterations = Number(opts.iterations ?? (opts.quick ? 3 : 11));
 const bigIterations = Number(opts['big-iterations'] ?? (opts.quick ? 1 : 5));
 const messages = Number(opts.messages ?? (opts.quick ? 20 : 200));
 const only = opts.only ? opts.only.split(',') : null;
-// RESULTS.md (quoted by the README) only ever holds a full run; a --quick run writes nothing unless --out is given.
-const outFile = opts.out ?? (opts.quick ? null : join(bench, 'RESULTS.md'));
+const SECTIONS = ['throughput', 'serve'];
+const onlySections = only?.filter((name) => SECTIONS.includes(name)) ?? [];
+// --only with workload names alone keeps the throughput section (as before); naming a section runs just those.
+const runThroughput = !opts['no-throughput'] && (onlySections.length === 0 || onlySections.includes('throughput'));
+const runServe = !opts['no-serve'] && (only === null || onlySections.includes('serve'));
+// RESULTS.md (quoted by the README) only ever holds a full run; a --quick or --only run writes nothing unless --out.
+const outFile = opts.out ?? (opts.quick || only ? null : join(bench, 'RESULTS.md'));
 
 class BenchFailure extends Error {}
 
@@ -124,7 +135,7 @@ async function main() {
 
   const perMessage = [];
   for (const workload of WORKLOADS) {
-    if (only && !only.includes(workload.name)) continue;
+    if (onlySections.length > 0 ? !only.includes(workload.name) : only && !only.includes(workload.name)) continue;
     const original = workload.build();
     const input = join(dir, `${workload.name}.eml`);
     writeFileSync(input, original);
@@ -174,16 +185,39 @@ async function main() {
     }
   }
 
-  const { rows: throughput, pipeModes } = opts['no-throughput']
-    ? { rows: [], pipeModes: [] }
-    : await measureThroughput({ keys, secretHome, publicHome });
+  const { rows: throughput, pipeModes } = runThroughput
+    ? await measureThroughput({ keys, secretHome, publicHome })
+    : { rows: [], pipeModes: [] };
+
+  const serve = runServe
+    ? await measureServe({
+        root,
+        bench,
+        dir,
+        env: baseEnv,
+        dbUrl: db.url,
+        key: keys[0],
+        sender: SENDER,
+        secretHome,
+        text10k: WORKLOADS[0].build(),
+        build20m: () => WORKLOADS.find((w) => w.name === 'attach-20m').build(),
+        serveArgv,
+        startSink,
+        track: (stop) => sinks.push({ stop }),
+        log,
+        fail,
+        quick: opts.quick,
+        profile: opts.profile ? 'always' : 'auto',
+        referenceBest: () => (throughput.length > 0 ? Math.max(...throughput.map((r) => r.reference)) : null),
+      })
+    : null;
 
   const machine = machineInfo(root);
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const settings =
     `${iterations} timed runs per small workload, ${bigIterations} for 20 MB, ${messages} messages per throughput run` +
     (opts.pgpipe ? `, pgpipe entry \`${opts.pgpipe}\`` : `; pgpipe starts from ${startPath}`);
-  const text = formatResults({ machine, command, settings, perMessage, throughput, pipeModes });
+  const text = formatResults({ machine, command, settings, perMessage, throughput, pipeModes, serve });
   process.stdout.write(`\n${text}`);
   if (!opts['no-write'] && outFile) {
     writeFileSync(outFile, text);
@@ -192,18 +226,37 @@ async function main() {
   log(`bench: done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
-/** Starts bench/lmtp-sink.js (a separate process: runTimed blocks this event loop) and waits until it listens. */
-async function startSink(socket, capture) {
-  const child = spawn(process.execPath, [join(bench, 'lmtp-sink.js'), socket, ...(capture ? [capture] : [])], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise((resolve, reject) => {
+/**
+ * Starts bench/lmtp-sink.js (a separate process: runTimed blocks this event loop) and waits until it listens.
+ * `flags`: the sink's own (--smtp, --samples DIR, --every N). Resolves with the address it bound and its pid.
+ */
+async function startSink(address, capture, flags = []) {
+  const args = [join(bench, 'lmtp-sink.js'), ...flags, address, ...(capture ? [capture] : [])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const bound = await new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new BenchFailure(`lmtp-sink exited ${code}`)));
-    child.stdout.once('data', () => resolve());
+    child.stdout.once('data', (line) => resolve(/^ready (\S+)/.exec(line.toString())?.[1]));
   });
   child.removeAllListeners('exit');
-  return { stop: () => child.kill('SIGTERM') };
+  const sink = { address: bound, pid: child.pid, stop: () => child.kill('SIGTERM') };
+  sinks.push(sink);
+  return sink;
+}
+
+/**
+ * The argv that runs pgpipe (the frozen build) with node flags (--cpu-prof) in front, or null when --pgpipe named
+ * a command that cannot take them. With `unbundled`, main comes from dist/cli.js rather than the bundle: the same
+ * code once warm, but a profile can then tell the npm packages and pgpipe's own modules apart by file.
+ */
+function serveArgv(nodeFlags, { unbundled = false } = {}) {
+  if (!frozen) return nodeFlags.length === 0 ? pgpipeCommand : null;
+  if (!unbundled) return [process.execPath, ...nodeFlags, frozen.bin];
+  const dist = pathToFileURL(join(dirname(dirname(frozen.bin)), 'dist')).href;
+  const script =
+    `const argv = process.argv.slice(1); const { modeFor } = await import('${dist}/modes.js');` +
+    ` const { main } = await import('${dist}/cli.js'); await main(argv, modeFor(argv));`;
+  return [process.execPath, ...nodeFlags, '--input-type=module', '-e', script];
 }
 
 async function measureThroughput({ keys, secretHome, publicHome }) {
@@ -246,9 +299,8 @@ async function measureThroughput({ keys, secretHome, publicHome }) {
   // Correctness first: what each path hands to sendmail (or LMTP) must decrypt.
   const capture = join(dir, 'captured.eml');
   const sendmailCapture = join(bench, 'sendmail-capture.sh');
-  const captureSink = await startSink(captureSocket, capture);
-  const sink = await startSink(sinkSocket, null);
-  sinks.push(captureSink, sink);
+  await startSink(captureSocket, capture);
+  await startSink(sinkSocket, null);
   for (const [name, argv, env, exact] of [
     ['pgpipe filter', filterArgv(sendmailCapture), { ...baseEnv, BENCH_CAPTURE: capture }, true],
     ['pgpipe deliver', deliverArgv(captureSocket), baseEnv, true],
@@ -294,7 +346,7 @@ async function measureThroughput({ keys, secretHome, publicHome }) {
   );
 
   const rows = [];
-  for (const parallel of [1, 2]) {
+  for (const parallel of [1, 2, 4]) {
     const elapsed = { pgpipe: 0, deliver: 0, reference: 0 };
     const block = Math.max(1, Math.min(25, Math.ceil(messages / 4)));
     let done = 0;

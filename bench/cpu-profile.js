@@ -1,0 +1,72 @@
+// Summarises a V8 CPU profile (`node --cpu-prof`, the .cpuprofile JSON) for the bench: self time by function and
+// by module (an npm package, a pgpipe source file, a Node internal area, or V8's own "(garbage collector)",
+// "(program)"), as shares of the busy time (idle left out). Pure.
+
+/** Where a frame's code lives, coarse enough to say what the time goes to. */
+export function moduleOf(callFrame) {
+  const { url, functionName } = callFrame;
+  if (!url) {
+    if (functionName.startsWith('(')) return functionName; // (garbage collector), (program), (idle), (root)
+    return '(native: V8 builtins and C++ bindings)';
+  }
+  if (url.startsWith('node:')) {
+    const parts = url.slice('node:'.length).split('/');
+    return `node:${parts[0] === 'internal' ? `internal/${parts[1] ?? ''}` : parts[0]}`.replace(/\.js$/, '');
+  }
+  const inPackage = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+  if (inPackage) return inPackage[1];
+  const ours = /\/dist\/(.+)$/.exec(url);
+  if (ours) return `pgpipe ${ours[1].split('/').slice(0, -1).join('/') || ours[1]}`;
+  return url.replace(/^file:\/\//, '');
+}
+
+function shortUrl(url) {
+  if (!url) return '';
+  const inPackage = /\/node_modules\/(.+)$/.exec(url);
+  if (inPackage) return inPackage[1];
+  const ours = /\/dist\/(.+)$/.exec(url);
+  if (ours) return `dist/${ours[1]}`;
+  return url.replace(/^file:\/\//, '');
+}
+
+/**
+ * @param {{ nodes: object[], samples: number[], timeDeltas: number[] }} profile
+ * @returns {{ busyMs: number, idleMs: number, functions: object[], modules: object[] }} top entries, percent of busy
+ */
+export function summariseProfile(profile, top = 15) {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const selfUs = new Map();
+  profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  let idleUs = 0;
+  let busyUs = 0;
+  const functions = new Map();
+  const modules = new Map();
+  for (const [id, us] of selfUs) {
+    const { callFrame } = byId.get(id);
+    if (callFrame.functionName === '(idle)') {
+      idleUs += us;
+      continue;
+    }
+    busyUs += us;
+    const module = moduleOf(callFrame);
+    const name = callFrame.functionName || '(anonymous)';
+    const key = `${name} ${callFrame.url}:${callFrame.lineNumber}`;
+    const entry = functions.get(key) ?? { name, where: shortUrl(callFrame.url), line: callFrame.lineNumber + 1, us: 0 };
+    entry.us += us;
+    functions.set(key, entry);
+    modules.set(module, (modules.get(module) ?? 0) + us);
+  }
+  const share = (us) => (busyUs > 0 ? (us / busyUs) * 100 : 0);
+  return {
+    busyMs: busyUs / 1000,
+    idleMs: idleUs / 1000,
+    functions: [...functions.values()]
+      .sort((a, b) => b.us - a.us)
+      .slice(0, top)
+      .map((f) => ({ ...f, ms: f.us / 1000, percent: share(f.us) })),
+    modules: [...modules.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([name, us]) => ({ name, ms: us / 1000, percent: share(us) })),
+  };
+}
