@@ -1,6 +1,8 @@
 // Summarises a V8 CPU profile (`node --cpu-prof`, the .cpuprofile JSON) for the bench: self time by function and
-// by module (an npm package, a pgpipe source file, a Node internal area, or V8's own "(garbage collector)",
-// "(program)"), as shares of the busy time (idle left out). Pure.
+// by module (an npm package, a pgpipe source directory, a Node internal area, or V8's own "(garbage collector)",
+// "(program)"), as shares of the busy time (idle left out); and by module again with the time of Node's own code
+// (node:* and native: V8 builtins, C++ bindings) charged to the nearest package or pgpipe frame that called it,
+// which says who asked for it (a callback Node runs from the event loop has no such caller and stays as it is). Pure.
 
 /** Where a frame's code lives, coarse enough to say what the time goes to. */
 export function moduleOf(callFrame) {
@@ -35,12 +37,22 @@ function shortUrl(url) {
  */
 export function summariseProfile(profile, top = 15) {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const ownCode = (url) => url.includes('/node_modules/') || url.includes('/dist/');
+  /** The nearest frame at or above `id` in a package or in pgpipe: who called into Node; null when nobody did. */
+  const caller = (id) => {
+    for (let at = id; at !== undefined; at = parent.get(at))
+      if (ownCode(byId.get(at).callFrame.url)) return byId.get(at);
+    return null;
+  };
   const selfUs = new Map();
   profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
   let idleUs = 0;
   let busyUs = 0;
   const functions = new Map();
   const modules = new Map();
+  const charged = new Map();
   for (const [id, us] of selfUs) {
     const { callFrame } = byId.get(id);
     if (callFrame.functionName === '(idle)') {
@@ -55,7 +67,16 @@ export function summariseProfile(profile, top = 15) {
     entry.us += us;
     functions.set(key, entry);
     modules.set(module, (modules.get(module) ?? 0) + us);
+    const nodeOwn = !ownCode(callFrame.url) && !callFrame.functionName.startsWith('(');
+    const asker = nodeOwn ? caller(id) : null;
+    const payer = asker === null ? module : moduleOf(asker.callFrame);
+    charged.set(payer, (charged.get(payer) ?? 0) + us);
   }
+  const ranked = (map) =>
+    [...map.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([name, us]) => ({ name, ms: us / 1000, percent: share(us) }));
   const share = (us) => (busyUs > 0 ? (us / busyUs) * 100 : 0);
   return {
     busyMs: busyUs / 1000,
@@ -64,9 +85,7 @@ export function summariseProfile(profile, top = 15) {
       .sort((a, b) => b.us - a.us)
       .slice(0, top)
       .map((f) => ({ ...f, ms: f.us / 1000, percent: share(f.us) })),
-    modules: [...modules.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, top)
-      .map(([name, us]) => ({ name, ms: us / 1000, percent: share(us) })),
+    modules: ranked(modules),
+    charged: ranked(charged),
   };
 }

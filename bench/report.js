@@ -182,8 +182,18 @@ function bestOf(throughput, name) {
 
 function formatProfile(profile) {
   const modules = table(
-    ['Module', 'Self time', 'Share'],
-    profile.modules.map((m) => [m.name, ms(m.ms), `${m.percent.toFixed(1)}%`]),
+    ['Module', 'Self time', 'Share', "Module (Node's own code charged to its caller)", 'Time', 'Share'],
+    profile.modules.map((m, i) => {
+      const c = profile.charged[i];
+      return [
+        m.name,
+        ms(m.ms),
+        `${m.percent.toFixed(1)}%`,
+        c?.name ?? '',
+        c ? ms(c.ms) : '',
+        c ? `${c.percent.toFixed(1)}%` : '',
+      ];
+    }),
   );
   const functions = table(
     ['Function', 'Where', 'Self time', 'Share'],
@@ -199,8 +209,10 @@ function formatProfile(profile) {
 
 \`node --cpu-prof\` on the serve process (LMTP wiring, reused connections, ${profile.concurrency} clients,
 ${perSecond(profile.perSecond)} under the profiler, ${profile.messages} messages; main from dist/cli.js rather than
-the bundle, so that file names tell the packages apart). Busy ${ms(profile.busyMs)}, idle ${ms(profile.idleMs)}.
-Self time by module, as a share of the busy time:
+the bundle, so that file names tell the packages apart). Busy ${ms(profile.busyMs)}, idle ${ms(profile.idleMs)}
+(${perMsg(profile.busyMs, profile.messages)} of CPU per message, start-up included). Self time by module, as a
+share of the busy time; on the right the same with the time spent in Node's own code (node:* modules, V8 builtins,
+C++ bindings) charged to the package or pgpipe module that called it, which says who asked for the work:
 
 ${modules}
 
@@ -282,7 +294,7 @@ export function formatServe(serve, throughput) {
       'serve_memory_limit',
       'Messages at once',
       'Accepted',
-      '452 4.3.1',
+      '452 4.3.1: at MAIL FROM / after the dot',
       'Other',
       'RSS idle',
       'Peak RSS (VmHWM)',
@@ -292,7 +304,7 @@ export function formatServe(serve, throughput) {
       `${(m.limit / 2 ** 20).toFixed(0)} MiB`,
       `${m.concurrency} x 20 MB`,
       String(m.ok),
-      String(m.deferred),
+      `${m.deferred}: ${m.beforeData} / ${m.deferred - m.beforeData}`,
       m.other === 0 ? '0' : refusals({ ...m, failed: m.other }),
       mb(m.idleKb),
       `**${mb(m.hwmKb)}**`,
@@ -314,7 +326,9 @@ generator does, so that is how a loaded server talks to serve; a new connection 
 and is shown too. The p99 at half the load is from an open-loop run: Poisson arrivals at half the peak rate for
 ${ms(serve.openMs)}, on up to 32 reused connections, so a slow answer shows up in p99 rather than slowing the
 arrivals. The gpgit wrapper and \`pgpipe filter\` figures are the best of their throughput runs above (same run,
-same machine). Serve, the sink and the generator share the machine's cores.
+same machine). Serve, the sink and the generator share the machine's cores; the 1-minute load average was
+${serve.loadavg[0].toFixed(1)} when this section started and ${serve.loadavg[1].toFixed(1)} when it ended (2 cores:
+whatever else ran on the machine took its share too).
 
 ${headline}
 

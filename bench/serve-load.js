@@ -108,7 +108,10 @@ class Session {
     const envelope = await this.replies((rset ? 1 : 0) + 1 + recipients.length + 1);
     const data = envelope.pop();
     const refused = envelope.find((r) => r.code >= 400);
-    if (data.code !== 354) return { ...(refused ?? data), text: (refused ?? data).lines[0], latencyMs: null };
+    if (data.code !== 354) {
+      const first = refused ?? data;
+      return { code: first.code, text: first.lines[0], latencyMs: null, beforeData: true };
+    }
     // Only recipients accepted at RCPT TO get a reply after the dot (LMTP).
     const accepted = lmtp ? envelope.slice(rset ? 2 : 1).filter((r) => r.code < 300).length : 1;
     const end = now();
@@ -129,7 +132,7 @@ class Session {
 
 // latencies: final dot → last reply; fullMs: from when the message was due (open loop: its arrival, including any
 // wait for a free connection and a new connection's greeting; closed loop: the transaction's start) to its last reply.
-const results = { latencies: [], fullMs: [], codes: {}, ok: 0, failed: 0, errors: {} };
+const results = { latencies: [], fullMs: [], codes: {}, ok: 0, failed: 0, beforeData: 0, errors: {} };
 let counting = false;
 
 function record(outcome, fullMs) {
@@ -139,7 +142,10 @@ function record(outcome, fullMs) {
     results.ok += 1;
     results.latencies.push(outcome.latencyMs);
     results.fullMs.push(fullMs);
-  } else results.failed += 1;
+  } else {
+    results.failed += 1;
+    if (outcome.beforeData) results.beforeData += 1; // refused before the message was sent (MAIL FROM SIZE=)
+  }
   if (key) results.codes[key] = (results.codes[key] ?? 0) + 1;
 }
 
@@ -320,6 +326,7 @@ process.stdout.write(
   `${JSON.stringify({
     ok: results.ok,
     failed: results.failed,
+    beforeData: results.beforeData,
     codes: results.codes,
     errors: results.errors,
     elapsedMs,
