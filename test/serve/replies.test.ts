@@ -71,7 +71,7 @@ describe('serve replies (LMTP: per recipient)', () => {
     ]) {
       const [answer] = recipientReplies(run(outcome, []), ['a@x']);
       assert.equal(answer?.code, 451);
-      assert.equal(answer?.enhanced, outcome.kind === 'delivered' ? '' : outcome.dsn);
+      assert.equal(answer?.enhanced, outcome.dsn);
       assert.match(answer?.enhanced ?? '', /^4\./);
     }
   });
