@@ -3,6 +3,10 @@
 // test runs the real inspectKeys on a real key.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { generateKey, type PublicKey } from 'openpgp';
+import { isPgpipeError } from '../../src/errors.js';
+import { encryptPayload } from '../../src/keys/encrypt-payload.js';
+import { inspectKeys } from '../../src/keys/inspect-keys.js';
 import { createReportCache, type ReportCacheOptions } from '../../src/keys/report-cache.js';
 import type { KeyReport } from '../../src/keys/types.js';
 import { makeKey } from '../helpers/keys.js';
@@ -187,5 +191,29 @@ describe('report cache', () => {
     assert.equal(first[0]?.usable, true);
     assert.equal(second, first);
     assert.deepEqual(cache.stats(), { hits: 1, misses: 1, entries: 1 });
+  });
+
+  it('a stale verdict (a subkey expired since the parse) fails at encryption, so the mail waits', async () => {
+    // The report carries only the primary key's expiry; an encryption subkey's expiry within the lifetime is
+    // what the cache can miss. OpenPGP.js checks the subkey again when it encrypts (at the current time).
+    const { publicKey } = await generateKey({
+      type: 'ecc',
+      curve: 'curve25519Legacy',
+      userIDs: [{ email: 'brief@example.org' }],
+      subkeys: [{ keyExpirationTime: 2 }],
+      format: 'armored',
+    });
+    const cache = createReportCache({ ttlMs: 60_000 });
+    const [parsed] = await cache.inspect(publicKey, new Date());
+    assert.equal(parsed?.usable, true);
+    await new Promise((resolve) => setTimeout(resolve, 3_100));
+    const [stale] = await cache.inspect(publicKey, new Date());
+    assert.equal(stale, parsed, 'the cached verdict, still "usable"');
+    assert.equal((await inspectKeys(publicKey, new Date()))[0]?.usable, false, 'a fresh parse knows better');
+    const error = await encryptPayload(Buffer.from('secret'), [stale?.key as PublicKey]).then(
+      () => assert.fail('encrypted to an expired subkey'),
+      (e: unknown) => e,
+    );
+    assert.ok(isPgpipeError(error) && error.code === 'encrypt.failed' && error.temporary, String(error));
   });
 });
