@@ -2,7 +2,9 @@
 // Key lookup cost inside one process: today's open-a-connection-per-lookup (createKeyLookup, what filter/deliver
 // do once per message) against serve's warm store (pool + memo of parsed keys), and the pool without the memo, for
 // one recipient with a Curve25519 key and one with RSA-4096, on a throwaway PostgreSQL on a unix socket.
-// Usage: node bench/key-lookup.js [--lookups 200]. Prints medians and p90 in ms; writes nothing.
+// Usage: node bench/key-lookup.js [--lookups 200] [--concurrency 8]. Prints medians and p90 in ms of sequential
+// lookups, then lookups per second with --concurrency in flight (the test cluster allows 20 connections); writes
+// nothing.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -11,8 +13,11 @@ import { median } from './measure.js';
 import { startKeyDatabase } from './postgres.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const { values: opts } = parseArgs({ options: { lookups: { type: 'string', default: '200' } } });
+const { values: opts } = parseArgs({
+  options: { lookups: { type: 'string', default: '200' }, concurrency: { type: 'string', default: '8' } },
+});
 const lookups = Number(opts.lookups);
+const concurrency = Number(opts.concurrency);
 
 const { tsImport } = await import('tsx/esm/api');
 const load = (path) => tsImport(join(root, path), import.meta.url);
@@ -50,23 +55,38 @@ async function time(lookup, email) {
   return { median: median(samples), p90: samples[Math.floor(samples.length * 0.9)] };
 }
 
+/** Lookups per second with `concurrency` lookups in flight, over `lookups * 2` lookups in all. */
+async function rate(lookup, email) {
+  let left = lookups * 2;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (left-- > 0) await lookup.lookup([email], signal);
+    }),
+  );
+  return (lookups * 2) / ((performance.now() - started) / 1000);
+}
+
+const cold = async () => ({ keys: createKeyLookup(config(0)), cacheStats: () => null, close: async () => undefined });
+const ways = [
+  ['cold: connection per lookup (filter/deliver)', cold],
+  ['warm: pool, no key cache (serve_key_cache = 0)', () => openWarmStore(config(0))],
+  ['warm: pool + key cache (serve default)', () => openWarmStore(config(60_000))],
+];
 try {
-  const warm = await openWarmStore(config(60_000));
-  const poolOnly = await openWarmStore(config(0));
-  const ways = [
-    ['cold: connection per lookup (filter/deliver)', createKeyLookup(config(0))],
-    ['warm: pool, no key cache (serve_key_cache = 0)', poolOnly.keys],
-    ['warm: pool + key cache (serve default)', warm.keys],
-  ];
-  console.log(`${lookups} sequential lookups each; ms per lookup (median / p90)`);
+  console.log(`${lookups} sequential lookups each: ms per lookup (median / p90); then ${concurrency} in flight`);
   for (const recipient of recipients) {
-    for (const [name, lookup] of ways) {
-      const { median: m, p90 } = await time(lookup, recipient.email);
-      console.log(`${recipient.label.padEnd(11)} ${name.padEnd(48)} ${m.toFixed(3).padStart(7)} / ${p90.toFixed(3)}`);
+    for (const [name, open] of ways) {
+      // One store at a time, closed before the next: the test cluster's max_connections is 20.
+      const store = await open();
+      const { median: m, p90 } = await time(store.keys, recipient.email);
+      const perSecond = await rate(store.keys, recipient.email);
+      const stats = store.cacheStats();
+      await store.close();
+      const line = `${recipient.label.padEnd(11)} ${name.padEnd(48)} ${m.toFixed(3).padStart(7)} / ${p90.toFixed(3)}`;
+      console.log(`${line}  ${Math.round(perSecond)}/s${stats === null ? '' : ` cache ${JSON.stringify(stats)}`}`);
     }
   }
-  console.log('key cache:', JSON.stringify(warm.cacheStats()));
-  await Promise.all([warm.close(), poolOnly.close()]);
 } finally {
   await db.stop();
 }

@@ -36,6 +36,9 @@ export async function openWarmStore(config: Config): Promise<WarmStore> {
     throw permanent('config.invalid', 'serve needs PostgreSQL: set database_url (or --db)');
   }
   const db = createPgPool(config.databaseUrl, config.dbTimeoutMs, POOL_SIZE);
+  // The first connection now, so the first message does not wait for it; a server that is down is the lookups'
+  // to report (db.unavailable), not a reason to refuse to start.
+  void db.query('SELECT 1').catch(() => undefined);
   const cache = createReportCache({ ttlMs: config.serveKeyCacheMs });
   const keysFor = (addressing: Pick<Config, 'recipientDelimiter' | 'localDomains'>): KeyLookup =>
     createWarmKeyLookup(addressing, db, cache.inspect);

@@ -169,4 +169,25 @@ describe('warm store', () => {
     }
     assert.deepEqual(await lookup('steady@example.org'), [key.fingerprint]);
   });
+
+  it('opens while PostgreSQL is down (no crash, lookups defer) and serves once it is up', async () => {
+    const key = await makeKey({ kind: 'curve25519', email: 'steady@example.org' });
+    await cluster.stopServer();
+    let early: WarmStore | null = null;
+    try {
+      const config = loadConfig({ flags: { databaseUrl: cluster.url }, env: {}, configPath: '/dev/null' });
+      early = await openWarmStore(config);
+      const down = await early.keys.lookup(['steady@example.org'], signal).then(
+        () => assert.fail('no lookup without the server'),
+        (e: unknown) => e,
+      );
+      assert.ok(isPgpipeError(down) && down.code === 'db.unavailable', String(down));
+      await cluster.startServer();
+      const state = (await early.keys.lookup(['steady@example.org'], signal)).get('steady@example.org');
+      assert.deepEqual(fingerprintsOf(state), [key.fingerprint]);
+    } finally {
+      await cluster.startServer().catch(() => undefined);
+      await early?.close();
+    }
+  });
 });
