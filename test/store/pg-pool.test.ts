@@ -69,6 +69,10 @@ describe('pg-pool', () => {
     } finally {
       await db.close();
     }
+    // A backend leaves pg_stat_activity a moment after its client has gone.
+    for (let i = 0; i < 50 && (await serverSideConnections(cluster)) > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     assert.equal(await serverSideConnections(cluster), 0, 'close() ends every connection');
   });
 
