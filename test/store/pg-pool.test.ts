@@ -178,6 +178,20 @@ describe('pg-pool', () => {
     }
   });
 
+  it('gives up on a backend that stops answering and hands that connection out no more', async () => {
+    const db = createPgPool(cluster.url, 300, 1);
+    const frozen = await backendPid(db);
+    process.kill(frozen, 'SIGSTOP'); // no statement_timeout can fire server-side: the client-side timeout must
+    try {
+      await rejectsUnavailable(db.query('SELECT $1::text', [SECRET]), /query read timeout/);
+      const next = await backendPid(db);
+      assert.ok(next > 0 && next !== frozen, 'a fresh connection');
+    } finally {
+      process.kill(frozen, 'SIGCONT');
+      await db.close();
+    }
+  });
+
   it('waits at most the timeout for a free connection when all are busy', async () => {
     const db = createPgPool(cluster.url, 400, 1);
     try {
