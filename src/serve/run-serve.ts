@@ -36,7 +36,7 @@ function required(config: Config): { listen: string; next: string } {
 function depsFor(config: Config, store: WarmStore): DeliverDeps {
   const { encryptor, now } = createFilterDeps(config);
   return {
-    keys: store.keys,
+    keys: store.keysFor(config),
     spamc: createSpamc(config),
     encryptor,
     now,
@@ -161,7 +161,7 @@ export async function runServe(load: () => Config): Promise<void> {
   const reload = (): void => {
     try {
       const fresh = load();
-      const fixed = ['serveListen', 'serveProtocol', 'databaseUrl', 'log'] as const;
+      const fixed = ['serveListen', 'serveProtocol', 'databaseUrl', 'dbTimeoutMs', 'serveKeyCacheMs', 'log'] as const;
       const ignored = fixed.filter((key) => fresh[key] !== config[key]);
       config = fresh;
       deps = depsFor(config, store);
