@@ -180,6 +180,28 @@ function bestOf(throughput, name) {
   return { value: row[name], mode: row.mode };
 }
 
+/** What the memory rows say about the bound: the cost of one message, and the peak against the limit. */
+function memoryNote(memory) {
+  const lines = [];
+  const one = memory.find((m) => m.concurrency === 1 && m.ok === 1);
+  if (one) {
+    const cost = (one.hwmKb - one.idleKb) * 1024;
+    lines.push(
+      `One ${(one.messageBytes / 1e6).toFixed(1)} MB message alone raised serve's RSS by ${mb(cost / 1024)}, ` +
+        `${(cost / one.messageBytes).toFixed(1)}x its size (the budget reserves 3x: the message and twice it for ` +
+        `the work).`,
+    );
+  }
+  for (const m of memory.filter((row) => row.concurrency > 1)) {
+    const above = (m.hwmKb - m.idleKb) * 1024;
+    lines.push(
+      `${m.concurrency} at ${(m.limit / 2 ** 20).toFixed(0)} MiB: peak ${mb(above / 1024)} above idle, ` +
+        `${(above / m.limit).toFixed(2)}x the limit, ${m.ok} accepted at once.`,
+    );
+  }
+  return lines.length === 0 ? '' : `\n${lines.map((line) => `- ${line}`).join('\n')}\n`;
+}
+
 function formatProfile(profile) {
   const modules = table(
     ['Module', 'Self time', 'Share', "Module (Node's own code charged to its caller)", 'Time', 'Share'],
@@ -342,5 +364,6 @@ serve_memory_limit is answered 452 4.3.1 (Postfix keeps it queued and retries). 
 /proc/PID/status VmRSS before the load and VmHWM after it.
 
 ${memoryTable}
+${memoryNote(memory)}
 ${profileSection}`;
 }

@@ -325,6 +325,7 @@ const full = results.fullMs.sort((a, b) => a - b);
 process.stdout.write(
   `${JSON.stringify({
     ok: results.ok,
+    messageBytes: body.length,
     failed: results.failed,
     beforeData: results.beforeData,
     codes: results.codes,
