@@ -336,21 +336,24 @@ export function formatServe(serve, throughput) {
   const profileSection = profile === null ? '' : formatProfile(profile);
   return `## \`pgpipe serve\` (resident service; 10 KB message, Curve25519 key, no spam check)
 
-\`pgpipe serve\` in both wirings, each in front of bench/lmtp-sink.js (LMTP: Dovecot's stand-in on a unix socket;
-SMTP, \`--smtp\`: the re-injection smtpd's on 127.0.0.1), listening where Postfix would connect (a unix socket for
-LMTP, 127.0.0.1 for SMTP). The load comes from bench/serve-load.js, a separate Node process with a minimal
-pipelined client speaking as Postfix's lmtp/smtp clients do (MAIL, RCPT and DATA pipelined, SIZE= and
-BODY=8BITMIME as advertised); its own CPU is counted below. Each of N clients sends its next message when the last
-was answered (closed loop), for ${ms(serve.timing.durationMs)} after ${ms(serve.timing.warmupMs)} of warm-up; latency
-is from the write of the final dot to the last reply. **The headline uses reused connections**: Postfix keeps
-connections to a busy next hop in its connection cache and sends RSET before each further transaction, as the
-generator does, so that is how a loaded server talks to serve; a new connection per message is Postfix's idle case
-and is shown too. The p99 at half the load is from an open-loop run: Poisson arrivals at half the peak rate for
-${ms(serve.openMs)}, on up to 32 reused connections, so a slow answer shows up in p99 rather than slowing the
-arrivals. The gpgit wrapper and \`pgpipe filter\` figures are the best of their throughput runs above (same run,
-same machine). Serve, the sink and the generator share the machine's cores; the 1-minute load average was
-${serve.loadavg[0].toFixed(1)} when this section started and ${serve.loadavg[1].toFixed(1)} when it ended (2 cores:
-whatever else ran on the machine took its share too).
+- **Wirings**: \`pgpipe serve\` listens where Postfix would connect (LMTP: a unix socket; SMTP: 127.0.0.1) and
+  hands each message to bench/lmtp-sink.js (LMTP: Dovecot's stand-in, on a unix socket; SMTP, \`--smtp\`: the
+  re-injection smtpd's, on 127.0.0.1), which answers 250 and keeps a sample that is decrypted and compared.
+- **Load**: bench/serve-load.js, a separate Node process with a small pipelined client that speaks as Postfix's
+  lmtp/smtp clients do (MAIL, RCPT and DATA pipelined; SIZE= and BODY=8BITMIME when offered); its CPU is shown.
+  Closed loop: each of N clients sends its next message when the last one was answered, for
+  ${ms(serve.timing.durationMs)} after ${ms(serve.timing.warmupMs)} not counted (and serve warmed up first).
+  Latency runs from the write of the final dot to the last reply.
+- **The headline uses reused connections**: Postfix keeps its connections to a busy next hop in its connection
+  cache (lmtp/smtp_connection_cache_on_demand) and sends RSET before it reuses one, as the generator does; under
+  load that is how Postfix talks to serve. A new connection per message (Postfix when idle) is shown too.
+- **p99 at half the load**: an open-loop run, Poisson arrivals at half the headline peak rate for
+  ${ms(serve.openMs)} on up to 32 reused connections, so a slow answer shows in p99 instead of slowing the arrivals.
+- **Comparison**: the gpgit wrapper and \`pgpipe filter\` at the best of their throughput runs above (same run, same
+  machine).
+- **Machine**: serve, the sink and the generator share the 2 cores; the 1-minute load average was
+  ${serve.loadavg[0].toFixed(1)} when this section started and ${serve.loadavg[1].toFixed(1)} when it ended (what
+  else ran on the machine took its share too). serve runs JavaScript on one thread: its CPU per message bounds it.
 
 ${headline}
 
@@ -358,10 +361,10 @@ All points:
 
 ${sweep}
 
-**Memory**: 20 concurrent 20 MB messages (the 20 MB workload, one connection each, SIZE= declared as Postfix
-does), through the LMTP wiring with message_size_limit raised to 50 MB. A message that would take serve past
-serve_memory_limit is answered 452 4.3.1 (Postfix keeps it queued and retries). RSS is serve's own,
-/proc/PID/status VmRSS before the load and VmHWM after it.
+**Memory**: 20 MB messages (the 20 MB workload), all at once on one connection each, SIZE= declared as Postfix
+does, through the LMTP wiring with message_size_limit raised to 50 MB. A message that would take serve past
+serve_memory_limit is answered 452 4.3.1 (Postfix keeps it queued and retries). RSS is serve's own, a fresh
+process for each row: /proc/PID/status VmRSS before the load, VmHWM after it.
 
 ${memoryTable}
 ${memoryNote(memory)}
