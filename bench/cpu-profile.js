@@ -35,7 +35,7 @@ function shortUrl(url) {
  * @param {{ nodes: object[], samples: number[], timeDeltas: number[] }} profile
  * @returns {{ busyMs: number, idleMs: number, functions: object[], modules: object[] }} top entries, percent of busy
  */
-export function summariseProfile(profile, top = 15) {
+export function summariseProfile(profile, { top = 15, windowUs = null } = {}) {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
@@ -47,7 +47,17 @@ export function summariseProfile(profile, top = 15) {
     return null;
   };
   const selfUs = new Map();
-  profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  // Sample times are on V8's monotonic clock (CLOCK_MONOTONIC on Linux, as process.hrtime): with a window, only the
+  // samples inside it count (the load's measured stretch, without start-up and warm-up).
+  let at = profile.startTime;
+  let inWindow = 0;
+  profile.samples.forEach((id, i) => {
+    const delta = profile.timeDeltas[i] ?? 0;
+    at += delta;
+    if (windowUs !== null && (at < windowUs[0] || at > windowUs[1])) return;
+    inWindow += 1;
+    selfUs.set(id, (selfUs.get(id) ?? 0) + delta);
+  });
   let idleUs = 0;
   let busyUs = 0;
   const functions = new Map();
@@ -79,6 +89,7 @@ export function summariseProfile(profile, top = 15) {
       .map(([name, us]) => ({ name, ms: us / 1000, percent: share(us) }));
   const share = (us) => (busyUs > 0 ? (us / busyUs) * 100 : 0);
   return {
+    samples: inWindow,
     busyMs: busyUs / 1000,
     idleMs: idleUs / 1000,
     functions: [...functions.values()]

@@ -226,15 +226,26 @@ function formatProfile(profile) {
       `${f.percent.toFixed(1)}%`,
     ]),
   );
+  const why =
+    profile.kind === 'throughput'
+      ? 'at the peak of the wiring with the lowest one: what each message costs'
+      : 'in the open loop at half the peak, in the wiring with the worst p99: what runs while answers wait';
+  const counted = profile.windowed
+    ? 'the measured window only (not start-up or warm-up)'
+    : 'the whole run, start-up and warm-up included (the clocks did not line up)';
   return `
-### Where serve's time goes (CPU profile)
+### Where serve's time goes: ${profile.kind} profile
 
-\`node --cpu-prof\` on the serve process (LMTP wiring, reused connections, ${profile.concurrency} clients,
-${perSecond(profile.perSecond)} under the profiler, ${profile.messages} messages; main from dist/cli.js rather than
-the bundle, so that file names tell the packages apart). Busy ${ms(profile.busyMs)}, idle ${ms(profile.idleMs)}
-(${perMsg(profile.busyMs, profile.messages)} of CPU per message, start-up included). Self time by module, as a
-share of the busy time; on the right the same with the time spent in Node's own code (node:* modules, V8 builtins,
-C++ bindings) charged to the package or pgpipe module that called it, which says who asked for the work:
+\`node --cpu-prof\` on serve ${why}.
+- Run: ${profile.protocol.toUpperCase()} wiring, reused connections, ${profile.how}; ${perSecond(profile.perSecond)},
+  p99 ${latency(profile.p99)} under the profiler; ${profile.messages} messages.
+- Counted: ${counted}; main from dist/cli.js rather than the bundle, so that file names tell the packages apart.
+- Main thread: busy ${ms(profile.busyMs)}, idle ${ms(profile.idleMs)}; ${perMsg(profile.busyMs, profile.messages)}
+  per message.
+
+By module, as a share of the busy time: self time on the left; on the right, the time in Node's own code (node:*
+modules, V8 builtins, C++ bindings) charged to the package or pgpipe module that called it, which says who asked for
+the work:
 
 ${modules}
 
@@ -246,7 +257,7 @@ ${functions}
 
 /** The `pgpipe serve` section (bench/serve.js's results; the throughput rows of the same run for the ratios). */
 export function formatServe(serve, throughput) {
-  const { wirings, memory, profile } = serve;
+  const { wirings, memory, profiles } = serve;
   const ref = throughput.length > 0 ? bestOf(throughput, 'reference') : null;
   const filter = throughput.length > 0 ? bestOf(throughput, 'pgpipe') : null;
   const cols = wirings.map((w) => (w.protocol === 'lmtp' ? 'LMTP wiring (→ LMTP sink)' : 'SMTP wiring (→ SMTP sink)'));
@@ -268,11 +279,12 @@ export function formatServe(serve, throughput) {
         : [
             row(`÷ gpgit wrapper at its best (${perSecond(ref.value)}, ${ref.mode}); target ≥ 40x`, (w) => {
               const r = w.peak.perSecond / ref.value;
-              return `**${ratio(r)}** (${target(r >= 40)})`;
+              return `**${r.toFixed(r >= 10 ? 0 : 2)}x** (${target(r >= 40)})`;
             }),
-            row(`÷ pgpipe filter at its best (${perSecond(filter.value)}, ${filter.mode})`, (w) =>
-              ratio(w.peak.perSecond / filter.value),
-            ),
+            row(`÷ pgpipe filter at its best (${perSecond(filter.value)}, ${filter.mode})`, (w) => {
+              const r = w.peak.perSecond / filter.value;
+              return `${r.toFixed(r >= 10 ? 0 : 2)}x`;
+            }),
           ]),
       row(
         'open loop at half the peak rate',
@@ -333,7 +345,7 @@ export function formatServe(serve, throughput) {
       ms(m.elapsedMs),
     ]),
   );
-  const profileSection = profile === null ? '' : formatProfile(profile);
+  const profileSection = profiles.map(formatProfile).join('');
   return `## \`pgpipe serve\` (resident service; 10 KB message, Curve25519 key, no spam check)
 
 - **Wirings**: \`pgpipe serve\` listens where Postfix would connect (LMTP: a unix socket; SMTP: 127.0.0.1) and

@@ -304,10 +304,13 @@ function processCpuMs(pid) {
 }
 
 let watched = null;
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 function watchStart() {
+  results.windowUs = [monotonicUs(), null];
   watched = Object.entries(config.watch ?? {}).map(([name, pid]) => [name, pid, processCpuMs(pid)]);
 }
 function watchEnd() {
+  if (results.windowUs) results.windowUs[1] = monotonicUs();
   results.watchCpuMs = Object.fromEntries((watched ?? []).map(([name, pid, ms]) => [name, processCpuMs(pid) - ms]));
 }
 
@@ -339,6 +342,7 @@ process.stdout.write(
     fullP99: percentile(full, 99),
     loadCpuMs: results.cpuMs ?? null,
     cpuMs: results.watchCpuMs ?? {},
+    windowUs: results.windowUs ?? null, // the counted window on CLOCK_MONOTONIC (V8's profile clock), in µs
     arrivals: results.arrivals ?? null,
   })}\n`,
 );
