@@ -48,6 +48,8 @@ const server = new SMTPServer({
   hideSTARTTLS: true,
   logger: false,
   disableReverseLookup: true, // a unix socket has no peer address; Dovecot does not look one up either
+  // The re-injection smtpd takes XFORWARD from loopback (smtpd_authorized_xforward_hosts, FILTER_README).
+  useXForward: opts.smtp,
   size: 100_000_000,
   onData(stream, session, callback) {
     received += 1;

@@ -267,13 +267,17 @@ export function formatServe(serve, throughput) {
     ['', ...cols],
     [
       row(
-        'peak, reused connections (headline)',
+        'peak, reused connections, at most as many clients as Postfix opens (headline)',
         (w) => `**${perSecond(w.peak.perSecond)}** (${w.peak.concurrency} clients)`,
       ),
       row(
-        'peak, a new connection per message',
+        '… with a new connection per message',
         (w) => `${perSecond(w.peakNew.perSecond)} (${w.peakNew.concurrency} clients)`,
       ),
+      row('… best point of the sweep, any number of clients', (w) => {
+        const p = w.peakAny;
+        return `${perSecond(p.perSecond)} (${p.concurrency} clients, ${p.reuse ? 'reused' : 'new'})`;
+      }),
       ...(ref === null
         ? []
         : [
@@ -355,12 +359,15 @@ export function formatServe(serve, throughput) {
   lmtp/smtp clients do (MAIL, RCPT and DATA pipelined; SIZE= and BODY=8BITMIME when offered); its CPU is shown.
   Closed loop: each of N clients sends its next message when the last one was answered, for
   ${ms(serve.timing.durationMs)} after ${ms(serve.timing.warmupMs)} not counted (and serve warmed up first).
-  Latency runs from the write of the final dot to the last reply.
+  Latency runs from the write of the final dot to the last reply. As pgpipe's setup wires Postfix, it opens at most
+  20 connections to serve in the LMTP wiring (default_destination_concurrency_limit) and 10 in the SMTP one (the
+  pgpipe-smtp transport's process limit), and sends XFORWARD (the queue id for serve's log), as the generator does.
 - **The headline uses reused connections**: Postfix keeps its connections to a busy next hop in its connection
   cache (lmtp/smtp_connection_cache_on_demand) and sends RSET before it reuses one, as the generator does; under
   load that is how Postfix talks to serve. A new connection per message (Postfix when idle) is shown too.
 - **p99 at half the load**: an open-loop run, Poisson arrivals at half the headline peak rate for
-  ${ms(serve.openMs)} on up to 32 reused connections, so a slow answer shows in p99 instead of slowing the arrivals.
+  ${ms(serve.openMs)} on reused connections, at most as many as Postfix opens (20 LMTP, 10 SMTP), so a slow answer
+  shows in p99 instead of slowing the arrivals.
 - **Comparison**: the gpgit wrapper and \`pgpipe filter\` at the best of their throughput runs above (same run, same
   machine).
 - **Machine**: serve, the sink and the generator share the 2 cores; the 1-minute load average was

@@ -34,6 +34,7 @@ const raw = readFileSync(config.message);
 const body = wireMessage(raw);
 const is8bit = raw.some((byte) => byte > 127) || /^content-transfer-encoding:\s*8bit/im.test(raw.toString('latin1'));
 const now = () => Number(process.hrtime.bigint()) / 1e6;
+let queueIds = 0;
 
 function openSocket(target) {
   if (target.startsWith('unix:')) return connect({ path: target.slice('unix:'.length) });
@@ -95,6 +96,7 @@ class Session {
     const words = hello.lines.map((line) => line.slice(4).toUpperCase());
     this.size = words.some((w) => w === 'SIZE' || w.startsWith('SIZE '));
     this.eightBit = words.includes('8BITMIME');
+    this.xforward = words.some((w) => w.startsWith('XFORWARD'));
     return this;
   }
 
@@ -102,10 +104,17 @@ class Session {
   async send() {
     const params = `${this.size ? ` SIZE=${body.length}` : ''}${this.eightBit && is8bit ? ' BODY=8BITMIME' : ''}`;
     const rset = this.transactions > 0 ? 'RSET\r\n' : '';
-    const head = `${rset}MAIL FROM:<${config.sender}>${params}\r\n${recipients.map((r) => `RCPT TO:<${r}>\r\n`).join('')}`;
+    // As Postfix with (l)smtp_send_xforward_command=yes, which pgpipe's setup sets in both wirings: the original
+    // client, and the queue id (IDENT) for serve's log line.
+    const xforward = this.xforward
+      ? 'XFORWARD NAME=mail.sender.example ADDR=192.0.2.10 PORT=25 HELO=mail.sender.example PROTO=ESMTP\r\n' +
+        `XFORWARD IDENT=${(queueIds += 1).toString(16).toUpperCase().padStart(10, '4')} SOURCE=REMOTE\r\n`
+      : '';
+    const rcpts = recipients.map((r) => `RCPT TO:<${r}>\r\n`).join('');
     this.transactions += 1;
-    this.socket.write(`${head}DATA\r\n`);
-    const envelope = await this.replies((rset ? 1 : 0) + 1 + recipients.length + 1);
+    this.socket.write(`${rset}${xforward}MAIL FROM:<${config.sender}>${params}\r\n${rcpts}DATA\r\n`);
+    const before = (rset ? 1 : 0) + (xforward ? 2 : 0);
+    const envelope = (await this.replies(before + 1 + recipients.length + 1)).slice(before);
     const data = envelope.pop();
     const refused = envelope.find((r) => r.code >= 400);
     if (data.code !== 354) {
@@ -113,7 +122,7 @@ class Session {
       return { code: first.code, text: first.lines[0], latencyMs: null, beforeData: true };
     }
     // Only recipients accepted at RCPT TO get a reply after the dot (LMTP).
-    const accepted = lmtp ? envelope.slice(rset ? 2 : 1).filter((r) => r.code < 300).length : 1;
+    const accepted = lmtp ? envelope.slice(1).filter((r) => r.code < 300).length : 1;
     const end = now();
     this.socket.write(body);
     const answers = await this.replies(accepted);
