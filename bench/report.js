@@ -166,6 +166,7 @@ ${throughput.length === 0 ? '' : throughputSection}${serve === null ? '' : `\n${
 
 const perSecond = (value) => `${value.toFixed(value >= 100 ? 0 : 1)} msg/s`;
 const latency = (value) => (value === null || value === undefined ? '—' : `${value.toFixed(value >= 10 ? 0 : 1)} ms`);
+const percent = (share) => (share === null || share === undefined ? '—' : `${(share * 100).toFixed(0)}%`);
 const perMsg = (ms, n) => (n > 0 && Number.isFinite(ms) ? `${(ms / n).toFixed(2)} ms` : '—');
 const refusals = (p) =>
   p.failed === 0
@@ -299,6 +300,9 @@ export function formatServe(serve, throughput) {
         return `${latency(w.half.p50)} / **${latency(w.half.p99)}** (${target(ok)})`;
       }),
       row('… p99 from arrival (incl. waiting for a connection)', (w) => latency(w.half.fullP99)),
+      row('… p99 of each round; the CPU other processes took meanwhile', (w) =>
+        w.half.rounds.map((r) => `${latency(r.p99)} (${percent(r.othersBusy)})`).join(', '),
+      ),
       row('… not accepted', (w) => refusals(w.half)),
       row(
         'closed loop nearest half the peak: clients, msg/s, p99',
@@ -312,7 +316,18 @@ export function formatServe(serve, throughput) {
     ],
   );
   const sweep = table(
-    ['Wiring', 'Connections', 'Clients', 'Throughput', 'p50', 'p99', 'serve CPU/msg', 'sink CPU/msg', 'Not accepted'],
+    [
+      'Wiring',
+      'Connections',
+      'Clients',
+      'Throughput',
+      'p50',
+      'p99',
+      'serve CPU/msg',
+      'sink CPU/msg',
+      'Others',
+      'Not accepted',
+    ],
     wirings.flatMap((w) =>
       w.sweep.map((p) => [
         w.protocol.toUpperCase(),
@@ -323,6 +338,7 @@ export function formatServe(serve, throughput) {
         latency(p.p99),
         perMsg(p.cpuMs.serve, p.ok + p.failed),
         perMsg(p.cpuMs.sink, p.ok + p.failed),
+        percent(p.othersBusy),
         refusals(p),
       ]),
     ),
@@ -365,14 +381,16 @@ export function formatServe(serve, throughput) {
 - **The headline uses reused connections**: Postfix keeps its connections to a busy next hop in its connection
   cache (lmtp/smtp_connection_cache_on_demand) and sends RSET before it reuses one, as the generator does; under
   load that is how Postfix talks to serve. A new connection per message (Postfix when idle) is shown too.
-- **p99 at half the load**: an open-loop run, Poisson arrivals at half the headline peak rate for
-  ${ms(serve.openMs)} on reused connections, at most as many as Postfix opens (20 LMTP, 10 SMTP), so a slow answer
+- **p99 at half the load**: open-loop runs, Poisson arrivals at half the headline peak rate, rounds of
+  ${ms(serve.openMs)} (the round with the median p99 is shown) on reused connections, at most as many as Postfix opens (20 LMTP, 10 SMTP), so a slow answer
   shows in p99 instead of slowing the arrivals.
 - **Comparison**: the gpgit wrapper and \`pgpipe filter\` at the best of their throughput runs above (same run, same
   machine).
 - **Machine**: serve, the sink and the generator share the 2 cores; the 1-minute load average was
   ${serve.loadavg[0].toFixed(1)} when this section started and ${serve.loadavg[1].toFixed(1)} when it ended (what
-  else ran on the machine took its share too). serve runs JavaScript on one thread: its CPU per message bounds it.
+  else ran on the machine took its share too; "Others" below is the share of both cores that processes other than
+  serve, the sink and the generator took during each point). serve runs JavaScript on one thread: its CPU per
+  message bounds it.
 
 ${headline}
 

@@ -312,15 +312,37 @@ function processCpuMs(pid) {
   }
 }
 
+/** All CPUs together so far from /proc/stat, in ms: { busy, total } (idle and iowait are not busy). */
+function machineCpuMs() {
+  try {
+    const ticks = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+    const total = ticks.reduce((a, b) => a + b, 0);
+    return { busy: (total - ticks[3] - ticks[4]) * 10, total: total * 10 };
+  } catch {
+    return { busy: NaN, total: NaN };
+  }
+}
+
 let watched = null;
+let machine0 = null;
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 function watchStart() {
   results.windowUs = [monotonicUs(), null];
+  machine0 = machineCpuMs();
   watched = Object.entries(config.watch ?? {}).map(([name, pid]) => [name, pid, processCpuMs(pid)]);
 }
 function watchEnd() {
   if (results.windowUs) results.windowUs[1] = monotonicUs();
   results.watchCpuMs = Object.fromEntries((watched ?? []).map(([name, pid, ms]) => [name, processCpuMs(pid) - ms]));
+  const machine = machineCpuMs();
+  // How busy the whole machine was meanwhile (every process, ours too), as a share of all its CPUs.
+  if (machine0) {
+    const total = machine.total - machine0.total;
+    results.machineBusy = (machine.busy - machine0.busy) / total;
+    // ...and the share that was neither the watched processes nor this one: what else ran on the machine.
+    const ours = Object.values(results.watchCpuMs ?? {}).reduce((a, b) => a + b, 0) + (results.cpuMs ?? 0);
+    results.othersBusy = Math.max(0, results.machineBusy - ours / total);
+  }
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
@@ -351,6 +373,8 @@ process.stdout.write(
     fullP99: percentile(full, 99),
     loadCpuMs: results.cpuMs ?? null,
     cpuMs: results.watchCpuMs ?? {},
+    machineBusy: results.machineBusy ?? null,
+    othersBusy: results.othersBusy ?? null,
     windowUs: results.windowUs ?? null, // the counted window on CLOCK_MONOTONIC (V8's profile clock), in µs
     arrivals: results.arrivals ?? null,
   })}\n`,

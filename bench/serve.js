@@ -125,7 +125,7 @@ export async function measureServe(context) {
   writeFileSync(message, text10k);
   const concurrencies = quick ? [1, 4, 10] : [1, 2, 4, 10, 20, 32];
   const timing = quick ? { warmupMs: 200, durationMs: 1000 } : { warmupMs: 500, durationMs: 2500 };
-  const openMs = quick ? 3000 : 8000;
+  const openMs = quick ? 3000 : 4000;
   const base = { protocol: null, message, sender, recipients: [key.email] };
 
   const wirings = [];
@@ -188,23 +188,18 @@ export async function measureServe(context) {
     // slowing the generator down (no coordinated omission). Connections as Postfix would open them: reused, up to
     // its limit for the wiring (an arrival with none free waits, as in Postfix's queue: the "from arrival" p99).
     const rate = Math.max(1, Math.round(peak.perSecond / 2));
-    const half = await runLoad(
-      bench,
-      {
-        ...load,
-        reuse: true,
-        mode: 'open',
-        rate,
-        maxConnections: POSTFIX_CONCURRENCY[protocol],
-        warmupMs: 500,
-        durationMs: openMs,
-        watch,
-      },
-      fail,
-    );
+    // Rounds, and the one with the median p99 reported: on a shared machine one burst of someone else's work
+    // decides a single p99 (each round's own figures and the other processes' share of the CPU are shown too).
+    const rounds = [];
+    for (let round = 0; round < (quick ? 1 : 3); round += 1) {
+      const open = { reuse: true, mode: 'open', rate, maxConnections: POSTFIX_CONCURRENCY[protocol] };
+      rounds.push(await runLoad(bench, { ...load, ...open, warmupMs: 300, durationMs: openMs, watch }, fail));
+    }
+    const half = [...rounds].sort((a, b) => (a.p99 ?? Infinity) - (b.p99 ?? Infinity))[Math.floor(rounds.length / 2)];
     log(
       `bench: serve ${protocol} open loop at ${rate} msg/s (half the peak): p50 ${half.p50?.toFixed(1)} ms, ` +
-        `p99 ${half.p99?.toFixed(1)} ms (from arrival: p99 ${half.fullP99?.toFixed(1)} ms), ${half.failed} not accepted`,
+        `p99 ${half.p99?.toFixed(1)} ms (from arrival: p99 ${half.fullP99?.toFixed(1)} ms), ${half.failed} not ` +
+        `accepted; p99 of the rounds ${rounds.map((r) => r.p99?.toFixed(1)).join(', ')} ms`,
     );
     // The closed-loop point nearest half the peak throughput, for comparison.
     const nearHalf = reused.reduce((a, b) =>
@@ -230,7 +225,7 @@ export async function measureServe(context) {
       peak,
       peakNew,
       peakAny,
-      half: { rate, ...half },
+      half: { rate, ...half, rounds },
       nearHalf,
       hwmKb,
       checked: files.length,
