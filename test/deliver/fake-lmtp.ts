@@ -49,6 +49,8 @@ export interface FakeLmtpOptions {
   readonly eightBitMime?: boolean;
   /** The SIZE limit to announce; 0 announces no SIZE at all. */
   readonly size?: number;
+  /** SMTP: refuse EHLO (502), so that only HELO works. */
+  readonly refuseEhlo?: boolean;
   /** Offer XFORWARD (NAME ADDR PORT PROTO HELO IDENT SOURCE) to every client. */
   readonly xforward?: boolean;
 }
@@ -74,7 +76,7 @@ export async function startFakeLmtp(options: FakeLmtpOptions = {}): Promise<Fake
   const server = new SMTPServer({
     lmtp,
     authOptional: true,
-    disabledCommands: ['AUTH', 'STARTTLS'],
+    disabledCommands: ['AUTH', 'STARTTLS', ...(options.refuseEhlo === true ? ['EHLO'] : [])],
     hideENHANCEDSTATUSCODES: true, // our texts carry Dovecot/Postfix-style codes themselves
     hideSMTPUTF8: options.smtputf8 !== true,
     hide8BITMIME: options.eightBitMime === false,
@@ -113,9 +115,8 @@ export async function startFakeLmtp(options: FakeLmtpOptions = {}): Promise<Fake
         // smtp-server leaves the address empty (or false) for MAIL FROM:<>.
         const from = session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address || '';
         const mailParams = session.envelope.mailFrom === false ? {} : { ...session.envelope.mailFrom.args };
-        const xForward = Object.fromEntries(
-          [...(session.xForward ?? new Map<string, unknown>())].map(([k, v]) => [k, v]),
-        );
+        // ADDR:DEFAULT is smtp-server's own note of the real peer, not something the client sent.
+        const xForward = Object.fromEntries([...(session.xForward ?? [])].filter(([k]) => k !== 'ADDR:DEFAULT'));
         transactions.push({ from, mailParams, to, data: Buffer.concat(chunks), xForward });
         if (options.dropAfterData === true) {
           destroyAll();
