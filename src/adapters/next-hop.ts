@@ -90,6 +90,8 @@ interface ClientInternals {
   _ehloLines?: string[];
   /** The transaction's envelope: RCPT TO results, and the per-recipient LMTP refusals after DATA. */
   _envelope?: { accepted?: string[]; rejectedErrors?: SmtpError[] };
+  /** The DATA stream while it still has bytes for the socket; false once it has written the final dot. */
+  _currentDataStream?: unknown;
 }
 const internals = (client: SMTPConnection): ClientInternals => client as unknown as ClientInternals;
 
@@ -213,8 +215,14 @@ export function createNextHop(options: NextHopOptions): NextHop {
           const mail = { from: envelope.sender, to, size: payload.length, use8BitMime: !isAscii(payload) };
           session.send(mail, payload, (sendError, info) => {
             const state = internals(session)._envelope ?? {};
+            // A reply to DATA's content that comes while the final dot is still ours (in nodemailer's stream or
+            // the socket's buffer) cannot be about the whole message: only a broken or hostile next hop sends one.
+            const early = (): boolean =>
+              internals(session)._currentDataStream !== false || (socket?.writableLength ?? 0) > 0;
+            const afterDot = (result: NextHopResult): void =>
+              early() ? failed(`${label} next hop answered before the end of the message`) : done(result, true);
             if (sendError) {
-              // Every RCPT TO refused: those are per-recipient answers.
+              // Every RCPT TO refused: those are per-recipient answers (no DATA was sent).
               if (sendError.command === 'RCPT TO' && sendError.rejectedErrors !== undefined)
                 return done({ kind: 'replied', replies: repliesOf(to, [], sendError.rejectedErrors) }, true);
               // SMTP's one reply after the final dot refused the message: it is the answer for every recipient
@@ -224,7 +232,7 @@ export function createNextHop(options: NextHopOptions): NextHop {
                 const replies = repliesOf(to, state.accepted ?? [], state.rejectedErrors ?? [], (recipient) =>
                   parseReply(recipient, final),
                 );
-                return done({ kind: 'replied', replies }, true);
+                return afterDot({ kind: 'replied', replies });
               }
               // MAIL FROM or the DATA command refused, or a broken stream: the server never answered per
               // recipient, so nothing here is permanent.
@@ -236,7 +244,7 @@ export function createNextHop(options: NextHopOptions): NextHop {
               const replies = repliesOf(to, info.accepted, info.rejectedErrors ?? [], (recipient) =>
                 parseReply(recipient, info.response),
               );
-              return done({ kind: 'replied', replies }, true);
+              return afterDot({ kind: 'replied', replies });
             }
             // LMTP: nodemailer 9 hands back the refusals known at DATA time; the per-recipient ones after DATA are
             // added to its envelope (the accepted list shrinks in place). A refusal without its text reads as "no
@@ -247,7 +255,7 @@ export function createNextHop(options: NextHopOptions): NextHop {
               ...late.filter((e) => !(info.rejectedErrors ?? []).includes(e)),
             ];
             const accepted = info.accepted.filter((r) => !info.rejected.includes(r));
-            return done({ kind: 'replied', replies: repliesOf(to, accepted, refused) }, true);
+            return afterDot({ kind: 'replied', replies: repliesOf(to, accepted, refused) });
           });
         };
       });

@@ -258,6 +258,48 @@ describe('session-level refusals and faults: failed (defer), never an answer', (
     }
   });
 
+  for (const protocol of ['lmtp', 'smtp'] as const) {
+    it(`${protocol}: a server that answers DATA's content before our final dot: failed, never its 2xx`, async () => {
+      // A scripted server (smtp-server can't be made to misbehave like this): 354, then at once "250" for the
+      // message, and it stops reading, so the rest of the message and the final dot stay ours.
+      let recipients = 0;
+      const hostile = createServer((socket) => {
+        socket.write('220 hostile ESMTP\r\n');
+        let buffered = '';
+        socket.on('data', (chunk: Buffer) => {
+          buffered += chunk.toString('latin1');
+          for (let end = buffered.indexOf('\r\n'); end >= 0; end = buffered.indexOf('\r\n')) {
+            const line = buffered.slice(0, end);
+            buffered = buffered.slice(end + 2);
+            if (/^(EHLO|LHLO) /i.test(line)) socket.write('250-hostile\r\n250 PIPELINING\r\n');
+            else if (/^RCPT /i.test(line)) ((recipients += 1), socket.write('250 2.1.5 Ok\r\n'));
+            else if (/^DATA/i.test(line)) {
+              socket.write(`354 go ahead\r\n${'250 2.0.0 Ok: early\r\n'.repeat(protocol === 'lmtp' ? recipients : 1)}`);
+              socket.pause();
+              return;
+            } else socket.write('250 2.0.0 Ok\r\n');
+          }
+        });
+        socket.on('error', () => undefined);
+      });
+      await new Promise<void>((resolve) => hostile.listen(0, '127.0.0.1', resolve));
+      try {
+        const port = (hostile.address() as import('node:net').AddressInfo).port;
+        const result = await createNextHop({ address: `inet:127.0.0.1:${port}`, protocol }).deliver(
+          Buffer.alloc(40_000_000, 'abcdefghijklmnopqrstuvwxyz\r\n'),
+          { sender: '', recipients: ['bob@example.org'] },
+          AbortSignal.timeout(10_000),
+        );
+        assert.deepEqual(result, {
+          kind: 'failed',
+          reason: `${protocol.toUpperCase()} next hop answered before the end of the message`,
+        });
+      } finally {
+        hostile.close();
+      }
+    });
+  }
+
   it('a server silent after the final dot for longer than socketMs: failed, never 2xx', async () => {
     const fake = await server({ protocol: 'smtp', dataDelayMs: 3000 });
     const result = await forward(fake, 'smtp', { hop: { timeouts: { socketMs: 300 } } });
@@ -349,13 +391,14 @@ describe('extensions only when offered', () => {
 
 describe('framing of the forwarded bytes: one message in, exactly one message out', () => {
   // A final dot of its own mid-message with a whole second transaction after it, dot-led lines ("..", "."),
-  // a bare LF + "." + bare LF, and bare CRs (alone, and before a dot).
+  // a bare LF + "." + bare LF, the mixed CRLF/LF forms of a lone dot, and bare CRs (alone, and before a dot).
   const hostile = Buffer.from(
     [
       'From: a@example.net\r\nSubject: framing\r\n\r\n',
       'before\r\n.\r\nMAIL FROM:<evil@example.com>\r\nRCPT TO:<victim@example.org>\r\nDATA\r\nsmuggled\r\n.\r\n',
       '..two dots\r\n.one dot\r\n',
       'bare lf\n.\nafter bare lf\n',
+      'mixed\r\n.\nmixed\n.\r\nmixed\n',
       'bare\rcr\r.\rcr dot\r\n',
       'last\r\n',
     ].join(''),
