@@ -22,7 +22,10 @@ export type LmtpResult =
    */
   | { readonly kind: 'failed'; readonly reason: string };
 
-/** Postfix's XFORWARD attributes (XFORWARD_README): the original client, for the next hop's own logs. */
+/**
+ * Postfix's XFORWARD attributes (XFORWARD_README): the original client, for the next hop's own logs. IDENT is the
+ * upstream queue id; ADDR is the bare address, not in [] (XFORWARD_README).
+ */
 export type XForwardName = 'NAME' | 'ADDR' | 'PORT' | 'PROTO' | 'HELO' | 'IDENT' | 'SOURCE';
 export type XForward = Readonly<Partial<Record<XForwardName, string>>>;
 
