@@ -50,8 +50,9 @@ const ratio = (value) => `${value.toFixed(2)}x`;
 const cpu = (value) => (value < 10 ? '<10 ms' : ms(value));
 const cpuRatio = (reference, pgpipe) => (reference < 10 || pgpipe < 10 ? '—' : `**${ratio(reference / pgpipe)}**`);
 
-function table(head, rows) {
-  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`];
+/** A Markdown table; the first `textColumns` columns are left-aligned, the rest (figures) right-aligned. */
+function table(head, rows, textColumns = 2) {
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < textColumns ? '---' : '---:')).join('|')}|`];
   for (const row of rows) lines.push(`| ${row.join(' | ')} |`);
   return lines.join('\n');
 }
@@ -314,6 +315,7 @@ export function formatServe(serve, throughput) {
       row('serve peak RSS over the whole sweep (VmHWM)', (w) => mb(w.hwmKb)),
       row('sink outputs decrypted and compared', (w) => `${w.checked} of ${w.checked} correct`),
     ],
+    cols.length + 1,
   );
   const sweep = table(
     [
