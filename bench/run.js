@@ -46,7 +46,7 @@ const { values: opts } = parseArgs({
 
 const iterations = Number(opts.iterations ?? (opts.quick ? 3 : 11));
 const bigIterations = Number(opts['big-iterations'] ?? (opts.quick ? 1 : 5));
-const messages = Number(opts.messages ?? (opts.quick ? 20 : 150));
+const messages = Number(opts.messages ?? (opts.quick ? 20 : 100));
 const only = opts.only ? opts.only.split(',') : null;
 const SECTIONS = ['throughput', 'serve'];
 const onlySections = only?.filter((name) => SECTIONS.includes(name)) ?? [];

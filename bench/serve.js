@@ -124,8 +124,8 @@ export async function measureServe(context) {
   const message = join(dir, 'serve-10k.eml');
   writeFileSync(message, text10k);
   const concurrencies = quick ? [1, 4, 10] : [1, 2, 4, 10, 20, 32];
-  const timing = quick ? { warmupMs: 200, durationMs: 1000 } : { warmupMs: 500, durationMs: 2500 };
-  const openMs = quick ? 3000 : 4000;
+  const timing = quick ? { warmupMs: 200, durationMs: 1000 } : { warmupMs: 400, durationMs: 2000 };
+  const openMs = 3000;
   const base = { protocol: null, message, sender, recipients: [key.email] };
 
   const wirings = [];
