@@ -231,7 +231,8 @@ function formatProfile(profile) {
   const why =
     profile.kind === 'throughput'
       ? 'at the peak of the wiring with the lowest one: what each message costs'
-      : 'in the open loop at half the peak, in the wiring with the worst p99: what runs while answers wait';
+      : 'in the open loop at half the peak, in the wiring whose worst round had the worst p99 (profiled when a ' +
+        'round misses the target): what runs while answers wait';
   const counted = profile.windowed
     ? 'the measured window only (not start-up or warm-up)'
     : 'the whole run, start-up and warm-up included (the clocks did not line up)';

@@ -239,9 +239,12 @@ export async function measureServe(context) {
   // concurrency (what each message costs), the latency one in the open loop at half its peak rate (what runs
   // while answers wait).
   const slowest = wirings.reduce((a, b) => (b.peak.perSecond < a.peak.perSecond ? b : a));
-  const laggard = wirings.reduce((a, b) => ((b.half.p99 ?? Infinity) > (a.half.p99 ?? Infinity) ? b : a));
+  const worstRound = (w) => Math.max(...w.half.rounds.map((r) => r.p99 ?? Infinity));
+  const laggard = wirings.reduce((a, b) => (worstRound(b) > worstRound(a) ? b : a));
   const ratioMissed = referenceBest !== null && slowest.peak.perSecond / referenceBest < TARGETS.ratio;
   const latencyMissed = !((laggard.half.p99 ?? Infinity) < TARGETS.p99Ms);
+  // The latency profile runs as soon as one round missed, even if the median met the target: it is that close.
+  const latencyAtRisk = !(worstRound(laggard) < TARGETS.p99Ms);
   const always = context.profile === 'always';
   const profiles = [];
   if (always || ratioMissed) {
@@ -249,7 +252,7 @@ export async function measureServe(context) {
     const load = { reuse: true, mode: 'closed', concurrency };
     profiles.push(await profileServe(context, message, slowest.protocol, 'throughput', load));
   }
-  if (always || latencyMissed) {
+  if (always || latencyAtRisk) {
     const maxConnections = POSTFIX_CONCURRENCY[laggard.protocol];
     const load = { reuse: true, mode: 'open', rate: laggard.half.rate, maxConnections };
     profiles.push(await profileServe(context, message, laggard.protocol, 'latency', load));
@@ -259,7 +262,7 @@ export async function measureServe(context) {
     wirings,
     memory,
     referenceBest,
-    missed: { ratio: ratioMissed, latency: latencyMissed },
+    missed: { ratio: ratioMissed, latency: latencyMissed, latencyRound: latencyAtRisk },
     profiles: profiles.filter((p) => p !== null),
     timing,
     openMs,
