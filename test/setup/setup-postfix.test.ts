@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -574,6 +575,28 @@ describe('setup postfix --mode serve-lmtp / serve-smtp', () => {
       assert.equal(readFileSync(join(appliedDir, 'master.cf'), 'utf8'), BASE_MASTER);
       assert.equal(readFileSync(join(appliedDir, 'main.cf'), 'utf8'), withQueue(appliedDir));
       assert.equal(existsSync(socketDir), false, 'undo leaves the socket directory');
+
+      // Once more, with what pgpipe serve leaves there (its socket) and what it does not (any other file).
+      assert.equal((await runCli([...args, '--postfix-config', appliedDir, '--apply'])).code, 0);
+      const live = createServer();
+      await new Promise<void>((resolve) => live.listen(join(socketDir, 'lmtp'), resolve));
+      writeFileSync(join(socketDir, 'notes.txt'), 'mine\n');
+      const kept = await runCli(['setup', 'postfix', '--mode', 'serve-lmtp', '--postfix-config', appliedDir, '--undo']);
+      assert.match(kept.stdout.toString(), /^kept \S+\/queue\/pgpipe: it holds more than pgpipe serve's socket$/m);
+      rmSync(join(socketDir, 'notes.txt'));
+      assert.equal((await runCli([...args, '--postfix-config', appliedDir, '--apply'])).code, 0);
+      const removed = await runCli([
+        'setup',
+        'postfix',
+        '--mode',
+        'serve-lmtp',
+        '--postfix-config',
+        appliedDir,
+        '--undo',
+      ]);
+      assert.match(removed.stdout.toString(), /^removed \S+\/queue\/pgpipe \(stop the service/m);
+      assert.equal(existsSync(socketDir), false);
+      live.close();
     } finally {
       rmSync(printedDir, { recursive: true, force: true });
       rmSync(appliedDir, { recursive: true, force: true });
@@ -658,5 +681,38 @@ describe('setup postfix --mode serve-lmtp / serve-smtp', () => {
       const result = await runCli(['setup', 'postfix', ...args]);
       assert.equal(result.code, 64, `${args.join(' ')}: ${result.stderr}`);
     }
+  });
+});
+
+describe('setup postfix --mode serve-* agrees with postfix-snippets/', () => {
+  for (const mode of ['serve-lmtp', 'serve-smtp'] as const) {
+    it(`${mode}: the same main.cf settings, master.cf entries and service overrides`, async () => {
+      const queue = (dir: string): string => `queue_directory = ${join(dir, 'queue')}\n`;
+      const manual = configDir(`${BASE_MASTER}${snippet(`master-${mode}.cf`)}`, BASE_MAIN);
+      writeFileSync(join(manual, 'main.cf'), `${BASE_MAIN}${queue(manual)}${snippet(`main-${mode}.cf`)}`);
+      const commanded = configDir(BASE_MASTER, BASE_MAIN);
+      writeFileSync(join(commanded, 'main.cf'), `${BASE_MAIN}${queue(commanded)}`);
+      execFileSync('mkdir', [join(commanded, 'queue')]);
+      try {
+        // nobody: the pgpipe user of the snippets, which this machine may not have (serve-lmtp chowns to it).
+        const args = ['setup', 'postfix', '--mode', mode, '--user', 'nobody', '--postfix-config', commanded, '--apply'];
+        const result = await runCli(args);
+        assert.equal(result.code, 0, result.stderr);
+        const want = effective(manual);
+        assert.match(want.master, mode === 'serve-lmtp' ? /^pgpipe-lmtp +unix/m : /^127\.0\.0\.1:10026 +inet/m);
+        assert.deepEqual(effective(commanded), JSON.parse(JSON.stringify(want).replaceAll(manual, commanded)));
+      } finally {
+        rmSync(manual, { recursive: true, force: true });
+        rmSync(commanded, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it('serve-lmtp: the snippet names the socket directory setup makes, and the Dovecot listener deliver uses', () => {
+    assert.match(
+      snippet('master-serve-lmtp.cf'),
+      /^# {3}install -d -o pgpipe -g postfix -m 2750 \/var\/spool\/postfix\/pgpipe$/m,
+    );
+    assert.match(snippet('main-serve-lmtp.cf'), /^mailbox_transport = pgpipe-lmtp:unix:pgpipe\/lmtp$/m);
   });
 });
