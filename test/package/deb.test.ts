@@ -45,7 +45,7 @@ const present = (): boolean =>
   / (installed|config-files|half-installed|half-configured|unpacked|triggers-\w+) /.test(status());
 const skipReason = ((): string | false => {
   if (process.getuid?.() !== 0) return 'needs root: installs, upgrades and purges the .deb (CI runs as root)';
-  for (const tool of ['dpkg-deb', 'apt-get', 'lintian', 'postfix', 'spamd']) {
+  for (const tool of ['dpkg-deb', 'apt-get', 'lintian', 'postfix', 'spamd', 'systemd-analyze']) {
     const found = ok('sh', ['-c', `command -v ${tool} || test -x /usr/sbin/${tool}`]);
     if (!found) return `${tool} not installed (.ci/run installs it)`;
   }
@@ -153,7 +153,8 @@ describe('Debian package', { skip: skipReason }, () => {
   it('upgrades to the current version keeping the edited config', async () => {
     appendFileSync(CONF, 'missing_key = defer   # edited by the administrator\n');
     const edited = readFileSync(CONF, 'utf8');
-    await apt('install', deb);
+    const said = await apt('install', deb);
+    assert.doesNotMatch(said, /pgpipe-serve\.service is installed but not enabled/, 'said on every upgrade');
     assert.equal(status(), `install ok installed ${VERSION}`);
     assert.equal(readFileSync(CONF, 'utf8'), edited);
     assert.deepEqual(readdirSync('/etc/pgpipe'), ['pgpipe.conf']);
