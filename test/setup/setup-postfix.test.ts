@@ -2,7 +2,7 @@
 // postconf), and proof that postfix-snippets/ (the readable form) and the command give the same configuration.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -600,6 +600,51 @@ describe('setup postfix --mode serve-lmtp / serve-smtp', () => {
     } finally {
       rmSync(printedDir, { recursive: true, force: true });
       rmSync(appliedDir, { recursive: true, force: true });
+    }
+  });
+
+  it('serve-lmtp: in the directory --apply makes, the socket is for its owner and Postfix only', async (t) => {
+    if (process.getuid?.() !== 0) return t.skip('switching users needs root');
+    const dir = serveConfigDir();
+    const node = process.execPath;
+    // As the service would: a socket made by the directory's owner (nobody standing in for pgpipe), umask 0007.
+    const as = (user: string, script: string, ...args: string[]) =>
+      spawn('runuser', ['-u', user, '--', node, '-e', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const result = (child: ReturnType<typeof as>): Promise<string> =>
+      new Promise((resolve) => {
+        let out = '';
+        child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+        child.on('close', () => resolve(out.trim()));
+      });
+    let service: ReturnType<typeof as> | undefined;
+    try {
+      chmodSync(dir, 0o755); // mkdtemp's 0700 would hide everything below from every other user
+      chmodSync(join(dir, 'queue'), 0o755); // as /var/spool/postfix is
+      const args = ['setup', 'postfix', '--mode', 'serve-lmtp', '--user', 'nobody', '--postfix-config', dir];
+      assert.equal((await runCli([...args, '--apply'])).code, 0);
+      const socket = join(dir, 'queue/pgpipe/lmtp');
+      service = as(
+        'nobody',
+        `process.umask(0o007); require('node:net').createServer((c) => c.end('220 ok\\r\\n'))` +
+          `.listen(process.argv[1], () => console.log('listening'))`,
+        socket,
+      );
+      await new Promise<void>((resolve) => service?.stdout?.once('data', () => resolve()));
+      const connectAs = (user: string): Promise<string> =>
+        result(
+          as(
+            user,
+            `require('node:net').connect(process.argv[1]).on('data', (d) => { console.log(String(d).trim()); ` +
+              `process.exit(0); }).on('error', (e) => console.log(e.code))`,
+            socket,
+          ),
+        );
+      assert.equal(await connectAs('postfix'), '220 ok', "Postfix's lmtp client (user postfix) cannot connect");
+      assert.equal(await connectAs('daemon'), 'EACCES', 'another local account can connect');
+      assert.equal(statSync(socket).gid, statSync(join(dir, 'queue/pgpipe')).gid, 'the socket is not group postfix');
+    } finally {
+      service?.kill();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
