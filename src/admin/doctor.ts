@@ -160,7 +160,12 @@ const SERVICE_FIX =
 async function checkService(config: Config, deps: DoctorDeps, add: AddFn): Promise<void> {
   const listen = config.serveListen;
   if (listen === undefined) return;
-  const protocol = config.serveProtocol;
+  await checkListener(listen, config.serveProtocol, deps, add);
+  if (config.serveNext !== undefined) await checkNextHop(config.serveNext, config.serveProtocol, deps, add);
+  if (config.serveMetrics !== undefined) await checkMetrics(config.serveMetrics, deps, add);
+}
+
+async function checkListener(listen: string, protocol: 'lmtp' | 'smtp', deps: DoctorDeps, add: AddFn): Promise<void> {
   const word = protocol === 'lmtp' ? 'LMTP' : 'ESMTP';
   let probe: ServiceProbe;
   try {
@@ -200,7 +205,34 @@ async function checkService(config: Config, deps: DoctorDeps, add: AddFn): Promi
       `${listen} answers: "${greeting}", ${word === 'LMTP' ? 'LHLO' : 'EHLO'} and QUIT in ${probe.ms} ms`,
     );
   }
-  if (config.serveMetrics !== undefined) await checkMetrics(config.serveMetrics, deps, add);
+}
+
+/**
+ * Where serve hands mail on: Dovecot's LMTP listener, or the re-injection smtpd. While it does not answer, serve
+ * defers every message (nothing is lost, nothing arrives). As root this shows the listener is there and speaks the
+ * protocol, not that the pgpipe user may connect.
+ */
+async function checkNextHop(next: string, protocol: 'lmtp' | 'smtp', deps: DoctorDeps, add: AddFn): Promise<void> {
+  // Dovecot's LMTP greeting does not name the protocol ("220 mx Dovecot (Debian) ready."); the hello tells: an SMTP
+  // server refuses LHLO, an LMTP server EHLO.
+  const verb = protocol === 'lmtp' ? 'LHLO' : 'EHLO';
+  const fix =
+    protocol === 'lmtp'
+      ? 'give Dovecot the listener serve_next names (postfix-snippets/dovecot.conf: unix_listener lmtp-pgpipe, user ' +
+        'pgpipe, mode 0600), then systemctl reload dovecot'
+      : 'add the re-injection smtpd serve_next names (pgpipe setup postfix --mode serve-smtp), then postfix reload';
+  try {
+    const probe = await deps.probeService(next, protocol);
+    if (!probe.greeting.startsWith('220')) {
+      add('serve next hop', 'fail', `${next} greets "${probe.greeting}": serve defers all mail`, fix);
+    } else if (!probe.hello.startsWith('250')) {
+      add('serve next hop', 'fail', `${next} answers ${verb} with "${probe.hello}": serve defers all mail`, fix);
+    } else {
+      add('serve next hop', 'ok', `${next} answers ${verb} in ${probe.ms} ms: "${probe.greeting}"`);
+    }
+  } catch (error) {
+    add('serve next hop', 'fail', `${next} does not answer: ${message(error)}; serve defers all mail`, fix);
+  }
 }
 
 /** The metrics pgpipe serve exposes that say whether mail is waiting: transactions in flight and deferrals. */

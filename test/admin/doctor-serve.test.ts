@@ -4,12 +4,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { runCli } from '../helpers/run-cli.js';
+
+const DOVECOT_LMTP = '/usr/lib/dovecot/lmtp';
 
 interface Line {
   status: string;
@@ -136,6 +139,56 @@ describe('pgpipe doctor: a running pgpipe serve', () => {
       assert.match(line?.detail ?? '', /^no metrics at inet:127\.0\.0\.1:\d+\/metrics: ECONNREFUSED -- fix: start it/);
     } finally {
       await close(again);
+    }
+  });
+
+  it("the next hop: Dovecot's own LMTP answering, or a failing line naming the listener to add", async (t) => {
+    const { server } = listener({ lmtp: true });
+    const path = join(dir, 'serve-lmtp');
+    await listenUnix(server, path);
+    // Dovecot's real lmtp(8), started per connection on the socket's stdio (as its master would hand it one).
+    const conf = join(dir, 'dovecot.conf');
+    writeFileSync(
+      conf,
+      'protocols = lmtp\nlog_path = /dev/null\nssl = no\npassdb {\n  driver = static\n}\n' +
+        'userdb {\n  driver = static\n  args = uid=nobody gid=nogroup home=/nonexistent\n}\n',
+    );
+    const dovecot = createNetServer((socket) => {
+      const lmtp = spawn(DOVECOT_LMTP, ['-c', conf], { stdio: ['pipe', 'pipe', 'ignore'] });
+      socket.pipe(lmtp.stdin);
+      lmtp.stdout.pipe(socket);
+      socket.on('close', () => lmtp.kill());
+    });
+    const next = join(dir, 'dovecot-lmtp');
+    await new Promise<void>((resolve) => dovecot.listen(next, resolve));
+    try {
+      const args = ['--protocol', 'lmtp', '--listen', `unix:${path}`, '--next'];
+      if (existsSync(DOVECOT_LMTP)) {
+        const line = await find([...args, `unix:${next}`], 'serve next hop');
+        assert.equal(line?.status, 'ok', JSON.stringify(line));
+        assert.match(line?.detail ?? '', /^unix:\S+ answers LHLO in \d+ ms: "220 \S+ Dovecot \(Debian\) ready\."$/);
+      } else {
+        t.diagnostic(`${DOVECOT_LMTP} missing (dovecot-lmtpd): the Dovecot case is not run`);
+      }
+      const missing = await find([...args, `unix:${join(dir, 'no-dovecot')}`], 'serve next hop');
+      assert.equal(missing?.status, 'FAIL');
+      assert.match(
+        missing?.detail ?? '',
+        /does not answer: ENOENT; serve defers all mail -- fix: give Dovecot the listener serve_next names/,
+      );
+      // An SMTP server where an LMTP one should be refuses LHLO.
+      const { server: smtp } = listener({ lmtp: false });
+      await listen(smtp, 0);
+      try {
+        const line = await find([...args, `inet:127.0.0.1:${port(smtp)}`], 'serve next hop');
+        assert.equal(line?.status, 'FAIL');
+        assert.match(line?.detail ?? '', /answers LHLO with "5\d\d .*": serve defers all mail/);
+      } finally {
+        await close(smtp);
+      }
+    } finally {
+      await close(server);
+      await new Promise((resolve) => dovecot.close(resolve));
     }
   });
 
