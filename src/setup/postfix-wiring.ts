@@ -358,12 +358,15 @@ export function serveNotes(options: WiringOptions): string[] {
     `#   database_url = ${database}`,
   ];
   if (options.mode === 'serve-lmtp') {
-    const next = /^unix:\/run\/dovecot\/(\S+)$/.exec(serveNext(options))?.[1];
+    // A relative unix_listener name is in Dovecot's base_dir (/run/dovecot); any other path is written out.
+    const next = serveNext(options);
+    const path = /^unix:(\S+)$/.exec(next)?.[1];
+    const name = path?.startsWith('/run/dovecot/') === true ? path.slice('/run/dovecot/'.length) : path;
     lines.push(
       '# /etc/dovecot/dovecot.conf, in "service lmtp { }" (as for --mode deliver; postfix-snippets/dovecot.conf):',
-      next === undefined
-        ? `#   a listener at ${serveNext(options)} that only ${options.user} can use`
-        : `#   unix_listener ${next} { user = ${options.user}  group = ${options.user}  mode = 0600 }`,
+      name === undefined
+        ? `#   an inet_listener for ${next}: every local user can store mail through it; prefer a unix_listener`
+        : `#   unix_listener ${name} { user = ${options.user}  group = ${options.user}  mode = 0600 }`,
     );
   } else {
     lines.push(
