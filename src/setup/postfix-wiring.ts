@@ -368,6 +368,11 @@ export function serveNotes(options: WiringOptions): string[] {
         ? `#   an inet_listener for ${next}: every local user can store mail through it; prefer a unix_listener`
         : `#   unix_listener ${name} { user = ${options.user}  group = ${options.user}  mode = 0600 }`,
     );
+    const dir = serveSocket(options).dir;
+    if (dir !== `${DEFAULT_QUEUE_DIRECTORY}/pgpipe`) {
+      // packaging/systemd/pgpipe-serve.service (ProtectSystem=strict) may write only the default directory.
+      lines.push(`# pgpipe-serve.service: systemctl edit pgpipe-serve, add [Service] ReadWritePaths=${dir}`);
+    }
   } else {
     lines.push(
       `# Any local user can connect to ${serveNext(options).slice(5)} and skip pgpipe: limit it to ${options.user} ` +

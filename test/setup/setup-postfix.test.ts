@@ -550,6 +550,8 @@ describe('setup postfix --mode serve-lmtp / serve-smtp', () => {
         databaseUrl: 'postgresql:///mailstore_db?host=/var/run/postgresql&user=nobody',
       });
       assert.match(text, /^# {3}unix_listener lmtp-pgpipe \{ user = nobody {2}group = nobody {2}mode = 0600 \}$/m);
+      // The unit may write only /var/spool/postfix/pgpipe: another queue directory needs a drop-in.
+      assert.match(text, new RegExp(`^# pgpipe-serve.service: .*ReadWritePaths=${printedDir}/queue/pgpipe$`, 'm'));
 
       const applied = await runCli([...args, '--postfix-config', appliedDir, '--apply']);
       assert.equal(applied.code, 0, applied.stderr);
