@@ -8,6 +8,7 @@ import { permanent, temporary } from '../errors.js';
 import {
   DEFAULT_QUEUE_DIRECTORY,
   SENT_MAP_FILE,
+  SERVE_FILTER_FILE,
   SENT_RESTRICTIONS,
   serveListen,
   serveNext,
@@ -114,6 +115,15 @@ export async function postfixFacts(dir: string): Promise<{ queueDirectory: strin
   return { queueDirectory, postfixGroup: group || owner };
 }
 
+/** serve-smtp: main.cf's lists the wiring adds to (header_checks, internal_mail_filter_classes). */
+export async function serveSmtpFacts(
+  dir: string,
+): Promise<{ headerChecks: string; internalMailFilterClasses: string }> {
+  const headerChecks = await postconfValue(dir, ['-h', 'header_checks']);
+  const internalMailFilterClasses = await postconfValue(dir, ['-h', 'internal_mail_filter_classes']);
+  return { headerChecks, internalMailFilterClasses };
+}
+
 /**
  * serve-smtp against the master.cf/main.cf there: refuses a --listen or --next port another service already has
  * (Postfix's own smtpd on pgpipe's port would take the filter's mail and deliver it unencrypted, e.g. amavis's
@@ -183,9 +193,10 @@ export async function undoWiring(dir: string): Promise<ApplyReport> {
     rmSync(saved);
     lines.push(`restored ${join(dir, file)} from ${saved}`);
   }
-  // Only --apply writes a file of this name, and nothing in the restored configuration names it any more.
-  const map = join(dir, SENT_MAP_FILE);
-  if (existsSync(map)) {
+  // Only --apply writes files of these names, and nothing in the restored configuration names them any more.
+  for (const name of [SENT_MAP_FILE, SERVE_FILTER_FILE]) {
+    const map = join(dir, name);
+    if (!existsSync(map)) continue;
     rmSync(map);
     lines.push(`removed ${map}`);
   }

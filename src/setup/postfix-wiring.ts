@@ -39,6 +39,9 @@ export interface WiringOptions {
   readonly queueDirectory?: string | undefined;
   /** serve-lmtp: the group Postfix's lmtp client runs as (mail_owner's group), the socket directory's group. */
   readonly postfixGroup?: string | undefined;
+  /** serve-smtp: main.cf's header_checks and internal_mail_filter_classes as they are (our table goes after). */
+  readonly headerChecks?: string | undefined;
+  readonly internalMailFilterClasses?: string | undefined;
 }
 
 export const DEFAULT_SERVICE: Record<WiringMode, string> = {
@@ -59,6 +62,13 @@ export const SENT_MAP_FILE = 'pgpipe-sent-copies.regexp';
  * regexp, not pcre: built into Debian's postfix package (pcre needs postfix-pcre).
  */
 export const SENT_MAP = '/^([^@+]+)@([^@]+)$/ BCC ${1}+Sent@${2}\n';
+/**
+ * serve-smtp: Postfix's own bounces and delay notices reach cleanup without main.cf's content_filter (only smtpd,
+ * pickup and qmqpd apply it), so a bounce quoting a keyed user's message would be stored in plaintext. A
+ * header_checks FILTER action puts the filter on them too, once internal_mail_filter_classes = bounce lets
+ * header_checks see them. It is the last table, so the operator's own rules still win on the lines they match.
+ */
+export const SERVE_FILTER_FILE = 'pgpipe-serve-filter.regexp';
 
 const LMTP = /^(unix:\/\S+|inet:[^\s:]+:\d{1,5})$/;
 
@@ -187,6 +197,12 @@ export interface WiringFile {
 
 /** Files to write before the commands run; only --sent-copies has one (its lookup table). */
 export function wiringFiles(options: WiringOptions): WiringFile[] {
+  if (options.mode === 'serve-smtp') {
+    const listen = LOOPBACK.exec(serveListen(options)) ?? [];
+    const filter = `${options.service}:[${listen[1] ?? '127.0.0.1'}]:${listen[2] ?? '10025'}`;
+    masterCfWord('--postfix-config', options.postfixConfig); // the table's path goes into a main.cf value
+    return [{ path: serveFilterPath(options), content: `/^/ FILTER ${filter}\n` }];
+  }
   if (options.sentCopies !== true) return [];
   return [{ path: `${options.postfixConfig.replace(/\/+$/, '')}/${SENT_MAP_FILE}`, content: SENT_MAP }];
 }
@@ -331,7 +347,18 @@ function serveSmtpCommands(options: WiringOptions, postconf: readonly string[]):
     server('smtpd_authorized_xforward_hosts=127.0.0.0/8'),
     server('smtpd_tls_security_level=none'),
     [...postconf, '-e', `content_filter = ${service}:[${listen[1]}]:${listen[2]}`],
+    [...postconf, '-e', `internal_mail_filter_classes = ${withWord(options.internalMailFilterClasses, 'bounce')}`],
+    [...postconf, '-e', `header_checks = ${withWord(options.headerChecks, `regexp:${serveFilterPath(options)}`)}`],
   ];
+}
+
+const serveFilterPath = (options: WiringOptions): string =>
+  `${options.postfixConfig.replace(/\/+$/, '')}/${SERVE_FILTER_FILE}`;
+
+/** A Postfix list value with `word` added at its end, unless it is there already (a second --apply). */
+function withWord(list: string | undefined, word: string): string {
+  const words = (list ?? '').split(/[\s,]+/).filter((w) => w !== '');
+  return words.includes(word) ? words.join(', ') : [...words, word].join(', ');
 }
 
 /** pgpipe serve reads database_url from pgpipe.conf (root:pgpipe 0640), not from world-readable master.cf. */

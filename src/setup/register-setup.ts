@@ -112,7 +112,7 @@ Examples:
     );
   postfix.action(
     runAction(async (options: SetupPostfixOptions) => {
-      const { applyWiring, postfixFacts, sentCopyNotes, serveSmtpChecks, undoWiring } =
+      const { applyWiring, postfixFacts, sentCopyNotes, serveSmtpChecks, serveSmtpFacts, undoWiring } =
         await import('./apply-postfix.js');
       const {
         DEFAULT_SENT_SERVICES,
@@ -158,6 +158,7 @@ Examples:
         listen: options.listen,
         next: options.next,
         ...(options.mode === 'serve-lmtp' ? await postfixFacts(options.postfixConfig) : {}),
+        ...(options.mode === 'serve-smtp' ? await serveSmtpFacts(options.postfixConfig) : {}),
       };
       const commands = wiringCommands(wiring);
       const files = wiringFiles(wiring);

@@ -477,7 +477,36 @@ describe('setup postfix --mode serve-lmtp / serve-smtp', () => {
     const commands = wiringCommands(serve('serve-smtp'));
     const set = commands.map((c) => c.slice(3).join(' '));
     assert.equal(set[0], '-M pgpipe-smtp/unix=pgpipe-smtp unix - - n - 10 smtp');
-    assert.equal(set.at(-1), '-e content_filter = pgpipe-smtp:[127.0.0.1]:10025');
+    assert.deepEqual(set.slice(-3), [
+      '-e content_filter = pgpipe-smtp:[127.0.0.1]:10025',
+      // Postfix's own bounces skip content_filter: header_checks' FILTER action, applied to them too, covers them.
+      '-e internal_mail_filter_classes = bounce',
+      '-e header_checks = regexp:/etc/postfix/pgpipe-serve-filter.regexp',
+    ]);
+    const kept = wiringCommands(
+      serve('serve-smtp', { headerChecks: 'pcre:/etc/postfix/mine.pcre', internalMailFilterClasses: 'notify' }),
+    );
+    assert.deepEqual(
+      kept.slice(-2).map((c) => c.slice(3).join(' ')),
+      [
+        '-e internal_mail_filter_classes = notify, bounce',
+        '-e header_checks = pcre:/etc/postfix/mine.pcre, regexp:/etc/postfix/pgpipe-serve-filter.regexp',
+      ],
+    );
+    const again = wiringCommands(
+      serve('serve-smtp', {
+        headerChecks: 'regexp:/etc/postfix/pgpipe-serve-filter.regexp',
+        internalMailFilterClasses: 'bounce',
+      }),
+    );
+    assert.deepEqual(
+      again.slice(-2).map((c) => c.slice(3).join(' ')),
+      set.slice(-2),
+      'a second --apply adds nothing',
+    );
+    assert.deepEqual(wiringFiles(serve('serve-smtp')), [
+      { path: '/etc/postfix/pgpipe-serve-filter.regexp', content: '/^/ FILTER pgpipe-smtp:[127.0.0.1]:10025\n' },
+    ]);
     for (const knob of [
       'smtp_send_xforward_command=yes',
       'disable_mime_output_conversion=yes',
@@ -501,7 +530,9 @@ describe('setup postfix --mode serve-lmtp / serve-smtp', () => {
       assert.ok(set.includes(`-P 127.0.0.1:10026/inet/${knob}`), knob);
     }
     const ports = wiringCommands(serve('serve-smtp', { listen: 'inet:127.0.0.2:11025', next: 'inet:127.0.0.1:11026' }));
-    assert.equal(ports.at(-1)?.[4], 'content_filter = pgpipe-smtp:[127.0.0.2]:11025');
+    assert.equal(ports.at(-3)?.[4], 'content_filter = pgpipe-smtp:[127.0.0.2]:11025');
+    const filterFile = wiringFiles(serve('serve-smtp', { listen: 'inet:127.0.0.2:11025' }))[0];
+    assert.equal(filterFile?.content, '/^/ FILTER pgpipe-smtp:[127.0.0.2]:11025\n');
     assert.ok(ports.some((c) => c[4] === '127.0.0.1:11026/inet/content_filter='));
   });
 
@@ -666,7 +697,14 @@ describe('setup postfix --mode serve-lmtp / serve-smtp', () => {
       });
       const applied = await runCli([...args, '--postfix-config', appliedDir, '--apply']);
       assert.equal(applied.code, 0, applied.stderr);
-      assert.deepEqual(effective(appliedDir), effective(printedDir));
+      assert.deepEqual(
+        effective(appliedDir),
+        JSON.parse(JSON.stringify(effective(printedDir)).replaceAll(printedDir, appliedDir)),
+      );
+      assert.equal(
+        readFileSync(join(appliedDir, 'pgpipe-serve-filter.regexp'), 'utf8'),
+        '/^/ FILTER pgpipe-smtp:[127.0.0.1]:10025\n',
+      );
       // What Postfix itself makes of it: the filter transport, and a re-injection smtpd that filters nothing.
       assert.equal(postconf(appliedDir, '-h', 'content_filter').trim(), 'pgpipe-smtp:[127.0.0.1]:10025');
       const overrides = effective(appliedDir).overrides;
@@ -680,6 +718,7 @@ describe('setup postfix --mode serve-lmtp / serve-smtp', () => {
       assert.equal(undo.code, 0, undo.stderr);
       assert.equal(readFileSync(join(appliedDir, 'master.cf'), 'utf8'), BASE_MASTER);
       assert.equal(readFileSync(join(appliedDir, 'main.cf'), 'utf8'), BASE_MAIN);
+      assert.equal(existsSync(join(appliedDir, 'pgpipe-serve-filter.regexp')), false);
     } finally {
       rmSync(printedDir, { recursive: true, force: true });
       rmSync(appliedDir, { recursive: true, force: true });
@@ -736,7 +775,8 @@ describe('setup postfix --mode serve-* agrees with postfix-snippets/', () => {
     it(`${mode}: the same main.cf settings, master.cf entries and service overrides`, async () => {
       const queue = (dir: string): string => `queue_directory = ${join(dir, 'queue')}\n`;
       const manual = configDir(`${BASE_MASTER}${snippet(`master-${mode}.cf`)}`, BASE_MAIN);
-      writeFileSync(join(manual, 'main.cf'), `${BASE_MAIN}${queue(manual)}${snippet(`main-${mode}.cf`)}`);
+      const mainSnippet = snippet(`main-${mode}.cf`).replaceAll('/etc/postfix/', `${manual}/`);
+      writeFileSync(join(manual, 'main.cf'), `${BASE_MAIN}${queue(manual)}${mainSnippet}`);
       const commanded = configDir(BASE_MASTER, BASE_MAIN);
       writeFileSync(join(commanded, 'main.cf'), `${BASE_MAIN}${queue(commanded)}`);
       execFileSync('mkdir', [join(commanded, 'queue')]);
