@@ -177,11 +177,3 @@ export async function startServe(options: ServeOptions): Promise<ServeInstance> 
     configFile,
   };
 }
-
-/** Waits until `address` (`inet:host:port` or `unix:/path`) is accepted by nothing (a dead serve leaves no listener). */
-export const addressOf = (address: string): { host: string; port: number } | { path: string } => {
-  if (address.startsWith('unix:')) return { path: address.slice('unix:'.length) };
-  const match = /^inet:(.*):(\d+)$/.exec(address);
-  if (match === null) throw new Error(`not an address: ${address}`);
-  return { host: (match[1] as string).replace(/^\[(.*)\]$/, '$1'), port: Number(match[2]) };
-};
