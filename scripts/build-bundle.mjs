@@ -82,8 +82,9 @@ await build({
   format: 'cjs',
   outfile: bundle,
   // The embedded store (PGlite) loads its WASM files relative to its own package: it stays a lazy import from
-  // node_modules, never bundled.
-  external: ['@electric-sql/pglite'],
+  // node_modules, never bundled. smtp-server is only for the resident `pgpipe serve`, whose start-up does not count:
+  // left out, it adds nothing to every pipe(8) start's parse.
+  external: ['@electric-sql/pglite', 'smtp-server', 'smtp-server/*'],
   plugins: [importPatches],
   // The first line names the build (src/bundle/load-bundle.cts checks it). openpgp.mjs uses import.meta.url
   // (createRequire); CommonJS output has __filename instead.

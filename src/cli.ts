@@ -7,6 +7,7 @@ import { registerEncrypt } from './commands/register-encrypt.js';
 import { registerMailbox } from './mailbox/register-mailbox.js';
 import { runHandCommand } from './hand-boundary.js';
 import { PIPE_MODES, type Mode } from './modes.js';
+import { registerServe } from './serve/register-serve.js';
 import { registerSetup } from './setup/register-setup.js';
 
 /**
@@ -40,6 +41,7 @@ Examples:
     registerAdmin(program);
     registerSetup(program);
     registerMailbox(program);
+    registerServe(program);
   }
   return program;
 }

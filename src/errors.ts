@@ -20,6 +20,7 @@ export type FailureCode =
   | 'size.exceeded'
   | 'deadline.exceeded'
   | 'signal'
+  | 'serve.busy' // serve: the connection limit or the memory budget is reached (Postfix retries)
   | 'not-found' // admin: a user/alias/key that does not exist
   | 'conflict' // admin: already exists
   | 'dovecot.failed' // mailbox encrypt: doveadm or the IMAP session failed (the run can be repeated)

@@ -1,6 +1,7 @@
 // The interfaces runDeliver talks through. The key store, spamc and encryptor are the filter's own ports (same
 // adapters); only the hand-off differs: LMTP to Dovecot instead of sendmail. Types only.
 import type { Encryptor, Envelope, FilterPolicy, KeyLookup, Spamc } from '../filter/ports.js';
+import type { Outcome } from '../mail-path/outcome.js';
 
 /** One recipient's final answer from the LMTP server (RCPT TO, or its own reply after DATA). */
 export interface LmtpReply {
@@ -47,4 +48,13 @@ export interface DeliverInput {
   readonly envelope: Envelope;
   readonly policy: DeliverPolicy;
   readonly deadlineAt: number;
+}
+
+/** One run with what the next hop said per recipient (serve answers each recipient from it; pipe(8) cannot). */
+export interface DeliveryRun {
+  readonly outcome: Outcome;
+  /** Envelope recipients every copy of which the next hop answered 2xx. */
+  readonly accepted: ReadonlySet<string>;
+  /** The next hop's answers, each named by the envelope recipient it serves. */
+  readonly replies: readonly LmtpReply[];
 }

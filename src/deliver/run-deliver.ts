@@ -17,7 +17,7 @@ import {
 } from '../mail-path/outcome.js';
 import { untilAborted } from '../mail-path/until-aborted.js';
 import { replyText, verdictOf, type Verdict } from './lmtp-replies.js';
-import type { DeliverDeps, DeliverInput, LmtpReply } from './ports.js';
+import type { DeliverDeps, DeliverInput, DeliveryRun, LmtpReply } from './ports.js';
 import { filterVerdict } from './scanned-by-filter.js';
 
 interface Spam {
@@ -43,9 +43,26 @@ async function spamStep(input: DeliverInput, deps: DeliverDeps, signal: AbortSig
 }
 
 export async function runDeliver(input: DeliverInput, deps: DeliverDeps, signal: AbortSignal): Promise<Outcome> {
+  return (await runDelivery(input, deps, signal)).outcome;
+}
+
+/** runDeliver with the next hop's per-recipient answers kept (for serve's LMTP replies). Never throws. */
+export async function runDelivery(input: DeliverInput, deps: DeliverDeps, signal: AbortSignal): Promise<DeliveryRun> {
+  const progress = new RecipientProgress(input.envelope.recipients);
+  const replies: LmtpReply[] = [];
+  const outcome = await deliverWith(input, deps, signal, progress, replies);
+  return { outcome, accepted: new Set(progress.servedRecipients()), replies };
+}
+
+async function deliverWith(
+  input: DeliverInput,
+  deps: DeliverDeps,
+  signal: AbortSignal,
+  progress: RecipientProgress,
+  replies: LmtpReply[],
+): Promise<Outcome> {
   const { envelope, policy } = input;
   let spam: SpamSummary | null = null;
-  const progress = new RecipientProgress(envelope.recipients);
   const results = (): RecipientResult[] => progress.results();
 
   try {
@@ -71,7 +88,6 @@ export async function runDeliver(input: DeliverInput, deps: DeliverDeps, signal:
     progress.expect(deliveries);
     const served = servedBy(envelope.recipients, copies.planned);
     let handOffs = 0;
-    const replies: LmtpReply[] = [];
     for (const [index, delivery] of deliveries.entries()) {
       signal.throwIfAborted();
       const lmtpEnvelope = { sender: envelope.sender, recipients: delivery.recipients };

@@ -37,6 +37,11 @@ export class RecipientProgress {
     if (left === 0) this.served.add(recipient);
   }
 
+  /** The recipients every copy of which was handed off. */
+  servedRecipients(): ReadonlySet<string> {
+    return this.served;
+  }
+
   results(): RecipientResult[] {
     return this.planned.map((r) =>
       this.served.has(r.recipient) || r.action === 'deferred' || r.action === 'rejected' ? r : notSent(r.recipient),

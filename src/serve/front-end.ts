@@ -1,0 +1,160 @@
+// The protocol end Postfix talks to: smtp-server in LMTP or SMTP mode. It takes the envelope as given (Postfix has
+// checked it), reads DATA under the memory budget, runs the transaction, and answers after the final dot: one reply
+// per recipient in LMTP, one for the message in SMTP (replies.ts). Every failure is a 4xx unless a policy or the next
+// hop said 5xx. No TLS, no AUTH: the listener is a private socket or loopback port for Postfix only.
+import { hostname } from 'node:os';
+import type { Readable } from 'node:stream';
+import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+import type { DeliveryRun } from '../deliver/ports.js';
+import type { Envelope } from '../filter/ports.js';
+import { greetAtOnce } from './greet-at-once.js';
+import type { MemoryBudget } from './memory-budget.js';
+import { receiveMessage } from './receive-message.js';
+import { recipientReplies, transactionReply, type Reply } from './replies.js';
+
+/** What the front end asks of the service for each message, and tells it. */
+export interface FrontEndHooks {
+  readonly protocol: 'lmtp' | 'smtp';
+  readonly maxClients: () => number;
+  /** message_size_limit (0 none) and what to answer over it. */
+  readonly sizeLimit: () => { readonly bytes: number; readonly oversize: 'reject' | 'defer' };
+  readonly budget: MemoryBudget;
+  /** How many budget bytes a received message of `bytes` needs besides itself while it is encrypted. */
+  readonly workBytes: (bytes: number) => number;
+  readonly run: (raw: Buffer, envelope: Envelope, queueId: string | null) => Promise<DeliveryRun>;
+  /** A transaction answered without running (over budget, too big): for the log and metrics. */
+  readonly refused: (
+    why: 'over-budget' | 'too-big' | 'busy',
+    envelope: Envelope | null,
+    queueId: string | null,
+  ) => void;
+  /** A connection was accepted (greeted) / an accepted one ended. */
+  readonly opened: () => void;
+  readonly closed: () => void;
+}
+
+/** Most recipients one transaction takes (RFC 5321 §4.5.3.1.8 asks for at least 100); more get 452 4.5.3. */
+export const MAX_RECIPIENTS = 1000;
+
+const smtpError = (reply: Reply): Error =>
+  Object.assign(new Error(`${reply.enhanced} ${reply.text}`), { responseCode: reply.code });
+
+const answer = (reply: Reply): string => `${reply.enhanced} ${reply.text}`;
+
+const BUSY: Reply = { code: 421, enhanced: '4.3.2', text: 'pgpipe: too many connections, try again later' };
+const OVER_BUDGET: Reply = {
+  code: 452,
+  enhanced: '4.3.1',
+  text: 'pgpipe: too much mail held in memory at once, try again later',
+};
+
+function envelopeOf(session: SMTPServerSession): Envelope {
+  const from = session.envelope.mailFrom;
+  return {
+    sender: from === false ? '' : from.address,
+    recipients: session.envelope.rcptTo.map((r) => r.address),
+  };
+}
+
+function queueIdOf(session: SMTPServerSession): string | null {
+  const xForward = (session as unknown as { xForward?: Map<string, string> }).xForward;
+  const ident = xForward?.get('IDENT');
+  return ident === undefined || ident === '' || ident === '[UNAVAILABLE]' ? null : ident;
+}
+
+export function createFrontEnd(hooks: FrontEndHooks): SMTPServer {
+  greetAtOnce();
+  const lmtp = hooks.protocol === 'lmtp';
+  const size = hooks.sizeLimit();
+  const accepted = new Set<string>();
+  const server: SMTPServer = new SMTPServer({
+    lmtp,
+    name: hostname(),
+    banner: 'pgpipe',
+    // Advertised so Postfix refuses an oversized message before sending it, only when that is the policy anyway.
+    size: size.oversize === 'reject' && size.bytes > 0 ? size.bytes : 0,
+    authOptional: true,
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    hideSTARTTLS: true,
+    disableReverseLookup: true,
+    // Only for the queue id in the log (XFORWARD IDENT): the listener is Postfix's alone.
+    useXForward: true,
+    logger: false,
+    onConnect(session, callback) {
+      if (server.connections.size > hooks.maxClients()) {
+        hooks.refused('busy', null, null);
+        return callback(smtpError(BUSY));
+      }
+      accepted.add(session.id);
+      hooks.opened();
+      return callback();
+    },
+    onClose(session) {
+      if (accepted.delete(session.id)) hooks.closed();
+    },
+    onMailFrom(address, _session, callback) {
+      // Postfix sends SIZE= when it is advertised: a message that cannot fit now is refused before it is sent.
+      const declared = address.args === false ? 0 : Number(address.args.SIZE ?? 0);
+      if (declared > 0 && !hooks.budget.fits(declared + hooks.workBytes(declared))) {
+        return callback(smtpError(OVER_BUDGET));
+      }
+      return callback();
+    },
+    onRcptTo(_address, session, callback) {
+      if (session.envelope.rcptTo.length >= MAX_RECIPIENTS) {
+        return callback(smtpError({ code: 452, enhanced: '4.5.3', text: 'pgpipe: too many recipients' }));
+      }
+      return callback();
+    },
+    onData(stream, session, callback) {
+      const envelope = envelopeOf(session);
+      void handleData(stream, envelope, queueIdOf(session), hooks).then(
+        (replies) => {
+          if (replies === null) return callback(new Error('4.3.0 connection broken'));
+          if (lmtp) return callback(null, replies.map((r) => (r.code === 250 ? answer(r) : smtpError(r))) as never);
+          const [one] = replies as [Reply];
+          return one.code === 250 ? callback(null, answer(one)) : callback(smtpError(one));
+        },
+        () => callback(smtpError({ code: 451, enhanced: '4.3.0', text: 'pgpipe: internal error' })),
+      );
+    },
+  });
+  return server;
+}
+
+/** The replies for one DATA: per recipient (LMTP) or one (SMTP); null when the connection broke mid-DATA. */
+async function handleData(
+  stream: Readable,
+  envelope: Envelope,
+  queueId: string | null,
+  hooks: FrontEndHooks,
+): Promise<Reply[] | null> {
+  const n = hooks.protocol === 'lmtp' ? envelope.recipients.length : 1;
+  const all = (reply: Reply): Reply[] => Array.from({ length: n }, () => reply);
+  const { bytes: limit, oversize } = hooks.sizeLimit();
+  const received = await receiveMessage(stream, hooks.budget, limit);
+  if (received.kind === 'broken') return null;
+  if (received.kind === 'too-big') {
+    hooks.refused('too-big', envelope, queueId);
+    const text = `pgpipe: message too big (${received.bytes} bytes, limit ${limit})`;
+    return all(oversize === 'reject' ? { code: 552, enhanced: '5.3.4', text } : { code: 452, enhanced: '4.3.4', text });
+  }
+  if (received.kind === 'over-budget') {
+    hooks.refused('over-budget', envelope, queueId);
+    return all(OVER_BUDGET);
+  }
+  const work = hooks.workBytes(received.raw.length);
+  if (!hooks.budget.tryReserve(work)) {
+    hooks.budget.release(received.reserved);
+    hooks.refused('over-budget', envelope, queueId);
+    return all(OVER_BUDGET);
+  }
+  try {
+    const run = await hooks.run(received.raw, envelope, queueId);
+    return hooks.protocol === 'lmtp'
+      ? recipientReplies(run, envelope.recipients)
+      : [transactionReply(run, envelope.recipients)];
+  } finally {
+    hooks.budget.release(received.reserved + work);
+  }
+}
