@@ -250,7 +250,7 @@ export function serveCases(wiring: Wiring): void {
       it('serve said where it listens and which next hop it uses', () => {
         assert.match(
           serve.listening(),
-          new RegExp(`^pgpipe serve: listening on inet:127\\.0\\.0\\.1:\\d+ \\(${wiring}\\)`),
+          new RegExp(`^pgpipe serve: listening on (inet:)?127\\.0\\.0\\.1:\\d+ \\(${wiring}\\)`),
         );
         assert.ok(serve.listening().includes(next.address), serve.listening());
       });
