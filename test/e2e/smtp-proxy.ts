@@ -31,6 +31,8 @@ export interface SmtpProxy {
   accept(): Promise<void>;
   /** Sessions opened so far. */
   sessions(): number;
+  /** With `record`: every byte each session's client sent, one Buffer per session (what went over the wire). */
+  clientBytes(): Buffer[];
   close(): Promise<void>;
 }
 
@@ -39,7 +41,9 @@ const END = '\r\n.\r\n';
 export async function startSmtpProxy(
   target: { path: string } | { host: string; port: number },
   port = 0,
+  options: { record?: boolean } = {},
 ): Promise<SmtpProxy> {
+  const recorded: Buffer[][] = [];
   const sockets = new Set<Socket>();
   const releasers = new Set<() => void>();
   const dataEnds: DataEnd[] = [];
@@ -66,6 +70,8 @@ export async function startSmtpProxy(
     const heldReplies: Buffer[] = [];
     let requestHeld = false;
     const heldRequest: Buffer[] = [];
+    const wire: Buffer[] = [];
+    if (options.record === true) recorded.push(wire);
     const release = (): void => {
       repliesHeld = false;
       requestHeld = false;
@@ -73,6 +79,7 @@ export async function startSmtpProxy(
       for (const chunk of heldRequest.splice(0)) upstream.write(chunk);
     };
     client.on('data', (chunk: Buffer) => {
+      if (options.record === true) wire.push(chunk);
       if (requestHeld) {
         heldRequest.push(chunk);
         return;
@@ -166,6 +173,7 @@ export async function startSmtpProxy(
     refuse,
     accept,
     sessions: () => opened,
+    clientBytes: () => recorded.map((chunks) => Buffer.concat(chunks)),
     async close() {
       heldWaiters = [];
       await refuse();
