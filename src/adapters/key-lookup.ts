@@ -1,7 +1,9 @@
 // The key lookup shared by `filter` (as its KeyLookup port) and `encrypt`, on the tutorial's users/aliases tables.
 import type { Config } from '../config/load-config.js';
 import type { KeyLookup, KeyState, MemberState } from '../filter/ports.js';
+import { inspectKeys } from '../keys/inspect-keys.js';
 import { combineMembers, memberKeys, recipientKeys, type RecipientKeys } from '../keys/recipient-keys.js';
+import type { InspectKeys } from '../keys/types.js';
 import { addressOptionsFrom } from '../store/address-match.js';
 import { openDb } from '../store/open-db.js';
 import { resolveRecipients } from '../store/resolve-recipients.js';
@@ -55,21 +57,35 @@ export async function lookupRecipientKeys(
 ): Promise<RecipientLookup[]> {
   const db = await openDb(config);
   try {
-    signal?.throwIfAborted();
-    const records = await resolveRecipients(db, addresses, addressOptionsFrom(config));
-    const now = new Date();
-    const found: RecipientLookup[] = [];
-    for (const record of records) {
-      // Each member's keys are inspected once; the alias's own verdict is made from them.
-      const members = await memberKeys(record, now);
-      const keys = members === null ? await recipientKeys(record, now) : combineMembers(record, members);
-      found.push({ keys, members });
-    }
-    return found;
+    return await lookupIn(db, config, addresses, inspectKeys, signal);
   } finally {
     // PostgreSQL: closed in the background (not on the path to encryption); embedded: awaited (its lock).
     await closeInBackground(db);
   }
+}
+
+/**
+ * The lookup itself on a store that is already open (its owner closes it): the rows are read now, on every call,
+ * so a key changed by an admin command that has returned is what the next lookup sees; `inspect` only parses.
+ */
+async function lookupIn(
+  db: Db,
+  config: Pick<Config, 'recipientDelimiter' | 'localDomains'>,
+  addresses: readonly string[],
+  inspect: InspectKeys,
+  signal?: AbortSignal,
+): Promise<RecipientLookup[]> {
+  signal?.throwIfAborted();
+  const records = await resolveRecipients(db, addresses, addressOptionsFrom(config));
+  const now = new Date();
+  const found: RecipientLookup[] = [];
+  for (const record of records) {
+    // Each member's keys are inspected once; the alias's own verdict is made from them.
+    const members = await memberKeys(record, now, inspect);
+    const keys = members === null ? await recipientKeys(record, now, inspect) : combineMembers(record, members);
+    found.push({ keys, members });
+  }
+  return found;
 }
 
 /** Pure: the filter's view of one lookup; an alias's members each keep their own state. */
@@ -79,9 +95,27 @@ export function filterStateOf(found: RecipientLookup): KeyState {
 }
 
 export function createKeyLookup(config: Config): KeyLookup {
+  return keyLookupOver((addresses, signal) => lookupRecipientKeys(config, addresses, signal));
+}
+
+/**
+ * The same lookup on a long-lived store (serve's pool), with serve's memo of parsed key texts; `db` stays open (its
+ * owner closes it). Only the addressing settings of `config` are read (recipient delimiter, local domains).
+ */
+export function createWarmKeyLookup(
+  config: Pick<Config, 'recipientDelimiter' | 'localDomains'>,
+  db: Db,
+  inspect: InspectKeys,
+): KeyLookup {
+  return keyLookupOver((addresses, signal) => lookupIn(db, config, addresses, inspect, signal));
+}
+
+function keyLookupOver(
+  find: (addresses: readonly string[], signal: AbortSignal) => Promise<RecipientLookup[]>,
+): KeyLookup {
   return {
     async lookup(addresses, signal) {
-      const found = await lookupRecipientKeys(config, addresses, signal);
+      const found = await find(addresses, signal);
       return new Map(found.map((entry, i) => [addresses[i] ?? entry.keys.address, filterStateOf(entry)]));
     },
   };

@@ -1,7 +1,7 @@
 // Turns one store record into the keys to encrypt to, or a short reason why there are none.
 // The verdict per key comes from inspectKeys; this file groups the reports (per alias member) and words the reason.
 import type { RecipientRecord, RecipientTarget } from '../store/types.js';
-import type { KeyReport } from './types.js';
+import type { InspectKeys, KeyReport } from './types.js';
 import { inspectKeys } from './inspect-keys.js';
 import { MAX_ALIAS_HOPS } from '../store/resolve-recipients.js';
 
@@ -10,12 +10,17 @@ export type RecipientKeys =
   | { kind: 'no-key'; address: string } // no user row, or an empty pgpkey (for an alias: some member has none)
   | { kind: 'unusable'; address: string; user: string; unusable: KeyReport[]; reason: string };
 
-export async function recipientKeys(record: RecipientRecord, now: Date = new Date()): Promise<RecipientKeys> {
+/** `inspect` turns each stored text into reports: inspectKeys, or serve's memo of it (report-cache.ts). */
+export async function recipientKeys(
+  record: RecipientRecord,
+  now: Date = new Date(),
+  inspect: InspectKeys = inspectKeys,
+): Promise<RecipientKeys> {
   const { address, user, pgpkey, targets } = record;
-  if (targets !== undefined && targets.length > 1) return aliasKeys(record, targets, now);
+  if (targets !== undefined && targets.length > 1) return aliasKeys(record, targets, now, inspect);
   if (record.unresolved !== undefined) return beyondHopLimit(address);
   if (user === null || pgpkey === null || pgpkey.trim() === '') return { kind: 'no-key', address };
-  const reports = await inspectKeys(pgpkey, now);
+  const reports = await inspect(pgpkey, now);
   const usable = reports.filter((r) => r.usable);
   const unusable = reports.filter((r) => !r.usable);
   if (usable.length > 0) return { kind: 'keys', address, user, usable, unusable };
@@ -27,17 +32,22 @@ export async function recipientKeys(record: RecipientRecord, now: Date = new Dat
  * aliases.email): what the filter needs to give every member its own copy when the members differ (some with a key,
  * some without). Null for a record that is not such an alias.
  */
-export async function memberKeys(record: RecipientRecord, now: Date = new Date()): Promise<RecipientKeys[] | null> {
+export async function memberKeys(
+  record: RecipientRecord,
+  now: Date = new Date(),
+  inspect: InspectKeys = inspectKeys,
+): Promise<RecipientKeys[] | null> {
   const { targets } = record;
   if (targets === undefined || targets.length <= 1) return null;
-  return Promise.all(targets.map((target) => targetKeys(target, now)));
+  return Promise.all(targets.map((target) => targetKeys(target, now, inspect)));
 }
 
-function targetKeys(target: RecipientTarget, now: Date): Promise<RecipientKeys> {
+function targetKeys(target: RecipientTarget, now: Date, inspect: InspectKeys): Promise<RecipientKeys> {
   if (target.unresolved !== undefined) return Promise.resolve(beyondHopLimit(target.address));
   return recipientKeys(
     { address: target.address, user: target.user, via: target.user === null ? null : 'user', pgpkey: target.pgpkey },
     now,
+    inspect,
   );
 }
 
@@ -61,8 +71,9 @@ async function aliasKeys(
   record: RecipientRecord,
   targets: readonly RecipientTarget[],
   now: Date,
+  inspect: InspectKeys,
 ): Promise<RecipientKeys> {
-  return combineMembers(record, await Promise.all(targets.map((target) => targetKeys(target, now))));
+  return combineMembers(record, await Promise.all(targets.map((target) => targetKeys(target, now, inspect))));
 }
 
 /** The one verdict for an alias from its members' (memberKeys), by the rule above. */

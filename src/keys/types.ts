@@ -27,3 +27,9 @@ export interface KeyReport {
   /** The parsed public key when usable (never a private key). */
   readonly key: PublicKey | null;
 }
+
+/**
+ * What turns a stored pgpkey text into reports: inspectKeys itself, or a memo of it (report-cache.ts, serve). `now`
+ * decides expiry; a memo may answer with reports judged at an earlier `now` (bounded by its lifetime).
+ */
+export type InspectKeys = (text: string, now: Date) => Promise<KeyReport[]>;

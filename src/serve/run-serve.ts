@@ -36,7 +36,7 @@ function required(config: Config): { listen: string; next: string } {
 function depsFor(config: Config, store: WarmStore): DeliverDeps {
   const { encryptor, now } = createFilterDeps(config);
   return {
-    keys: store.keys,
+    keys: store.keysFor(config),
     spamc: createSpamc(config),
     encryptor,
     now,
@@ -129,11 +129,13 @@ export async function runServe(load: () => Config): Promise<void> {
   server.on('error', (error: Error) => log.write(`serve: connection error (${oneLine(error.message, 200)})`));
 
   // Before the start line: whoever waits for it may signal at once.
+  // A second signal while stopping cuts the grace short (an operator's second Ctrl-C, systemd's timeout is SIGKILL).
+  let signals = 0;
   const stopRequested = new Promise<void>((resolve) => {
     const stop = (): void => {
-      process.removeListener('SIGTERM', stop);
-      process.removeListener('SIGINT', stop);
-      resolve();
+      signals++;
+      if (signals === 1) resolve();
+      else shutdown.abort();
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
@@ -159,7 +161,7 @@ export async function runServe(load: () => Config): Promise<void> {
   const reload = (): void => {
     try {
       const fresh = load();
-      const fixed = ['serveListen', 'serveProtocol', 'databaseUrl', 'log'] as const;
+      const fixed = ['serveListen', 'serveProtocol', 'databaseUrl', 'dbTimeoutMs', 'serveKeyCacheMs', 'log'] as const;
       const ignored = fixed.filter((key) => fresh[key] !== config[key]);
       config = fresh;
       deps = depsFor(config, store);
@@ -178,7 +180,10 @@ export async function runServe(load: () => Config): Promise<void> {
   log.write(`serve: stopping; ${running.size} transaction(s) running, up to ${config.serveGraceMs} ms to finish`);
   // smtp-server stops accepting at once; after closeTimeout it answers the connections left 421 and closes them.
   (server.options as { closeTimeout?: number }).closeTimeout = Math.max(1, config.serveGraceMs);
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    shutdown.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
   // Past the grace: whatever still runs is cancelled (it defers; its client got 421 and Postfix retries).
   shutdown.abort();
   await Promise.allSettled([...running]);

@@ -33,6 +33,9 @@ const CLIENT_MESSAGES = [
   'Client has encountered a connection error and is not queryable',
   'Client was closed and is not queryable',
   'timeout expired',
+  // pg.Pool's own (pg-pool.ts): every connection busy for the whole timeout; used after close().
+  'timeout exceeded when trying to connect',
+  'Cannot use a pool after calling end on the pool',
 ];
 
 /** SQLSTATE 42P01/42703 (missing table/column) → db.schema; everything else → db.unavailable. */

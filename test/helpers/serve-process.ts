@@ -24,6 +24,12 @@ export async function startServe(args: readonly string[], env: NodeJS.ProcessEnv
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
+  const signalled = new Set<string>();
+  const kill = child.kill.bind(child);
+  child.kill = (signal?: NodeJS.Signals | number) => {
+    if (typeof signal === 'string') signalled.add(signal);
+    return kill(signal);
+  };
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
@@ -45,7 +51,8 @@ export async function startServe(args: readonly string[], env: NodeJS.ProcessEnv
     child,
     stderr: () => stderr,
     async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      // Once: a second SIGTERM would cut serve's grace short.
+      if (child.exitCode === null && child.signalCode === null && !signalled.has(signal)) child.kill(signal);
       const code = await exited;
       rmSync(dir, { recursive: true, force: true });
       return code;

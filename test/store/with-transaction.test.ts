@@ -55,7 +55,7 @@ describe('withTransaction', () => {
   });
 
   it('is the only transaction body: the adapters delegate to it', () => {
-    for (const file of ['pg-db.ts', 'embedded-db.ts']) {
+    for (const file of ['pg-db.ts', 'pg-pool.ts', 'embedded-db.ts']) {
       const text = readFileSync(resolve(STORE, file), 'utf8');
       assert.match(text, /withTransaction\(/, file);
       assert.doesNotMatch(text, /'(BEGIN|COMMIT|ROLLBACK)'/, file);
