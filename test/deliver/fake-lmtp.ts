@@ -1,9 +1,9 @@
-// A real-protocol LMTP server (smtp-server in lmtp mode) on a unix socket, for the faults Dovecot can't produce on
-// demand: per-recipient 4xx/5xx at RCPT TO or after DATA, a server that is slow or drops the connection after DATA.
-// Replies carry their enhanced code in the text, as Dovecot writes them ("550 5.1.1 <rcpt> User doesn't exist").
-// With `protocol: 'smtp'` and `inet`, it is the next hop of `pgpipe serve --protocol smtp` (a re-injection smtpd's
-// stand-in, XFORWARD recorded) or a content filter's stand-in behind Postfix.
+// A real-protocol LMTP or SMTP server (smtp-server) on a unix socket or loopback TCP, for the faults Dovecot and
+// Postfix can't produce on demand: per-recipient 4xx/5xx at RCPT TO or after DATA, a refused greeting or MAIL FROM,
+// SMTP's one refusal after DATA, a server that is slow, stops reading mid-DATA or drops the connection.
+// Replies carry their enhanced code in the text, as Dovecot and Postfix write them ("550 5.1.1 <rcpt> ...").
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
@@ -16,32 +16,51 @@ export interface Transaction {
   readonly to: string[];
   /** The message as stored: dot-unstuffed DATA, CRLF as sent. */
   readonly data: Buffer;
-  /** XFORWARD attributes the client sent (protocol 'smtp'), e.g. ADDR, NAME, HELO. */
-  readonly xforward: Record<string, string>;
+  /** XFORWARD attributes the client sent in this session (smtp-server decodes the xtext). */
+  readonly xForward: Record<string, unknown>;
 }
 
 /** [code, text] to refuse, or null to accept. */
 export type Answer = readonly [number, string] | null;
 
 export interface FakeLmtpOptions {
+  /** 'lmtp' (default, LHLO and an answer per recipient after DATA) or 'smtp' (EHLO and one reply after DATA). */
+  readonly protocol?: 'lmtp' | 'smtp';
+  /** Listen on a unix socket (default) or on 127.0.0.1 with a free port. */
+  readonly listen?: 'unix' | 'inet';
+  /** Refuse the connection: this code and text instead of the 220 greeting. */
+  readonly greeting?: Answer;
+  readonly mailFrom?: (address: string) => Answer;
   readonly rcpt?: (address: string) => Answer;
-  /** Per-recipient answer after DATA. */
+  /** LMTP: per-recipient answer after DATA. */
   readonly data?: (address: string) => Answer;
+  /** SMTP: the one reply after DATA (default 250 2.0.0 Ok: queued as FAKE<n>). */
+  readonly final?: Answer;
   /** Wait this long before answering DATA. */
   readonly dataDelayMs?: number;
   /** Close the connection once DATA is received, before any answer. */
   readonly dropAfterData?: boolean;
+  /** Close the connection as soon as the first bytes of DATA arrive. */
+  readonly dropMidData?: boolean;
+  /** Stop reading after the first bytes of DATA for this long (the client's socket fills up), then read on. */
+  readonly stallDataMs?: number;
   readonly smtputf8?: boolean;
-  /** 'lmtp' (default) or 'smtp' (one reply after DATA: the first recipient's `data` answer, else 250). */
-  readonly protocol?: 'lmtp' | 'smtp';
-  /** Listen on 127.0.0.1 (this port, 0: any free one) instead of a unix socket. */
-  readonly inet?: number;
+  /** Offer 8BITMIME (default true). */
+  readonly eightBitMime?: boolean;
+  /** The SIZE limit to announce; 0 announces no SIZE at all. */
+  readonly size?: number;
+  /** SMTP: refuse EHLO (502), so that only HELO works. */
+  readonly refuseEhlo?: boolean;
+  /** Offer XFORWARD (NAME ADDR PORT PROTO HELO IDENT SOURCE) to every client. */
+  readonly xforward?: boolean;
 }
 
 export interface FakeLmtp {
-  /** `unix:/path`, as --lmtp takes it (`inet:127.0.0.1:PORT` with `inet`). */
+  /** `unix:/path` or `inet:127.0.0.1:port`, as --lmtp and --next take it. */
   readonly address: string;
   readonly transactions: Transaction[];
+  /** DATA streams that ended without the final dot (the connection went away mid-message). */
+  readonly incomplete: () => number;
   close(): Promise<void>;
 }
 
@@ -52,76 +71,96 @@ export async function startFakeLmtp(options: FakeLmtpOptions = {}): Promise<Fake
   const dir = mkdtempSync(join(tmpdir(), 'pgpipe-lmtp-'));
   const path = join(dir, 'lmtp');
   const transactions: Transaction[] = [];
+  let incomplete = 0;
   const lmtp = options.protocol !== 'smtp';
   const server = new SMTPServer({
     lmtp,
-    useXForward: !lmtp,
     authOptional: true,
-    disabledCommands: ['AUTH', 'STARTTLS'],
-    hideENHANCEDSTATUSCODES: true, // our texts carry Dovecot-style codes themselves
+    disabledCommands: ['AUTH', 'STARTTLS', ...(options.refuseEhlo === true ? ['EHLO'] : [])],
+    hideENHANCEDSTATUSCODES: true, // our texts carry Dovecot/Postfix-style codes themselves
     hideSMTPUTF8: options.smtputf8 !== true,
+    hide8BITMIME: options.eightBitMime === false,
     logger: false,
-    size: 100_000_000, // advertised like Dovecot's lmtp; we never refuse by it
+    size: options.size ?? 100_000_000, // advertised like Dovecot's lmtp; we never refuse by it
+    ...(options.xforward === true ? { useXForward: true } : {}),
+    onConnect(_session, callback) {
+      callback(options.greeting === undefined || options.greeting === null ? null : refusal(options.greeting));
+    },
+    onMailFrom(address, _session, callback) {
+      const answer = options.mailFrom?.(address.address) ?? null;
+      callback(answer === null ? null : refusal(answer));
+    },
     onRcptTo(address, _session, callback) {
       const answer = options.rcpt?.(address.address) ?? null;
       callback(answer === null ? null : refusal(answer));
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      let ended = false;
+      stream.on('data', (chunk: Buffer) => {
+        if (chunks.length === 0 && options.dropMidData === true) destroyAll();
+        if (chunks.length === 0 && options.stallDataMs !== undefined) {
+          stream.pause();
+          setTimeout(() => stream.resume(), options.stallDataMs);
+        }
+        chunks.push(chunk);
+      });
+      stream.on('error', () => undefined);
+      stream.on('close', () => {
+        if (!ended) incomplete += 1;
+      });
       stream.on('end', () => {
+        ended = true;
         const to = session.envelope.rcptTo.map((r) => r.address);
         // smtp-server leaves the address empty (or false) for MAIL FROM:<>.
         const from = session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address || '';
         const mailParams = session.envelope.mailFrom === false ? {} : { ...session.envelope.mailFrom.args };
-        const xforward = Object.fromEntries([...(session.xForward ?? new Map())].map(([k, v]) => [k, String(v)]));
-        transactions.push({ from, mailParams, to, data: Buffer.concat(chunks), xforward });
+        // ADDR:DEFAULT is smtp-server's own note of the real peer, not something the client sent.
+        const xForward = Object.fromEntries([...(session.xForward ?? [])].filter(([k]) => k !== 'ADDR:DEFAULT'));
+        transactions.push({ from, mailParams, to, data: Buffer.concat(chunks), xForward });
         if (options.dropAfterData === true) {
           destroyAll();
           return;
         }
-        const refusedFirst = options.data?.(to[0] ?? '') ?? null;
-        const answer = (): void =>
-          !lmtp
-            ? callback(refusedFirst === null ? null : refusal(refusedFirst), 'Ok: queued')
-            : callback(
-                null,
-                to.map((rcpt) => {
-                  const refused = options.data?.(rcpt) ?? null;
-                  return refused === null ? `2.0.0 <${rcpt}> Saved` : refusal(refused);
-                }),
-              );
+        const answer = (): void => {
+          if (!lmtp) {
+            const final = options.final ?? null;
+            callback(final === null ? null : refusal(final), `2.0.0 Ok: queued as FAKE${transactions.length}`);
+            return;
+          }
+          callback(
+            null,
+            to.map((rcpt) => {
+              const refused = options.data?.(rcpt) ?? null;
+              return refused === null ? `2.0.0 <${rcpt}> Saved` : refusal(refused);
+            }),
+          );
+        };
         if (options.dataDelayMs === undefined) answer();
         else setTimeout(answer, options.dataDelayMs);
       });
     },
   });
-  const sockets = new Set<import('node:net').Socket>();
+  const sockets = new Set<Socket>();
   const destroyAll = (): void => {
     for (const socket of sockets) socket.destroy();
   };
-  (server as unknown as { server: import('node:net').Server }).server.on(
-    'connection',
-    (socket: import('node:net').Socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-    },
-  );
-  let address = `unix:${path}`;
+  const net = (server as unknown as { server: Server }).server;
+  net.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  const inet = options.listen === 'inet';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    if (options.inet === undefined) server.listen(path, () => resolve());
-    else
-      server.listen(options.inet, '127.0.0.1', () => {
-        const bound = (server as unknown as { server: import('node:net').Server }).server.address();
-        address = `inet:127.0.0.1:${typeof bound === 'object' && bound !== null ? bound.port : options.inet}`;
-        resolve();
-      });
+    if (inet) server.listen(0, '127.0.0.1', () => resolve());
+    else server.listen(path, () => resolve());
   });
   server.on('error', () => undefined);
   return {
-    address,
+    address: inet ? `inet:127.0.0.1:${(net.address() as AddressInfo).port}` : `unix:${path}`,
     transactions,
+    incomplete: () => incomplete,
     async close() {
       destroyAll();
       await new Promise<void>((resolve) => server.close(() => resolve()));

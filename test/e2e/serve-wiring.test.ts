@@ -35,7 +35,7 @@ describe('serve wirings, Postfix side (stand-ins where pgpipe serve goes)', { sk
     before(async () => {
       [port, reinjectPort] = await Promise.all([freePort(), freePort()]);
       // The stand-in filter passes every message on unchanged to the re-injection smtpd, as serve will.
-      filter = await startFakeLmtp({ protocol: 'smtp', inet: 0 });
+      filter = await startFakeLmtp({ protocol: 'smtp', listen: 'inet', xforward: true });
       const filterPort = Number(filter.address.split(':').at(-1));
       postfix = await startPostfix({
         domain: DOMAIN,
@@ -80,7 +80,7 @@ describe('serve wirings, Postfix side (stand-ins where pgpipe serve goes)', { sk
         data: message(`bob@${DOMAIN}`, marker),
       });
       const t = await filtered(marker);
-      assert.equal(t.xforward.ADDR, '127.0.0.1');
+      assert.equal(t.xForward.ADDR, '127.0.0.1');
       assert.deepEqual(t.to, [`bob@${DOMAIN}`]);
       await deliveredTo('bob', marker);
       await new Promise((r) => setTimeout(r, 1000));
@@ -130,7 +130,7 @@ describe('serve wirings, Postfix side (stand-ins where pgpipe serve goes)', { sk
     before(async () => {
       port = await freePort();
       proxy = await startFakeLmtp({
-        inet: 0,
+        listen: 'inet',
         data: (rcpt) =>
           rcpt.startsWith('ghost@') ? [550, "5.1.1 <ghost@wiring.test> User doesn't exist: ghost@wiring.test"] : null,
       });

@@ -26,7 +26,7 @@ export async function startServeWorld(
 ): Promise<ServeWorld> {
   const protocol = options.protocol ?? 'smtp';
   const world = await startWorld();
-  const sink = await startFakeLmtp({ protocol, inet: 0, ...options.sink }).catch(async (error: unknown) => {
+  const sink = await startFakeLmtp({ protocol, listen: 'inet', ...options.sink }).catch(async (error: unknown) => {
     await world.close();
     throw error;
   });
