@@ -159,12 +159,15 @@ function serveMasterCf(serve: ServeWiring | undefined): string {
   // maxproc 10: as many parallel sessions to serve as the filter may take; XFORWARD carries the original client.
   return `pgpipe-smtp unix - - n - 10 smtp
   -o smtp_send_xforward_command=yes
+  -o disable_mime_output_conversion=yes
+  -o smtp_data_done_timeout=300s
   -o disable_dns_lookups=yes
   -o syslog_name=postfix/pgpipe-smtp
 127.0.0.1:${serve.reinjectPort} inet n - n - - smtpd
   -o syslog_name=postfix/reinject
   -o content_filter=
-  -o receive_override_options=no_unknown_recipient_checks,no_header_body_checks,no_milters
+  -o receive_override_options=no_unknown_recipient_checks,no_header_body_checks,no_milters,no_address_mappings
+  -o smtpd_data_restrictions=
   -o smtpd_helo_restrictions=
   -o smtpd_client_restrictions=
   -o smtpd_sender_restrictions=
@@ -192,7 +195,9 @@ function globalFilterCf(dir: string, filterPort: number): string {
 
 function serveMainCf(dir: string, serve: ServeWiring | undefined): string {
   if (serve === undefined) return '';
-  if (serve.protocol === 'lmtp') return `virtual_transport = lmtp:${serve.listen}\n`;
+  // XFORWARD gives serve the queue id for its log line.
+  if (serve.protocol === 'lmtp')
+    return `virtual_transport = lmtp:${serve.listen}\nlmtp_send_xforward_command = yes\nlmtp_data_done_timeout = 300s\n`;
   return (
     (serve.global === true ? globalFilterCf(dir, serve.filterPort) : '') +
     (serve.virtualTransport === undefined ? '' : `virtual_transport = ${serve.virtualTransport}\n`)

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -273,6 +273,46 @@ export function serveCases(wiring: Wiring): void {
         await waitFor('the serve log line', () => serve.logLines().find((l) => l.includes(at('bob'))), WAIT_MS, logs);
         for (const line of serve.logLines()) assert.ok(!line.includes(m.marker), `content in the log: ${line}`);
       });
+
+      it(
+        'lmtp over the documented unix socket: a pgpipe:postfix 2750 setgid directory lets Postfix (only) in',
+        {
+          skip: wiring === 'smtp' ? 'the smtp wiring is loopback TCP' : false,
+        },
+        async () => {
+          const dir = join(postfix.dir, 'spool', 'pgpipe');
+          mkdirSync(dir);
+          const [uid, gid] = await Promise.all([run('id', ['-u', 'pgpipe']), run('id', ['-g', 'postfix'])]);
+          chownSync(dir, Number(uid.stdout), Number(gid.stdout));
+          chmodSync(dir, 0o2750);
+          const onSocket = await startServe({
+            bin: app?.bin ?? '',
+            protocol: 'lmtp',
+            listen: `unix:${join(dir, 'lmtp')}`,
+            next: dovecot.lmtpUnix,
+            conf: pgpipeConf(pg, spamd.port),
+            user: 'pgpipe',
+          });
+          try {
+            await postfix.postconf(`virtual_transport = lmtp:unix:${join(dir, 'lmtp')}`);
+            await postfix.reload();
+            const m = message(at('bob'), ['bob']);
+            const queueId = await send(m, [at('bob')]);
+            await assertEncryptedFor(await stored('bob', m), 'bob', m);
+            await logShows(new RegExp(`${queueId}: to=<${at('bob')}>, relay=[^,]*${dir}/lmtp.*status=sent`));
+            // Nobody else gets in: an ordinary account is refused by the directory.
+            const other = await run('runuser', ['-u', 'nobody', '--', 'test', '-x', dir]).then(
+              () => 'searchable',
+              () => 'refused',
+            );
+            assert.equal(other, 'refused');
+          } finally {
+            await postfix.postconf(`virtual_transport = lmtp:${front.address}`);
+            await postfix.reload();
+            await onSocket.stop();
+          }
+        },
+      );
 
       it("a recipient Dovecot doesn't know is bounced with Dovecot's 5xx; the others in the same message are delivered", async () => {
         const m = message(`${at('bob')}, ${at('dave')}, ${at('ghost')}`, ['bob']);
