@@ -1,4 +1,5 @@
-// The part of nodemailer's SMTP/LMTP client (9.0.x, CommonJS, no bundled types) that src/adapters/lmtp.ts uses.
+// The part of nodemailer's SMTP/LMTP client (9.0.x, CommonJS, no bundled types) that src/adapters/next-hop.ts
+// uses.
 declare module 'nodemailer/lib/smtp-connection/index.js' {
   import type { EventEmitter } from 'node:events';
   import type { Socket } from 'node:net';
@@ -14,6 +15,17 @@ declare module 'nodemailer/lib/smtp-connection/index.js' {
     socketTimeout?: number;
     logger?: boolean;
     debug?: boolean;
+    /**
+     * Documented "custom authentication" handlers, keyed by method name: login({ method }) runs one with a
+     * sendCommand that writes any command line and resolves with the server's reply (next-hop.ts: XFORWARD).
+     */
+    customAuth?: Record<string, (context: CustomAuthContext) => Promise<void> | void>;
+  }
+
+  export interface CustomAuthContext {
+    sendCommand(command: string): Promise<{ status: number; response: string }>;
+    resolve(): void;
+    reject(error: Error | string): void;
   }
 
   export interface SendEnvelope {
@@ -43,6 +55,7 @@ declare module 'nodemailer/lib/smtp-connection/index.js' {
     constructor(options: SmtpConnectionOptions);
     connect(callback: (error?: SmtpError) => void): void;
     send(envelope: SendEnvelope, message: Buffer, callback: (error: SmtpError | null, info: SendInfo) => void): void;
+    login(auth: { method: string }, callback: (error: SmtpError | null) => void): void;
     quit(): void;
     close(): void;
     readonly lastServerResponse?: string;

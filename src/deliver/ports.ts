@@ -23,10 +23,30 @@ export type LmtpResult =
    */
   | { readonly kind: 'failed'; readonly reason: string };
 
+/**
+ * Postfix's XFORWARD attributes (XFORWARD_README): the original client, for the next hop's own logs. IDENT is the
+ * upstream queue id; ADDR is the bare address, not in [] (XFORWARD_README).
+ */
+export type XForwardName = 'NAME' | 'ADDR' | 'PORT' | 'PROTO' | 'HELO' | 'IDENT' | 'SOURCE';
+export type XForward = Readonly<Partial<Record<XForwardName, string>>>;
+
 export interface Lmtp {
-  /** One LMTP transaction for `envelope`. Never throws; must close its connection when `signal` aborts. */
-  deliver(payload: Buffer, envelope: Envelope, signal: AbortSignal): Promise<LmtpResult>;
+  /**
+   * One LMTP (or SMTP, see src/adapters/next-hop.ts) transaction for `envelope`. Never throws; must close its
+   * connection when `signal` aborts. `forward.xforward` is sent only to a next hop that offers XFORWARD.
+   */
+  deliver(
+    payload: Buffer,
+    envelope: Envelope,
+    signal: AbortSignal,
+    forward?: { readonly xforward?: XForward },
+  ): Promise<LmtpResult>;
 }
+
+/** Protocol-neutral names for the same port: `pgpipe serve` forwards through it over LMTP or SMTP. */
+export type NextHop = Lmtp;
+export type NextHopReply = LmtpReply;
+export type NextHopResult = LmtpResult;
 
 export interface DeliverPolicy extends FilterPolicy {
   /** always; never; or skip spamc when the message carries our own filter's verdict (see scanned-by-filter.ts). */
