@@ -129,6 +129,10 @@ export function serveCases(wiring: Wiring): void {
       `${queueId}: to=<${rcpt}>, relay=127\\.0\\.0\\.1\\[127\\.0\\.0\\.1\\]:${front.port}, .*dsn=4\\.\\d+\\.\\d+, status=deferred`,
     );
 
+  /** The deferral line's reason for the report (Postfix's own words). */
+  const deferralReason = (queueId: string, rcpt: string): string =>
+    new RegExp(`${queueId}: to=<${rcpt}>, .*status=deferred \\((.*)\\)$`, 'm').exec(postfix.maillog())?.[1] ?? '';
+
   async function assertEncryptedFor(mail: Buffer, user: Keyed, m?: TestMessage): Promise<string> {
     parsePgpMime(mail);
     assert.deepEqual(outerHeader(mail, 'subject'), ['Subject: [...]']);
@@ -376,6 +380,7 @@ export function serveCases(wiring: Wiring): void {
         assert.equal(exit.signal, 'SIGKILL');
         front.release();
         await logShows(deferred(queueId, at('carol')));
+        process.stderr.write(`serve ${wiring}: kill -9 mid-DATA: Postfix: ${deferralReason(queueId, at('carol'))}\n`);
         assert.deepEqual(copies('carol', m), []);
         await serve.restart();
         await postfix.flush();
@@ -395,10 +400,16 @@ export function serveCases(wiring: Wiring): void {
         await serve.kill9();
         next.release();
         await logShows(deferred(queueId, at('carol')));
+        process.stderr.write(
+          `serve ${wiring}: kill -9 after the next hop stored it: Postfix: ${deferralReason(queueId, at('carol'))}\n`,
+        );
         await stored('carol', m);
         await serve.restart();
         await postfix.flush();
         await waitFor('the second copy', () => (copies('carol', m).length === 2 ? true : undefined), WAIT_MS, logs);
+        process.stderr.write(
+          `serve ${wiring}: after the retry carol has ${copies('carol', m).length} copies of that message\n`,
+        );
         for (const copy of copies('carol', m)) await assertEncryptedFor(copy, 'carol', m);
         await logShows(
           new RegExp(
@@ -449,6 +460,15 @@ export function serveCases(wiring: Wiring): void {
           ).test(postfix.maillog()),
         ).length;
         const duplicates = sent.filter(({ m, user }) => copies(user, m).length > 1).length;
+        const reasons = new Set(
+          [
+            ...postfix
+              .maillog()
+              .matchAll(/^.* (\w+): to=.*status=deferred \((?:host \S+ said: )?(\d{3} \d\.\d\.\d [^(]{0,60})/gm),
+          ]
+            .filter((r) => sent.some(({ queueId }) => queueId === r[1]))
+            .map((r) => r[2]),
+        );
         for (const { m, user } of sent) {
           const mail = copies(user, m)[0] as Buffer;
           if (user === 'bob') await assertEncryptedFor(mail, 'bob', m);
@@ -457,7 +477,8 @@ export function serveCases(wiring: Wiring): void {
         process.stderr.write(
           `serve ${wiring}: PostgreSQL restart under load: ${total} sent, ${deferrals} deferred, ` +
             `${duplicates} duplicated, ${sentWhileDown} sent while it was down (${backAt - downAt} ms), first ` +
-            `delivery ${recoveredMs} ms after it was back, all delivered ${Date.now() - started} ms after the last send\n`,
+            `delivery ${recoveredMs} ms after it was back, all delivered ${Date.now() - started} ms after the last send; ` +
+            `deferral replies: ${[...reasons].join(' | ')}\n`,
         );
         assert.ok(deferrals > 0, 'some messages met the database down and were deferred');
         assert.equal(duplicates, 0);
