@@ -68,6 +68,8 @@ export interface DeliverInput {
   readonly envelope: Envelope;
   readonly policy: DeliverPolicy;
   readonly deadlineAt: number;
+  /** serve: the original client as Postfix's XFORWARD told it, passed on to a next hop that takes XFORWARD. */
+  readonly xforward?: XForward;
 }
 
 /** One run with what the next hop said per recipient (serve answers each recipient from it; pipe(8) cannot). */

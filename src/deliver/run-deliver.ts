@@ -88,10 +88,14 @@ async function deliverWith(
     progress.expect(deliveries);
     const served = servedBy(envelope.recipients, copies.planned);
     let handOffs = 0;
+    const forward = input.xforward === undefined ? undefined : { xforward: input.xforward };
     for (const [index, delivery] of deliveries.entries()) {
       signal.throwIfAborted();
       const lmtpEnvelope = { sender: envelope.sender, recipients: delivery.recipients };
-      const result = await untilAborted(deps.lmtp.deliver(payloads[index] as Buffer, lmtpEnvelope, signal), signal);
+      const result = await untilAborted(
+        deps.lmtp.deliver(payloads[index] as Buffer, lmtpEnvelope, signal, forward),
+        signal,
+      );
       signal.throwIfAborted();
       handOffs++;
       // Unknown what Dovecot stored: defer at once (the retry may duplicate what it did store).

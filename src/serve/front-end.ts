@@ -5,7 +5,7 @@
 import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
-import type { DeliveryRun } from '../deliver/ports.js';
+import type { DeliveryRun, XForward, XForwardName } from '../deliver/ports.js';
 import type { Envelope } from '../filter/ports.js';
 import { greetAtOnce } from './greet-at-once.js';
 import type { MemoryBudget } from './memory-budget.js';
@@ -21,7 +21,7 @@ export interface FrontEndHooks {
   readonly budget: MemoryBudget;
   /** How many budget bytes a received message of `bytes` needs besides itself while it is encrypted. */
   readonly workBytes: (bytes: number) => number;
-  readonly run: (raw: Buffer, envelope: Envelope, queueId: string | null) => Promise<DeliveryRun>;
+  readonly run: (raw: Buffer, envelope: Envelope, origin: Origin) => Promise<DeliveryRun>;
   /** A transaction answered without running (over budget, too big): for the log and metrics. */
   readonly refused: (
     why: 'over-budget' | 'too-big' | 'busy',
@@ -56,10 +56,23 @@ function envelopeOf(session: SMTPServerSession): Envelope {
   };
 }
 
-function queueIdOf(session: SMTPServerSession): string | null {
-  const xForward = (session as unknown as { xForward?: Map<string, string> }).xForward;
-  const ident = xForward?.get('IDENT');
-  return ident === undefined || ident === '' || ident === '[UNAVAILABLE]' ? null : ident;
+/** Who Postfix says the mail came from (its XFORWARD), for the log's queue id and the next hop's XFORWARD. */
+export interface Origin {
+  readonly queueId: string | null;
+  readonly xforward: XForward;
+}
+
+const XFORWARD_NAMES: readonly XForwardName[] = ['NAME', 'ADDR', 'PORT', 'PROTO', 'HELO', 'IDENT', 'SOURCE'];
+
+function originOf(session: SMTPServerSession): Origin {
+  const given = (session as unknown as { xForward?: Map<string, unknown> }).xForward ?? new Map<string, unknown>();
+  const xforward: Partial<Record<XForwardName, string>> = {};
+  for (const name of XFORWARD_NAMES) {
+    const value = given.get(name.toLowerCase()) ?? given.get(name);
+    if (typeof value === 'string' && value !== '' && value !== '[UNAVAILABLE]') xforward[name] = value;
+    else if (typeof value === 'number' && value > 0) xforward[name] = String(value);
+  }
+  return { queueId: xforward.IDENT ?? null, xforward };
 }
 
 export function createFrontEnd(hooks: FrontEndHooks): SMTPServer {
@@ -108,7 +121,7 @@ export function createFrontEnd(hooks: FrontEndHooks): SMTPServer {
     },
     onData(stream, session, callback) {
       const envelope = envelopeOf(session);
-      void handleData(stream, envelope, queueIdOf(session), hooks).then(
+      void handleData(stream, envelope, originOf(session), hooks).then(
         (replies) => {
           if (replies === null) return callback(new Error('4.3.0 connection broken'));
           if (lmtp) return callback(null, replies.map((r) => (r.code === 250 ? answer(r) : smtpError(r))) as never);
@@ -126,9 +139,10 @@ export function createFrontEnd(hooks: FrontEndHooks): SMTPServer {
 async function handleData(
   stream: Readable,
   envelope: Envelope,
-  queueId: string | null,
+  origin: Origin,
   hooks: FrontEndHooks,
 ): Promise<Reply[] | null> {
+  const { queueId } = origin;
   const n = hooks.protocol === 'lmtp' ? envelope.recipients.length : 1;
   const all = (reply: Reply): Reply[] => Array.from({ length: n }, () => reply);
   const { bytes: limit, oversize } = hooks.sizeLimit();
@@ -150,7 +164,7 @@ async function handleData(
     return all(OVER_BUDGET);
   }
   try {
-    const run = await hooks.run(received.raw, envelope, queueId);
+    const run = await hooks.run(received.raw, envelope, origin);
     return hooks.protocol === 'lmtp'
       ? recipientReplies(run, envelope.recipients)
       : [transactionReply(run, envelope.recipients)];

@@ -3,7 +3,7 @@
 // stop accepting, let running transactions finish within serve_grace, then 421 the rest and return. SIGHUP re-reads
 // the config for the transactions that start after it (the listener, protocol and database need a restart).
 import { createSpamc } from '../adapters/spamc.js';
-import { createLmtp } from '../adapters/lmtp.js';
+import { createNextHop } from '../adapters/next-hop.js';
 import type { Config } from '../config/load-config.js';
 import type { DeliverDeps, DeliveryRun } from '../deliver/ports.js';
 import { permanent } from '../errors.js';
@@ -40,7 +40,7 @@ function depsFor(config: Config, store: WarmStore): DeliverDeps {
     spamc: createSpamc(config),
     encryptor,
     now,
-    lmtp: createLmtp({ lmtp: config.serveNext }),
+    lmtp: createNextHop({ address: config.serveNext ?? '', protocol: config.serveProtocol }),
     uid: process.getuid?.() ?? null,
   };
 }
@@ -102,10 +102,10 @@ export async function runServe(load: () => Config): Promise<void> {
     sizeLimit: () => ({ bytes: config.messageSizeLimit, oversize: config.oversize }),
     budget,
     workBytes,
-    async run(raw, envelope, queueId) {
+    async run(raw, envelope, { queueId, xforward }) {
       const startedAt = Date.now();
       const timer = metrics.transactionStarted();
-      const transaction = runTransaction(raw, envelope, { config, deps, shutdown: shutdown.signal });
+      const transaction = runTransaction(raw, envelope, xforward, { config, deps, shutdown: shutdown.signal });
       running.add(transaction);
       try {
         const run = await transaction;

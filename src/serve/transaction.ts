@@ -3,7 +3,7 @@
 // Postfix gets. Never throws: anything unexpected is a deferral (runDelivery's rule).
 import type { Config } from '../config/load-config.js';
 import { deliverPolicyFrom } from '../deliver/create-deliver-deps.js';
-import type { DeliverDeps, DeliveryRun } from '../deliver/ports.js';
+import type { DeliverDeps, DeliveryRun, XForward } from '../deliver/ports.js';
 import { runDelivery } from '../deliver/run-deliver.js';
 import type { Envelope } from '../filter/ports.js';
 
@@ -17,6 +17,7 @@ export interface TransactionContext {
 export async function runTransaction(
   raw: Buffer,
   envelope: Envelope,
+  xforward: XForward,
   context: TransactionContext,
 ): Promise<DeliveryRun> {
   const { config, deps, shutdown } = context;
@@ -24,6 +25,6 @@ export async function runTransaction(
   // The SMTP wiring is the after-queue content filter itself: there is no earlier scan of ours to trust.
   const spam = config.serveProtocol === 'smtp' ? { ...policy, deliverSpamCheck: 'always' as const } : policy;
   const signal = AbortSignal.any([AbortSignal.timeout(config.deadlineMs), shutdown]);
-  const input = { raw, envelope, policy: spam, deadlineAt: deps.now() + config.deadlineMs };
+  const input = { raw, envelope, policy: spam, deadlineAt: deps.now() + config.deadlineMs, xforward };
   return runDelivery(input, deps, signal);
 }
