@@ -4,6 +4,7 @@
 // Message-ID). Behind serve (serve → proxy → Dovecot's LMTP or the re-injection smtpd) it can hold back what the
 // next hop answers after DATA: the next hop has stored or queued the message, serve has not heard so, and the test
 // can kill serve in that window. `refuse()` closes the listener (a hop that is down), `accept()` opens it again.
+import { chmodSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
 export interface DataEnd {
@@ -13,8 +14,9 @@ export interface DataEnd {
 }
 
 export interface SmtpProxy {
-  /** `inet:127.0.0.1:PORT`. */
+  /** `inet:127.0.0.1:PORT` or `unix:/path`. */
   readonly address: string;
+  /** The TCP port (0 on a unix socket). */
   readonly port: number;
   /** From now on, what the server says after a client's end of DATA is held back, not passed on. */
   holdReplies(): void;
@@ -40,7 +42,7 @@ const END = '\r\n.\r\n';
 
 export async function startSmtpProxy(
   target: { path: string } | { host: string; port: number },
-  port = 0,
+  listen: number | { path: string } = 0,
   options: { record?: boolean } = {},
 ): Promise<SmtpProxy> {
   const recorded: Buffer[][] = [];
@@ -52,7 +54,7 @@ export async function startSmtpProxy(
   let opened = 0;
   let heldWaiters: (() => void)[] = [];
   let server: Server | undefined;
-  let listenPort = port;
+  let listenPort = typeof listen === 'number' ? listen : 0;
   const notifyHeld = (): void => {
     for (const waiter of heldWaiters.splice(0)) waiter();
   };
@@ -144,7 +146,12 @@ export async function startSmtpProxy(
     const s = createServer(session);
     await new Promise<void>((resolve, reject) => {
       s.once('error', reject);
-      s.listen(listenPort, '127.0.0.1', () => resolve());
+      if (typeof listen === 'number') s.listen(listenPort, '127.0.0.1', () => resolve());
+      else {
+        rmSync(listen.path, { force: true }); // our own socket file from before refuse()
+        // Anyone who may reach the directory may connect (the directory is what guards it, as for serve's own).
+        s.listen(listen.path, () => resolve(chmodSync(listen.path, 0o666)));
+      }
     });
     const address = s.address();
     if (typeof address === 'object' && address !== null) listenPort = address.port;
@@ -158,7 +165,7 @@ export async function startSmtpProxy(
   };
   await accept();
   return {
-    address: `inet:127.0.0.1:${listenPort}`,
+    address: typeof listen === 'number' ? `inet:127.0.0.1:${listenPort}` : `unix:${listen.path}`,
     port: listenPort,
     holdReplies: () => void (holdReplies = true),
     holdMidData: () => void (holdMidData = true),
