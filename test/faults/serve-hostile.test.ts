@@ -16,7 +16,7 @@ import {
   type ServeWorld,
 } from './serve-support.js';
 
-const PROTOCOL: 'lmtp' | 'smtp' = 'smtp';
+const PROTOCOL = 'smtp' as 'lmtp' | 'smtp';
 const lmtp = PROTOCOL === 'lmtp';
 const HELLO = lmtp ? 'LHLO' : 'EHLO';
 const DEADLINE_MS = 4000;

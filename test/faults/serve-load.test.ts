@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { ALICE, CAROL } from './support.js';
 import { rawSession, smallMessage, startServeWorld, transaction, type ServeWorld } from './serve-support.js';
 
-const PROTOCOL: 'lmtp' | 'smtp' = 'lmtp';
+const PROTOCOL = 'lmtp' as 'lmtp' | 'smtp';
 const lmtp = PROTOCOL === 'lmtp';
 const MAX_CLIENTS = 100;
 const MEMORY_LIMIT = 200 * 1024 * 1024;
