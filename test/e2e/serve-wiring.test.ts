@@ -1,9 +1,11 @@
 // The Postfix side of both `pgpipe serve` wirings, with protocol stand-ins (smtp-server) where serve would be: what
 // the harness configures (test/e2e/postfix-instance.ts `serve`) must carry mail the way FILTER_README and the
 // lmtp(8) transport say, independently of serve itself. The content filter: a global content_filter sends SMTP
-// inbound, local sendmail (pickup) and Postfix's own bounces to the filter with XFORWARD; what the filter hands
-// to the re-injection smtpd is delivered once, not filtered again (no loop). The delivery proxy: every virtual
-// mailbox goes to the LMTP listener, and its per-recipient replies decide (2xx delivered, 5xx bounced, 4xx deferred).
+// inbound and local sendmail (pickup) to the filter with XFORWARD; Postfix's own bounces get there only through the
+// harness's internal_mail_filter_classes = bounce and header_checks FILTER (bounce(8) skips content_filter: this is
+// the proof of the fix serve-cases.ts's todo asks setup for); what the filter hands to the re-injection smtpd is
+// delivered once, not filtered again (no loop). The delivery proxy: every virtual mailbox goes to the LMTP
+// listener, and its per-recipient replies decide (2xx delivered, 5xx bounced, 4xx deferred).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
