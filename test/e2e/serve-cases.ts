@@ -448,6 +448,25 @@ export function serveCases(wiring: Wiring): void {
         await logShows(new RegExp(`${queueId}: to=<${at('carol')}>, relay=${frontRelay()}, .*status=sent`));
       });
 
+      it('SIGTERM while a message is being forwarded: it is finished within the grace (250, once), then serve exits 0', async () => {
+        const m = message(at('carol'), ['carol']);
+        next.holdReplies();
+        const stalled = next.held();
+        const queueId = await send(m, [at('carol')]);
+        await stalled;
+        const exited = serve.terminate();
+        await sleep(500);
+        assert.ok(serve.running(), 'still finishing its transaction');
+        next.release();
+        const exit = await exited;
+        assert.deepEqual(exit, { code: 0, signal: null });
+        await logShows(new RegExp(`${queueId}: to=<${at('carol')}>, relay=${frontRelay()}, .*status=sent`));
+        await serve.restart();
+        await sleep(500);
+        assert.equal(copies('carol', m).length, 1);
+        await assertEncryptedFor(copies('carol', m)[0] as Buffer, 'carol', m);
+      });
+
       it('PostgreSQL restarted under load: deferrals, then every message delivered, none in clear to a keyed user', async () => {
         const total = 40;
         const sent: { m: TestMessage; user: 'bob' | 'dave'; queueId: string }[] = [];
