@@ -1,9 +1,11 @@
 // The end-to-end cases of `pgpipe serve`, run once per wiring by serve-lmtp.test.ts and serve-smtp.test.ts, each with
 // one set of real components: Postfix 3.7, Dovecot 2.3, spamd, PostgreSQL 15, and serve itself as the dedicated
 // `pgpipe` user (peer authentication, Dovecot's lmtp-pgpipe socket), started from bin/pgpipe or PGPIPE_E2E_BIN.
-//   lmtp: Postfix virtual_transport = lmtp:… → [front proxy] → serve --protocol lmtp → [next proxy] → Dovecot LMTP
-//   smtp: Postfix content_filter (global) → [front proxy] → serve --protocol smtp → [next proxy] → re-injection
-//         smtpd → virtual_transport = lmtp:… → Dovecot LMTP
+// Postfix is wired by `pgpipe setup postfix --mode serve-lmtp|serve-smtp --apply`, as the README tells an administrator:
+//   lmtp: virtual_transport = pgpipe-lmtp:unix:pgpipe/lmtp (chrooted lmtp client, setup's pgpipe:postfix 2750
+//         socket directory) → [front proxy] → serve --protocol lmtp → [next proxy] → Dovecot's lmtp-pgpipe
+//   smtp: content_filter = pgpipe-smtp:[127.0.0.1]:PORT (main.cf) → [front proxy] → serve --protocol smtp →
+//         [next proxy] → setup's re-injection smtpd → virtual_transport = lmtp:… → Dovecot LMTP
 // The two proxies (smtp-proxy.ts) pass bytes through; they stall a body halfway (kill serve mid-DATA), hold the next
 // hop's replies (kill serve after the next hop stored the message, before Postfix heard 250), refuse connections
 // (the re-injection port closed), and record when each message's DATA ended (the key rotation case). Every case is
