@@ -197,7 +197,9 @@ function serveMainCf(dir: string, serve: ServeWiring | undefined): string {
   if (serve === undefined) return '';
   // XFORWARD gives serve the queue id for its log line.
   if (serve.protocol === 'lmtp')
-    return `virtual_transport = lmtp:${serve.listen}\nlmtp_send_xforward_command = yes\nlmtp_data_done_timeout = 300s\n`;
+    return (
+      `virtual_transport = lmtp:${serve.listen}\n` + 'lmtp_send_xforward_command = yes\nlmtp_data_done_timeout = 300s\n'
+    );
   return (
     (serve.global === true ? globalFilterCf(dir, serve.filterPort) : '') +
     (serve.virtualTransport === undefined ? '' : `virtual_transport = ${serve.virtualTransport}\n`)

@@ -1,7 +1,7 @@
 // The end-to-end cases of `pgpipe serve`, run once per wiring by serve-lmtp.test.ts and serve-smtp.test.ts, each with
 // one set of real components: Postfix 3.7, Dovecot 2.3, spamd, PostgreSQL 15, and serve itself as the dedicated
 // `pgpipe` user (peer authentication, Dovecot's lmtp-pgpipe socket), started from bin/pgpipe or PGPIPE_E2E_BIN.
-// Postfix is wired by `pgpipe setup postfix --mode serve-lmtp|serve-smtp --apply`, as the README tells an administrator:
+// Postfix is wired by `pgpipe setup postfix --mode serve-lmtp|serve-smtp --apply`, as the README tells an admin:
 //   lmtp: virtual_transport = pgpipe-lmtp:unix:pgpipe/lmtp (chrooted lmtp client, setup's pgpipe:postfix 2750
 //         socket directory) → [front proxy] → serve --protocol lmtp → [next proxy] → Dovecot's lmtp-pgpipe
 //   smtp: content_filter = pgpipe-smtp:[127.0.0.1]:PORT (main.cf) → [front proxy] → serve --protocol smtp →
@@ -285,7 +285,7 @@ export function serveCases(wiring: Wiring): void {
         assert.ok(serve.listening().includes(next.address), serve.listening());
       });
 
-      it('a keyed recipient gets PGP/MIME that gpg decrypts, real Subject inside; a keyless one gets it as sent', async () => {
+      it('keyed: PGP/MIME gpg decrypts, real Subject inside; keyless: as sent', async () => {
         const m = message(`${at('bob')}, ${at('dave')}`, ['bob']);
         const queueId = await send(m, [at('bob'), at('dave')]);
         const [toBob, toDave] = await Promise.all([stored('bob', m), stored('dave', m)]);
@@ -343,7 +343,7 @@ export function serveCases(wiring: Wiring): void {
         },
       );
 
-      it("a recipient Dovecot doesn't know is bounced with Dovecot's 5xx; the others in the same message are delivered", async () => {
+      it("a recipient Dovecot doesn't know: bounced with Dovecot's 5xx; the others delivered", async () => {
         const m = message(`${at('bob')}, ${at('dave')}, ${at('ghost')}`, ['bob']);
         const queueId = await send(m, [at('bob'), at('dave'), at('ghost')]);
         const [toBob, toDave] = await Promise.all([stored('bob', m), stored('dave', m)]);
@@ -353,7 +353,8 @@ export function serveCases(wiring: Wiring): void {
         const bounced =
           wiring === 'lmtp'
             ? new RegExp(
-                `${queueId}: to=<${at('ghost')}>, relay=${frontRelay()}, .*dsn=5\\.1\\.1, status=bounced .*User doesn't exist`,
+                `${queueId}: to=<${at('ghost')}>, relay=${frontRelay()}, .*dsn=5\\.1\\.1, ` +
+                  "status=bounced .*User doesn't exist",
               )
             : new RegExp(`: to=<${at('ghost')}>, relay=.*dsn=5\\.1\\.1, status=bounced .*User doesn't exist`);
         await logShows(bounced);
@@ -397,7 +398,8 @@ export function serveCases(wiring: Wiring): void {
         },
       );
 
-      it(`the next hop down (${wiring === 'lmtp' ? 'Dovecot stopped' : 're-injection port closed'}): 4xx, queued, delivered once it is back`, async () => {
+      const downName = wiring === 'lmtp' ? 'Dovecot stopped' : 'reinjection port closed';
+      it(`next hop down (${downName}): 4xx, queued, then delivered`, async () => {
         await assertWaitsThenArrives(
           wiring === 'lmtp' ? () => dovecot.stop() : () => next.refuse(),
           wiring === 'lmtp' ? () => dovecot.start() : () => next.accept(),
@@ -405,7 +407,7 @@ export function serveCases(wiring: Wiring): void {
         assert.ok(serve.running());
       });
 
-      it('kill -9 of serve in the middle of DATA: Postfix keeps it deferred; after a restart it arrives once, encrypted', async () => {
+      it('kill -9 mid-DATA: deferred in Postfix; after a restart it arrives once, encrypted', async () => {
         // A body of many lines, so that Postfix sends it in several writes and the proxy can stop halfway.
         const m = message(at('carol'), ['carol'], { body: `${'0123456789abcdef '.repeat(4)}\n`.repeat(4000) });
         front.holdMidData();
@@ -425,7 +427,7 @@ export function serveCases(wiring: Wiring): void {
         assert.equal(copies('carol', m).length, 1, 'no duplicate: the next hop never saw the first attempt');
       });
 
-      it('kill -9 after the next hop stored it, before 250 reached Postfix: deferred, delivered again (a duplicate)', async () => {
+      it('kill -9 after the next hop stored it, before 250 reached Postfix: a duplicate', async () => {
         const m = message(at('carol'), ['carol']);
         next.holdReplies();
         const stalled = next.held();
@@ -450,7 +452,7 @@ export function serveCases(wiring: Wiring): void {
         await logShows(new RegExp(`${queueId}: to=<${at('carol')}>, relay=${frontRelay()}, .*status=sent`));
       });
 
-      it('SIGTERM while a message is being forwarded: it is finished within the grace (250, once), then serve exits 0', async () => {
+      it('SIGTERM mid-forwarding: finished within the grace (250, one copy), exit 0', async () => {
         const m = message(at('carol'), ['carol']);
         next.holdReplies();
         const stalled = next.held();
@@ -469,7 +471,7 @@ export function serveCases(wiring: Wiring): void {
         await assertEncryptedFor(copies('carol', m)[0] as Buffer, 'carol', m);
       });
 
-      it('PostgreSQL restarted under load: deferrals, then every message delivered, none in clear to a keyed user', async () => {
+      it('PostgreSQL restarted under load: deferrals, then all delivered, none in clear to a keyed user', async () => {
         const total = 40;
         const sent: { m: TestMessage; user: 'bob' | 'dave'; queueId: string }[] = [];
         const sender = (async () => {
@@ -526,7 +528,8 @@ export function serveCases(wiring: Wiring): void {
         process.stderr.write(
           `serve ${wiring}: PostgreSQL restart under load: ${total} sent, ${deferrals} deferred, ` +
             `${duplicates} duplicated, ${sentWhileDown} sent while it was down (${backAt - downAt} ms), first ` +
-            `delivery ${recoveredMs} ms after it was back, all delivered ${Date.now() - started} ms after the last send; ` +
+            `delivery ${recoveredMs} ms after it was back, ` +
+            `all delivered ${Date.now() - started} ms after the last send; ` +
             `deferral replies: ${[...reasons].join(' | ')}\n`,
         );
         assert.ok(deferrals > 0, 'some messages met the database down and were deferred');
@@ -534,7 +537,7 @@ export function serveCases(wiring: Wiring): void {
         assert.ok(serve.running(), 'serve survived the database restart');
       });
 
-      it('a key rotated under load: every message whose DATA ended after `key set` returned is for the new key only', async () => {
+      it('key rotated under load: DATA ended after `key set` returned: new key only', async () => {
         const fresh = await makeKey({ kind: 'curve25519', email: at('carol') });
         const [oldIds, newIds] = await Promise.all([
           encryptionKeyIds(keys.carol.publicArmored),

@@ -122,7 +122,7 @@ for (const PROTOCOL of ['smtp', 'lmtp'] as const) {
       ['\\r\\n.\\n', '\r\n.\n'],
       ['\\r.\\r\\n', '\r.\r\n'],
     ] as const) {
-      it(`smuggling with ${name}: one message reaches the next hop, the smuggled commands are its content`, async () => {
+      it(`smuggling with ${name}: one message at the next hop, smuggled commands as content`, async () => {
         const marker = `SMUG${randomBytes(5).toString('hex')}`;
         const s = await greeted();
         s.write(`MAIL FROM:<sender@example.org>\r\nRCPT TO:<${CAROL}>\r\nDATA\r\n`);

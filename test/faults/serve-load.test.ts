@@ -30,7 +30,7 @@ describe('pgpipe serve under load (fake next hop)', () => {
   after(() => w?.close(), { timeout: 60_000 });
 
   it(
-    `1,000 concurrent sessions, serve_max_clients ${MAX_CLIENTS}: 421 4.3.2 for the extra ones, every accepted one delivered`,
+    `1,000 sessions, serve_max_clients ${MAX_CLIENTS}: 421 4.3.2 for the extra, every accepted one delivered`,
     { timeout: 300_000 },
     async () => {
       const started = Date.now();
@@ -126,7 +126,8 @@ describe('pgpipe serve under load (fake next hop)', () => {
       const other = results.filter((r) => !accepted.includes(r) && !overBudget.includes(r));
       process.stderr.write(
         `serve memory: 20 x 20 MB, limit ${MEMORY_LIMIT / MB} MB: ${accepted.length} delivered, ` +
-          `${overBudget.length} got 452 4.3.1 (${overBudget.filter((r) => r.replies.length <= 3).length} at MAIL FROM); ` +
+          `${overBudget.length} got 452 4.3.1 ` +
+          `(${overBudget.filter((r) => r.replies.length <= 3).length} at MAIL FROM); ` +
           `RSS before ${Math.round(before.rss / MB)} MB, peak ${Math.round(after.peak / MB)} MB (VmHWM), ` +
           `sampled peak ${Math.round(peakSampled / MB)} MB; ${Date.now() - started} ms\n`,
       );

@@ -39,7 +39,7 @@ describe('pgpipe serve and a misbehaving next hop (fake next hop)', { timeout: 1
     }
   }
 
-  it('a next hop that answers DATA after the deadline: 4xx, never 2xx; it already has the message (a retry duplicates)', async () => {
+  it('next hop answers DATA past the deadline: 4xx, never 2xx; it has the message (retry: duplicate)', async () => {
     const sink = await startFakeLmtp({ dataDelayMs: DEADLINE_MS + 3000 });
     await withServe(sink, async (port, serve) => {
       const marker = `SLOWHOP${randomBytes(5).toString('hex')}`;
