@@ -368,35 +368,27 @@ export function serveCases(wiring: Wiring): void {
       });
 
       // bounce(8) hands its notices to cleanup directly, and only smtpd, pickup and qmqpd put main.cf's content_filter
-      // on what they receive: with setup's serve-smtp wiring a bounce to a keyed user skips serve. What covers it
-      // (internal_mail_filter_classes = bounce and a header_checks FILTER action) is proven with a stand-in filter in
-      // serve-wiring.test.ts; this stays todo until setup writes it.
-      const bounceTodo =
-        wiring === 'smtp' ? "setup's serve-smtp wiring lets Postfix's own bounces skip the content filter" : false;
-      it(
-        "Postfix's bounce of a keyed user's outgoing message (it quotes the message) arrives encrypted",
-        { todo: bounceTodo },
-        async () => {
-          // While the case is todo, its plaintext (the known gap) is left out of the final leak check.
-          const m = message('someone@gone.test', bounceTodo === false ? ['bob'] : [], { from: `Bob <${at('bob')}>` });
-          const before = dovecot.messages('bob').length;
-          await postfix.sendmail(['-i', '-f', at('bob'), '--', 'someone@gone.test'], m.text, 'nobody');
-          await logShows(/: to=<someone@gone\.test>, relay=none, .*status=bounced \(gone\.test accepts no mail\)/);
-          const dsn = await waitFor(
-            "the DSN in bob's Maildir",
-            () =>
-              dovecot
-                .messages('bob')
-                .slice(before)
-                .find((mail) => outerHeader(mail, 'from').some((f) => /MAILER-DAEMON/i.test(f))),
-            WAIT_MS,
-            logs,
-          );
-          const inner = await assertEncryptedFor(dsn, 'bob');
-          assert.match(inner, /Subject: Undelivered Mail Returned to Sender/);
-          assert.ok(inner.includes(m.marker), 'the quoted original is inside the encryption');
-        },
-      );
+      // on what they receive: setup's serve-smtp wiring adds internal_mail_filter_classes = bounce and a header_checks
+      // FILTER action for them (proven alone with a stand-in filter in serve-wiring.test.ts).
+      it("Postfix's bounce of a keyed user's outgoing message (it quotes the message) arrives encrypted", async () => {
+        const m = message('someone@gone.test', ['bob'], { from: `Bob <${at('bob')}>` });
+        const before = dovecot.messages('bob').length;
+        await postfix.sendmail(['-i', '-f', at('bob'), '--', 'someone@gone.test'], m.text, 'nobody');
+        await logShows(/: to=<someone@gone\.test>, relay=none, .*status=bounced \(gone\.test accepts no mail\)/);
+        const dsn = await waitFor(
+          "the DSN in bob's Maildir",
+          () =>
+            dovecot
+              .messages('bob')
+              .slice(before)
+              .find((mail) => outerHeader(mail, 'from').some((f) => /MAILER-DAEMON/i.test(f))),
+          WAIT_MS,
+          logs,
+        );
+        const inner = await assertEncryptedFor(dsn, 'bob');
+        assert.match(inner, /Subject: Undelivered Mail Returned to Sender/);
+        assert.ok(inner.includes(m.marker), 'the quoted original is inside the encryption');
+      });
 
       const downName = wiring === 'lmtp' ? 'Dovecot stopped' : 'reinjection port closed';
       it(`next hop down (${downName}): 4xx, queued, then delivered`, async () => {
