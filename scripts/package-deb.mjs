@@ -1,8 +1,9 @@
 // `npm run package:deb`: pgpipe_VERSION_all.deb with dpkg-deb. The program is exactly the npm package (`npm pack`,
 // so package.json's `files` decides what ships, built by its prepack/prepare) plus its production dependencies at
 // the lockfile's versions, under /usr/lib/pgpipe. Around it: /usr/bin/pgpipe, the commented /etc/pgpipe/pgpipe.conf
-// (generated from SETTINGS), pgpipe(1) (generated from --help), postfix-snippets as examples, the copyright of
-// every bundled module, and the maintainer scripts in packaging/deb/.
+// (generated from SETTINGS), pgpipe(1) (generated from --help), postfix-snippets as examples, the systemd unit of
+// pgpipe serve (packaging/systemd/), the copyright of every bundled module, and the maintainer scripts in
+// packaging/deb/.
 // Usage: node scripts/package-deb.mjs [--out DIR] [--version V] [--no-build] [--compression xz|gzip|zstd]
 //   --version V      package version (default: package.json's)
 //   --no-build       pack the dist/ that is there (npm pack --ignore-scripts) instead of rebuilding it
@@ -107,6 +108,8 @@ try {
   const man = manPage(at(LIB, 'bin/pgpipe'), { version, date: date.toISOString().slice(0, 10) });
   write('usr/share/man/man1/pgpipe.1.gz', gzipSync(man, { level: 9 }));
   cpSync(at(LIB, 'postfix-snippets'), at(DOC, 'examples'), { recursive: true });
+  // pgpipe serve's unit, shipped disabled: postinst neither enables nor starts it (Postfix is wired first).
+  write('lib/systemd/system/pgpipe-serve.service', readFileSync(join(ROOT, 'packaging/systemd/pgpipe-serve.service')));
   write(`${DOC}/README.md.gz`, gzipSync(readme, { level: 9 }));
   write(`${DOC}/changelog.gz`, gzipSync(changelog(), { level: 9 }));
   write(`${DOC}/copyright`, copyright());

@@ -1,6 +1,7 @@
 // `pgpipe doctor`: checks what the filter needs — valid configuration, a reachable store with the tutorial's
 // tables, spamd (`spamc -K`), an executable sendmail, the filter's Unix user able to read the tables (by running
-// `pgpipe db probe` as that user) — and summarises key health. Each failure says what is wrong and how to fix it.
+// `pgpipe db probe` as that user) — and summarises key health; with serve_listen set, that `pgpipe serve` answers
+// there (and its metrics). Each failure says what is wrong and how to fix it.
 import type { Config } from '../config/load-config.js';
 import type { Db } from '../store/types.js';
 import { runCheckKeys } from './check-keys.js';
@@ -53,6 +54,19 @@ export interface DoctorDeps {
   readonly self: readonly string[];
   /** Where the embedded store lives for a config (shown in messages). */
   readonly describeStore: (config: Config) => string;
+  /** One LMTP/SMTP session with a listener: greeting, LHLO/EHLO, QUIT. Throws with the reason it failed. */
+  readonly probeService: (address: string, protocol: 'lmtp' | 'smtp') => Promise<ServiceProbe>;
+  /** GET http://HOST:PORT/PATH of an `inet:HOST:PORT` address. Throws with the reason it failed. */
+  readonly httpGet: (address: string, path: string) => Promise<{ status: number; body: string }>;
+}
+
+export interface ServiceProbe {
+  /** The greeting's text, e.g. `220 mx.example.org LMTP pgpipe`. */
+  readonly greeting: string;
+  /** The last line of the LHLO/EHLO reply, e.g. `250 SMTPUTF8`; '' when the greeting was not 220. */
+  readonly hello: string;
+  /** From connecting to the reply to QUIT. */
+  readonly ms: number;
 }
 
 export interface DoctorOptions {
@@ -132,7 +146,128 @@ export async function runDoctor(options: DoctorOptions, deps: DoctorDeps): Promi
   await checkSpamd(config, deps, add);
   await checkSendmail(config, deps, add);
   await checkFilterUser(options, config, deps, add);
+  await checkService(config, deps, add);
   return finish(checks);
+}
+
+const SERVICE_FIX =
+  'start it: systemctl enable --now pgpipe-serve; see systemctl status pgpipe-serve and journalctl -u pgpipe-serve';
+
+/**
+ * A running `pgpipe serve` where serve_listen says (only when it is set): it greets 220 in the configured protocol
+ * and answers LHLO/EHLO, as Postfix's lmtp/smtp client will need; then its metrics, when serve_metrics is set.
+ */
+async function checkService(config: Config, deps: DoctorDeps, add: AddFn): Promise<void> {
+  const listen = config.serveListen;
+  if (listen === undefined) return;
+  await checkListener(listen, config.serveProtocol, deps, add);
+  if (config.serveNext !== undefined) await checkNextHop(config.serveNext, config.serveProtocol, deps, add);
+  if (config.serveMetrics !== undefined) await checkMetrics(config.serveMetrics, deps, add);
+}
+
+async function checkListener(listen: string, protocol: 'lmtp' | 'smtp', deps: DoctorDeps, add: AddFn): Promise<void> {
+  const word = protocol === 'lmtp' ? 'LMTP' : 'ESMTP';
+  let probe: ServiceProbe;
+  try {
+    probe = await deps.probeService(listen, protocol);
+  } catch (error) {
+    const why = message(error);
+    const fix = /EACCES/.test(why) ? `run pgpipe doctor as root (the socket is for Postfix and pgpipe)` : SERVICE_FIX;
+    add('serve', 'fail', `pgpipe serve does not answer on ${listen}: ${why}`, fix);
+    return;
+  }
+  const greeting = probe.greeting;
+  if (!greeting.startsWith('220')) {
+    add('serve', 'fail', `${listen} greets "${greeting}", not 220: Postfix gets no service there`, SERVICE_FIX);
+  } else if (!new RegExp(`^220[ -]\\S+ ${word}\\b`).test(greeting)) {
+    const other = protocol === 'lmtp' ? 'smtp' : 'lmtp';
+    add(
+      'serve',
+      'fail',
+      `${listen} greets "${greeting}", not ${word}: serve_protocol says ${protocol}`,
+      `make serve_protocol and the Postfix wiring agree (pgpipe setup postfix --mode serve-${protocol}, or ` +
+        `serve_protocol = ${other}), then systemctl restart pgpipe-serve`,
+    );
+  } else if (!probe.hello.startsWith('250')) {
+    const verb = protocol === 'lmtp' ? 'LHLO' : 'EHLO';
+    add('serve', 'fail', `${listen} answers ${verb} with "${probe.hello}"`, SERVICE_FIX);
+  } else if (!/\bpgpipe\b/.test(greeting)) {
+    add(
+      'serve',
+      'warn',
+      `${listen} answers ${word}, but "${greeting}" is not pgpipe's greeting: is another server listening there?`,
+      'compare serve_listen with what listens there (ss -ltnpx)',
+    );
+  } else {
+    add(
+      'serve',
+      'ok',
+      `${listen} answers: "${greeting}", ${word === 'LMTP' ? 'LHLO' : 'EHLO'} and QUIT in ${probe.ms} ms`,
+    );
+  }
+}
+
+/**
+ * Where serve hands mail on: Dovecot's LMTP listener, or the re-injection smtpd. While it does not answer, serve
+ * defers every message (nothing is lost, nothing arrives). As root this shows the listener is there and speaks the
+ * protocol, not that the pgpipe user may connect.
+ */
+async function checkNextHop(next: string, protocol: 'lmtp' | 'smtp', deps: DoctorDeps, add: AddFn): Promise<void> {
+  // Dovecot's LMTP greeting does not name the protocol ("220 mx Dovecot (Debian) ready."); the hello tells: an SMTP
+  // server refuses LHLO, an LMTP server EHLO.
+  const verb = protocol === 'lmtp' ? 'LHLO' : 'EHLO';
+  const fix =
+    protocol === 'lmtp'
+      ? 'give Dovecot the listener serve_next names (postfix-snippets/dovecot.conf: unix_listener lmtp-pgpipe, user ' +
+        'pgpipe, mode 0600), then systemctl reload dovecot'
+      : 'add the re-injection smtpd serve_next names (pgpipe setup postfix --mode serve-smtp), then postfix reload';
+  try {
+    const probe = await deps.probeService(next, protocol);
+    if (!probe.greeting.startsWith('220')) {
+      add('serve next hop', 'fail', `${next} greets "${probe.greeting}": serve defers all mail`, fix);
+    } else if (!probe.hello.startsWith('250')) {
+      add('serve next hop', 'fail', `${next} answers ${verb} with "${probe.hello}": serve defers all mail`, fix);
+    } else {
+      add('serve next hop', 'ok', `${next} answers ${verb} in ${probe.ms} ms: "${probe.greeting}"`);
+    }
+  } catch (error) {
+    add('serve next hop', 'fail', `${next} does not answer: ${message(error)}; serve defers all mail`, fix);
+  }
+}
+
+/** The metrics pgpipe serve exposes that say whether mail is waiting: transactions in flight and deferrals. */
+async function checkMetrics(address: string, deps: DoctorDeps, add: AddFn): Promise<void> {
+  let response: { status: number; body: string };
+  try {
+    response = await deps.httpGet(address, '/metrics');
+  } catch (error) {
+    add('metrics', 'fail', `no metrics at ${address}/metrics: ${message(error)}`, SERVICE_FIX);
+    return;
+  }
+  if (response.status !== 200) {
+    add('metrics', 'fail', `${address}/metrics answered HTTP ${response.status}`, SERVICE_FIX);
+    return;
+  }
+  const inFlight = sampleSum(response.body, 'pgpipe_transactions_in_flight');
+  const deferred = sampleSum(response.body, 'pgpipe_messages_total', /outcome="deferred"/);
+  if (inFlight === null || deferred === null) {
+    add('metrics', 'warn', `${address}/metrics has no pgpipe_transactions_in_flight or pgpipe_messages_total`, null);
+    return;
+  }
+  add('metrics', 'ok', `${inFlight} transactions in flight, ${deferred} messages deferred since start`);
+}
+
+/** The sum of a metric's samples (those whose labels match), in Prometheus text format; null when it is absent. */
+function sampleSum(text: string, name: string, labels?: RegExp): number | null {
+  let sum: number | null = null;
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
+    if (match?.[1] !== name) continue;
+    sum ??= 0;
+    if (labels !== undefined && !labels.test(match[2] ?? '')) continue;
+    sum += Number(match[3]);
+  }
+  return sum;
 }
 
 async function keyHealth(db: Db, now: () => Date, add: AddFn): Promise<void> {

@@ -397,19 +397,25 @@ function registerAlias(program: Command): void {
 function registerDoctor(program: Command): void {
   const doctor = program
     .command('doctor')
-    .description("check configuration, database, tables, spamd, sendmail, the filter user's access, and key health")
+    .description(
+      "check configuration, database, tables, spamd, sendmail, the filter user's access, key health, and pgpipe serve",
+    )
     .option('--filter-user <name>', 'the Unix user master.cf runs pgpipe as (pipe(8) user=)', 'pgpipe')
     .option('--json', JSON_HELP)
     .addHelpText(
       'after',
       `\nThe filter-user check runs "pgpipe db probe" as that user (runuser; needs root), so it tests what the\n` +
         `filter will meet: peer authentication or the pg_ident map, socket and file permissions, SELECT grants.\n` +
+        `With serve_listen set it also checks that pgpipe serve answers there in serve_protocol (greeting, LHLO or\n` +
+        `EHLO, QUIT) and, with serve_metrics, reads its metrics (transactions in flight, deferrals).\n` +
         `Exit status: 0 when nothing failed (warnings allowed), 1 on any failure.\n${examples(
           'sudo pgpipe doctor',
           'sudo pgpipe doctor --filter-user pgpipe --db "postgresql:///mailstore_db?host=/var/run/postgresql"',
+          'sudo pgpipe doctor --protocol smtp --listen inet:127.0.0.1:10025 --metrics inet:127.0.0.1:9129',
         )}`,
     );
-  addSettingOptions(doctor, 'filter');
+  // serve's settings too: with serve_listen set (or --listen), doctor checks the running pgpipe serve.
+  addSettingOptions(doctor, 'serve');
   doctor.action(
     runAction(async (options: OutputOptions & { filterUser: string; config?: string }) => {
       const [{ runDoctor, formatDoctor }, { createDoctorDeps }] = await Promise.all([

@@ -8,7 +8,7 @@ import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import type { DeliveryRun, XForward, XForwardName } from '../deliver/ports.js';
 import type { Envelope } from '../filter/ports.js';
 import { greetAtOnce } from './greet-at-once.js';
-import type { MemoryBudget } from './memory-budget.js';
+import type { MemoryBudget, Reservation } from './memory-budget.js';
 import { receiveMessage } from './receive-message.js';
 import { recipientReplies, transactionReply, type Reply } from './replies.js';
 
@@ -18,13 +18,15 @@ export interface FrontEndHooks {
   readonly maxClients: () => number;
   /** message_size_limit (0 none) and what to answer over it. */
   readonly sizeLimit: () => { readonly bytes: number; readonly oversize: 'reject' | 'defer' };
+  /** How long one DATA may take to arrive (the transaction deadline). */
+  readonly receiveDeadlineMs: () => number;
   readonly budget: MemoryBudget;
   /** How many budget bytes a received message of `bytes` needs besides itself while it is encrypted. */
   readonly workBytes: (bytes: number) => number;
   readonly run: (raw: Buffer, envelope: Envelope, origin: Origin) => Promise<DeliveryRun>;
   /** A transaction answered without running (over budget, too big): for the log and metrics. */
   readonly refused: (
-    why: 'over-budget' | 'too-big' | 'busy',
+    why: 'over-budget' | 'too-big' | 'busy' | 'slow',
     envelope: Envelope | null,
     queueId: string | null,
   ) => void;
@@ -41,6 +43,7 @@ const smtpError = (reply: Reply): Error =>
 
 const answer = (reply: Reply): string => `${reply.enhanced} ${reply.text}`;
 
+const SLOW: Reply = { code: 421, enhanced: '4.4.2', text: 'pgpipe: DATA took too long, closing' };
 const BUSY: Reply = { code: 421, enhanced: '4.3.2', text: 'pgpipe: too many connections, try again later' };
 const OVER_BUDGET: Reply = {
   code: 452,
@@ -80,6 +83,13 @@ export function createFrontEnd(hooks: FrontEndHooks): SMTPServer {
   const lmtp = hooks.protocol === 'lmtp';
   const size = hooks.sizeLimit();
   const accepted = new Set<string>();
+  // Each session's share of the budget: taken at MAIL FROM (SIZE=), grown by DATA, given back when the transaction
+  // or the session ends.
+  const reservations = new Map<string, Reservation>();
+  const releaseFor = (id: string): void => {
+    reservations.get(id)?.release();
+    reservations.delete(id);
+  };
   const server: SMTPServer = new SMTPServer({
     lmtp,
     name: hostname(),
@@ -103,14 +113,20 @@ export function createFrontEnd(hooks: FrontEndHooks): SMTPServer {
       return callback();
     },
     onClose(session) {
+      releaseFor(session.id);
       if (accepted.delete(session.id)) hooks.closed();
     },
-    onMailFrom(address, _session, callback) {
-      // Postfix sends SIZE= when it is advertised: a message that cannot fit now is refused before it is sent.
+    onMailFrom(address, session, callback) {
+      releaseFor(session.id); // a new transaction (after RSET, or the last one's reply)
+      // Postfix sends SIZE= when it is advertised: what the message will need is reserved now, and a message that
+      // cannot fit is refused before its bytes are sent.
       const declared = address.args === false ? 0 : Number(address.args.SIZE ?? 0);
-      if (declared > 0 && !hooks.budget.fits(declared + hooks.workBytes(declared))) {
+      const reservation = hooks.budget.open();
+      if (Number.isSafeInteger(declared) && declared > 0 && !reservation.ensure(declared + hooks.workBytes(declared))) {
+        hooks.refused('over-budget', null, null);
         return callback(smtpError(OVER_BUDGET));
       }
+      reservations.set(session.id, reservation);
       return callback();
     },
     onRcptTo(_address, session, callback) {
@@ -121,8 +137,11 @@ export function createFrontEnd(hooks: FrontEndHooks): SMTPServer {
     },
     onData(stream, session, callback) {
       const envelope = envelopeOf(session);
-      void handleData(stream, envelope, originOf(session), hooks).then(
+      const reservation = reservations.get(session.id) ?? hooks.budget.open();
+      reservations.delete(session.id);
+      void handleData(stream, envelope, originOf(session), reservation, hooks).then(
         (replies) => {
+          if (replies === 'slow') return dropSession(server, session.id, SLOW);
           if (replies === null) return callback(new Error('4.3.0 connection broken'));
           if (lmtp) return callback(null, replies.map((r) => (r.code === 250 ? answer(r) : smtpError(r))) as never);
           const [one] = replies as [Reply];
@@ -135,19 +154,42 @@ export function createFrontEnd(hooks: FrontEndHooks): SMTPServer {
   return server;
 }
 
-/** The replies for one DATA: per recipient (LMTP) or one (SMTP); null when the connection broke mid-DATA. */
+/**
+ * A session whose DATA did not end in time: 421 and close, the only answer possible before the client's final dot
+ * (Postfix defers the message). The message was never handed on.
+ */
+function dropSession(server: SMTPServer, id: string, reply: Reply): void {
+  const connections = (server as unknown as { connections: Set<{ id: string; send: Send; close(): void }> })
+    .connections;
+  for (const connection of connections) {
+    if (connection.id !== id) continue;
+    connection.send(reply.code, `${reply.enhanced} ${reply.text}`);
+    connection.close();
+  }
+}
+type Send = (code: number, text: string) => void;
+
+/**
+ * The replies for one DATA: per recipient (LMTP) or one (SMTP); null when the connection broke mid-DATA, 'slow' when
+ * the DATA did not end within the deadline.
+ */
 async function handleData(
   stream: Readable,
   envelope: Envelope,
   origin: Origin,
+  reservation: Reservation,
   hooks: FrontEndHooks,
-): Promise<Reply[] | null> {
+): Promise<Reply[] | null | 'slow'> {
   const { queueId } = origin;
   const n = hooks.protocol === 'lmtp' ? envelope.recipients.length : 1;
   const all = (reply: Reply): Reply[] => Array.from({ length: n }, () => reply);
   const { bytes: limit, oversize } = hooks.sizeLimit();
-  const received = await receiveMessage(stream, hooks.budget, limit);
+  const received = await receiveMessage(stream, reservation, limit, hooks.receiveDeadlineMs());
   if (received.kind === 'broken') return null;
+  if (received.kind === 'timed-out') {
+    hooks.refused('slow', envelope, queueId);
+    return 'slow';
+  }
   if (received.kind === 'too-big') {
     hooks.refused('too-big', envelope, queueId);
     const text = `pgpipe: message too big (${received.bytes} bytes, limit ${limit})`;
@@ -157,9 +199,8 @@ async function handleData(
     hooks.refused('over-budget', envelope, queueId);
     return all(OVER_BUDGET);
   }
-  const work = hooks.workBytes(received.raw.length);
-  if (!hooks.budget.tryReserve(work)) {
-    hooks.budget.release(received.reserved);
+  if (!reservation.ensure(received.raw.length + hooks.workBytes(received.raw.length))) {
+    reservation.release();
     hooks.refused('over-budget', envelope, queueId);
     return all(OVER_BUDGET);
   }
@@ -169,6 +210,6 @@ async function handleData(
       ? recipientReplies(run, envelope.recipients)
       : [transactionReply(run, envelope.recipients)];
   } finally {
-    hooks.budget.release(received.reserved + work);
+    reservation.release();
   }
 }

@@ -6,7 +6,7 @@ import { parseLmtpAddress } from '../adapters/lmtp.js';
 import { permanent } from '../errors.js';
 
 export interface Listening {
-  /** What was bound, for the start line: the path, or host:port with the real port (port 0 in tests). */
+  /** What was bound, for the start line, as --listen takes it (inet with the real port). */
   readonly where: string;
 }
 
@@ -31,11 +31,11 @@ export async function listenOn(
   });
   if ('path' in target) {
     chmodSync(target.path, 0o660);
-    return { where: target.path };
+    return { where: `unix:${target.path}` };
   }
   const bound = net.address();
   const port = typeof bound === 'object' && bound !== null ? bound.port : target.port;
-  return { where: `${target.host}:${port}` };
+  return { where: `inet:${target.host}:${port}` };
 }
 
 /**

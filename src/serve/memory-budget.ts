@@ -24,19 +24,47 @@ export class MemoryBudget {
     this.limitBytes = limitBytes;
   }
 
-  /** Whether `bytes` more could be reserved now (used to refuse MAIL FROM SIZE= early). */
-  fits(bytes: number): boolean {
-    return this.heldBytes + bytes <= this.limitBytes;
+  /** An empty reservation, to grow as bytes arrive; release() gives everything back once. */
+  open(): Reservation {
+    return new Reservation(this);
   }
 
-  /** Reserves `bytes` if they fit; true when reserved (the caller must release them). */
-  tryReserve(bytes: number): boolean {
-    if (bytes < 0 || !this.fits(bytes)) return false;
+  /** @internal Reservation's side of the bookkeeping. */
+  take(bytes: number): boolean {
+    if (bytes < 0 || this.heldBytes + bytes > this.limitBytes) return false;
     this.heldBytes += bytes;
     return true;
   }
 
-  release(bytes: number): void {
+  /** @internal */
+  give(bytes: number): void {
     this.heldBytes = Math.max(0, this.heldBytes - bytes);
+  }
+}
+
+/** One transaction's share of the budget (taken at MAIL FROM SIZE=, grown while DATA arrives). */
+export class Reservation {
+  private reserved = 0;
+  private readonly budget: MemoryBudget;
+
+  constructor(budget: MemoryBudget) {
+    this.budget = budget;
+  }
+
+  get bytes(): number {
+    return this.reserved;
+  }
+
+  /** Makes the reservation at least `bytes`; false (and unchanged) when the budget cannot give the difference. */
+  ensure(bytes: number): boolean {
+    if (bytes <= this.reserved) return true;
+    if (!this.budget.take(bytes - this.reserved)) return false;
+    this.reserved = bytes;
+    return true;
+  }
+
+  release(): void {
+    this.budget.give(this.reserved);
+    this.reserved = 0;
   }
 }

@@ -1,8 +1,10 @@
 // A private Postfix instance for the e2e test: its own config, queue and data directories in a temp dir, smtpd on
 // loopback ports, virtual(8) delivery to Maildirs (or, with `delivery: 'local'`, the tutorial's local domain:
 // local(8) with alias_maps, and mailbox_transport left to `pgpipe setup postfix`), and the pgpipe services taken
-// from postfix-snippets/ verbatim (only the install path /opt/pgpipe/bin/pgpipe is replaced). Needs root. stop()
-// always cleans up.
+// from postfix-snippets/ verbatim (only the install path /opt/pgpipe/bin/pgpipe is replaced). With `serve`, one of
+// the two `pgpipe serve` wirings instead: the delivery proxy (virtual_transport = lmtp:ADDR, where serve listens) or
+// the after-queue content filter of FILTER_README (a pgpipe-smtp client service, a re-injection smtpd). Needs root.
+// stop() always cleans up.
 import { execFile, execFileSync } from 'node:child_process';
 import {
   chmodSync,
@@ -55,7 +57,31 @@ export interface PostfixOptions {
   readonly transports?: Readonly<Record<string, string>>;
   /** Extra main.cf lines, appended last. */
   readonly mainCf?: string;
+  /** A `pgpipe serve` wiring (issue 14); `mailboxes` are then the addresses Postfix accepts for `domain`. */
+  readonly serve?: ServeWiring;
 }
+
+/**
+ * 'lmtp', the delivery proxy: `virtual_transport = lmtp:<listen>` (pgpipe serve's --listen, `unix:/path` or
+ * `inet:127.0.0.1:PORT`, Postfix's syntax too), so every virtual mailbox goes through serve to Dovecot.
+ * 'smtp', the after-queue content filter: a `pgpipe-smtp` smtp(8) service with XFORWARD, pgpipe serve on
+ * 127.0.0.1:`filterPort`, and the re-injection smtpd on 127.0.0.1:`reinjectPort` (`-o content_filter=`, no checks
+ * a second time), after which `virtualTransport` (e.g. Dovecot's LMTP) or virtual(8) delivers. `global`: the
+ * content_filter is in main.cf, so pickup (sendmail) and bounces pass through serve too; otherwise only the smtpd
+ * listeners that name `SERVE_SMTP_FILTER(filterPort)` as their contentFilter.
+ */
+export type ServeWiring =
+  | { readonly protocol: 'lmtp'; readonly listen: string }
+  | {
+      readonly protocol: 'smtp';
+      readonly filterPort: number;
+      readonly reinjectPort: number;
+      readonly global?: boolean;
+      readonly virtualTransport?: string;
+    };
+
+/** The content_filter value that sends mail to pgpipe serve --protocol smtp on 127.0.0.1:`port`. */
+export const serveSmtpFilter = (port: number): string => `pgpipe-smtp:[127.0.0.1]:${port}`;
 
 export interface PostfixInstance {
   readonly dir: string;
@@ -109,6 +135,7 @@ flush     unix  n       -       n       1000?   0       flush
 proxymap  unix  -       -       n       -       -       proxymap
 smtp      unix  -       -       n       -       -       smtp
 relay     unix  -       -       n       -       -       smtp
+lmtp      unix  -       -       n       -       -       lmtp
 showq     unix  n       -       n       -       -       showq
 error     unix  -       -       n       -       -       error
 retry     unix  -       -       n       -       -       error
@@ -120,7 +147,63 @@ scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 `;
   const install = (text: string): string => text.replaceAll('/opt/pgpipe/bin/pgpipe', options.pgpipeBin);
-  return `${listeners.join('')}${daemons}\n${install(snippet('master.cf'))}\n${install(snippet('master.cf.tutorial'))}`;
+  return (
+    `${listeners.join('')}${daemons}\n${install(snippet('master.cf'))}\n${install(snippet('master.cf.tutorial'))}\n` +
+    serveMasterCf(options.serve)
+  );
+}
+
+/** FILTER_README's advanced content filter: the client service towards serve, and the re-injection smtpd. */
+function serveMasterCf(serve: ServeWiring | undefined): string {
+  if (serve?.protocol !== 'smtp') return '';
+  // maxproc 10: as many parallel sessions to serve as the filter may take; XFORWARD carries the original client.
+  return `pgpipe-smtp unix - - n - 10 smtp
+  -o smtp_send_xforward_command=yes
+  -o disable_mime_output_conversion=yes
+  -o smtp_data_done_timeout=300s
+  -o disable_dns_lookups=yes
+  -o syslog_name=postfix/pgpipe-smtp
+127.0.0.1:${serve.reinjectPort} inet n - n - - smtpd
+  -o syslog_name=postfix/reinject
+  -o content_filter=
+  -o receive_override_options=no_unknown_recipient_checks,no_header_body_checks,no_milters,no_address_mappings
+  -o smtpd_data_restrictions=
+  -o smtpd_helo_restrictions=
+  -o smtpd_client_restrictions=
+  -o smtpd_sender_restrictions=
+  -o smtpd_relay_restrictions=permit_mynetworks,reject
+  -o smtpd_recipient_restrictions=permit_mynetworks,reject
+  -o mynetworks=127.0.0.0/8
+  -o smtpd_authorized_xforward_hosts=127.0.0.0/8
+`;
+}
+
+/**
+ * A global content_filter reaches what smtpd, qmqpd and pickup receive: they write the filter record, cleanup does
+ * not. Postfix's own bounces (bounce(8) hands them to cleanup directly) would skip it and reach a keyed mailbox in
+ * clear. cleanup's header_checks FILTER action covers them, once internal_mail_filter_classes lets header_checks see
+ * bounces; the re-injection smtpd skips header checks (no_header_body_checks), so nothing loops.
+ */
+function globalFilterCf(dir: string, filterPort: number): string {
+  const filter = serveSmtpFilter(filterPort);
+  writeFileSync(join(dir, 'etc', 'serve-filter.regexp'), `/^/ FILTER ${filter}\n`);
+  return (
+    `content_filter = ${filter}\ninternal_mail_filter_classes = bounce\n` +
+    `header_checks = regexp:${join(dir, 'etc', 'serve-filter.regexp')}\n`
+  );
+}
+
+function serveMainCf(dir: string, serve: ServeWiring | undefined): string {
+  if (serve === undefined) return '';
+  // XFORWARD gives serve the queue id for its log line.
+  if (serve.protocol === 'lmtp')
+    return (
+      `virtual_transport = lmtp:${serve.listen}\n` + 'lmtp_send_xforward_command = yes\nlmtp_data_done_timeout = 300s\n'
+    );
+  return (
+    (serve.global === true ? globalFilterCf(dir, serve.filterPort) : '') +
+    (serve.virtualTransport === undefined ? '' : `virtual_transport = ${serve.virtualTransport}\n`)
+  );
 }
 
 function deliveryCf(dir: string, options: PostfixOptions): string {
@@ -161,7 +244,7 @@ transport_maps = texthash:${dir}/etc/transport
 ${deliveryCf(dir, options)}# pipe(8) passes only these variables: this is how the filter finds its config file here.
 export_environment = TZ MAIL_CONFIG LANG PGPIPE_CONFIG=${dir}/etc/pgpipe.conf
 ${snippet('main.cf')}
-${options.mainCf ?? ''}
+${serveMainCf(dir, options.serve)}${options.mainCf ?? ''}
 `;
 }
 

@@ -28,6 +28,13 @@ const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as
 const PREVIOUS = `${VERSION}~previous`; // sorts before VERSION
 const CONF = '/etc/pgpipe/pgpipe.conf';
 const CACHE_DIR = '/var/cache/pgpipe';
+const UNIT = '/lib/systemd/system/pgpipe-serve.service';
+// The e2e cases against the installed program run the e2e suite's Postfix and Dovecot: PGPIPE_TEST_SKIP=e2e skips
+// them here too (test/run.js skips the e2e directory by that name).
+const skipE2e = (process.env.PGPIPE_TEST_SKIP ?? '').split(',').includes('e2e') ? 'PGPIPE_TEST_SKIP=e2e' : false;
+/** Links an admin's `systemctl enable` (or a mask) would leave in /etc/systemd/system. */
+const unitLinks = (): string =>
+  spawnSync('find', ['/etc/systemd/system', '-name', 'pgpipe-serve.service*'], { encoding: 'utf8' }).stdout;
 
 const ok = (cmd: string, args: string[]): boolean => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
 /** dpkg's "want ok state version" for pgpipe, '' when dpkg never heard of it. */
@@ -38,7 +45,7 @@ const present = (): boolean =>
   / (installed|config-files|half-installed|half-configured|unpacked|triggers-\w+) /.test(status());
 const skipReason = ((): string | false => {
   if (process.getuid?.() !== 0) return 'needs root: installs, upgrades and purges the .deb (CI runs as root)';
-  for (const tool of ['dpkg-deb', 'apt-get', 'lintian', 'postfix', 'spamd']) {
+  for (const tool of ['dpkg-deb', 'apt-get', 'lintian', 'postfix', 'spamd', 'systemd-analyze']) {
     const found = ok('sh', ['-c', `command -v ${tool} || test -x /usr/sbin/${tool}`]);
     if (!found) return `${tool} not installed (.ci/run installs it)`;
   }
@@ -112,7 +119,17 @@ describe('Debian package', { skip: skipReason }, () => {
   });
 
   it('installs with apt-get: the pgpipe user, a commented config for it, pgpipe(1), a current code cache', async () => {
-    await apt('install', previousDeb);
+    const said = await apt('install', previousDeb);
+    // pgpipe-serve.service is shipped, valid, and neither enabled nor started: Postfix is wired first.
+    assert.equal(
+      readFileSync(UNIT, 'utf8'),
+      readFileSync(join(ROOT, 'packaging/systemd/pgpipe-serve.service'), 'utf8'),
+    );
+    const verify = spawnSync('systemd-analyze', ['verify', UNIT], { encoding: 'utf8', cwd: '/' });
+    assert.equal(verify.status, 0, `${verify.stdout}${verify.stderr}`);
+    assert.equal(`${verify.stdout}${verify.stderr}`.trim(), '', 'systemd-analyze verify has remarks');
+    assert.equal(unitLinks(), '', 'the unit was enabled by the install');
+    assert.match(said, /pgpipe-serve\.service is installed but not enabled\. .*wire Postfix first/s);
     assert.equal(status(), `install ok installed ${PREVIOUS}`);
     assert.equal(spawnSync('/usr/bin/pgpipe', ['--version'], { encoding: 'utf8' }).stdout.trim(), VERSION);
     assert.ok(hasUser('pgpipe') && hasGroup('pgpipe'), 'no pgpipe user/group');
@@ -136,7 +153,8 @@ describe('Debian package', { skip: skipReason }, () => {
   it('upgrades to the current version keeping the edited config', async () => {
     appendFileSync(CONF, 'missing_key = defer   # edited by the administrator\n');
     const edited = readFileSync(CONF, 'utf8');
-    await apt('install', deb);
+    const said = await apt('install', deb);
+    assert.doesNotMatch(said, /pgpipe-serve\.service is installed but not enabled/, 'said on every upgrade');
     assert.equal(status(), `install ok installed ${VERSION}`);
     assert.equal(readFileSync(CONF, 'utf8'), edited);
     assert.deepEqual(readdirSync('/etc/pgpipe'), ['pgpipe.conf']);
@@ -152,15 +170,17 @@ describe('Debian package', { skip: skipReason }, () => {
     assert.equal(cacheState(), 'used');
   });
 
-  it('Postfix delivers through the installed /usr/bin/pgpipe (the e2e filter cases)', { timeout: 300_000 }, () =>
-    e2eAgainstInstalled('test/e2e/postfix.test.ts', '^(keyed|keyless) user:', 2),
+  it(
+    'Postfix delivers through the installed /usr/bin/pgpipe (the e2e filter cases)',
+    { timeout: 300_000, skip: skipE2e },
+    () => e2eAgainstInstalled('test/e2e/postfix.test.ts', '^(keyed|keyless) user:', 2),
   );
 
   // The install an administrator makes: the package, then `pgpipe setup postfix --mode deliver --apply` (run by
   // test/e2e/deliver.test.ts with the installed program) and a Postfix reload, then mail through Dovecot.
   it(
     'setup postfix --mode deliver --apply with the installed pgpipe gives a working delivery',
-    { timeout: 300_000 },
+    { timeout: 300_000, skip: skipE2e },
     () => e2eAgainstInstalled('test/e2e/deliver.test.ts', '^SMTP inbound to a (keyed|keyless) user:', 2),
   );
 
@@ -177,8 +197,13 @@ describe('Debian package', { skip: skipReason }, () => {
     assert.ok(hasUser('pgpipe'), 'remove deleted the user');
   });
 
-  it('purge removes the config, the user and the group', async () => {
+  it('purge removes the config, the user and the group, and whatever enabled pgpipe-serve', async () => {
+    await apt('install', deb);
+    // What the admin does once Postfix is wired (systemctl enable, without a running systemd, makes the same link).
+    await sh('systemctl', ['enable', 'pgpipe-serve.service']);
+    assert.match(unitLinks(), /multi-user\.target\.wants\/pgpipe-serve\.service/);
     await apt('purge', 'pgpipe');
+    assert.equal(unitLinks(), '', 'purge left pgpipe-serve links in /etc/systemd/system');
     assert.ok(!present(), status());
     assert.ok(!existsSync('/etc/pgpipe'), '/etc/pgpipe left behind');
     assert.ok(!hasUser('pgpipe'), 'pgpipe user left behind');

@@ -2,8 +2,9 @@
 // postconf), and proof that postfix-snippets/ (the readable form) and the command give the same configuration.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -14,6 +15,7 @@ import {
   SENT_MAP,
   type WiringOptions,
 } from '../../src/setup/postfix-wiring.js';
+import { parseConfigFile } from '../../src/config/load-config.js';
 import { runCli } from '../helpers/run-cli.js';
 
 const snippet = (name: string): string =>
@@ -427,5 +429,377 @@ describe('setup postfix agrees with postfix-snippets/', () => {
     const listener = /unix_listener lmtp-pgpipe \{([^}]*)\}/.exec(snippet('dovecot.conf'))?.[1] ?? '';
     assert.match(listener, new RegExp(`user = ${user}\\b`));
     assert.match(listener, /mode = 0600/);
+  });
+});
+
+describe('setup postfix --mode serve-lmtp / serve-smtp', () => {
+  const serve = (mode: 'serve-lmtp' | 'serve-smtp', over: Partial<WiringOptions> = {}): WiringOptions =>
+    defaults({ mode, service: mode === 'serve-lmtp' ? 'pgpipe-lmtp' : 'pgpipe-smtp', maxProcesses: 10, ...over });
+  const withQueue = (dir: string): string => `${BASE_MAIN}queue_directory = ${join(dir, 'queue')}\n`;
+  /** A configuration directory whose queue_directory is private too (serve-lmtp --apply makes a directory there). */
+  function serveConfigDir(master = BASE_MASTER): string {
+    const dir = configDir(master);
+    writeFileSync(join(dir, 'main.cf'), withQueue(dir));
+    execFileSync('mkdir', [join(dir, 'queue')]);
+    return dir;
+  }
+  /** The pgpipe.conf lines the notes print, as pgpipe's own config loader reads them. */
+  function confFromNotes(stdout: string): Record<string, string> {
+    const block = stdout.split('\n').filter((l) => /^# {3}\w+ = /.test(l) && !l.includes('unix_listener'));
+    return parseConfigFile(block.map((l) => l.slice(4)).join('\n'), 'printed');
+  }
+
+  it('serve-lmtp: the socket directory, a dedicated lmtp service with XFORWARD, the transport relative to the queue', () => {
+    const commands = wiringCommands(serve('serve-lmtp', { postfixConfig: '/srv/pf', postfixGroup: 'postfix' }));
+    assert.deepEqual(commands, [
+      ['install', '-d', '-o', 'pgpipe', '-g', 'postfix', '-m', '2750', '/var/spool/postfix/pgpipe'],
+      ['postconf', '-c', '/srv/pf', '-M', 'pgpipe-lmtp/unix=pgpipe-lmtp unix - - y - - lmtp'],
+      ['postconf', '-c', '/srv/pf', '-P', 'pgpipe-lmtp/unix/lmtp_send_xforward_command=yes'],
+      ['postconf', '-c', '/srv/pf', '-P', 'pgpipe-lmtp/unix/lmtp_data_done_timeout=300s'],
+      ['postconf', '-c', '/srv/pf', '-e', 'mailbox_transport = pgpipe-lmtp:unix:pgpipe/lmtp'],
+    ]);
+    const virtual = wiringCommands(
+      serve('serve-lmtp', {
+        transportSetting: 'virtual_transport',
+        queueDirectory: '/q/',
+        listen: 'unix:/q/pgpipe-serve/s',
+        timeLimit: '200s',
+      }),
+    );
+    assert.equal(virtual[0]?.at(-1), '/q/pgpipe-serve');
+    assert.equal(virtual[3]?.[4], 'pgpipe-lmtp/unix/lmtp_data_done_timeout=200s');
+    assert.equal(virtual[4]?.[4], 'virtual_transport = pgpipe-lmtp:unix:pgpipe-serve/s');
+    // No pipe(8) knobs: LMTP answers per recipient, and no command runs under a time limit.
+    assert.ok(commands.every((c) => !/_time_limit|_recipient_limit/.test(c.join(' '))));
+  });
+
+  it('serve-smtp: FILTER_README advanced filter, with pgpipe-specific choices spelled out', () => {
+    const commands = wiringCommands(serve('serve-smtp'));
+    const set = commands.map((c) => c.slice(3).join(' '));
+    assert.equal(set[0], '-M pgpipe-smtp/unix=pgpipe-smtp unix - - n - 10 smtp');
+    assert.deepEqual(set.slice(-3), [
+      '-e content_filter = pgpipe-smtp:[127.0.0.1]:10025',
+      // Postfix's own bounces skip content_filter: header_checks' FILTER action, applied to them too, covers them.
+      '-e internal_mail_filter_classes = bounce',
+      '-e header_checks = regexp:/etc/postfix/pgpipe-serve-filter.regexp',
+    ]);
+    const kept = wiringCommands(
+      serve('serve-smtp', { headerChecks: 'pcre:/etc/postfix/mine.pcre', internalMailFilterClasses: 'notify' }),
+    );
+    assert.deepEqual(
+      kept.slice(-2).map((c) => c.slice(3).join(' ')),
+      [
+        '-e internal_mail_filter_classes = notify, bounce',
+        '-e header_checks = pcre:/etc/postfix/mine.pcre, regexp:/etc/postfix/pgpipe-serve-filter.regexp',
+      ],
+    );
+    const again = wiringCommands(
+      serve('serve-smtp', {
+        headerChecks: 'regexp:/etc/postfix/pgpipe-serve-filter.regexp',
+        internalMailFilterClasses: 'bounce',
+      }),
+    );
+    assert.deepEqual(
+      again.slice(-2).map((c) => c.slice(3).join(' ')),
+      set.slice(-2),
+      'a second --apply adds nothing',
+    );
+    assert.deepEqual(wiringFiles(serve('serve-smtp')), [
+      { path: '/etc/postfix/pgpipe-serve-filter.regexp', content: '/^/ FILTER pgpipe-smtp:[127.0.0.1]:10025\n' },
+    ]);
+    for (const knob of [
+      'smtp_send_xforward_command=yes',
+      'disable_mime_output_conversion=yes',
+      'smtp_data_done_timeout=300s',
+    ]) {
+      assert.ok(set.includes(`-P pgpipe-smtp/unix/${knob}`), knob);
+    }
+    assert.ok(set.includes('-M 127.0.0.1:10026/inet=127.0.0.1:10026 inet n - n - - smtpd'));
+    for (const knob of [
+      'content_filter=',
+      'receive_override_options=no_unknown_recipient_checks,no_header_body_checks,no_milters,no_address_mappings',
+      'smtpd_milters=',
+      'smtpd_helo_restrictions=',
+      'smtpd_client_restrictions=',
+      'smtpd_sender_restrictions=',
+      'smtpd_relay_restrictions=',
+      'smtpd_recipient_restrictions=permit_mynetworks,reject',
+      'mynetworks=127.0.0.0/8',
+      'smtpd_authorized_xforward_hosts=127.0.0.0/8',
+    ]) {
+      assert.ok(set.includes(`-P 127.0.0.1:10026/inet/${knob}`), knob);
+    }
+    const ports = wiringCommands(serve('serve-smtp', { listen: 'inet:127.0.0.2:11025', next: 'inet:127.0.0.1:11026' }));
+    assert.equal(ports.at(-3)?.[4], 'content_filter = pgpipe-smtp:[127.0.0.2]:11025');
+    const filterFile = wiringFiles(serve('serve-smtp', { listen: 'inet:127.0.0.2:11025' }))[0];
+    assert.equal(filterFile?.content, '/^/ FILTER pgpipe-smtp:[127.0.0.2]:11025\n');
+    assert.ok(ports.some((c) => c[4] === '127.0.0.1:11026/inet/content_filter='));
+  });
+
+  it('refuses a reachable or misplaced listener, a loop, and the pipe-only options', () => {
+    for (const over of [
+      { mode: 'serve-lmtp', listen: 'inet:127.0.0.1:2424' }, // any local user could inject
+      { mode: 'serve-lmtp', listen: 'unix:/run/pgpipe/lmtp' }, // outside the chrooted lmtp's reach
+      { mode: 'serve-lmtp', listen: 'unix:/var/spool/postfix/lmtp' }, // the queue directory itself would be chmod'ed
+      { mode: 'serve-lmtp', listen: 'unix:/var/spool/postfix/private/pgpipe' }, // Postfix's own directory
+      { mode: 'serve-lmtp', listen: 'unix:/var/spool/postfix/a/b/lmtp' },
+      { mode: 'serve-lmtp', next: 'dovecot' },
+      { mode: 'serve-lmtp', user: 'root' },
+      { mode: 'serve-lmtp', sentCopies: true },
+      { mode: 'serve-smtp', listen: 'inet:0.0.0.0:10025' }, // an open relay into the trusting smtpd
+      { mode: 'serve-smtp', next: 'inet:192.0.2.1:10026' },
+      { mode: 'serve-smtp', next: 'unix:/run/x' },
+      { mode: 'serve-smtp', listen: 'inet:127.0.0.1:10026' }, // == next: a loop
+      { mode: 'serve-smtp', databaseUrl: 'not a url' },
+    ] satisfies Partial<WiringOptions>[]) {
+      const mode = over.mode;
+      assert.throws(
+        () => wiringCommands(serve(mode, over)),
+        (e: Error & { code?: string }) => e.code === 'usage',
+        JSON.stringify(over),
+      );
+    }
+    // In pgpipe.conf (root:pgpipe 0640), not world-readable master.cf: a password is where it belongs.
+    assert.doesNotThrow(() => wiringCommands(serve('serve-smtp', { databaseUrl: 'postgresql://u:pw@db/m' })));
+  });
+
+  it('serve-lmtp: the printed lines do what --apply does; the directory is owner:postfix 2750; --undo restores', async () => {
+    const printedDir = serveConfigDir();
+    const appliedDir = serveConfigDir();
+    try {
+      // nobody stands in for the pgpipe user the Debian package creates.
+      const args = ['setup', 'postfix', '--mode', 'serve-lmtp', '--pgpipe', '/usr/bin/pgpipe', '--user', 'nobody'];
+      const printed = await runCli([...args, '--postfix-config', printedDir]);
+      assert.equal(printed.code, 0, printed.stderr);
+      const text = printed.stdout.toString();
+      assert.match(text, new RegExp(`^install -d -o nobody -g postfix -m 2750 ${printedDir}/queue/pgpipe$`, 'm'));
+      execFileSync('sh', ['-e'], { input: text });
+      assert.deepEqual(confFromNotes(text), {
+        serveProtocol: 'lmtp',
+        serveListen: `unix:${printedDir}/queue/pgpipe/lmtp`,
+        serveNext: 'unix:/run/dovecot/lmtp-pgpipe',
+        databaseUrl: 'postgresql:///mailstore_db?host=/var/run/postgresql&user=nobody',
+      });
+      assert.match(text, /^# {3}unix_listener lmtp-pgpipe \{ user = nobody {2}group = nobody {2}mode = 0600 \}$/m);
+      // The unit may write only /var/spool/postfix/pgpipe: another queue directory needs a drop-in.
+      assert.match(text, new RegExp(`^# pgpipe-serve.service: .*ReadWritePaths=${printedDir}/queue/pgpipe$`, 'm'));
+
+      const applied = await runCli([...args, '--postfix-config', appliedDir, '--apply']);
+      assert.equal(applied.code, 0, applied.stderr);
+      // The same configuration, each with its own queue directory.
+      const printedAsApplied = JSON.stringify(effective(printedDir)).replaceAll(printedDir, appliedDir);
+      assert.deepEqual(effective(appliedDir), JSON.parse(printedAsApplied));
+      assert.equal(statSync(join(printedDir, 'queue/pgpipe')).mode & 0o7777, 0o2750);
+      assert.equal(postconf(appliedDir, '-h', 'mailbox_transport').trim(), 'pgpipe-lmtp:unix:pgpipe/lmtp');
+      const socketDir = join(appliedDir, 'queue/pgpipe');
+      const st = statSync(socketDir);
+      const nobody = Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }));
+      const postfixGid = Number(execFileSync('id', ['-g', 'postfix'], { encoding: 'utf8' }));
+      assert.deepEqual([st.mode & 0o7777, st.uid, st.gid], [0o2750, nobody, postfixGid]);
+      assert.match(applied.stdout.toString(), /^# {3}serve_listen = unix:.*\/queue\/pgpipe\/lmtp$/m);
+
+      const once = readFileSync(join(appliedDir, 'master.cf'), 'utf8');
+      const again = await runCli([...args, '--postfix-config', appliedDir, '--apply']);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(readFileSync(join(appliedDir, 'master.cf'), 'utf8'), once);
+
+      const undo = await runCli(['setup', 'postfix', '--mode', 'serve-lmtp', '--postfix-config', appliedDir, '--undo']);
+      assert.equal(undo.code, 0, undo.stderr);
+      assert.equal(readFileSync(join(appliedDir, 'master.cf'), 'utf8'), BASE_MASTER);
+      assert.equal(readFileSync(join(appliedDir, 'main.cf'), 'utf8'), withQueue(appliedDir));
+      assert.equal(existsSync(socketDir), false, 'undo leaves the socket directory');
+
+      // Once more, with what pgpipe serve leaves there (its socket) and what it does not (any other file).
+      assert.equal((await runCli([...args, '--postfix-config', appliedDir, '--apply'])).code, 0);
+      const live = createServer();
+      await new Promise<void>((resolve) => live.listen(join(socketDir, 'lmtp'), resolve));
+      writeFileSync(join(socketDir, 'notes.txt'), 'mine\n');
+      const kept = await runCli(['setup', 'postfix', '--mode', 'serve-lmtp', '--postfix-config', appliedDir, '--undo']);
+      assert.match(kept.stdout.toString(), /^kept \S+\/queue\/pgpipe: it holds more than pgpipe serve's socket$/m);
+      rmSync(join(socketDir, 'notes.txt'));
+      assert.equal((await runCli([...args, '--postfix-config', appliedDir, '--apply'])).code, 0);
+      const removed = await runCli([
+        'setup',
+        'postfix',
+        '--mode',
+        'serve-lmtp',
+        '--postfix-config',
+        appliedDir,
+        '--undo',
+      ]);
+      assert.match(removed.stdout.toString(), /^removed \S+\/queue\/pgpipe \(stop the service/m);
+      assert.equal(existsSync(socketDir), false);
+      live.close();
+    } finally {
+      rmSync(printedDir, { recursive: true, force: true });
+      rmSync(appliedDir, { recursive: true, force: true });
+    }
+  });
+
+  it('serve-lmtp: in the directory --apply makes, the socket is for its owner and Postfix only', async (t) => {
+    if (process.getuid?.() !== 0) return t.skip('switching users needs root');
+    const dir = serveConfigDir();
+    const node = process.execPath;
+    // As the service would: a socket made by the directory's owner (nobody standing in for pgpipe), umask 0007.
+    const as = (user: string, script: string, ...args: string[]) =>
+      spawn('runuser', ['-u', user, '--', node, '-e', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const result = (child: ReturnType<typeof as>): Promise<string> =>
+      new Promise((resolve) => {
+        let out = '';
+        child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+        child.on('close', () => resolve(out.trim()));
+      });
+    let service: ReturnType<typeof as> | undefined;
+    try {
+      chmodSync(dir, 0o755); // mkdtemp's 0700 would hide everything below from every other user
+      chmodSync(join(dir, 'queue'), 0o755); // as /var/spool/postfix is
+      const args = ['setup', 'postfix', '--mode', 'serve-lmtp', '--user', 'nobody', '--postfix-config', dir];
+      assert.equal((await runCli([...args, '--apply'])).code, 0);
+      const socket = join(dir, 'queue/pgpipe/lmtp');
+      service = as(
+        'nobody',
+        `process.umask(0o007); require('node:net').createServer((c) => c.end('220 ok\\r\\n'))` +
+          `.listen(process.argv[1], () => console.log('listening'))`,
+        socket,
+      );
+      await new Promise<void>((resolve) => service?.stdout?.once('data', () => resolve()));
+      const connectAs = (user: string): Promise<string> =>
+        result(
+          as(
+            user,
+            `require('node:net').connect(process.argv[1]).on('data', (d) => { console.log(String(d).trim()); ` +
+              `process.exit(0); }).on('error', (e) => console.log(e.code))`,
+            socket,
+          ),
+        );
+      assert.equal(await connectAs('postfix'), '220 ok', "Postfix's lmtp client (user postfix) cannot connect");
+      assert.equal(await connectAs('daemon'), 'EACCES', 'another local account can connect');
+      assert.equal(statSync(socket).gid, statSync(join(dir, 'queue/pgpipe')).gid, 'the socket is not group postfix');
+    } finally {
+      service?.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('serve-smtp: the printed lines do what --apply does; --undo restores both files byte for byte', async () => {
+    const printedDir = configDir();
+    const appliedDir = configDir();
+    try {
+      const args = ['setup', 'postfix', '--mode', 'serve-smtp', '--listen', 'inet:127.0.0.1:10025'];
+      const printed = await runCli([...args, '--postfix-config', printedDir]);
+      assert.equal(printed.code, 0, printed.stderr);
+      execFileSync('sh', ['-e'], { input: printed.stdout });
+      assert.deepEqual(confFromNotes(printed.stdout.toString()), {
+        serveProtocol: 'smtp',
+        serveListen: 'inet:127.0.0.1:10025',
+        serveNext: 'inet:127.0.0.1:10026',
+        databaseUrl: 'postgresql:///mailstore_db?host=/var/run/postgresql&user=pgpipe',
+      });
+      const applied = await runCli([...args, '--postfix-config', appliedDir, '--apply']);
+      assert.equal(applied.code, 0, applied.stderr);
+      assert.deepEqual(
+        effective(appliedDir),
+        JSON.parse(JSON.stringify(effective(printedDir)).replaceAll(printedDir, appliedDir)),
+      );
+      assert.equal(
+        readFileSync(join(appliedDir, 'pgpipe-serve-filter.regexp'), 'utf8'),
+        '/^/ FILTER pgpipe-smtp:[127.0.0.1]:10025\n',
+      );
+      // What Postfix itself makes of it: the filter transport, and a re-injection smtpd that filters nothing.
+      assert.equal(postconf(appliedDir, '-h', 'content_filter').trim(), 'pgpipe-smtp:[127.0.0.1]:10025');
+      const overrides = effective(appliedDir).overrides;
+      assert.match(overrides, /^127\.0\.0\.1:10026\/inet\/content_filter =$/m);
+      assert.match(overrides, /^127\.0\.0\.1:10026\/inet\/smtpd_recipient_restrictions = permit_mynetworks,reject$/m);
+      assert.match(overrides, /^pgpipe-smtp\/unix\/smtp_send_xforward_command = yes$/m);
+      const check = execFileSync('postconf', ['-c', appliedDir, '-M', '127.0.0.1:10026/inet'], { encoding: 'utf8' });
+      assert.match(check, /^127\.0\.0\.1:10026 +inet +n +- +n +- +- +smtpd /);
+
+      const undo = await runCli(['setup', 'postfix', '--mode', 'serve-smtp', '--postfix-config', appliedDir, '--undo']);
+      assert.equal(undo.code, 0, undo.stderr);
+      assert.equal(readFileSync(join(appliedDir, 'master.cf'), 'utf8'), BASE_MASTER);
+      assert.equal(readFileSync(join(appliedDir, 'main.cf'), 'utf8'), BASE_MAIN);
+      assert.equal(existsSync(join(appliedDir, 'pgpipe-serve-filter.regexp')), false);
+    } finally {
+      rmSync(printedDir, { recursive: true, force: true });
+      rmSync(appliedDir, { recursive: true, force: true });
+    }
+  });
+
+  it("serve-smtp refuses a port another service has (the tutorial's amavis re-injection) and names what it replaces", async () => {
+    const amavis = `${BASE_MASTER}127.0.0.1:10025 inet n - - - - smtpd\n  -o content_filter=\n`;
+    const dir = configDir(amavis, `${BASE_MAIN}content_filter = amavis:[127.0.0.1]:10024\n`);
+    try {
+      const args = ['setup', 'postfix', '--mode', 'serve-smtp', '--postfix-config', dir];
+      const clash = await runCli([...args, '--apply']);
+      assert.equal(clash.code, 64, clash.stderr);
+      assert.match(clash.stderr, /"127\.0\.0\.1:10025 inet \.\.\." on port 10025, which --listen needs/);
+      assert.equal(readFileSync(join(dir, 'master.cf'), 'utf8'), amavis);
+      assert.equal(existsSync(join(dir, 'master.cf.before-pgpipe')), false);
+
+      const filtered = BASE_MASTER.replace(/^(smtp +inet .*)$/m, '$1\n  -o content_filter=pgpipe:dummy');
+      writeFileSync(join(dir, 'master.cf'), `${filtered}127.0.0.1:10025 inet n - - - - smtpd\n`);
+      const moved = await runCli([...args, '--listen', 'inet:127.0.0.1:10027', '--apply']);
+      assert.equal(moved.code, 0, moved.stderr);
+      const notes = moved.stdout
+        .toString()
+        .split('\n')
+        .filter((l) => l.startsWith('note: '));
+      assert.deepEqual(notes, [
+        "note: main.cf's content_filter = amavis:[127.0.0.1]:10024 is replaced; chain it after pgpipe if you " +
+          'still need it',
+        'note: smtp/inet keeps its own -o content_filter=pgpipe:dummy: its mail does not go through pgpipe serve ' +
+          `(postconf -c ${dir} -PX smtp/inet/content_filter removes it)`,
+      ]);
+      const again = await runCli([...args, '--listen', 'inet:127.0.0.1:10027', '--apply']);
+      assert.equal(again.code, 0, again.stderr);
+      assert.doesNotMatch(again.stdout.toString(), /content_filter = amavis/, 'ours is not reported as replaced');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the serve-only and deliver-only flags are refused elsewhere (64)', async () => {
+    for (const args of [
+      ['--mode', 'deliver', '--listen', 'inet:127.0.0.1:1'],
+      ['--mode', 'filter', '--next', 'inet:127.0.0.1:1'],
+      ['--mode', 'serve-lmtp', '--lmtp', 'unix:/run/dovecot/lmtp-pgpipe'],
+    ]) {
+      const result = await runCli(['setup', 'postfix', ...args]);
+      assert.equal(result.code, 64, `${args.join(' ')}: ${result.stderr}`);
+    }
+  });
+});
+
+describe('setup postfix --mode serve-* agrees with postfix-snippets/', () => {
+  for (const mode of ['serve-lmtp', 'serve-smtp'] as const) {
+    it(`${mode}: the same main.cf settings, master.cf entries and service overrides`, async () => {
+      const queue = (dir: string): string => `queue_directory = ${join(dir, 'queue')}\n`;
+      const manual = configDir(`${BASE_MASTER}${snippet(`master-${mode}.cf`)}`, BASE_MAIN);
+      const mainSnippet = snippet(`main-${mode}.cf`).replaceAll('/etc/postfix/', `${manual}/`);
+      writeFileSync(join(manual, 'main.cf'), `${BASE_MAIN}${queue(manual)}${mainSnippet}`);
+      const commanded = configDir(BASE_MASTER, BASE_MAIN);
+      writeFileSync(join(commanded, 'main.cf'), `${BASE_MAIN}${queue(commanded)}`);
+      execFileSync('mkdir', [join(commanded, 'queue')]);
+      try {
+        // nobody: the pgpipe user of the snippets, which this machine may not have (serve-lmtp chowns to it).
+        const args = ['setup', 'postfix', '--mode', mode, '--user', 'nobody', '--postfix-config', commanded, '--apply'];
+        const result = await runCli(args);
+        assert.equal(result.code, 0, result.stderr);
+        const want = effective(manual);
+        assert.match(want.master, mode === 'serve-lmtp' ? /^pgpipe-lmtp +unix/m : /^127\.0\.0\.1:10026 +inet/m);
+        assert.deepEqual(effective(commanded), JSON.parse(JSON.stringify(want).replaceAll(manual, commanded)));
+      } finally {
+        rmSync(manual, { recursive: true, force: true });
+        rmSync(commanded, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it('serve-lmtp: the snippet names the socket directory setup makes, and the Dovecot listener deliver uses', () => {
+    assert.match(
+      snippet('master-serve-lmtp.cf'),
+      /^# {3}install -d -o pgpipe -g postfix -m 2750 \/var\/spool\/postfix\/pgpipe$/m,
+    );
+    assert.match(snippet('main-serve-lmtp.cf'), /^mailbox_transport = pgpipe-lmtp:unix:pgpipe\/lmtp$/m);
   });
 });
