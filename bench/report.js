@@ -183,15 +183,15 @@ function bestOf(throughput, name) {
 }
 
 /** What the memory rows say about the bound: the cost of one message, and the peak against the limit. */
-function memoryNote(memory) {
+function memoryNote(memory, factor) {
   const lines = [];
   const one = memory.find((m) => m.concurrency === 1 && m.ok === 1);
   if (one) {
     const cost = (one.hwmKb - one.idleKb) * 1024;
     lines.push(
       `One ${(one.messageBytes / 1e6).toFixed(1)} MB message alone raised serve's RSS by ${mb(cost / 1024)}, ` +
-        `${(cost / one.messageBytes).toFixed(1)}x its size (the budget reserves 3x: the message and twice it for ` +
-        `the work).`,
+        `${(cost / one.messageBytes).toFixed(1)}x its size` +
+        (factor ? ` (the budget reserves ${factor}x: the message and ${factor - 1}x it for the work).` : '.'),
     );
   }
   for (const m of memory.filter((row) => row.concurrency > 1)) {
@@ -407,6 +407,6 @@ serve_memory_limit is answered 452 4.3.1 (Postfix keeps it queued and retries). 
 process for each row: /proc/PID/status VmRSS before the load, VmHWM after it.
 
 ${memoryTable}
-${memoryNote(memory)}
+${memoryNote(memory, serve.budgetFactor)}
 ${profileSection}`;
 }

@@ -208,6 +208,7 @@ async function main() {
         fail,
         quick: opts.quick,
         profile: opts.profile ? 'always' : 'auto',
+        budgetFactor: await budgetFactor(),
         referenceBest: () => (throughput.length > 0 ? Math.max(...throughput.map((r) => r.reference)) : null),
       })
     : null;
@@ -242,6 +243,17 @@ async function startSink(address, capture, flags = []) {
   const sink = { address: bound, pid: child.pid, stop: () => child.kill('SIGTERM') };
   sinks.push(sink);
   return sink;
+}
+
+/** How many bytes serve's memory budget reserves per message byte (1 + workBytes), from the build under test. */
+async function budgetFactor() {
+  const dist = frozen ? join(dirname(dirname(frozen.bin)), 'dist') : join(root, 'dist');
+  try {
+    const { workBytes } = await import(pathToFileURL(join(dist, 'serve', 'run-serve.js')).href);
+    return 1 + workBytes(1_000_000) / 1_000_000;
+  } catch {
+    return null; // another build's layout: the report then leaves the comparison out
+  }
 }
 
 /**

@@ -74,9 +74,11 @@ async function startServe({ argv, env, protocol, listen, next, extra, track, fai
     return exited;
   };
   track(stop);
+  // The start line names the address as --listen takes it (unix:/inet:); older builds printed the bare path/host:port.
+  const address = /^(unix|inet):/.test(where) ? where : where.startsWith('/') ? `unix:${where}` : `inet:${where}`;
   return {
     pid: child.pid,
-    address: where.startsWith('/') ? `unix:${where}` : `inet:${where}`,
+    address,
     stop,
     stderr: () => stderr,
   };
@@ -262,6 +264,7 @@ export async function measureServe(context) {
     wirings,
     memory,
     referenceBest,
+    budgetFactor: context.budgetFactor,
     missed: { ratio: ratioMissed, latency: latencyMissed, latencyRound: latencyAtRisk },
     profiles: profiles.filter((p) => p !== null),
     timing,
