@@ -104,9 +104,15 @@ async function deliverWith(
       }
       // Answers are named by the envelope recipient they serve: an alias member's address must not reach the
       // sender's DSN (the line names the alias instead).
-      const named = result.replies.map((reply) => ({ ...reply, recipient: served(reply.recipient) }));
+      // An address serving several envelope recipients (a member of two aliases, or a recipient that is also an
+      // alias member) answers for each of them.
+      const named = result.replies.flatMap((reply) =>
+        served(reply.recipient, delivery.serves).map((recipient) => ({ ...reply, recipient })),
+      );
       for (const r of delivery.serves) {
-        if (!named.every((reply) => reply.recipient !== r || (reply.code >= 200 && reply.code < 300))) continue;
+        // Stored only on an answer for it, every one 2xx: no answer at all is never "every answer was 2xx".
+        const own = named.filter((reply) => reply.recipient === r);
+        if (own.length === 0 || !own.every((reply) => reply.code >= 200 && reply.code < 300)) continue;
         progress.copyDone(r);
       }
       replies.push(...named);
@@ -124,12 +130,27 @@ async function deliverWith(
   }
 }
 
-/** Address → the envelope recipient it serves: itself, or for an expanded alias's member, the alias. */
-function servedBy(recipients: readonly string[], planned: readonly RecipientResult[]): (address: string) => string {
+/**
+ * Address → the envelope recipients it serves among `serves` (the copy's): itself, and every expanded alias it is a
+ * member of. An address the plan does not know is "an alias member", never its own name (it must not reach a DSN).
+ */
+function servedBy(
+  recipients: readonly string[],
+  planned: readonly RecipientResult[],
+): (address: string, serves: readonly string[]) => string[] {
   const envelope = new Set(recipients);
-  const aliasOf = new Map<string, string>();
-  for (const r of planned) for (const member of r.members ?? []) aliasOf.set(member.recipient, r.recipient);
-  return (address) => (envelope.has(address) ? address : (aliasOf.get(address) ?? 'an alias member'));
+  const aliasesOf = new Map<string, string[]>();
+  for (const r of planned) {
+    for (const member of r.members ?? []) {
+      aliasesOf.set(member.recipient, [...(aliasesOf.get(member.recipient) ?? []), r.recipient]);
+    }
+  }
+  return (address, serves) => {
+    const names = [...(envelope.has(address) ? [address] : []), ...(aliasesOf.get(address) ?? [])];
+    const within = names.filter((name) => serves.includes(name));
+    if (within.length > 0) return within;
+    return names.length > 0 ? names : ['an alias member'];
+  };
 }
 
 function markRefused(results: RecipientResult[], verdict: Exclude<Verdict, { kind: 'delivered' }>): RecipientResult[] {

@@ -21,8 +21,8 @@ export interface FrontEndHooks {
   /** How long one DATA may take to arrive (the transaction deadline). */
   readonly receiveDeadlineMs: () => number;
   readonly budget: MemoryBudget;
-  /** How many budget bytes a received message of `bytes` needs besides itself while it is encrypted. */
-  readonly workBytes: (bytes: number) => number;
+  /** Budget bytes a received message of `bytes` for `recipients` needs besides itself while it is encrypted. */
+  readonly workBytes: (bytes: number, recipients: number) => number;
   readonly run: (raw: Buffer, envelope: Envelope, origin: Origin) => Promise<DeliveryRun>;
   /** A transaction answered without running (over budget, too big): for the log and metrics. */
   readonly refused: (
@@ -78,10 +78,15 @@ function originOf(session: SMTPServerSession): Origin {
   return { queueId: xforward.IDENT ?? null, xforward };
 }
 
+/** SIZE is advertised so Postfix refuses an oversized message before sending it, only when that is the policy. */
+function advertisedSize(hooks: FrontEndHooks): number {
+  const { bytes, oversize } = hooks.sizeLimit();
+  return oversize === 'reject' && bytes > 0 ? bytes : 0;
+}
+
 export function createFrontEnd(hooks: FrontEndHooks): SMTPServer {
   greetAtOnce();
   const lmtp = hooks.protocol === 'lmtp';
-  const size = hooks.sizeLimit();
   const accepted = new Set<string>();
   // Each session's share of the budget: taken at MAIL FROM (SIZE=), grown by DATA, given back when the transaction
   // or the session ends.
@@ -94,8 +99,7 @@ export function createFrontEnd(hooks: FrontEndHooks): SMTPServer {
     lmtp,
     name: hostname(),
     banner: 'pgpipe',
-    // Advertised so Postfix refuses an oversized message before sending it, only when that is the policy anyway.
-    size: size.oversize === 'reject' && size.bytes > 0 ? size.bytes : 0,
+    size: advertisedSize(hooks),
     authOptional: true,
     disabledCommands: ['AUTH', 'STARTTLS'],
     hideSTARTTLS: true,
@@ -104,6 +108,8 @@ export function createFrontEnd(hooks: FrontEndHooks): SMTPServer {
     useXForward: true,
     logger: false,
     onConnect(session, callback) {
+      // The limit as now configured (SIGHUP): smtp-server reads it at each EHLO and MAIL FROM.
+      server.options.size = advertisedSize(hooks);
       if (server.connections.size > hooks.maxClients()) {
         hooks.refused('busy', null, null);
         return callback(smtpError(BUSY));
@@ -122,16 +128,23 @@ export function createFrontEnd(hooks: FrontEndHooks): SMTPServer {
       // cannot fit is refused before its bytes are sent.
       const declared = address.args === false ? 0 : Number(address.args.SIZE ?? 0);
       const reservation = hooks.budget.open();
-      if (Number.isSafeInteger(declared) && declared > 0 && !reservation.ensure(declared + hooks.workBytes(declared))) {
+      if (Number.isSafeInteger(declared) && declared > 0 && !reservation.ensure(declared + hooks.workBytes(declared, 1))) {
         hooks.refused('over-budget', null, null);
         return callback(smtpError(OVER_BUDGET));
       }
       reservations.set(session.id, reservation);
       return callback();
     },
-    onRcptTo(_address, session, callback) {
+    onRcptTo(address, session, callback) {
       if (session.envelope.rcptTo.length >= MAX_RECIPIENTS) {
         return callback(smtpError({ code: 452, enhanced: '4.5.3', text: 'pgpipe: too many recipients' }));
+      }
+      // smtp-server keeps one entry for addresses equal but for case, so LMTP would owe Postfix one reply more than
+      // it sends. A repeat waits for a later transaction instead (Postfix retries that recipient alone).
+      const lower = address.address.toLowerCase();
+      if (session.envelope.rcptTo.some((r) => r.address.toLowerCase() === lower)) {
+        const text = 'pgpipe: recipient repeated in this transaction, send it in another';
+        return callback(smtpError({ code: 452, enhanced: '4.5.3', text }));
       }
       return callback();
     },
@@ -199,7 +212,8 @@ async function handleData(
     hooks.refused('over-budget', envelope, queueId);
     return all(OVER_BUDGET);
   }
-  if (!reservation.ensure(received.raw.length + hooks.workBytes(received.raw.length))) {
+  const work = hooks.workBytes(received.raw.length, envelope.recipients.length);
+  if (!reservation.ensure(received.raw.length + work)) {
     reservation.release();
     hooks.refused('over-budget', envelope, queueId);
     return all(OVER_BUDGET);

@@ -29,9 +29,9 @@ export class MemoryBudget {
     return new Reservation(this);
   }
 
-  /** @internal Reservation's side of the bookkeeping. */
-  take(bytes: number): boolean {
-    if (bytes < 0 || this.heldBytes + bytes > this.limitBytes) return false;
+  /** @internal Reservation's side of the bookkeeping; `force` for the one transaction that holds all of it. */
+  take(bytes: number, force = false): boolean {
+    if (bytes < 0 || (!force && this.heldBytes + bytes > this.limitBytes)) return false;
     this.heldBytes += bytes;
     return true;
   }
@@ -55,10 +55,15 @@ export class Reservation {
     return this.reserved;
   }
 
-  /** Makes the reservation at least `bytes`; false (and unchanged) when the budget cannot give the difference. */
+  /**
+   * Makes the reservation at least `bytes`; false (and unchanged) when the budget cannot give the difference. A
+   * transaction that holds the budget alone always gets it, even past the limit: a message that needs more than the
+   * whole budget would otherwise be refused on every retry until it bounces as expired.
+   */
   ensure(bytes: number): boolean {
     if (bytes <= this.reserved) return true;
-    if (!this.budget.take(bytes - this.reserved)) return false;
+    const alone = this.budget.held === this.reserved;
+    if (!this.budget.take(bytes - this.reserved, alone)) return false;
     this.reserved = bytes;
     return true;
   }

@@ -35,8 +35,16 @@ function acceptedText(result: RecipientResult | undefined): string {
 const policyCode = (outcome: Extract<Outcome, { kind: 'rejected' }>): number =>
   outcome.code === 'size.exceeded' ? 552 : 550;
 
-/** One envelope recipient's answer. */
+/**
+ * One envelope recipient's answer. A 421 is never passed on: smtp-server closes the session after sending one, and the
+ * recipients after it would get no answer; the next hop's 421 becomes 451 with its own enhanced code.
+ */
 export function recipientReply(run: DeliveryRun, recipient: string): Reply {
+  const reply = answerFor(run, recipient);
+  return reply.code === 421 ? { ...reply, code: 451 } : reply;
+}
+
+function answerFor(run: DeliveryRun, recipient: string): Reply {
   const { outcome, accepted, replies } = run;
   if (accepted.has(recipient)) {
     const result = outcome.recipients.find((r) => r.recipient === recipient);

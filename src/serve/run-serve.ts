@@ -22,12 +22,13 @@ import { runTransaction } from './transaction.js';
 import { openWarmStore, type WarmStore } from './warm-store.js';
 
 /**
- * Budget bytes a message needs while it is encrypted and handed on, besides its own: the split message, the
- * OpenPGP.js packets and armor, the PGP/MIME copy, and nodemailer's dot-stuffed stream of it. Measured with 20
- * concurrent 20 MB messages (test/faults/serve-load.test.ts): the process grew by about 6.5x the message per message
- * in flight; with 5x here (6x in all) the peak resident size stays near the baseline plus serve_memory_limit.
+ * Budget bytes a message needs while it is encrypted and handed on, besides its own: OpenPGP.js's packets and armor
+ * and nodemailer's dot-stuffed stream while one copy is made and sent (about 4x), and every encrypted copy, all of
+ * which are built before the first hand-off (about 1.5x each, one per recipient at most). Measured: one 20 MB
+ * message alone grows the process by about 7x its size; 1 MB to 30 keyed recipients held about 40 MB.
  */
-export const workBytes = (bytes: number): number => 5 * bytes;
+export const workBytes = (bytes: number, recipients: number): number =>
+  Math.ceil(bytes * (4 + 1.5 * Math.max(1, recipients)));
 
 function required(config: Config): { listen: string; next: string } {
   if (config.serveListen === undefined) throw permanent('config.invalid', 'serve: set --listen or serve_listen');
@@ -93,6 +94,10 @@ function tally(
 
 /** Runs the service until a stop signal; resolves once it has shut down. `load` reads the config (again on HUP). */
 export async function runServe(load: () => Config): Promise<void> {
+  // Until the service is up a SIGHUP (systemctl reload during start-up) must not end it: it is noted and applied.
+  let onHup: () => void = () => undefined;
+  const hup = (): void => onHup();
+  process.on('SIGHUP', hup);
   let config = load();
   const { listen, next } = required(config);
   const store = await openWarmStore(config);
@@ -180,7 +185,7 @@ export async function runServe(load: () => Config): Promise<void> {
       log.write(`serve: configuration not re-read, keeping the old one (${oneLine(String(error), 200)})`);
     }
   };
-  process.on('SIGHUP', reload);
+  onHup = reload;
   process.stderr.write(`pgpipe serve: listening on ${bound.where} (${config.serveProtocol}), next hop ${next}\n`);
 
   await stopRequested;
@@ -195,7 +200,7 @@ export async function runServe(load: () => Config): Promise<void> {
   // Past the grace: whatever still runs is cancelled (it defers; its client got 421 and Postfix retries).
   shutdown.abort();
   await Promise.allSettled([...running]);
-  process.removeListener('SIGHUP', reload);
+  onHup = () => undefined; // stays installed until the process ends: a late HUP is ignored, not fatal
   await metricsServer?.close();
   await store.close();
   log.write('serve: stopped');

@@ -10,6 +10,8 @@ export interface ServiceLog {
 }
 
 export function createServiceLog(target: 'stderr' | 'syslog' | 'none', loggerPath = LOGGER_PATH): ServiceLog {
+  // A closed stderr (a dead log pipe) would be an uncaught EPIPE and end the service with every transaction in it.
+  if (process.stderr.listenerCount('error') === 0) process.stderr.on('error', () => undefined);
   if (target === 'none') return { write: () => undefined, close: () => undefined };
   const toStderr = (line: string): void => void process.stderr.write(`pgpipe: ${line}\n`);
   if (target === 'stderr') return { write: toStderr, close: () => undefined };

@@ -7,6 +7,17 @@ import { MemoryBudget } from '../../src/serve/memory-budget.js';
 import { receiveMessage } from '../../src/serve/receive-message.js';
 
 describe('MemoryBudget and Reservation', () => {
+  it('a transaction alone may go past the limit (else a message bigger than the budget waits until it expires)', () => {
+    const budget = new MemoryBudget(100);
+    const big = budget.open();
+    assert.equal(big.ensure(500), true);
+    assert.equal(budget.open().ensure(1), false, 'nobody else meanwhile');
+    big.release();
+    const a = budget.open();
+    a.ensure(10);
+    assert.equal(budget.open().ensure(500), false, 'not alone: refused');
+  });
+
   it('reservations grow up to the limit and no further; release gives it all back once', () => {
     const budget = new MemoryBudget(100);
     const a = budget.open();

@@ -51,6 +51,13 @@ describe('serve replies (LMTP: per recipient)', () => {
     assert.match(answers[1]?.text ?? '', /next hop: unknown user/);
   });
 
+  it("the next hop's 421 for one recipient is passed on as 451 (a 421 would end the session before the others)", () => {
+    const outcome = failure('deferred', 'lmtp.failed', 'x');
+    const replies = [reply('a@x', 421, '4.3.2', 'shutting down'), reply('b@x', 250, '2.0.0')];
+    const answers = recipientReplies(run(outcome, ['b@x'], replies), ['a@x', 'b@x']);
+    assert.deepEqual(codes(answers), ['451 4.3.2', '250 2.0.0']);
+  });
+
   it('a 5xx without an enhanced code gets 5.0.0, never a 2xx or 4xx class mix-up', () => {
     const outcome = failure('rejected', 'lmtp.rejected', 'x');
     const [answer] = recipientReplies(run(outcome, [], [reply('a@x', 554, null)]), ['a@x']);

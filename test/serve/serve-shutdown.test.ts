@@ -2,7 +2,10 @@
 // reaches the client), and past the grace answers 421 / drops the rest, which Postfix retries. SIGHUP re-reads the
 // config without dropping anything.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createLmtp } from '../../src/adapters/lmtp.js';
 import { startFakeLmtp, type FakeLmtp } from '../deliver/fake-lmtp.js';
@@ -19,6 +22,23 @@ const send = (serve: ServeProcess) =>
     AbortSignal.timeout(20_000),
   );
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A raw session: each line sent after the previous reply's last line; everything the server said. */
+function dialogue(serve: ServeProcess, lines: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ path: serve.address.slice('unix:'.length) });
+    let heard = '';
+    let next = 0;
+    socket.on('data', (chunk: Buffer) => {
+      heard += chunk.toString('latin1');
+      if (!/(^|\r\n)\d{3} [^\r\n]*\r\n$/.test(heard)) return; // wait for a reply's last line
+      if (next < lines.length) socket.write(`${lines[next++]}\r\n`);
+    });
+    socket.once('error', reject);
+    socket.once('close', () => resolve(heard));
+  });
+}
+const lhlo = (serve: ServeProcess): Promise<string> => dialogue(serve, ['LHLO test', 'QUIT']);
 
 describe('pgpipe serve shutdown and reload', () => {
   let cluster: PgCluster;
@@ -64,15 +84,42 @@ describe('pgpipe serve shutdown and reload', () => {
     assert.equal(await serve.stop(), 0);
   });
 
-  it('SIGHUP re-reads the configuration and keeps serving', async () => {
+  it('SIGHUP re-reads the configuration (SIZE follows message_size_limit) and keeps serving', async () => {
     const fast = await startFakeLmtp({});
-    const serve = await startServe(['--db', cluster.url, '--next', fast.address, '--no-spam-check']);
+    const dir = mkdtempSync(join(tmpdir(), 'pgpipe-hup-'));
+    const conf = join(dir, 'pgpipe.conf');
+    writeFileSync(conf, 'message_size_limit = 1000\n');
+    const serve = await startServe(['--db', cluster.url, '--next', fast.address, '--no-spam-check'], {
+      PGPIPE_CONFIG: conf,
+    });
     try {
+      assert.match(await lhlo(serve), /250[ -]SIZE 1000\r\n/);
+      writeFileSync(conf, 'message_size_limit = 50000000\n');
       serve.child.kill('SIGHUP');
       await delay(300);
       assert.match(serve.stderr(), /configuration re-read/);
+      assert.match(await lhlo(serve), /250[ -]SIZE 50000000\r\n/);
       const result = await send(serve);
       assert.equal(result.kind === 'replied' ? result.replies[0]?.code : 0, 250);
+    } finally {
+      await serve.stop();
+      await fast.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a recipient repeated in another case waits for a later transaction (LMTP owes one reply per RCPT)', async () => {
+    const fast = await startFakeLmtp({});
+    const serve = await startServe(['--db', cluster.url, '--next', fast.address, '--no-spam-check']);
+    try {
+      const said = await dialogue(serve, [
+        'LHLO test',
+        'MAIL FROM:<a@example.net>',
+        'RCPT TO:<Bob@example.org>',
+        'RCPT TO:<bob@example.org>',
+        'QUIT',
+      ]);
+      assert.match(said, /\r\n250 .*\r\n250 .*\r\n452 4\.5\.3 pgpipe: recipient repeated/s);
     } finally {
       await serve.stop();
       await fast.close();
