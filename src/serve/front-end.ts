@@ -128,7 +128,11 @@ export function createFrontEnd(hooks: FrontEndHooks): SMTPServer {
       // cannot fit is refused before its bytes are sent.
       const declared = address.args === false ? 0 : Number(address.args.SIZE ?? 0);
       const reservation = hooks.budget.open();
-      if (Number.isSafeInteger(declared) && declared > 0 && !reservation.ensure(declared + hooks.workBytes(declared, 1))) {
+      if (
+        Number.isSafeInteger(declared) &&
+        declared > 0 &&
+        !reservation.ensure(declared + hooks.workBytes(declared, 1))
+      ) {
         hooks.refused('over-budget', null, null);
         return callback(smtpError(OVER_BUDGET));
       }
