@@ -43,6 +43,12 @@ export interface NextHopOptions {
   readonly timeouts?: Partial<NextHopTimeouts>;
   /** Our EHLO/LHLO name (default: this host's name). */
   readonly name?: string;
+  /**
+   * Keep a connection open after a transaction and use it for the next one after RSET, as Postfix's own connection
+   * cache does (serve; not the pipe modes, whose process ends after one message). Never for a transaction that
+   * sends XFORWARD (it describes one client).
+   */
+  readonly reuse?: boolean;
 }
 
 /** `unix:/path` or `inet:host:port` (the forms Postfix's own lmtp(8) takes). */
@@ -105,33 +111,124 @@ function capabilities(lines: readonly string[]): Map<string, string> {
   );
 }
 
+const ignore = (): void => undefined;
+
+/** A connection kept open between transactions (`reuse`): greeted, EHLO/LHLO done, no XFORWARD sent on it. */
+interface IdleConnection {
+  readonly client: SMTPConnection;
+  readonly socket: Socket;
+  readonly offered: ReadonlyMap<string, string>;
+  /** Stops the idle timer and the listeners that drop it from the pool when the server closes it. */
+  readonly wake: () => void;
+}
+
+/** How long an idle connection is kept (Postfix's own connection cache keeps its for 2 s) and how many. */
+export const IDLE_MS = 2000;
+export const MAX_IDLE = 32;
+
 export function createNextHop(options: NextHopOptions): NextHop {
   const label = options.protocol.toUpperCase();
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const idle: IdleConnection[] = [];
+
+  /** Keeps a connection whose transaction is over for the next one, or QUITs it. */
+  const keepOrQuit = (client: SMTPConnection, socket: Socket, offered: ReadonlyMap<string, string>, keep: boolean) => {
+    if (!keep || idle.length >= MAX_IDLE || socket.destroyed) {
+      client.quit();
+      setTimeout(() => socket.destroy(), 5000).unref();
+      return;
+    }
+    const drop = (): void => {
+      const at = idle.indexOf(entry);
+      if (at >= 0) idle.splice(at, 1);
+      wake();
+      socket.destroy();
+    };
+    const timer = setTimeout(() => {
+      drop();
+      try {
+        client.quit();
+      } catch {
+        // already closed
+      }
+    }, IDLE_MS);
+    timer.unref();
+    socket.unref(); // an idle connection never keeps the process alive
+    client.removeListener('error', ignore);
+    client.on('error', drop);
+    client.on('end', drop);
+    const wake = (): void => {
+      clearTimeout(timer);
+      client.removeListener('error', drop);
+      client.removeListener('end', drop);
+      if (client.listenerCount('error') === 0) client.on('error', ignore);
+      socket.ref();
+    };
+    const entry: IdleConnection = { client, socket, offered, wake };
+    idle.push(entry);
+  };
+
+  /** RSET on an idle connection: true when it is still good for a new transaction (nothing of it was sent yet). */
+  const reset = (conn: IdleConnection): Promise<boolean> =>
+    new Promise((resolve) => {
+      let answered = false;
+      const fail = (): void => {
+        if (answered) return;
+        answered = true;
+        conn.socket.destroy();
+        resolve(false);
+      };
+      const timer = setTimeout(fail, timeouts.greetingMs);
+      conn.client.once('error', fail);
+      conn.client.once('end', fail);
+      conn.client.reset((error) => {
+        clearTimeout(timer);
+        conn.client.removeListener('error', fail);
+        conn.client.removeListener('end', fail);
+        if (error) return fail();
+        answered = true;
+        resolve(true);
+      });
+    });
+
   return {
     async deliver(payload, envelope, signal, forward) {
       const target = parseNextHopAddress(options.address);
       if (target === null)
         return { kind: 'failed', reason: `no valid ${label} next-hop address (unix:/path or inet:host:port)` };
       const { default: Client } = await (clientModule ??= import('nodemailer/lib/smtp-connection/index.js'));
+      // XFORWARD describes one transaction's client: a transaction that sends it gets a connection of its own.
+      const wantsXforward = forward?.xforward !== undefined && Object.keys(forward.xforward).length > 0;
+      let reused: IdleConnection | undefined;
+      while (options.reuse === true && !wantsXforward && !signal.aborted && (reused = idle.pop()) !== undefined) {
+        reused.wake();
+        if (await reset(reused)) break;
+        reused = undefined; // closed by the server meanwhile: nothing of this message went on it
+      }
       return new Promise<NextHopResult>((resolve) => {
         let settled = false;
-        let client: SMTPConnection | null = null;
-        let socket: Socket | null = null;
+        let client: SMTPConnection | null = reused?.client ?? null;
+        let socket: Socket | null = reused?.socket ?? null;
+        let offered: ReadonlyMap<string, string> = reused?.offered ?? new Map();
+        let sentXforward = false;
         let connectTimer: NodeJS.Timeout | undefined;
+        const onError = (error: SmtpError): void => failed(describe(label, 'session', error));
+        const onEnd = (): void => failed(`${label} connection closed before all answers`);
         const done = (result: NextHopResult, polite = false): void => {
           if (settled) return;
           settled = true;
           clearTimeout(connectTimer);
           signal.removeEventListener('abort', onAbort);
+          client?.removeListener('error', onError);
+          client?.removeListener('end', onEnd);
+          // A client's 'error' with no listener is an uncaught exception: after QUIT or a drop, errors mean nothing.
+          if (client !== null && client.listenerCount('error') === 0) client.on('error', ignore);
           try {
-            // After the answers: QUIT (the next hop has the mail), and drop the socket if it never answers.
-            // Otherwise: destroy the socket first, discarding whatever is still queued for it, so that a message
-            // cut off mid-DATA is never completed by a final dot flushed on the way out.
-            if (polite && client !== null) {
-              client.quit();
-              const closing = socket;
-              setTimeout(() => closing?.destroy(), 5000).unref();
+            // After the answers: QUIT or keep for the next transaction (the next hop has the mail). Otherwise:
+            // destroy the socket first, discarding whatever is still queued for it, so that a message cut off
+            // mid-DATA is never completed by a final dot flushed on the way out.
+            if (polite && client !== null && socket !== null) {
+              keepOrQuit(client, socket, offered, options.reuse === true && !sentXforward);
             } else {
               socket?.destroy();
               client?.close();
@@ -145,6 +242,37 @@ export function createNextHop(options: NextHopOptions): NextHop {
         const onAbort = (): void => failed(`${label} cancelled`);
         if (signal.aborted) return failed(`${label} cancelled`);
         signal.addEventListener('abort', onAbort, { once: true });
+
+        /** The checks on what the server offered, then XFORWARD if asked for, then the transaction. */
+        const begin = (session: SMTPConnection): void => {
+          const to = [...envelope.recipients];
+          // Without SMTPUTF8 nodemailer would write the address's UTF-8 bytes anyway: a protocol violation the
+          // next hop may refuse or mangle. Wait instead, so the administrator can turn SMTPUTF8 on. (LMTP keeps
+          // deliver's behaviour: Dovecot 2.3 offers no SMTPUTF8 and answers such a recipient itself.)
+          if (options.protocol === 'smtp' && !offered.has('SMTPUTF8')) {
+            if ([envelope.sender, ...to].some((address) => !isAscii(Buffer.from(address))))
+              return failed(`${label} next hop does not offer SMTPUTF8, needed for a non-ASCII address`);
+          }
+          // SIZE=n makes nodemailer refuse larger messages before MAIL FROM; the same refusal, with the figures.
+          const limit = Number(offered.get('SIZE') ?? '0') || 0;
+          if (limit > 0 && payload.length > limit)
+            return failed(`${label} next hop's SIZE limit is ${limit} bytes, the message has ${payload.length}`);
+          const transaction = (): void => send(session, to);
+          xforward = forward?.xforward === undefined ? [] : xforwardCommands(forward.xforward, offered.get('XFORWARD'));
+          if (xforward.length === 0) return transaction();
+          sentXforward = true;
+          return session.login({ method: 'PGPIPE-XFORWARD' }, (loginError) => {
+            if (loginError) return failed(describe(label, 'XFORWARD', loginError));
+            return settled ? undefined : transaction();
+          });
+        };
+        let xforward: string[] = [];
+
+        if (reused !== undefined && client !== null) {
+          client.on('error', onError);
+          client.on('end', onEnd);
+          return begin(client);
+        }
 
         const where = 'path' in target ? target.path : `${target.host}:${target.port}`;
         socket = 'path' in target ? connect({ path: target.path }) : connect({ host: target.host, port: target.port });
@@ -163,7 +291,6 @@ export function createNextHop(options: NextHopOptions): NextHop {
           // Commands, the message and the final dot go out as separate writes: without this, Nagle's algorithm
           // and the peer's delayed ACK can hold the last one back by tens of milliseconds over TCP.
           if (!('path' in target)) connected.setNoDelay(true);
-          let xforward: string[] = [];
           client = new Client({
             lmtp: options.protocol === 'lmtp',
             connection: connected,
@@ -178,38 +305,20 @@ export function createNextHop(options: NextHopOptions): NextHop {
             customAuth: { 'PGPIPE-XFORWARD': (context) => sendAll(context, xforward) },
           });
           const session = client;
-          session.on('error', (error: SmtpError) => failed(describe(label, 'session', error)));
-          session.on('end', () => failed(`${label} connection closed before all answers`));
+          session.on('error', onError);
+          session.on('end', onEnd);
           session.connect((error) => {
             if (error) return failed(describe(label, 'greeting', error));
             if (settled) return undefined;
             const lines = internals(session)._ehloLines;
             if (lines === undefined) return failed(`${label} next hop refused ${label === 'LMTP' ? 'LHLO' : 'EHLO'}`);
-            const offered = capabilities(lines);
-            const to = [...envelope.recipients];
-            // Without SMTPUTF8 nodemailer would write the address's UTF-8 bytes anyway: a protocol violation the
-            // next hop may refuse or mangle. Wait instead, so the administrator can turn SMTPUTF8 on. (LMTP keeps
-            // deliver's behaviour: Dovecot 2.3 offers no SMTPUTF8 and answers such a recipient itself.)
-            if (options.protocol === 'smtp' && !offered.has('SMTPUTF8')) {
-              if ([envelope.sender, ...to].some((address) => !isAscii(Buffer.from(address))))
-                return failed(`${label} next hop does not offer SMTPUTF8, needed for a non-ASCII address`);
-            }
-            // SIZE=n makes nodemailer refuse larger messages before MAIL FROM; the same refusal, with the figures.
-            const limit = Number(offered.get('SIZE') ?? '0') || 0;
-            if (limit > 0 && payload.length > limit)
-              return failed(`${label} next hop's SIZE limit is ${limit} bytes, the message has ${payload.length}`);
-            const transaction = (): void => send(session, to);
-            xforward =
-              forward?.xforward === undefined ? [] : xforwardCommands(forward.xforward, offered.get('XFORWARD'));
-            if (xforward.length === 0) return transaction();
-            return session.login({ method: 'PGPIPE-XFORWARD' }, (loginError) => {
-              if (loginError) return failed(describe(label, 'XFORWARD', loginError));
-              return settled ? undefined : transaction();
-            });
+            offered = capabilities(lines);
+            return begin(session);
           });
         });
 
-        const send = (session: SMTPConnection, to: string[]): void => {
+        // A declaration (hoisted): a reused connection begins before this point of the executor is reached.
+        function send(session: SMTPConnection, to: string[]): void {
           // SIZE and BODY=8BITMIME go only to a server that offers them (nodemailer checks its EHLO reply); an
           // 8-bit message to one without 8BITMIME goes as it is, never converted (that would break signatures).
           const mail = { from: envelope.sender, to, size: payload.length, use8BitMime: !isAscii(payload) };
@@ -257,7 +366,7 @@ export function createNextHop(options: NextHopOptions): NextHop {
             const accepted = info.accepted.filter((r) => !info.rejected.includes(r));
             return afterDot({ kind: 'replied', replies: repliesOf(to, accepted, refused) });
           });
-        };
+        }
       });
     },
   };

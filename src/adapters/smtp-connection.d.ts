@@ -57,6 +57,8 @@ declare module 'nodemailer/lib/smtp-connection/index.js' {
     send(envelope: SendEnvelope, message: Buffer, callback: (error: SmtpError | null, info: SendInfo) => void): void;
     login(auth: { method: string }, callback: (error: SmtpError | null) => void): void;
     quit(): void;
+    /** RSET: ends the transaction state, keeps the session. */
+    reset(callback: (error: SmtpError | null) => void): void;
     close(): void;
     readonly lastServerResponse?: string;
   }

@@ -43,7 +43,7 @@ function depsFor(config: Config, store: WarmStore): DeliverDeps {
     spamc: createSpamc(config),
     encryptor,
     now,
-    lmtp: createNextHop({ address: config.serveNext ?? '', protocol: config.serveProtocol }),
+    lmtp: createNextHop({ address: config.serveNext ?? '', protocol: config.serveProtocol, reuse: true }),
     uid: process.getuid?.() ?? null,
   };
 }

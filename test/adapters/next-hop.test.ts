@@ -426,3 +426,62 @@ describe('framing of the forwarded bytes: one message in, exactly one message ou
     });
   }
 });
+
+describe('connection reuse (serve)', () => {
+  const deliver = (hop: ReturnType<typeof createNextHop>, recipients: string[], xforward?: XForward) =>
+    hop.deliver(
+      MESSAGE,
+      { sender: 'a@example.net', recipients },
+      AbortSignal.timeout(20_000),
+      xforward === undefined ? undefined : { xforward },
+    );
+
+  for (const protocol of ['lmtp', 'smtp'] as const) {
+    it(`${protocol}: consecutive transactions share one connection (RSET between), each answered on its own`, async () => {
+      const fake = await server({ protocol, rcpt: (a) => (a === 'gone@example.org' ? [550, '5.1.1 gone'] : null) });
+      const hop = createNextHop({ address: fake.address, protocol, reuse: true });
+      const first = await deliver(hop, ['bob@example.org']);
+      assert.deepEqual(first.kind === 'replied' ? first.replies.map((r) => r.code) : first.reason, [250]);
+      const second = await deliver(hop, ['carol@example.org', 'gone@example.org']);
+      assert.equal(second.kind, 'replied');
+      assert.deepEqual(second.kind === 'replied' ? second.replies.map((r) => r.code) : [], [250, 550]);
+      assert.equal(fake.connections(), 1);
+      assert.deepEqual(
+        fake.transactions.map((t) => t.to),
+        [['bob@example.org'], ['carol@example.org']],
+      );
+    });
+  }
+
+  it('an idle connection the server closed is replaced, and nothing of the message is lost', async () => {
+    const fake = await server({});
+    const hop = createNextHop({ address: fake.address, protocol: 'lmtp', reuse: true });
+    assert.equal((await deliver(hop, ['bob@example.org'])).kind, 'replied');
+    fake.dropConnections();
+    await sleep(100);
+    const again = await deliver(hop, ['carol@example.org']);
+    assert.deepEqual(codes(again), [['carol@example.org', 250, null]]);
+    assert.equal(fake.connections(), 2);
+    assert.equal(fake.transactions.length, 2);
+  });
+
+  it('a transaction with XFORWARD gets a connection of its own and does not leave it for another', async () => {
+    const fake = await server({ protocol: 'smtp', xforward: true });
+    const hop = createNextHop({ address: fake.address, protocol: 'smtp', reuse: true });
+    await deliver(hop, ['bob@example.org'], { IDENT: 'Q1', ADDR: '192.0.2.1' });
+    await deliver(hop, ['bob@example.org'], { IDENT: 'Q2', ADDR: '192.0.2.2' });
+    assert.equal(fake.connections(), 2);
+    assert.deepEqual(
+      fake.transactions.map((t) => t.xForward.IDENT),
+      ['Q1', 'Q2'],
+    );
+  });
+
+  it('without reuse (the pipe modes) every transaction has its own connection', async () => {
+    const fake = await server({});
+    const hop = createNextHop({ address: fake.address, protocol: 'lmtp' });
+    await deliver(hop, ['bob@example.org']);
+    await deliver(hop, ['bob@example.org']);
+    assert.equal(fake.connections(), 2);
+  });
+});

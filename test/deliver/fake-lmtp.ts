@@ -61,6 +61,10 @@ export interface FakeLmtp {
   readonly transactions: Transaction[];
   /** DATA streams that ended without the final dot (the connection went away mid-message). */
   readonly incomplete: () => number;
+  /** Connections accepted so far. */
+  readonly connections: () => number;
+  /** Closes every open connection now, as a server's idle timeout would. */
+  dropConnections(): void;
   close(): Promise<void>;
 }
 
@@ -146,7 +150,9 @@ export async function startFakeLmtp(options: FakeLmtpOptions = {}): Promise<Fake
     for (const socket of sockets) socket.destroy();
   };
   const net = (server as unknown as { server: Server }).server;
+  let connections = 0;
   net.on('connection', (socket: Socket) => {
+    connections += 1;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -161,6 +167,8 @@ export async function startFakeLmtp(options: FakeLmtpOptions = {}): Promise<Fake
     address: inet ? `inet:127.0.0.1:${(net.address() as AddressInfo).port}` : `unix:${path}`,
     transactions,
     incomplete: () => incomplete,
+    connections: () => connections,
+    dropConnections: () => destroyAll(),
     async close() {
       destroyAll();
       await new Promise<void>((resolve) => server.close(() => resolve()));
