@@ -245,12 +245,12 @@ async function startSink(address, capture, flags = []) {
   return sink;
 }
 
-/** How many bytes serve's memory budget reserves per message byte (1 + workBytes), from the build under test. */
+/** Bytes serve's memory budget reserves per message byte for one recipient (1 + workBytes), from the build under test. */
 async function budgetFactor() {
   const dist = frozen ? join(dirname(dirname(frozen.bin)), 'dist') : join(root, 'dist');
   try {
     const { workBytes } = await import(pathToFileURL(join(dist, 'serve', 'run-serve.js')).href);
-    return 1 + workBytes(1_000_000) / 1_000_000;
+    return 1 + workBytes(1_000_000, 1) / 1_000_000;
   } catch {
     return null; // another build's layout: the report then leaves the comparison out
   }

@@ -15,10 +15,6 @@ export class MemoryBudget {
     return this.heldBytes;
   }
 
-  get limit(): number {
-    return this.limitBytes;
-  }
-
   /** A new limit (SIGHUP): applies to the next reservation; what is held stays held. */
   setLimit(limitBytes: number): void {
     this.limitBytes = limitBytes;
