@@ -5,12 +5,12 @@
 import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
-import type { DeliveryRun, XForward, XForwardName } from '../deliver/ports.js';
+import type { XForward, XForwardName } from '../deliver/ports.js';
 import type { Envelope } from '../filter/ports.js';
 import { greetAtOnce } from './greet-at-once.js';
 import type { MemoryBudget, Reservation } from './memory-budget.js';
 import { receiveMessage } from './receive-message.js';
-import { recipientReplies, transactionReply, type Reply } from './replies.js';
+import { transactionReply, type Reply } from './replies.js';
 
 /** What the front end asks of the service for each message, and tells it. */
 export interface FrontEndHooks {
@@ -23,7 +23,8 @@ export interface FrontEndHooks {
   readonly budget: MemoryBudget;
   /** Budget bytes a received message of `bytes` for `recipients` needs besides itself while it is encrypted. */
   readonly workBytes: (bytes: number, recipients: number) => number;
-  readonly run: (raw: Buffer, envelope: Envelope, origin: Origin) => Promise<DeliveryRun>;
+  /** Runs the message; resolves with each recipient's answer, in RCPT TO order (replies.ts). */
+  readonly run: (raw: Buffer, envelope: Envelope, origin: Origin) => Promise<Reply[]>;
   /** A transaction answered without running (over budget, too big): for the log and metrics. */
   readonly refused: (
     why: 'over-budget' | 'too-big' | 'busy' | 'slow',
@@ -223,10 +224,8 @@ async function handleData(
     return all(OVER_BUDGET);
   }
   try {
-    const run = await hooks.run(received.raw, envelope, origin);
-    return hooks.protocol === 'lmtp'
-      ? recipientReplies(run, envelope.recipients)
-      : [transactionReply(run, envelope.recipients)];
+    const answers = await hooks.run(received.raw, envelope, origin);
+    return hooks.protocol === 'lmtp' ? answers : [transactionReply(answers)];
   } finally {
     reservation.release();
   }

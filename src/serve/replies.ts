@@ -80,11 +80,10 @@ export function recipientReplies(run: DeliveryRun, recipients: readonly string[]
  * with no deferral, the first refusal bounces it (a recipient already accepted is named in that bounce, but got the
  * mail once). The README's serve section and the issue note describe this; the LMTP wiring has neither effect.
  */
-export function transactionReply(run: DeliveryRun, recipients: readonly string[]): Reply {
-  const answers = recipientReplies(run, recipients);
+export function transactionReply(answers: readonly Reply[]): Reply {
   const failed = answers.filter((a) => !is(2)(a));
   if (failed.length === 0) {
-    const n = recipients.length;
+    const n = answers.length;
     return { code: 250, enhanced: '2.0.0', text: `pgpipe: ${n} recipient${n === 1 ? '' : 's'} handed on` };
   }
   return failed.find(is(4)) ?? (failed[0] as Reply);

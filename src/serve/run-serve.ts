@@ -14,7 +14,7 @@ import { logLine } from '../mail-path/report-lines.js';
 import { createFrontEnd } from './front-end.js';
 import { startMetricsServer, type MetricsServer } from './metrics-http.js';
 import { createServeMetrics, type RecipientCounts, type TransactionOutcome } from './metrics.js';
-import { recipientReplies } from './replies.js';
+import { recipientReplies, type Reply } from './replies.js';
 import { listenOn } from './listen.js';
 import { MemoryBudget } from './memory-budget.js';
 import { createServiceLog } from './service-log.js';
@@ -69,18 +69,15 @@ function refusedLine(
   return logLine(failure('deferred', 'serve.busy', reasons[why], { recipients, spam: null }), 0, queueId);
 }
 
-/** The metrics' view of one transaction: what each recipient was answered, and the transaction's label. */
-function tally(
-  run: DeliveryRun,
-  recipients: readonly string[],
-): { label: TransactionOutcome; counts: RecipientCounts } {
+/** The metrics' view of one transaction, from what each recipient is answered: counts and the label. */
+function tally(answers: readonly Reply[]): { label: TransactionOutcome; counts: RecipientCounts } {
   const counts = { accepted: 0, deferred: 0, rejected: 0 };
-  for (const reply of recipientReplies(run, recipients)) {
+  for (const reply of answers) {
     if (reply.code < 300) counts.accepted++;
     else if (reply.code < 500) counts.deferred++;
     else counts.rejected++;
   }
-  const n = recipients.length;
+  const n = answers.length;
   const label =
     counts.accepted === n
       ? 'delivered'
@@ -123,9 +120,10 @@ export async function runServe(load: () => Config): Promise<void> {
       try {
         const run = await transaction;
         log.write(logLine(run.outcome, Date.now() - startedAt, queueId));
-        const { label, counts } = tally(run, envelope.recipients);
+        const answers = recipientReplies(run, envelope.recipients);
+        const { label, counts } = tally(answers);
         timer.finish(label, counts);
-        return run;
+        return answers;
       } finally {
         timer.finish('deferred'); // ignored when already finished
         running.delete(transaction);

@@ -98,20 +98,23 @@ describe('serve replies (LMTP: per recipient)', () => {
 
 describe('serve replies (SMTP: one for the transaction)', () => {
   it('250 only when every recipient was accepted', () => {
-    assert.equal(transactionReply(run(delivered(['a@x', 'b@x']), ['a@x', 'b@x']), ['a@x', 'b@x']).code, 250);
+    assert.equal(
+      transactionReply(recipientReplies(run(delivered(['a@x', 'b@x']), ['a@x', 'b@x']), ['a@x', 'b@x'])).code,
+      250,
+    );
   });
 
   it('any deferral defers the whole transaction (a duplicate on retry, never a loss)', () => {
     const outcome = failure('deferred', 'lmtp.failed', 'x');
     const replies = [reply('a@x', 250, '2.0.0'), reply('b@x', 550, '5.1.1'), reply('c@x', 451, '4.3.0')];
-    const one = transactionReply(run(outcome, ['a@x'], replies), ['a@x', 'b@x', 'c@x']);
+    const one = transactionReply(recipientReplies(run(outcome, ['a@x'], replies), ['a@x', 'b@x', 'c@x']));
     assert.equal(`${one.code} ${one.enhanced}`, '451 4.3.0');
   });
 
   it('refusals without a deferral bounce with the first refusal', () => {
     const outcome = failure('rejected', 'lmtp.rejected', 'x');
     const replies = [reply('a@x', 250, '2.0.0'), reply('b@x', 550, '5.1.1')];
-    const one = transactionReply(run(outcome, ['a@x'], replies), ['a@x', 'b@x']);
+    const one = transactionReply(recipientReplies(run(outcome, ['a@x'], replies), ['a@x', 'b@x']));
     assert.equal(`${one.code} ${one.enhanced}`, '550 5.1.1');
   });
 });
