@@ -11,25 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { runCli } from '../helpers/run-cli.js';
+import { doctorLines, type DoctorLine } from './doctor-lines.js';
 
 const DOVECOT_LMTP = '/usr/lib/dovecot/lmtp';
-
-interface Line {
-  status: string;
-  name: string;
-  detail: string;
-}
-
-function lines(stdout: Buffer): Line[] {
-  return stdout
-    .toString()
-    .split('\n')
-    .filter((l) => /^(ok|WARN|FAIL|skip) /.test(l))
-    .map((l) => {
-      const match = /^(\S+)\s+([^:]+): (.*)$/.exec(l);
-      return { status: match?.[1] ?? '', name: match?.[2] ?? '', detail: match?.[3] ?? '' };
-    });
-}
 
 /** A listener like pgpipe serve's front end: smtp-server, banner "pgpipe", LMTP or SMTP. */
 function listener(options: { lmtp: boolean; banner?: string; maxClients?: number }): { server: SMTPServer } {
@@ -57,8 +41,8 @@ const doctor = (args: string[]) =>
   runCli(['doctor', '--no-spam-check', '--db', 'postgresql://root@127.0.0.1:1/none', '--db-timeout', '500', ...args], {
     timeoutMs: 60_000,
   });
-const find = async (args: string[], name: string): Promise<Line | undefined> =>
-  lines((await doctor(args)).stdout).find((l) => l.name === name);
+const find = async (args: string[], name: string): Promise<DoctorLine | undefined> =>
+  doctorLines((await doctor(args)).stdout).find((l) => l.name === name);
 
 describe('pgpipe doctor: a running pgpipe serve', () => {
   let dir = '';
@@ -111,7 +95,7 @@ describe('pgpipe doctor: a running pgpipe serve', () => {
         `serve_protocol = smtp\nserve_listen = inet:127.0.0.1:${port(server)}\n` +
           `serve_metrics = inet:127.0.0.1:${metricsPort}\n`,
       );
-      const got = lines((await doctor(['--config', conf])).stdout);
+      const got = doctorLines((await doctor(['--config', conf])).stdout);
       const serve = got.find((l) => l.name === 'serve');
       assert.equal(serve?.status, 'ok', JSON.stringify(got));
       assert.match(serve?.detail ?? '', /"220 mx\.doctor\.test ESMTP pgpipe", EHLO and QUIT in \d+ ms$/);
@@ -205,7 +189,7 @@ describe('pgpipe doctor: a running pgpipe serve', () => {
     await close(server);
     const result = await doctor(['--protocol', 'smtp', '--listen', `inet:127.0.0.1:${free}`]);
     assert.equal(result.code, 1);
-    assert.match(lines(result.stdout).find((l) => l.name === 'serve')?.detail ?? '', /: ECONNREFUSED -- fix: /);
+    assert.match(doctorLines(result.stdout).find((l) => l.name === 'serve')?.detail ?? '', /: ECONNREFUSED -- fix: /);
   });
 
   it('the wrong protocol, a saturated service, or another server on the address', async () => {

@@ -6,6 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync } from 'node:fs';
 import { startPostgres, type PgCluster } from '../helpers/pg-cluster.js';
 import { runCli } from '../helpers/run-cli.js';
+import { doctorLines } from './doctor-lines.js';
 
 const isRoot = process.getuid?.() === 0;
 const FILTER_USER = 'nobody'; // exists on Debian; stands in for the pgpipe user master.cf names
@@ -22,23 +23,6 @@ async function startSpamd(port: number): Promise<ChildProcess> {
   }
   child.kill();
   throw new Error('spamd did not start');
-}
-
-interface Line {
-  status: string;
-  name: string;
-  detail: string;
-}
-
-function lines(stdout: Buffer): Line[] {
-  return stdout
-    .toString()
-    .split('\n')
-    .filter((l) => /^(ok|WARN|FAIL|skip) /.test(l))
-    .map((l) => {
-      const match = /^(\S+)\s+([^:]+): (.*)$/.exec(l);
-      return { status: match?.[1] ?? '', name: match?.[2] ?? '', detail: match?.[3] ?? '' };
-    });
 }
 
 describe('pgpipe doctor', () => {
@@ -68,7 +52,7 @@ describe('pgpipe doctor', () => {
     if (!isRoot) return t.skip('switching to the filter user needs root');
     const result = await doctor(['--filter-user', FILTER_USER]);
     assert.equal(result.code, 1, result.stdout.toString());
-    const line = lines(result.stdout).find((l) => l.name === 'filter user');
+    const line = doctorLines(result.stdout).find((l) => l.name === 'filter user');
     assert.equal(line?.status, 'FAIL');
     assert.match(
       line?.detail ?? '',
@@ -79,7 +63,7 @@ describe('pgpipe doctor', () => {
   it('passes every check once the filter user may read the tables', async () => {
     await cluster.psql(`GRANT SELECT ON users, aliases TO ${FILTER_USER};`);
     const result = await doctor(['--filter-user', isRoot ? FILTER_USER : (process.env.USER ?? 'root')]);
-    const got = lines(result.stdout);
+    const got = doctorLines(result.stdout);
     assert.deepEqual(
       got.map((l) => [l.name, l.status]),
       [
@@ -129,25 +113,25 @@ describe('pgpipe doctor', () => {
       '2000',
     ]);
     assert.equal(down.code, 1);
-    const database = lines(down.stdout).find((l) => l.name === 'database');
+    const database = doctorLines(down.stdout).find((l) => l.name === 'database');
     assert.equal(database?.status, 'FAIL');
     assert.match(database?.detail ?? '', /connection refused -- fix: start PostgreSQL and check database_url/);
 
     await cluster.psql('CREATE DATABASE empty_db', 'postgres');
     const empty = await doctor(['--no-spam-check', '--db', url.replace('/mailstore_db', '/empty_db')]);
-    const tables = lines(empty.stdout).find((l) => l.name === 'tables');
+    const tables = doctorLines(empty.stdout).find((l) => l.name === 'tables');
     assert.equal(tables?.status, 'FAIL');
     assert.equal(
       tables?.detail,
       "table users and aliases missing -- fix: run pgpipe db init (creates the tutorial's tables)",
     );
-    assert.equal(lines(empty.stdout).find((l) => l.name === 'spamd')?.status, 'skip');
+    assert.equal(doctorLines(empty.stdout).find((l) => l.name === 'spamd')?.status, 'skip');
   });
 
   it('stops at an invalid configuration, naming the setting', async () => {
     const result = await doctor([], { PGPIPE_SPAMD_DOWN: 'maybe' });
     assert.equal(result.code, 1);
-    const got = lines(result.stdout);
+    const got = doctorLines(result.stdout);
     assert.equal(got.length, 1);
     assert.equal(got[0]?.status, 'FAIL');
     assert.match(got[0]?.detail ?? '', /^invalid PGPIPE_SPAMD_DOWN: .* -- fix: correct that setting/);
@@ -158,7 +142,7 @@ describe('pgpipe doctor', () => {
       INSERT INTO aliases (alias, email) VALUES ('team@doctor.test', 'u@doctor.test'),
         ('team@doctor.test', 'x@outside.example'), ('staff', 'team@doctor.test');`);
     try {
-      const aliasLine = (stdout: Buffer) => lines(stdout).find((l) => l.name === 'aliases');
+      const aliasLine = (stdout: Buffer) => doctorLines(stdout).find((l) => l.name === 'aliases');
       const ok = aliasLine((await doctor(['--filter-user', 'pgpipe-no-such-user'])).stdout);
       assert.deepEqual(
         [ok?.status, ok?.detail],
@@ -174,7 +158,7 @@ describe('pgpipe doctor', () => {
       ).join(', ');
       await cluster.psql(`INSERT INTO aliases (alias, email) VALUES ${hops};`);
       const result = await doctor(['--filter-user', 'pgpipe-no-such-user', '--local-domains', 'Extra.Example']);
-      const line = lines(result.stdout).find((l) => l.name === 'aliases');
+      const line = doctorLines(result.stdout).find((l) => l.name === 'aliases');
       assert.equal(line?.status, 'FAIL');
       assert.match(line?.detail ?? '', /^mail to h0@doctor\.test is held: alias chain longer than 5 hops -- fix: /);
       assert.equal(result.code, 1);
