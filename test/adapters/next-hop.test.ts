@@ -8,17 +8,10 @@ import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createNextHop, type NextHopOptions } from '../../src/adapters/next-hop.js';
 import type { XForward } from '../../src/deliver/ports.js';
-import { startFakeLmtp, type FakeLmtp, type FakeLmtpOptions } from '../deliver/fake-lmtp.js';
+import { fakeLmtpPerFile, type FakeLmtp, type FakeLmtpOptions } from '../deliver/fake-lmtp.js';
 
 const MESSAGE = Buffer.from('From: a@example.net\r\nSubject: hi\r\n\r\nline \xe9\r\n', 'latin1');
-const servers: FakeLmtp[] = [];
-after(async () => Promise.all(servers.map((s) => s.close())));
-
-async function server(options: FakeLmtpOptions = {}): Promise<FakeLmtp> {
-  const started = await startFakeLmtp(options);
-  servers.push(started);
-  return started;
-}
+const server = fakeLmtpPerFile();
 
 interface Call {
   recipients?: string[];

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after } from 'node:test';
 import { SMTPServer } from 'smtp-server';
 
 export interface Transaction {
@@ -174,5 +175,16 @@ export async function startFakeLmtp(options: FakeLmtpOptions = {}): Promise<Fake
       await new Promise<void>((resolve) => server.close(() => resolve()));
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** startFakeLmtp for one test file: every server it starts is closed once the file's tests are done. */
+export function fakeLmtpPerFile(): (options?: FakeLmtpOptions) => Promise<FakeLmtp> {
+  const servers: FakeLmtp[] = [];
+  after(async () => Promise.all(servers.map((s) => s.close())));
+  return async (options = {}) => {
+    const started = await startFakeLmtp(options);
+    servers.push(started);
+    return started;
   };
 }

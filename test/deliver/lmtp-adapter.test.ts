@@ -4,17 +4,10 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { createLmtp, parseLmtpAddress } from '../../src/adapters/lmtp.js';
-import { startFakeLmtp, type FakeLmtp, type FakeLmtpOptions } from './fake-lmtp.js';
+import { fakeLmtpPerFile, type FakeLmtp, type FakeLmtpOptions } from './fake-lmtp.js';
 
 const MESSAGE = Buffer.from('From: a@example.net\nSubject: hi\n\n.leading dot\nline two \xe9\n', 'latin1');
-const servers: FakeLmtp[] = [];
-after(async () => Promise.all(servers.map((s) => s.close())));
-
-async function server(options: FakeLmtpOptions = {}): Promise<FakeLmtp> {
-  const started = await startFakeLmtp(options);
-  servers.push(started);
-  return started;
-}
+const server = fakeLmtpPerFile();
 
 const deliver = (
   address: string,
